@@ -1,0 +1,81 @@
+//! tally-charts: bar, stacked bar, line and heatmap charts as PNG or SVG, drawn with
+//! plotters and an embedded DejaVu Sans so text renders on a machine with no fonts.
+//!
+//! It takes plain labels and numbers ([`Chart`]) and knows nothing of polars, the lake or
+//! metrics: the caller turns a table into series.
+//!
+//! ```ignore
+//! let chart = Chart::Bar { categories: vec!["CEN".into(), "PIN".into()], series: Series::new("sessions", vec![Some(120.0), Some(80.0)]) };
+//! render_file(&chart, &Style::new("Sessions by branch", "sessions"), "sessions.png".as_ref())?;
+//! ```
+
+mod draw;
+
+use std::path::Path;
+
+pub use draw::{ChartError, render_file, render_png_bytes, render_svg};
+
+/// One named sequence of values; `None` is a gap (no data, or a suppressed cell).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+}
+
+impl Series {
+    pub fn new(name: impl Into<String>, values: Vec<Option<f64>>) -> Series {
+        Series { name: name.into(), values }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chart {
+    /// One bar per category.
+    Bar { categories: Vec<String>, series: Series },
+    /// Bars per category, one segment per series, stacked.
+    Stacked { categories: Vec<String>, series: Vec<Series> },
+    /// One line per series over the categories (usually time buckets).
+    Line { categories: Vec<String>, series: Vec<Series> },
+    /// A grid of cells: `values[row][column]`, coloured from 0 to the largest value.
+    Heatmap { rows: Vec<String>, columns: Vec<String>, values: Vec<Vec<Option<f64>>> },
+}
+
+/// How values are printed on the axis and in the heatmap's legend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueFormat {
+    Number,
+    /// 0..1 shown as 0%..100%.
+    Percent,
+}
+
+/// Titles, axis labels, size.
+#[derive(Debug, Clone)]
+pub struct Style {
+    pub title: String,
+    /// A line under the title: units, period and source.
+    pub subtitle: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub width: u32,
+    pub height: u32,
+    pub format: ValueFormat,
+}
+
+impl Style {
+    pub fn new(title: impl Into<String>, y_label: impl Into<String>) -> Style {
+        Style {
+            title: title.into(),
+            subtitle: String::new(),
+            x_label: String::new(),
+            y_label: y_label.into(),
+            width: 1200,
+            height: 600,
+            format: ValueFormat::Number,
+        }
+    }
+}
+
+/// Whether a path asks for SVG (by extension); anything else is PNG.
+pub fn is_svg(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+}

@@ -1,0 +1,92 @@
+//! EnvisionWare PC Reservation `strad_bci` rows: one row a session, one local timestamp
+//! plus whole minutes used.
+
+use tally_model::UserType;
+
+use crate::IngestError;
+use crate::adapters::Ctx;
+use crate::format::{ENVISIONWARE_OPTIONAL, ENVISIONWARE_REQUIRED};
+use crate::reader::{Columns, CsvInput, field};
+use crate::rows::mask_record;
+use crate::time::{local_to_utc_us, parse_local};
+use crate::writer::TimestampMeans;
+
+const USER: usize = 0;
+const MINUTES: usize = 1;
+const DATETIME: usize = 2;
+const BRANCH: usize = 3;
+const USERDATA1: usize = 6;
+const MACHINE: usize = 7;
+
+/// The longest session believed: a day. Longer is a clock or export error.
+const MAX_MINUTES: i64 = 24 * 60;
+
+pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    let cols = input.columns("envisionware", ENVISIONWARE_REQUIRED, ENVISIONWARE_OPTIONAL)?;
+    let n_fields = input.header.len();
+    let delimiter = input.delimiter;
+    let private = [cols.get(USER)];
+    input.for_each_record(|line, rec| {
+        ctx.tally.rows_read += 1;
+        if let Err((column, reason)) = row(rec, &cols, n_fields, ctx) {
+            ctx.tally.quarantine(line, column, reason, mask_record(rec, delimiter, &private));
+        }
+    })
+}
+
+/// One record: a session pushed, an exclusion counted, or the column and reason to
+/// quarantine it with.
+fn row(rec: &csv::ByteRecord, cols: &Columns, n_fields: usize, ctx: &mut Ctx<'_>) -> Result<(), (&'static str, String)> {
+    if rec.len() != n_fields {
+        return Err(("", format!("wrong number of fields: expected {n_fields}, found {} (truncated or shifted row)", rec.len())));
+    }
+    let names: Vec<&'static str> = ENVISIONWARE_REQUIRED.iter().chain(ENVISIONWARE_OPTIONAL).copied().collect();
+    let get = |i: usize| field(rec, cols.get(i)).map_err(|()| (names[i], format!("not valid UTF-8 in {}", names[i])));
+    let (user, minutes, when, branch) = (get(USER)?, get(MINUTES)?, get(DATETIME)?, get(BRANCH)?);
+    let (userdata1, machine) = (get(USERDATA1)?, get(MACHINE)?);
+    let minutes: i64 = match minutes.parse() {
+        Ok(m) if (0..=MAX_MINUTES).contains(&m) => m,
+        Ok(m) => return Err(("pcrMinutesUsed", format!("minutes out of range: expected 0..={MAX_MINUTES}, got {m}"))),
+        Err(_) => return Err(("pcrMinutesUsed", format!("minutes not a whole number: got \"{minutes}\""))),
+    };
+    let Some(local) = parse_local(when) else {
+        return Err(("pcrDateTime", format!("unreadable date-time: expected YYYY-MM-DD HH:MM:SS, got \"{when}\"")));
+    };
+    if branch.is_empty() {
+        return Err(("pcrBranch", "branch is empty: expected a site code".into()));
+    }
+    if minutes == 0 {
+        // Declined policy or a reservation never used: not a use of a computer.
+        ctx.tally.exclude("zero minutes used (declined policy or no-show)");
+        return Ok(());
+    }
+    let (site, tz) = ctx.site(branch);
+    let stamp = local_to_utc_us(local, tz).map_err(|reason| ("pcrDateTime", format!("{reason}: \"{when}\" in {tz}")))?;
+    let span = minutes * 60_000_000;
+    let (start, end) = match ctx.envisionware_time {
+        TimestampMeans::Start => (stamp, stamp + span),
+        TimestampMeans::End => (stamp - span, stamp),
+    };
+    let user_type = if !userdata1.is_empty() {
+        UserType::Staff
+    } else if user.is_empty() {
+        UserType::Unknown
+    } else if ctx.is_guest_barcode(user) {
+        UserType::Guest
+    } else {
+        UserType::Patron
+    };
+    let patron_key = match user_type {
+        UserType::Patron | UserType::Staff => Some(ctx.pseudo.key_of(user)),
+        UserType::Guest | UserType::Unknown => None,
+    };
+    let rows = &mut ctx.sessions;
+    rows.site.push(site);
+    rows.station.push((!machine.is_empty()).then(|| machine.to_string()));
+    rows.start_us.push(start);
+    rows.end_us.push(end);
+    rows.user_type.push(user_type.as_str());
+    rows.patron_key.push(patron_key);
+    ctx.tally.rows_accepted += 1;
+    Ok(())
+}

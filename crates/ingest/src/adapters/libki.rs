@@ -1,0 +1,164 @@
+//! Libki `statistics` rows. A session is a LOGIN row and the first LOGOUT, FORCE_LOGOUT
+//! or SESSION_DELETED row with the same session_id. Both rows of a paired session count
+//! as accepted; a row that cannot be paired is quarantined with the reason.
+
+use std::collections::HashMap;
+
+use tally_model::UserType;
+
+use crate::IngestError;
+use crate::adapters::Ctx;
+use crate::format::{LIBKI_OPTIONAL, LIBKI_REQUIRED};
+use crate::reader::{Columns, CsvInput, field};
+use crate::rows::mask_record;
+use crate::time::{local_to_utc_us, parse_local};
+
+const USERNAME: usize = 0;
+const CLIENT_NAME: usize = 1;
+const CLIENT_LOCATION: usize = 2;
+const ACTION: usize = 3;
+const CREATED_ON: usize = 4;
+const SESSION_ID: usize = 5;
+const INFO: usize = 10;
+
+/// One LOGIN or end row, parsed.
+struct Event {
+    line: u64,
+    time_us: i64,
+    site: String,
+    station: String,
+    user: String,
+    staff: bool,
+    raw_masked: String,
+}
+
+pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    let cols = input.columns("libki", LIBKI_REQUIRED, LIBKI_OPTIONAL)?;
+    let n_fields = input.header.len();
+    let delimiter = input.delimiter;
+    // The username, and info (which holds the patron of an admin action), are private.
+    let private = [cols.get(USERNAME), cols.get(INFO)];
+    let mut logins: HashMap<String, Event> = HashMap::new();
+    let mut ends: HashMap<String, Event> = HashMap::new();
+    input.for_each_record(|line, rec| {
+        ctx.tally.rows_read += 1;
+        let raw_masked = || mask_record(rec, delimiter, &private);
+        match event(rec, &cols, n_fields, ctx) {
+            Err((column, reason)) => ctx.tally.quarantine(line, column, reason, raw_masked()),
+            Ok(None) => {}
+            Ok(Some((is_login, session_id, ev))) => {
+                let ev = Event { line, raw_masked: raw_masked(), ..ev };
+                let map = if is_login { &mut logins } else { &mut ends };
+                if map.contains_key(&session_id) {
+                    if is_login {
+                        ctx.tally.quarantine(line, "session_id", "second LOGIN for one session_id".into(), ev.raw_masked);
+                    } else {
+                        ctx.tally.exclude("later end row of a session already ended");
+                    }
+                } else {
+                    map.insert(session_id, ev);
+                }
+            }
+        }
+    })?;
+
+    let mut logins: Vec<(String, Event)> = logins.into_iter().collect();
+    logins.sort_by_key(|(_, e)| e.line);
+    for (session_id, login) in logins {
+        match ends.remove(&session_id) {
+            None => ctx.tally.quarantine(
+                login.line,
+                "session_id",
+                "LOGIN with no LOGOUT, FORCE_LOGOUT or SESSION_DELETED in this file".into(),
+                login.raw_masked,
+            ),
+            Some(end) if end.time_us < login.time_us => {
+                let reason = format!("session ends before it starts (end row on line {})", end.line);
+                ctx.tally.quarantine(login.line, "created_on", reason, login.raw_masked);
+                let reason = format!("session ends before it starts (LOGIN on line {})", login.line);
+                ctx.tally.quarantine(end.line, "created_on", reason, end.raw_masked);
+            }
+            Some(end) => {
+                let user_type = if login.staff {
+                    UserType::Staff
+                } else if login.user.is_empty() {
+                    UserType::Unknown
+                } else if login.user.to_ascii_lowercase().starts_with("guest") || ctx.is_guest_barcode(&login.user) {
+                    UserType::Guest
+                } else {
+                    UserType::Patron
+                };
+                let patron_key = matches!(user_type, UserType::Patron | UserType::Staff).then(|| ctx.pseudo.key_of(&login.user));
+                let rows = &mut ctx.sessions;
+                rows.site.push(login.site);
+                rows.station.push((!login.station.is_empty()).then_some(login.station));
+                rows.start_us.push(login.time_us);
+                rows.end_us.push(end.time_us);
+                rows.user_type.push(user_type.as_str());
+                rows.patron_key.push(patron_key);
+                ctx.tally.rows_accepted += 2;
+            }
+        }
+    }
+    let mut orphans: Vec<Event> = ends.into_values().collect();
+    orphans.sort_by_key(|e| e.line);
+    for end in orphans {
+        ctx.tally.quarantine(end.line, "session_id", "end row with no LOGIN in this file".into(), end.raw_masked);
+    }
+    ctx.tally.quarantine.sort_by_key(|q| q.line);
+    Ok(())
+}
+
+type Parsed = Option<(bool, String, Event)>;
+
+/// One record: `None` when excluded by rule, else whether it is a LOGIN, its session_id
+/// and the event.
+fn event(rec: &csv::ByteRecord, cols: &Columns, n_fields: usize, ctx: &mut Ctx<'_>) -> Result<Parsed, (&'static str, String)> {
+    if rec.len() != n_fields {
+        return Err(("", format!("wrong number of fields: expected {n_fields}, found {} (truncated or shifted row)", rec.len())));
+    }
+    let names: Vec<&'static str> = LIBKI_REQUIRED.iter().chain(LIBKI_OPTIONAL).copied().collect();
+    let get = |i: usize| field(rec, cols.get(i)).map_err(|()| (names[i], format!("not valid UTF-8 in {}", names[i])));
+    let action = get(ACTION)?.to_ascii_uppercase();
+    let is_login = match action.as_str() {
+        "LOGIN" => true,
+        "LOGOUT" | "FORCE_LOGOUT" | "SESSION_DELETED" => false,
+        _ => {
+            ctx.tally.exclude(&format!("action {action} is not a session event"));
+            return Ok(None);
+        }
+    };
+    let session_id = get(SESSION_ID)?;
+    if session_id.is_empty() {
+        return Err(("session_id", "session_id is empty: rows cannot be paired".into()));
+    }
+    let when = get(CREATED_ON)?;
+    let Some(local) = parse_local(when) else {
+        return Err(("created_on", format!("unreadable date-time: expected YYYY-MM-DD HH:MM:SS, got \"{when}\"")));
+    };
+    let location = get(CLIENT_LOCATION)?;
+    if location.is_empty() {
+        return Err(("client_location", "client_location is empty: expected a site".into()));
+    }
+    let (site, tz) = ctx.site(location);
+    let time_us = local_to_utc_us(local, tz).map_err(|reason| ("created_on", format!("{reason}: \"{when}\" in {tz}")))?;
+    let info = get(INFO)?;
+    let staff = is_login && !info.is_empty() && staff_category(info);
+    let ev = Event {
+        line: 0,
+        time_us,
+        site,
+        station: get(CLIENT_NAME)?.to_string(),
+        user: get(USERNAME)?.to_string(),
+        staff,
+        raw_masked: String::new(),
+    };
+    Ok(Some((is_login, session_id.to_string(), ev)))
+}
+
+fn staff_category(info: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(info)
+        .ok()
+        .and_then(|v| v.get("user_category").and_then(|c| c.as_str().map(|c| c.eq_ignore_ascii_case("staff"))))
+        .unwrap_or(false)
+}

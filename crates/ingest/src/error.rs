@@ -1,0 +1,29 @@
+use std::path::PathBuf;
+
+/// Why a file (or the whole ingest) failed. A failed file leaves the lake untouched.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: the file is empty")]
+    Empty { path: PathBuf },
+    #[error("{path}: line 1: cannot tell the format from the header [{header}]; pass --format (known: {known})")]
+    UnknownFormat { path: PathBuf, header: String, known: String },
+    #[error("{path}: line 1: missing required column(s) {missing:?} for format {format}; expected {expected:?}, found {found:?}")]
+    MissingColumns { path: PathBuf, format: String, missing: Vec<String>, expected: Vec<String>, found: Vec<String> },
+    #[error("{path}: line {line}: {message}")]
+    Malformed { path: PathBuf, line: u64, message: String },
+    #[error(
+        "no pseudonymisation key: patron identifiers are replaced by a keyed hash at ingest. \
+         Pass --key-file FILE or set TALLY_KEY (keep the key secret and the same across runs)"
+    )]
+    NoKey,
+    #[error("key file {path}: {message}")]
+    BadKey { path: PathBuf, message: String },
+    #[error("another tally is writing to {lake} (lock {lock} is held); retry later or pass --wait SECONDS")]
+    Locked { lake: PathBuf, lock: PathBuf },
+    #[error("{path}: writing Parquet: {source}")]
+    Parquet { path: PathBuf, source: polars::error::PolarsError },
+    #[error("{lake}: the ledger is unreadable: {source}")]
+    Ledger { lake: PathBuf, source: std::io::Error },
+}

@@ -1,0 +1,132 @@
+//! The reader core every CSV-shaped adapter shares: bytes and their SHA-256, BOM, the
+//! delimiter, header matching (case- and space-insensitive), and records with their line
+//! numbers. An adapter only maps fields; it never loops over bytes itself.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::IngestError;
+
+/// One input file, read whole (exports are daily or monthly: megabytes, not gigabytes).
+pub struct Source {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+impl Source {
+    pub fn read(path: &Path) -> Result<Source, IngestError> {
+        let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.into(), source })?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        Ok(Source { path: path.into(), bytes, sha256 })
+    }
+
+    /// The bytes after a UTF-8 byte-order mark.
+    pub fn body(&self) -> &[u8] {
+        self.bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&self.bytes)
+    }
+
+    pub fn first_line(&self) -> &[u8] {
+        let body = self.body();
+        let end = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
+        body[..end].strip_suffix(b"\r").unwrap_or(&body[..end])
+    }
+}
+
+/// The header as written and as matched.
+pub fn normalize_header(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+}
+
+/// The delimiter of the first line: whichever of `,` `;` tab occurs most.
+pub fn sniff_delimiter(first_line: &[u8]) -> u8 {
+    let count = |d: u8| first_line.iter().filter(|&&b| b == d).count();
+    [b',', b';', b'\t'].into_iter().max_by_key(|&d| (count(d), d == b',')).unwrap_or(b',')
+}
+
+/// A CSV file opened for an adapter: header indices resolved, records to iterate.
+pub struct CsvInput<'a> {
+    pub path: &'a Path,
+    pub delimiter: u8,
+    /// Headers as written (trimmed).
+    pub header: Vec<String>,
+    reader: csv::Reader<&'a [u8]>,
+}
+
+/// The column positions an adapter asked for: required first, then optional.
+pub struct Columns {
+    pub idx: Vec<Option<usize>>,
+}
+
+impl Columns {
+    pub fn get(&self, i: usize) -> Option<usize> {
+        self.idx[i]
+    }
+}
+
+impl<'a> CsvInput<'a> {
+    pub fn open(source: &'a Source) -> Result<CsvInput<'a>, IngestError> {
+        let body = source.body();
+        if body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(IngestError::Empty { path: source.path.clone() });
+        }
+        let delimiter = sniff_delimiter(source.first_line());
+        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(body);
+        let header = reader
+            .headers()
+            .map_err(|e| IngestError::Malformed { path: source.path.clone(), line: 1, message: format!("header: {e}") })?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        Ok(CsvInput { path: &source.path, delimiter, header, reader })
+    }
+
+    /// Finds the adapter's columns; a missing required one fails the file, naming all.
+    pub fn columns(&self, format: &str, required: &[&str], optional: &[&str]) -> Result<Columns, IngestError> {
+        let normalized: Vec<String> = self.header.iter().map(|h| normalize_header(h)).collect();
+        let find = |name: &str| normalized.iter().position(|h| *h == normalize_header(name));
+        let missing: Vec<String> = required.iter().filter(|n| find(n).is_none()).map(|n| n.to_string()).collect();
+        if !missing.is_empty() {
+            return Err(IngestError::MissingColumns {
+                path: self.path.into(),
+                format: format.into(),
+                missing,
+                expected: required.iter().map(|s| s.to_string()).collect(),
+                found: self.header.clone(),
+            });
+        }
+        for (h, n) in self.header.iter().zip(&normalized) {
+            if !required.iter().chain(optional).any(|c| normalize_header(c) == *n) {
+                tracing::warn!(file = %self.path.display(), column = %h, "extra column ignored");
+            }
+        }
+        Ok(Columns { idx: required.iter().chain(optional).map(|n| find(n)).collect() })
+    }
+
+    /// Calls `f` with each record and the line it starts on.
+    pub fn for_each_record(&mut self, mut f: impl FnMut(u64, &csv::ByteRecord)) -> Result<(), IngestError> {
+        let mut record = csv::ByteRecord::new();
+        loop {
+            match self.reader.read_byte_record(&mut record) {
+                Ok(true) => {
+                    let line = record.position().map_or(0, |p| p.line());
+                    f(line, &record);
+                }
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    return Err(IngestError::Malformed { path: self.path.into(), line, message: e.to_string() });
+                }
+            }
+        }
+    }
+}
+
+/// A field as text; `Err` names the column when it is not UTF-8.
+pub fn field<'r>(record: &'r csv::ByteRecord, idx: Option<usize>) -> Result<&'r str, ()> {
+    match idx.and_then(|i| record.get(i)) {
+        None => Ok(""),
+        Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| ()),
+    }
+}

@@ -1,0 +1,393 @@
+//! From a request (metric, period, bucket, dimensions) to a table.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Datelike, NaiveDate, Timelike};
+use polars::prelude::*;
+use rayon::prelude::*;
+use tally_model::tables::sessions as s;
+use tally_model::{BucketKind, Lake, Site, Sites, Table, UserType, WeekHours};
+
+use crate::calendar::open_intervals;
+use crate::catalogue::{Dim, Metric};
+use crate::grid::Grid;
+use crate::load::{micros, scan, sessions_overlapping, sessions_starting, strings};
+use crate::sweep::{Acc, merge_per_station, split_time, sweep};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetricError {
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub metric: Metric,
+    /// First local day, inclusive.
+    pub from: NaiveDate,
+    /// Last local day, exclusive.
+    pub to: NaiveDate,
+    pub every: BucketKind,
+    pub by: Vec<Dim>,
+}
+
+/// A metric's table: one column per `by` dimension, `bucket`, and the value column
+/// (named after the metric; for the heatmap `weekday`, `hour` and `occupancy`).
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub frame: DataFrame,
+    pub value_column: String,
+    /// Things a reader should know (sites sites.toml does not know, suppressed cells).
+    pub warnings: Vec<String>,
+}
+
+/// The local days the sessions in the lake span: (first day, day after the last).
+pub fn data_range(lake: &Lake, sites: &Sites) -> Result<Option<(NaiveDate, NaiveDate)>, MetricError> {
+    let df = scan(lake, Table::Sessions, None)?
+        .select([col(s::START).min().alias("lo"), col(s::START).max().alias("hi")])
+        .collect()?;
+    let lo = micros(&df, "lo")?;
+    let hi = micros(&df, "hi")?;
+    match (lo.first(), hi.first()) {
+        (Some(&lo), Some(&hi)) if lo != i64::MIN && hi != i64::MIN => {
+            let tz = sites.library.timezone;
+            let day = |t: i64| chrono::DateTime::from_timestamp_micros(t).expect("in range").with_timezone(&tz).date_naive();
+            Ok(Some((day(lo), day(hi) + chrono::Duration::days(1))))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, MetricError> {
+    if req.from >= req.to {
+        return Err(MetricError::Invalid(format!("--from {} must be before --to {} (--to is exclusive)", req.from, req.to)));
+    }
+    let mut dims = req.by.clone();
+    dims.dedup();
+    let every = if req.metric == Metric::Heatmap { BucketKind::Hour } else { req.every };
+    let grid = Grid::new(req.from, req.to, every, sites.library.timezone, sites.library.fiscal_year_start_month);
+    match req.metric {
+        Metric::Sessions | Metric::SurveyUses | Metric::DistinctUsers => counts(lake, sites, req.metric, &grid, &dims),
+        _ => intervals(lake, sites, req.metric, &grid, &dims),
+    }
+}
+
+type Key = Vec<String>;
+
+fn label_nulls(dims: &[Dim]) -> Vec<Expr> {
+    dims.iter().map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column())).collect()
+}
+
+/// Sessions, survey uses and distinct users: polars group-bys on the bucket of each start.
+fn counts(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+    let mut select: Vec<Expr> = label_nulls(dims);
+    select.extend([col(s::START), col(s::USER_TYPE), col(s::PATRON_KEY)]);
+    let mut lf = sessions_starting(lake, grid.start_us(), grid.end_us())?.select(select);
+    lf = match metric {
+        Metric::SurveyUses => lf.filter(col(s::USER_TYPE).neq(lit(UserType::Staff.as_str()))),
+        Metric::DistinctUsers => {
+            lf.filter(col(s::USER_TYPE).neq(lit(UserType::Guest.as_str())).and(col(s::PATRON_KEY).is_not_null()))
+        }
+        _ => lf,
+    };
+    let df = lf.collect()?;
+    let starts = micros(&df, s::START)?;
+    let bucket: Vec<u32> = starts.par_iter().map(|&t| grid.index_of(t).map_or(u32::MAX, |i| i as u32)).collect();
+    let mut df = df;
+    df.with_column(Column::new("__bucket".into(), bucket))?;
+    let mut keys: Vec<Expr> = dims.iter().map(|d| col(d.column())).collect();
+    keys.push(col("__bucket"));
+    let agg = match metric {
+        Metric::DistinctUsers => col(s::PATRON_KEY).n_unique().cast(DataType::Int64).alias("value"),
+        _ => len().cast(DataType::Int64).alias("value"),
+    };
+    let grouped = df.lazy().group_by(keys).agg([agg]).collect()?;
+    let key_cols: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(&grouped, d.column())).collect::<Result<_, _>>()?;
+    let buckets = grouped.column("__bucket")?.u32()?.clone();
+    let values = grouped.column("value")?.i64()?.clone();
+    let mut cells: HashMap<(Key, usize), i64> = HashMap::new();
+    let mut groups: BTreeSet<Key> = BTreeSet::new();
+    for row in 0..grouped.height() {
+        let key: Key = key_cols.iter().map(|c| c[row].clone().unwrap_or_default()).collect();
+        groups.insert(key.clone());
+        cells.insert((key, buckets.get(row).unwrap_or(0) as usize), values.get(row).unwrap_or(0));
+    }
+    if dims.is_empty() {
+        groups.insert(Vec::new());
+    }
+    let mut warnings = unknown_site_warnings(lake, sites, grid)?;
+    let min_cell = sites.library.min_cell_size as i64;
+    let mut suppressed = 0usize;
+    let value = |key: &Key, b: usize, suppressed: &mut usize| {
+        let v = cells.get(&(key.clone(), b)).copied().unwrap_or(0);
+        if metric == Metric::DistinctUsers && !dims.is_empty() && v > 0 && v < min_cell {
+            *suppressed += 1;
+            None
+        } else {
+            Some(v)
+        }
+    };
+    let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
+    let mut labels = Vec::new();
+    let mut out_values: Vec<Option<i64>> = Vec::new();
+    for key in &groups {
+        for (b, bucket) in grid.buckets.iter().enumerate() {
+            for (i, k) in key.iter().enumerate() {
+                out_keys[i].push(k.clone());
+            }
+            labels.push(bucket.label.clone());
+            out_values.push(value(key, b, &mut suppressed));
+        }
+    }
+    if suppressed > 0 {
+        warnings.push(format!(
+            "{suppressed} cell(s) with fewer than {min_cell} patrons are suppressed (shown empty) to protect privacy"
+        ));
+    }
+    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+    columns.push(Column::new("bucket".into(), labels));
+    columns.push(Column::new(metric.name().into(), out_values));
+    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings })
+}
+
+/// A site's calendar as the sweep needs it.
+struct SiteCal {
+    stations: i64,
+    open: Vec<(i64, i64)>,
+}
+
+/// Warnings for sessions at sites sites.toml does not know.
+fn unknown_site_warnings(lake: &Lake, sites: &Sites, grid: &Grid) -> Result<Vec<String>, MetricError> {
+    let df = sessions_starting(lake, grid.start_us(), grid.end_us())?.select([col(s::SITE)]).unique(None, UniqueKeepStrategy::Any).collect()?;
+    let mut names: Vec<String> = strings(&df, s::SITE)?.into_iter().flatten().filter(|n| sites.site(n).is_none()).collect();
+    names.sort();
+    Ok(names.into_iter().map(|n| fallback_warning(sites, &n)).collect())
+}
+
+fn fallback_warning(sites: &Sites, site: &str) -> String {
+    format!(
+        "site \"{site}\" is not in sites.toml: using time zone {}, the stations seen in the data and round-the-clock opening",
+        sites.library.timezone
+    )
+}
+
+/// Occupancy, peak concurrent, time at capacity, availability, session hours, heatmap.
+fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+    let df = sessions_overlapping(lake, grid.start_us(), grid.end_us())?
+        .select([col(s::SITE), col(s::STATION), col(s::START), col(s::END), col(s::USER_TYPE)])
+        .collect()?;
+    let site_col = strings(&df, s::SITE)?;
+    let station_col = strings(&df, s::STATION)?;
+    let user_col = strings(&df, s::USER_TYPE)?;
+    let starts = micros(&df, s::START)?;
+    let ends = micros(&df, s::END)?;
+
+    // Intern sites, stations (a session with no station name is its own seat) and groups.
+    let mut site_ids: BTreeMap<String, usize> = BTreeMap::new();
+    for name in site_col.iter().flatten() {
+        let n = site_ids.len();
+        site_ids.entry(name.clone()).or_insert(n);
+    }
+    let site_names: Vec<String> = {
+        let mut v = vec![String::new(); site_ids.len()];
+        for (name, &i) in &site_ids {
+            v[i] = name.clone();
+        }
+        v
+    };
+    let mut station_ids: HashMap<(usize, String), u32> = HashMap::new();
+    let mut named_stations: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); site_names.len()];
+    let mut next_anonymous: u32 = u32::MAX;
+    // (group key, site) -> (station, start, end)
+    let mut tasks: BTreeMap<(Key, usize), Vec<(u32, i64, i64)>> = BTreeMap::new();
+    let mut raw: BTreeMap<Key, Vec<(i64, i64)>> = BTreeMap::new();
+    for row in 0..df.height() {
+        let Some(site_name) = &site_col[row] else { continue };
+        let site = site_ids[site_name];
+        let station = match &station_col[row] {
+            Some(name) => {
+                let n = station_ids.len() as u32;
+                let id = *station_ids.entry((site, name.clone())).or_insert(n);
+                named_stations[site].insert(id);
+                id
+            }
+            None => {
+                next_anonymous -= 1;
+                next_anonymous
+            }
+        };
+        let key: Key = dims
+            .iter()
+            .map(|d| match d {
+                Dim::Site => site_name.clone(),
+                Dim::Station => station_col[row].clone().unwrap_or_else(|| "(none)".into()),
+                Dim::UserType => user_col[row].clone().unwrap_or_else(|| "(none)".into()),
+            })
+            .collect();
+        tasks.entry((key.clone(), site)).or_default().push((station, starts[row], ends[row]));
+        raw.entry(key).or_default().push((starts[row], ends[row]));
+    }
+
+    // Each site's stations and opening hours over the period.
+    let mut warnings = Vec::new();
+    let cals: Vec<SiteCal> = site_names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let seen = named_stations[i].len() as i64;
+            match sites.site(name) {
+                Some(site) => {
+                    let tz = site.timezone.unwrap_or(sites.library.timezone);
+                    let configured = i64::from(site.stations);
+                    if seen > configured {
+                        warnings.push(format!(
+                            "site {name}: {seen} stations seen in the data but sites.toml says {configured}; using {seen}"
+                        ));
+                    }
+                    SiteCal { stations: configured.max(seen).max(1), open: open_intervals(sites, site, tz, grid.start_us(), grid.end_us()) }
+                }
+                None => {
+                    warnings.push(fallback_warning(sites, name));
+                    let fallback = Site {
+                        code: name.clone(),
+                        name: name.clone(),
+                        aliases: Vec::new(),
+                        timezone: None,
+                        stations: 0,
+                        population: 0,
+                        hours: WeekHours::all_day(),
+                        closed: Vec::new(),
+                    };
+                    let open = open_intervals(&Sites::fallback(sites.library.timezone), &fallback, sites.library.timezone, grid.start_us(), grid.end_us());
+                    SiteCal { stations: seen.max(1), open }
+                }
+            }
+        })
+        .collect();
+    let configured_without_data: Vec<&str> =
+        sites.sites.iter().filter(|s| !site_ids.contains_key(&s.code)).map(|s| s.code.as_str()).collect();
+    if !configured_without_data.is_empty() && metric != Metric::SessionHours {
+        warnings.push(format!(
+            "no sessions in the period for {}: left out (their capacity is not counted)",
+            configured_without_data.join(", ")
+        ));
+    }
+
+    let n = grid.buckets.len();
+    let per_station = dims.contains(&Dim::Station);
+    // Sweep every (group, site) in parallel.
+    let swept: Vec<(Key, Vec<Acc>, Vec<(i64, i64)>)> = tasks
+        .into_par_iter()
+        .map(|((key, site), sessions)| {
+            let merged = merge_per_station(sessions);
+            let cal = &cals[site];
+            let stations = if per_station { 1 } else { cal.stations };
+            let mut acc = vec![Acc::default(); n];
+            sweep(&merged, &cal.open, grid, stations, &mut acc);
+            (key, acc, merged)
+        })
+        .collect();
+    let mut groups: BTreeMap<Key, (Vec<Acc>, Vec<(i64, i64)>, usize)> = BTreeMap::new();
+    for (key, acc, merged) in swept {
+        let entry = groups.entry(key).or_insert_with(|| (vec![Acc::default(); n], Vec::new(), 0));
+        for (total, a) in entry.0.iter_mut().zip(&acc) {
+            total.add(a);
+        }
+        entry.1.extend(merged);
+        entry.2 += 1;
+    }
+    // Across several sites, the peak is of the sum, not the largest site's: sweep again.
+    let groups: Vec<(Key, Vec<Acc>)> = groups
+        .into_par_iter()
+        .map(|(key, (mut acc, merged, n_sites))| {
+            if n_sites > 1 {
+                let mut combined = vec![Acc::default(); n];
+                sweep(&merged, &[], grid, i64::MAX, &mut combined);
+                for (a, c) in acc.iter_mut().zip(&combined) {
+                    a.peak = c.peak;
+                }
+            }
+            (key, acc)
+        })
+        .collect();
+
+    if metric == Metric::Heatmap {
+        return heatmap(groups, grid, dims, warnings);
+    }
+    let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
+    let mut labels = Vec::new();
+    let mut values: Vec<Option<f64>> = Vec::new();
+    let mut peaks: Vec<i64> = Vec::new();
+    for (key, acc) in &groups {
+        let mut hours = vec![0i64; n];
+        if metric == Metric::SessionHours {
+            split_time(&raw[key], grid, &mut hours);
+        }
+        for (b, bucket) in grid.buckets.iter().enumerate() {
+            for (i, k) in key.iter().enumerate() {
+                out_keys[i].push(k.clone());
+            }
+            labels.push(bucket.label.clone());
+            let a = &acc[b];
+            let ratio = |num: i64, den: i64| (den > 0).then(|| num as f64 / den as f64);
+            values.push(match metric {
+                Metric::Occupancy => ratio(a.busy_us, a.capacity_us),
+                Metric::Availability => ratio(a.open_us - a.full_us, a.open_us),
+                Metric::TimeAtCapacity => Some(a.full_us as f64 / 60e6),
+                Metric::SessionHours => Some(hours[b] as f64 / 3600e6),
+                _ => None,
+            });
+            peaks.push(a.peak);
+        }
+    }
+    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+    columns.push(Column::new("bucket".into(), labels));
+    if metric == Metric::PeakConcurrent {
+        columns.push(Column::new(metric.name().into(), peaks));
+    } else {
+        columns.push(Column::new(metric.name().into(), values));
+    }
+    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings })
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Average occupancy by local weekday and hour: the sums of busy and capacity time of all
+/// hourly buckets with that weekday and hour, divided.
+fn heatmap(groups: Vec<(Key, Vec<Acc>)>, grid: &Grid, dims: &[Dim], warnings: Vec<String>) -> Result<Output, MetricError> {
+    let slots: Vec<(usize, usize)> = grid
+        .buckets
+        .iter()
+        .map(|b| {
+            let local = chrono::DateTime::from_timestamp_micros(b.start_us).expect("in range").with_timezone(&grid.tz);
+            (local.weekday().num_days_from_monday() as usize, local.hour() as usize)
+        })
+        .collect();
+    let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
+    let (mut wd_col, mut hour_col, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    for (key, acc) in &groups {
+        let mut busy = [[0i64; 24]; 7];
+        let mut cap = [[0i64; 24]; 7];
+        for (a, &(wd, h)) in acc.iter().zip(&slots) {
+            busy[wd][h] += a.busy_us;
+            cap[wd][h] += a.capacity_us;
+        }
+        for wd in 0..7 {
+            for h in 0..24 {
+                for (i, k) in key.iter().enumerate() {
+                    out_keys[i].push(k.clone());
+                }
+                wd_col.push(WEEKDAYS[wd]);
+                hour_col.push(h as i32);
+                values.push((cap[wd][h] > 0).then(|| busy[wd][h] as f64 / cap[wd][h] as f64));
+            }
+        }
+    }
+    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+    columns.push(Column::new("weekday".into(), wd_col));
+    columns.push(Column::new("hour".into(), hour_col));
+    columns.push(Column::new("occupancy".into(), values));
+    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: "occupancy".into(), warnings })
+}

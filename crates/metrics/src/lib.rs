@@ -1,0 +1,31 @@
+//! tally-metrics: the metric catalogue of DESIGN.md over the lake.
+//!
+//! The lake is read with polars lazy scans over the Parquet files the ledger names,
+//! pruned to the months of the period and projected to the columns a metric needs.
+//! Counts (sessions, survey uses, distinct users) are polars group-bys. The interval
+//! metrics (session hours, occupancy, peak concurrent, time at capacity, availability,
+//! the heatmap) need a sweep line over each site's sessions, its opening hours and the
+//! bucket boundaries; that is a sequential walk per site, so it is plain Rust over the
+//! columns polars loaded, with sites in parallel on rayon.
+//!
+//! What it is not: rendering. It returns DataFrames; charts and reports take it from there.
+//!
+//! ```ignore
+//! let req = Request { metric: Metric::Occupancy, from, to, every: BucketKind::Month, by: vec![Dim::Site] };
+//! let out = compute(&Lake::new("lake"), &sites, &req)?;
+//! println!("{}", out.frame);
+//! ```
+
+mod calendar;
+mod catalogue;
+mod compute;
+mod grid;
+mod load;
+mod query;
+mod sweep;
+
+pub use calendar::open_intervals;
+pub use catalogue::{Dim, Metric};
+pub use compute::{MetricError, Output, Request, compute, data_range};
+pub use grid::{Bucket, Grid};
+pub use query::{query, register_tables};

@@ -1,0 +1,61 @@
+//! Lazy scans of the lake, pruned to the months of a period.
+
+use polars::prelude::*;
+use tally_model::tables::{self, sessions as s};
+use tally_model::{Lake, Table};
+
+/// How far before the period a session may start and still overlap it. Sessions longer
+/// than this are not believed (ingest caps them at a day).
+const LOOKBACK_US: i64 = 2 * 86_400_000_000;
+
+fn month_index(t_us: i64) -> i32 {
+    use chrono::Datelike;
+    let d = chrono::DateTime::from_timestamp_micros(t_us).expect("in range").date_naive();
+    d.year() * 12 + d.month() as i32 - 1
+}
+
+/// A lazy scan of the committed Parquet files of `table` whose partitions can hold rows
+/// in [start_us - lookback, end_us), or of all of them.
+pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsResult<LazyFrame> {
+    let months = range_us.map(|(a, b)| (month_index(a - LOOKBACK_US), month_index(b)));
+    let files = lake
+        .parquet_files(table, months)
+        .map_err(|e| PolarsError::ComputeError(format!("{}: reading the ledger: {e}", lake.root().display()).into()))?;
+    if files.is_empty() {
+        let schema = match table {
+            Table::Sessions => tables::sessions::schema(),
+            _ => Schema::default(),
+        };
+        return Ok(DataFrame::empty_with_schema(&schema).lazy());
+    }
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+    let args = ScanArgsParquet { glob: false, ..Default::default() };
+    LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
+}
+
+pub fn utc_lit(t_us: i64) -> Expr {
+    lit(t_us).cast(tables::utc_datetime())
+}
+
+/// Sessions that overlap [start_us, end_us).
+pub fn sessions_overlapping(lake: &Lake, start_us: i64, end_us: i64) -> PolarsResult<LazyFrame> {
+    Ok(scan(lake, Table::Sessions, Some((start_us, end_us)))?
+        .filter(col(s::END).gt(utc_lit(start_us)).and(col(s::START).lt(utc_lit(end_us)))))
+}
+
+/// Sessions that start in [start_us, end_us).
+pub fn sessions_starting(lake: &Lake, start_us: i64, end_us: i64) -> PolarsResult<LazyFrame> {
+    Ok(scan(lake, Table::Sessions, Some((start_us, end_us)))?
+        .filter(col(s::START).gt_eq(utc_lit(start_us)).and(col(s::START).lt(utc_lit(end_us)))))
+}
+
+/// A datetime column as UTC microseconds.
+pub fn micros(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    let c = df.column(name)?.cast(&DataType::Int64)?;
+    Ok(c.i64()?.iter().map(|v| v.unwrap_or(i64::MIN)).collect())
+}
+
+/// A string column, nulls as `None`.
+pub fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(df.column(name)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+}

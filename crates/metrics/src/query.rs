@@ -1,0 +1,29 @@
+//! `tally query`: polars SQL over the lake's tables.
+
+use polars::prelude::*;
+use polars::sql::SQLContext;
+use tally_model::{Lake, Table};
+
+use crate::load::scan;
+
+/// Registers every table that has committed data; returns their names.
+pub fn register_tables(lake: &Lake, ctx: &mut SQLContext) -> PolarsResult<Vec<&'static str>> {
+    let mut names = Vec::new();
+    for table in Table::ALL {
+        let has_data = lake.parquet_files(table, None).map(|f| !f.is_empty()).unwrap_or(false);
+        if has_data || table == Table::Sessions {
+            ctx.register(table.name(), scan(lake, table, None)?);
+            names.push(table.name());
+        }
+    }
+    Ok(names)
+}
+
+/// Runs one SQL statement over the lake.
+pub fn query(lake: &Lake, sql: &str) -> PolarsResult<DataFrame> {
+    let mut ctx = SQLContext::new();
+    let names = register_tables(lake, &mut ctx)?;
+    ctx.execute(sql).and_then(|lf| lf.collect()).map_err(|e| {
+        PolarsError::ComputeError(format!("{e} (tables in this lake: {})", names.join(", ")).into())
+    })
+}

@@ -1,0 +1,183 @@
+//! The lake's layout, written down once.
+//!
+//! ```text
+//! LAKE/<table>/year=YYYY/month=MM/<batch>.parquet   rows, partitioned by the UTC year and
+//!                                                   month of the table's time column
+//! LAKE/_ledger/<batch>.json                         one committed batch: its input file,
+//!                                                   SHA-256, row counts, Parquet files
+//! LAKE/_quarantine/<batch>.csv                      rejected rows with reasons, identifiers masked
+//! LAKE/_lock                                        held by the one writer
+//! LAKE/_staging/                                    files being written (never read)
+//! ```
+//!
+//! A batch is committed when its ledger entry exists. Readers in tally take the Parquet
+//! files the ledger names; a file with no ledger entry is the remains of an interrupted
+//! write and the next writer deletes it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Table;
+
+/// Columns of a quarantine file.
+pub const QUARANTINE_COLUMNS: [&str; 5] = ["file", "line", "column", "reason", "raw_masked"];
+
+#[derive(Debug, Clone)]
+pub struct Lake {
+    root: PathBuf,
+}
+
+impl Lake {
+    pub fn new(root: impl Into<PathBuf>) -> Lake {
+        Lake { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn table_dir(&self, table: Table) -> PathBuf {
+        self.root.join(table.name())
+    }
+
+    /// Relative path (from the lake root) of a batch's Parquet file in one partition.
+    pub fn parquet_rel_path(table: Table, year: i32, month: u32, batch: &str) -> String {
+        format!("{}/year={year:04}/month={month:02}/{batch}.parquet", table.name())
+    }
+
+    pub fn ledger_dir(&self) -> PathBuf {
+        self.root.join("_ledger")
+    }
+
+    pub fn ledger_path(&self, batch: &str) -> PathBuf {
+        self.ledger_dir().join(format!("{batch}.json"))
+    }
+
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join("_quarantine")
+    }
+
+    pub fn quarantine_rel_path(batch: &str) -> String {
+        format!("_quarantine/{batch}.csv")
+    }
+
+    pub fn staging_dir(&self) -> PathBuf {
+        self.root.join("_staging")
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join("_lock")
+    }
+
+    /// Every committed batch, sorted by batch id. A missing ledger is an empty lake.
+    pub fn read_ledger(&self) -> std::io::Result<Vec<LedgerEntry>> {
+        let dir = self.ledger_dir();
+        let mut entries = Vec::new();
+        let read_dir = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(entries),
+            Err(e) => return Err(e),
+        };
+        for item in read_dir {
+            let path = item?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let bytes = std::fs::read(&path)?;
+                let entry: LedgerEntry = serde_json::from_slice(&bytes).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+                })?;
+                entries.push(entry);
+            }
+        }
+        entries.sort_by(|a, b| a.batch.cmp(&b.batch));
+        Ok(entries)
+    }
+
+    /// The committed Parquet files of `table` whose partition (UTC year, month) lies in
+    /// `months` (inclusive, as year*12 + month-1), or all of them for `None`.
+    pub fn parquet_files(&self, table: Table, months: Option<(i32, i32)>) -> std::io::Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for entry in self.read_ledger()? {
+            if entry.table != table.name() {
+                continue;
+            }
+            for rel in &entry.parquet {
+                if let Some((lo, hi)) = months {
+                    match partition_month(rel) {
+                        Some(m) if m < lo || m > hi => continue,
+                        _ => {}
+                    }
+                }
+                files.push(self.root.join(rel));
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+}
+
+/// year*12 + month-1 of a partition path such as `sessions/year=2026/month=03/b.parquet`.
+fn partition_month(rel: &str) -> Option<i32> {
+    let mut year = None;
+    let mut month = None;
+    for part in rel.split('/') {
+        if let Some(y) = part.strip_prefix("year=") {
+            year = y.parse::<i32>().ok();
+        } else if let Some(m) = part.strip_prefix("month=") {
+            month = m.parse::<i32>().ok();
+        }
+    }
+    Some(year? * 12 + month? - 1)
+}
+
+/// What happened to one input file. `rows_read` always equals the sum of the other three.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSummary {
+    pub file: String,
+    pub sha256: String,
+    pub format: String,
+    pub table: String,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+    pub rows_excluded: u64,
+    /// Rows excluded by a rule, per rule (e.g. "staff override not counted").
+    pub excluded: BTreeMap<String, u64>,
+    /// Rows quarantined, per reason.
+    pub quarantined: BTreeMap<String, u64>,
+    /// Site codes in the file that sites.toml does not know (accepted, reported).
+    #[serde(default)]
+    pub unknown_sites: Vec<String>,
+}
+
+impl FileSummary {
+    pub fn is_balanced(&self) -> bool {
+        self.rows_read == self.rows_accepted + self.rows_quarantined + self.rows_excluded
+    }
+}
+
+/// One committed batch (one input file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub batch: String,
+    pub table: String,
+    #[serde(flatten)]
+    pub summary: FileSummary,
+    /// Parquet files relative to the lake root.
+    pub parquet: Vec<String>,
+    /// Quarantine file relative to the lake root, when rows were quarantined.
+    pub quarantine: Option<String>,
+    pub tally_version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_month_reads_hive_names() {
+        assert_eq!(partition_month("sessions/year=2026/month=03/x.parquet"), Some(2026 * 12 + 2));
+        assert_eq!(partition_month("x.parquet"), None);
+    }
+}

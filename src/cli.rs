@@ -1,0 +1,205 @@
+//! The command line. Stable: scheduled jobs and tests call it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// tally: usage data, charts and reports for a public library's IT team.
+///
+/// Start with `tally demo`: it makes a synthetic nine-branch library, ingests its
+/// exports, and writes an HTML report.
+#[derive(Debug, Parser)]
+#[command(name = "tally", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, help_heading = "Logging")]
+    pub log_format: LogFormat,
+
+    /// Less logging (warnings and errors only).
+    #[arg(long, short, global = true, help_heading = "Logging")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The embedded default: synthetic exports -> lake -> metrics -> charts -> HTML report.
+    Demo(DemoArgs),
+    /// Add export files to the lake (each file one atomic batch; a repeat is a no-op).
+    Ingest(IngestArgs),
+    /// Compute one metric as a table, CSV or JSON.
+    Metric(MetricArgs),
+    /// Draw one metric as a PNG or SVG chart.
+    Chart(ChartArgs),
+    /// SQL over the lake's tables (sessions, ...), with polars SQL.
+    Query(QueryArgs),
+    /// Write deterministic synthetic exports in the vendors' formats.
+    Synth(SynthArgs),
+    /// List the input formats tally reads, with their columns.
+    Formats,
+}
+
+#[derive(Debug, Args)]
+pub struct SitesArg {
+    /// The library's sites.toml [default: data/sites.toml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub sites: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo writes its inbox, lake and report.
+    #[arg(long, value_name = "DIR", default_value = "reports/demo")]
+    pub out: PathBuf,
+    /// Days of synthetic data, from 2024-10-01.
+    #[arg(long, default_value_t = tally_synth::DEFAULT_DAYS)]
+    pub days: u32,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Multiplies volume (and stations) of the synthetic library.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TimeMeans {
+    Start,
+    End,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The lake folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// The table the files are for (sessions, ...); a file of another table fails.
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+    /// The files' format, or auto to detect it from each header.
+    #[arg(long, value_name = "FORMAT", default_value = "auto")]
+    pub format: String,
+    /// The time zone of the files' local times [default: each site's zone in sites.toml].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    #[command(flatten)]
+    pub sites: SitesArg,
+    /// The secret key for pseudonymising patron identifiers [else $TALLY_KEY].
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// What EnvisionWare's pcrDateTime stamps.
+    #[arg(long, value_enum, default_value_t = TimeMeans::Start)]
+    pub envisionware_time: TimeMeans,
+    /// Wait up to this many seconds for another writer, instead of refusing at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
+    /// Print the per-file summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Export files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PeriodArgs {
+    /// The lake folder.
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    #[command(flatten)]
+    pub sites: SitesArg,
+    /// First day, inclusive (YYYY-MM-DD) [default: the first day with data].
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last day, exclusive (YYYY-MM-DD) [default: the day after the last day with data].
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Bucket: hour, day, week, month, quarter, fy, all.
+    #[arg(long, value_name = "BUCKET", default_value = "month")]
+    pub every: String,
+    /// Break down by: site, station, user_type (comma-separated).
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    pub by: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricArgs {
+    /// The metric (see --list).
+    #[arg(required_unless_present = "list")]
+    pub name: Option<String>,
+    /// List every metric with its definition, dimensions and buckets.
+    #[arg(long)]
+    pub list: bool,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+    pub format: OutFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ChartKind {
+    Bar,
+    Stacked,
+    Line,
+    Heatmap,
+}
+
+#[derive(Debug, Args)]
+pub struct ChartArgs {
+    pub name: String,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Chart kind [default: heatmap for heatmap, bar for one bucket, else line].
+    #[arg(long, value_enum)]
+    pub kind: Option<ChartKind>,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long, default_value_t = 1200)]
+    pub width: u32,
+    #[arg(long, default_value_t = 600)]
+    pub height: u32,
+    /// Output file; .svg for SVG, anything else PNG.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+    pub format: OutFormat,
+    pub sql: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = tally_synth::DEFAULT_DAYS)]
+    pub days: u32,
+    /// First day (YYYY-MM-DD).
+    #[arg(long, default_value = "2024-10-01")]
+    pub start: String,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Leave out the malformed rows planted on purpose.
+    #[arg(long)]
+    pub no_malformed: bool,
+}

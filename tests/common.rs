@@ -1,0 +1,77 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use tally_ingest::{FileOutcome, IngestOptions, Pseudonymiser};
+use tally_metrics::{Dim, Metric, Request};
+use tally_model::{BucketKind, Lake, Sites};
+
+pub const TEST_KEY: &str = "test-key-0123456789abcdef";
+
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+pub fn test_sites() -> Sites {
+    Sites::load(&data("sites.toml")).expect("tests/data/sites.toml parses")
+}
+
+/// `tally` with a clean environment for the key and logs.
+pub fn tally(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tally"));
+    c.args(args).env_remove("TALLY_KEY").env_remove("TALLY_LOG").current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    tally(args).output().expect("tally runs")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+pub fn date(s: &str) -> NaiveDate {
+    s.parse().expect("a date")
+}
+
+/// One EnvisionWare row: (station, local start, minutes), at `site`.
+pub fn envisionware_csv(rows: &[(&str, &str, &str, i64)]) -> String {
+    let mut s = String::from("pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n");
+    for (i, (site, station, start, minutes)) in rows.iter().enumerate() {
+        s.push_str(&format!("{},2122100000{:04},{minutes},{start},{site},Adult,,{station}\n", i + 1, i % 7));
+    }
+    s
+}
+
+/// Writes `csv` to a file in `dir` and ingests it into `dir/lake` with the library API.
+pub fn ingest_text(dir: &Path, sites: &Sites, name: &str, csv: &str) -> (Lake, Vec<FileOutcome>) {
+    let file = dir.join(name);
+    std::fs::write(&file, csv).unwrap();
+    let lake = Lake::new(dir.join("lake"));
+    let pseudo = Pseudonymiser::new(TEST_KEY.as_bytes()).unwrap();
+    let outcomes = tally_ingest::ingest_files(&lake, sites, &pseudo, &IngestOptions::default(), &[file]).unwrap();
+    (lake, outcomes)
+}
+
+pub fn metric(lake: &Lake, sites: &Sites, metric: Metric, from: &str, to: &str, every: BucketKind, by: &[Dim]) -> DataFrame {
+    tally_metrics::compute(lake, sites, &Request { metric, from: date(from), to: date(to), every, by: by.to_vec() })
+        .unwrap()
+        .frame
+}
+
+/// The value column of a metric frame for one bucket label (the first match).
+pub fn value_at(df: &DataFrame, column: &str, bucket: &str) -> Option<f64> {
+    let buckets = df.column("bucket").unwrap().str().unwrap().clone();
+    let values = df.column(column).unwrap().cast(&DataType::Float64).unwrap();
+    let values = values.f64().unwrap();
+    let i = buckets.iter().position(|b| b == Some(bucket)).unwrap_or_else(|| panic!("no bucket {bucket} in\n{df}"));
+    values.get(i)
+}
+
+pub fn assert_frame_eq(actual: &DataFrame, expected: &DataFrame) {
+    assert!(actual.equals_missing(expected), "frames differ\nactual:\n{actual}\nexpected:\n{expected}");
+}

@@ -1,0 +1,296 @@
+//! The `tally` binary, run as a scheduled job or a specialist would run it.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::common::*;
+
+fn key_file(dir: &Path) -> String {
+    let p = dir.join("key");
+    std::fs::write(&p, TEST_KEY).unwrap();
+    p.display().to_string()
+}
+
+fn ingest_json(lake: &Path, key: &str, files: &[&Path]) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", "--key-file", key, "--json"];
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    let out = run(&args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), json, text(&out.stderr))
+}
+
+fn lake_files(lake: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![lake.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().unwrap() != "_lock" {
+                out.push((p.strip_prefix(lake).unwrap().display().to_string(), std::fs::metadata(&p).unwrap().len()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn demo_writes_a_self_contained_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["demo", "--days", "45", "--out", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let path = text(&out.stdout).trim().to_string();
+    assert!(path.ends_with("report.html"), "prints the report's path: {path}");
+    let html = std::fs::read_to_string(&path).unwrap();
+    for section in ["id=\"overview\"", "id=\"sessions\"", "id=\"occupancy\"", "id=\"peak-hours\"", "id=\"capacity\"", "id=\"users\"", "id=\"data\""] {
+        assert!(html.contains(section), "section {section} missing");
+    }
+    assert!(html.contains("How these are counted"));
+    assert!(html.matches("data:image/png;base64,").count() >= 7, "charts are inline");
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "no external URLs");
+    for chart in ["sessions-by-branch", "sessions-over-time", "occupancy-over-time", "peak-hours", "time-at-capacity"] {
+        let png = dir.path().join("charts").join(format!("{chart}.png"));
+        assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"), "{chart}.png");
+    }
+    // The report's overview numbers are `tally metric` numbers.
+    let lake = dir.path().join("lake");
+    let sites = dir.path().join("inbox/sites.toml");
+    let m = run(&["metric", "sessions", "--lake", lake.to_str().unwrap(), "--sites", sites.to_str().unwrap(), "--every", "all", "--by", "site", "--format", "csv"]);
+    assert!(m.status.success(), "{}", text(&m.stderr));
+    let from_metric = CsvReader::new(std::io::Cursor::new(m.stdout)).finish().unwrap();
+    let overview = CsvReadOptions::default().try_into_reader_with_file_path(Some(dir.path().join("tables/overview-by-branch.csv"))).unwrap().finish().unwrap();
+    let a = from_metric.select(["site", "sessions"]).unwrap();
+    let b = overview.select(["site", "sessions"]).unwrap();
+    assert_frame_eq(&a, &b);
+}
+
+#[test]
+fn ingest_a_real_format_file_with_quarantine_and_exclusions() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    let (code, json, stderr) = ingest_json(&lake, &key, &[&data("envisionware_strad_bci.csv")]);
+    assert_eq!(code, 3, "exit 3: finished with quarantined rows\n{stderr}");
+    let f = &json[0];
+    assert_eq!(f["status"], "ingested");
+    assert_eq!(f["format"], "envisionware");
+    assert_eq!(f["detected"], true);
+    assert_eq!(f["rows_read"], 7);
+    assert_eq!(f["rows_accepted"], 5);
+    assert_eq!(f["rows_quarantined"], 1);
+    assert_eq!(f["rows_excluded"], 1);
+    assert_eq!(f["excluded"]["zero minutes used (declined policy or no-show)"], 1);
+    assert_eq!(f["quarantined"]["minutes out of range"], 1);
+    assert_eq!(f["unknown_sites"], serde_json::json!(["BKM"]));
+    // The quarantine file names file, line, column and reason, with the card number masked.
+    let batch = f["batch"].as_str().unwrap();
+    let q = std::fs::read_to_string(lake.join(format!("_quarantine/{batch}.csv"))).unwrap();
+    assert!(q.contains(",7,pcrMinutesUsed,\"minutes out of range: expected 0..=1440, got -3\""), "{q}");
+    assert!(q.contains("5006,***,-3"), "{q}");
+    assert!(!q.contains("21221055555555"));
+
+    // What went in, by SQL: the alias mapped to T1, the guest and staff recognised.
+    let sql = "SELECT site, user_type, COUNT(*) AS n, COUNT(patron_key) AS keyed FROM sessions GROUP BY site, user_type ORDER BY site, user_type";
+    let out = run(&["query", "--lake", lake.to_str().unwrap(), "--format", "csv", sql]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got = CsvReader::new(std::io::Cursor::new(out.stdout)).finish().unwrap();
+    let expected = df!(
+        "site" => ["BKM", "T1", "T1", "T1"],
+        "user_type" => ["patron", "guest", "patron", "staff"],
+        "n" => [1i64, 1, 2, 1],
+        "keyed" => [1i64, 0, 2, 1],
+    )
+    .unwrap();
+    let got = got.lazy().with_columns([col("n").cast(DataType::Int64), col("keyed").cast(DataType::Int64)]).collect().unwrap();
+    assert_frame_eq(&got, &expected);
+}
+
+#[test]
+fn reingest_is_a_no_op_that_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    let file = data("libki_statistics.csv");
+    let (code, first, stderr) = ingest_json(&lake, &key, &[&file]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(first[0]["status"], "ingested");
+    let before = lake_files(&lake);
+    let (code, again, stderr) = ingest_json(&lake, &key, &[&file]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(again[0]["status"], "already_ingested");
+    assert_eq!(again[0]["batch"], first[0]["batch"]);
+    assert!(stderr.contains("already ingested"), "{stderr}");
+    assert_eq!(lake_files(&lake), before, "the lake is unchanged");
+}
+
+#[test]
+fn libki_rows_pair_into_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    let (_, json, _) = ingest_json(&lake, &key, &[&data("libki_statistics.csv")]);
+    let f = &json[0];
+    assert_eq!(f["format"], "libki");
+    // 8 rows: 3 sessions of 2 rows, a PRINT_JOB (excluded), a LOGIN with no end (quarantined).
+    assert_eq!((f["rows_read"].as_u64(), f["rows_accepted"].as_u64()), (Some(8), Some(6)));
+    assert_eq!(f["excluded"]["action PRINT_JOB is not a session event"], 1);
+    assert_eq!(f["quarantined"]["LOGIN with no LOGOUT, FORCE_LOGOUT or SESSION_DELETED in this file"], 1);
+    let out = run(&["query", "--lake", lake.to_str().unwrap(), "--format", "csv",
+        "SELECT station, user_type, duration_s FROM sessions ORDER BY start"]);
+    let got = CsvReader::new(std::io::Cursor::new(out.stdout)).finish().unwrap();
+    let expected = df!(
+        "station" => ["N1-PC01", "N1-PC02", "N1-PC01"],
+        "user_type" => ["patron", "patron", "guest"],
+        "duration_s" => [2700i64, 3600, 3600],
+    )
+    .unwrap();
+    assert_frame_eq(&got, &expected);
+}
+
+#[test]
+fn missing_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let out = run(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", data("envisionware_strad_bci.csv").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("TALLY_KEY") && err.contains("--key-file"), "{err}");
+    assert!(!lake.join("_ledger").exists(), "nothing written");
+}
+
+#[test]
+fn a_file_of_unknown_format_fails_alone_and_names_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    let odd = dir.path().join("odd.csv");
+    std::fs::write(&odd, "when,where\n2026-01-01,here\n").unwrap();
+    let (code, json, _) = ingest_json(&lake, &key, &[&odd, &data("envisionware_strad_bci.csv")]);
+    assert_eq!(code, 1);
+    assert_eq!(json[0]["status"], "failed");
+    let err = json[0]["error"].as_str().unwrap();
+    assert!(err.contains("odd.csv") && err.contains("line 1") && err.contains("envisionware, libki"), "{err}");
+    assert_eq!(json[1]["status"], "ingested", "the other file still goes in");
+
+    // A named format with a missing column lists the columns it expected.
+    let short = dir.path().join("short.csv");
+    std::fs::write(&short, "pcrKey,pcrUserID,pcrDateTime\n1,2,2026-01-01 10:00:00\n").unwrap();
+    let out = run(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", "--key-file", &key, "--format", "envisionware", "--json", short.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let err = json[0]["error"].as_str().unwrap();
+    assert!(err.contains("missing required column(s) [\"pcrMinutesUsed\", \"pcrBranch\"]"), "{err}");
+}
+
+#[test]
+fn dst_gap_rows_are_quarantined_and_ambiguous_times_take_the_earliest() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    let csv = dir.path().join("dst.csv");
+    std::fs::write(
+        &csv,
+        envisionware_csv(&[("N1", "PC1", "2026-03-08 02:30:00", 20), ("N1", "PC1", "2026-11-01 01:30:00", 20)]),
+    )
+    .unwrap();
+    let (code, json, _) = ingest_json(&lake, &key, &[&csv]);
+    assert_eq!(code, 3);
+    assert_eq!(json[0]["quarantined"]["local time does not exist (skipped by the DST change)"], 1);
+    let out = run(&["query", "--lake", lake.to_str().unwrap(), "--format", "csv", "SELECT CAST(start AS VARCHAR) AS s FROM sessions"]);
+    let s = text(&out.stdout);
+    assert!(s.contains("2026-11-01 06:30:00"), "01:30 CDT = 06:30 UTC: {s}");
+}
+
+#[test]
+fn metric_output_as_csv_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    ingest_json(&lake, &key, &[&data("envisionware_strad_bci.csv")]);
+    let l = lake.to_str().unwrap();
+    let out = run(&["metric", "sessions", "--lake", l, "--sites", "tests/data/sites.toml", "--from", "2026-06-10", "--to", "2026-06-11", "--every", "day", "--by", "site", "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("site \"BKM\" is not in sites.toml"), "a warning, not an error");
+    let got = CsvReader::new(std::io::Cursor::new(out.stdout)).finish().unwrap();
+    let got = got.lazy().with_column(col("sessions").cast(DataType::Int64)).collect().unwrap();
+    let expected = df!("site" => ["BKM", "T1"], "bucket" => ["2026-06-10", "2026-06-10"], "sessions" => [1i64, 4]).unwrap();
+    assert_frame_eq(&got, &expected);
+
+    let out = run(&["metric", "occupancy", "--lake", l, "--sites", "tests/data/sites.toml", "--from", "2026-06-10", "--to", "2026-06-11", "--every", "day", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // T1: 45 + 60 + 30 + 20 minutes on 2 stations x 8 hours (no station names: each
+    // session its own seat); BKM: 25 of 2 seats... BKM is unknown, so round the clock
+    // with the 1 seat seen (no names: at least 1).
+    let t1 = (45.0 + 60.0 + 30.0 + 20.0) * 60.0;
+    let bkm = 25.0 * 60.0;
+    let expected = (t1 + bkm) / (2.0 * 8.0 * 3600.0 + 86400.0);
+    let got = json[0]["occupancy"].as_f64().unwrap();
+    assert!((got - expected).abs() < 1e-12, "{got} vs {expected}");
+    assert_eq!(json[0]["bucket"], "2026-06-10");
+
+    let out = run(&["metric", "--list"]);
+    let list = text(&out.stdout);
+    for m in ["sessions", "survey_uses", "occupancy", "peak_concurrent", "time_at_capacity", "availability", "distinct_users", "heatmap"] {
+        assert!(list.contains(m), "{m} listed");
+    }
+}
+
+#[test]
+fn charts_render_png_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    ingest_json(&lake, &key, &[&data("envisionware_strad_bci.csv")]);
+    let l = lake.to_str().unwrap();
+    for (metric, extra, file) in [
+        ("sessions", vec!["--by", "site", "--every", "all"], "a.png"),
+        ("heatmap", vec![], "b.svg"),
+        ("occupancy", vec!["--every", "hour", "--kind", "line"], "c.png"),
+    ] {
+        let path = dir.path().join(file);
+        let mut args = vec!["chart", metric, "--lake", l, "--sites", "tests/data/sites.toml", "-o", path.to_str().unwrap()];
+        args.extend(extra);
+        let out = run(&args);
+        assert!(out.status.success(), "{metric}: {}", text(&out.stderr));
+        let bytes = std::fs::read(&path).unwrap();
+        if file.ends_with(".svg") {
+            assert!(text(&bytes).contains("<svg") && text(&bytes).contains("heatmap"));
+        } else {
+            assert!(bytes.starts_with(b"\x89PNG"));
+        }
+    }
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_lock_is_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    std::fs::create_dir_all(&lake).unwrap();
+    let lock = std::fs::File::create(lake.join("_lock")).unwrap();
+    lock.lock().unwrap();
+    let (code, _, stderr) = ingest_json(&lake, &key, &[&data("envisionware_strad_bci.csv")]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("another tally is writing"), "{stderr}");
+    drop(lock);
+    let (code, _, stderr) = ingest_json(&lake, &key, &[&data("envisionware_strad_bci.csv")]);
+    assert_eq!(code, 3, "{stderr}");
+}
+
+#[test]
+fn synth_is_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for d in [&a, &b] {
+        let out = run(&["synth", "--out", d.path().to_str().unwrap(), "--days", "20", "--seed", "7"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
+    for f in ["envisionware/strad_bci_2024-10.csv", "libki/statistics_2024-10.csv", "sites.toml"] {
+        assert_eq!(read(a.path(), f), read(b.path(), f), "{f}");
+    }
+}

@@ -1,0 +1,93 @@
+//! Properties: every row is accounted for; occupancy and availability stay within 0..1.
+
+use proptest::prelude::*;
+use tally_metrics::{Dim, Metric};
+use tally_model::BucketKind;
+
+use crate::common::*;
+
+/// A row of an EnvisionWare export, good or bad.
+#[derive(Debug, Clone)]
+enum Row {
+    Session { site: usize, station: u8, day: u8, minute: u16, minutes: i64, user: u8 },
+    BadDate,
+    BadMinutes,
+    Truncated,
+}
+
+fn row() -> impl Strategy<Value = Row> {
+    prop_oneof![
+        8 => (0usize..3, 0u8..4, 0u8..4, 0u16..1440, -30i64..400, 0u8..4)
+            .prop_map(|(site, station, day, minute, minutes, user)| Row::Session { site, station, day, minute, minutes, user }),
+        1 => Just(Row::BadDate),
+        1 => Just(Row::BadMinutes),
+        1 => Just(Row::Truncated),
+    ]
+}
+
+fn render(rows: &[Row]) -> String {
+    let mut s = String::from("pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n");
+    for (i, r) in rows.iter().enumerate() {
+        let line = match r {
+            Row::Session { site, station, day, minute, minutes, user } => {
+                let site = ["T1", "N1", "ZZ"][*site];
+                let user = match user {
+                    0 => "21221000000111".to_string(),
+                    1 => format!("2555500{i:04}"),
+                    2 => String::new(),
+                    _ => format!("2122100001{i:04}"),
+                };
+                let staff = if *minutes % 7 == 0 { "1" } else { "" };
+                format!(
+                    "{i},{user},{minutes},2026-03-{:02} {:02}:{:02}:00,{site},A,{staff},PC{station}",
+                    7 + day,
+                    minute / 60,
+                    minute % 60
+                )
+            }
+            Row::BadDate => format!("{i},1,10,yesterday,T1,A,,PC1"),
+            Row::BadMinutes => format!("{i},1,ten,2026-03-07 10:00:00,T1,A,,PC1"),
+            Row::Truncated => format!("{i},1,10"),
+        };
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rows_are_accounted_for_and_occupancy_is_a_share(rows in prop::collection::vec(row(), 0..60)) {
+        let dir = tempfile::tempdir().unwrap();
+        let sites = test_sites();
+        let (lake, outcomes) = ingest_text(dir.path(), &sites, "p.csv", &render(&rows));
+        let s = &outcomes[0].summary;
+        prop_assert_eq!(s.rows_read, rows.len() as u64);
+        prop_assert_eq!(s.rows_read, s.rows_accepted + s.rows_quarantined + s.rows_excluded);
+        prop_assert_eq!(s.rows_quarantined, s.quarantined.values().sum::<u64>());
+        prop_assert_eq!(s.rows_excluded, s.excluded.values().sum::<u64>());
+        // The period spans the DST change of 2026-03-08.
+        for (metric, every, by) in [
+            (Metric::Occupancy, BucketKind::Hour, vec![]),
+            (Metric::Occupancy, BucketKind::Day, vec![Dim::Site]),
+            (Metric::Availability, BucketKind::Day, vec![Dim::Site]),
+            (Metric::Occupancy, BucketKind::Day, vec![Dim::Station]),
+        ] {
+            let df = metric_frame(&lake, &sites, metric, every, &by);
+            let col = df.column(metric.name()).unwrap().f64().unwrap().clone();
+            for v in col.iter().flatten() {
+                prop_assert!((0.0..=1.0).contains(&v), "{} = {} outside 0..1", metric.name(), v);
+            }
+        }
+        let sessions = metric_frame(&lake, &sites, Metric::Sessions, BucketKind::All, &[]);
+        let n: i64 = sessions.column("sessions").unwrap().i64().unwrap().iter().flatten().sum();
+        let in_period = s.rows_accepted as i64;
+        prop_assert!(n <= in_period);
+    }
+}
+
+fn metric_frame(lake: &tally_model::Lake, sites: &tally_model::Sites, m: Metric, every: BucketKind, by: &[Dim]) -> polars::prelude::DataFrame {
+    metric(lake, sites, m, "2026-03-06", "2026-03-13", every, by)
+}

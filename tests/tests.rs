@@ -1,0 +1,7 @@
+//! The one integration-test binary (one link of polars, not one per file).
+
+mod common;
+mod e2e;
+mod metric_defs;
+mod privacy;
+mod properties;
