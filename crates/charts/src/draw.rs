@@ -138,9 +138,23 @@ where
     }
 }
 
-/// Shows at most `max` category labels, evenly spaced.
-fn label_step(n: usize, max: usize) -> usize {
-    n.div_ceil(max.max(1)).max(1)
+/// `n` category slots. plotters' integer ranges are inclusive, so 0..n-1 has n values;
+/// a single slot gets two, since a range of one value has no width.
+fn slots(n: usize) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
+    (0..(n as i32 - 1).max(1)).into_segmented()
+}
+
+/// The font size for `n` category labels of at most `chars` characters across `width`
+/// pixels, and how many slots apart labels must be to fit (1 = every label).
+fn label_fit(n: usize, chars: usize, width: u32) -> (u32, usize) {
+    let per_slot = f64::from(width) / n.max(1) as f64;
+    for size in [15u32, 13, 12] {
+        if chars as f64 * 0.6 * f64::from(size) + 12.0 <= per_slot {
+            return (size, 1);
+        }
+    }
+    let need = chars as f64 * 0.6 * 12.0 + 16.0;
+    (12, (need / per_slot).ceil().max(1.0) as usize)
 }
 
 fn y_max(series: &[Series], stacked: bool, n: usize) -> f64 {
@@ -173,13 +187,12 @@ where
     let ymax = y_max(series, stacked, n);
     let (plot, legend) = split_legend(area, series);
     let max_label_chars = categories.iter().map(|c| c.chars().count()).max().unwrap_or(1);
-    let fits = ((plot.dim_in_pixel().0 as usize).saturating_sub(120) / (max_label_chars * 9 + 12)).max(1);
-    let step = label_step(n, fits);
+    let (label_size, step) = label_fit(n, max_label_chars, plot.dim_in_pixel().0.saturating_sub(130));
     let mut chart = ChartBuilder::on(&plot)
         .margin(16)
         .x_label_area_size(if style.x_label.is_empty() { 36 } else { 62 })
         .y_label_area_size(90)
-        .build_cartesian_2d((0..n as i32).into_segmented(), 0f64..ymax)
+        .build_cartesian_2d(slots(n), 0f64..ymax)
         .map_err(draw_err)?;
     let format = style.format;
     chart
@@ -193,7 +206,8 @@ where
         .y_label_formatter(&|v| format_value(*v, format))
         .x_desc(style.x_label.as_str())
         .y_desc(style.y_label.as_str())
-        .label_style(("sans-serif", 15))
+        .x_label_style(("sans-serif", label_size))
+        .y_label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
@@ -234,17 +248,17 @@ where
     let ymax = y_max(series, false, n);
     let (plot, legend) = split_legend(area, series);
     let max_label_chars = categories.iter().map(|c| c.chars().count()).max().unwrap_or(1);
-    let fits = ((plot.dim_in_pixel().0 as usize).saturating_sub(120) / (max_label_chars * 9 + 16)).max(1);
-    let step = label_step(n, fits);
+    let (label_size, step) = label_fit(n, max_label_chars, plot.dim_in_pixel().0.saturating_sub(130));
     let mut chart = ChartBuilder::on(&plot)
         .margin(16)
         .x_label_area_size(if style.x_label.is_empty() { 36 } else { 62 })
         .y_label_area_size(90)
-        .build_cartesian_2d((0..n as i32).into_segmented(), 0f64..ymax)
+        .build_cartesian_2d(slots(n), 0f64..ymax)
         .map_err(draw_err)?;
     let format = style.format;
     chart
         .configure_mesh()
+        .disable_x_mesh()
         .x_labels(n + 1)
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) if (*i as usize) < n && (*i as usize) % step == 0 => categories[*i as usize].clone(),
@@ -253,7 +267,8 @@ where
         .y_label_formatter(&|v| format_value(*v, format))
         .x_desc(style.x_label.as_str())
         .y_desc(style.y_label.as_str())
-        .label_style(("sans-serif", 15))
+        .x_label_style(("sans-serif", label_size))
+        .y_label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
@@ -312,7 +327,7 @@ where
 /// Light to dark blue, for 0..1 of the scale.
 fn ramp(t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0);
-    let (a, b) = ((239.0, 243.0, 255.0), (8.0, 48.0, 107.0));
+    let (a, b) = ((214.0, 230.0, 244.0), (8.0, 48.0, 107.0));
     let mix = |x: f64, y: f64| (x + (y - x) * t).round() as u8;
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
@@ -339,7 +354,7 @@ where
         .margin(16)
         .x_label_area_size(if style.x_label.is_empty() { 36 } else { 62 })
         .y_label_area_size(70)
-        .build_cartesian_2d((0..nc as i32).into_segmented(), (0..nr as i32).into_segmented())
+        .build_cartesian_2d(slots(nc), slots(nr))
         .map_err(draw_err)?;
     chart
         .configure_mesh()
@@ -366,11 +381,12 @@ where
         for (c, v) in row.iter().enumerate().take(nc) {
             let fill = match v {
                 Some(v) => ramp(v / scale_max),
-                None => RGBColor(250, 250, 250),
+                None => WHITE,
             };
             let rect = || [(SegmentValue::Exact(c as i32), SegmentValue::Exact(y)), (SegmentValue::Exact(c as i32 + 1), SegmentValue::Exact(y + 1))];
             chart.draw_series(std::iter::once(Rectangle::new(rect(), fill.filled()))).map_err(draw_err)?;
-            chart.draw_series(std::iter::once(Rectangle::new(rect(), WHITE.stroke_width(1)))).map_err(draw_err)?;
+            let edge = if v.is_some() { WHITE } else { RGBColor(225, 225, 225) };
+            chart.draw_series(std::iter::once(Rectangle::new(rect(), edge.stroke_width(1)))).map_err(draw_err)?;
         }
     }
     // The colour scale, with its ends labelled, and what a blank cell means.
@@ -386,7 +402,7 @@ where
     let font = ("sans-serif", 15).into_font();
     legend.draw(&Text::new(format_value(scale_max, style.format), (56, top - 6), font.clone())).map_err(draw_err)?;
     legend.draw(&Text::new(format_value(0.0, style.format), (56, bottom - 10), font.clone())).map_err(draw_err)?;
-    legend.draw(&Rectangle::new([(20, bottom + 24), (48, bottom + 44)], RGBColor(250, 250, 250).filled())).map_err(draw_err)?;
+    legend.draw(&Rectangle::new([(20, bottom + 24), (48, bottom + 44)], WHITE.filled())).map_err(draw_err)?;
     legend.draw(&Rectangle::new([(20, bottom + 24), (48, bottom + 44)], RGBColor(200, 200, 200).stroke_width(1))).map_err(draw_err)?;
     legend.draw(&Text::new("closed", (56, bottom + 26), font)).map_err(draw_err)?;
     Ok(())

@@ -184,7 +184,6 @@ impl LakeWriter {
         }
         let entry = LedgerEntry {
             batch: batch.to_string(),
-            table: table.name().to_string(),
             summary,
             parquet: staged.iter().filter(|(_, rel)| rel.ends_with(".parquet")).map(|(_, rel)| rel.clone()).collect(),
             quarantine: quarantine_rel,
@@ -395,7 +394,7 @@ pub fn ingest_files(
                     match writer.commit(&p.batch, p.table, p.frame, &p.quarantine, p.summary.clone()) {
                         Ok(entry) => {
                             committed.insert(sha, entry.batch.clone());
-                            tracing::info!(
+                            tracing::debug!(
                                 file = %path.display(), format = %p.summary.format, batch = %entry.batch,
                                 rows_read = p.summary.rows_read, rows_accepted = p.summary.rows_accepted,
                                 rows_quarantined = p.summary.rows_quarantined, rows_excluded = p.summary.rows_excluded,

@@ -83,7 +83,11 @@ fn label_nulls(dims: &[Dim]) -> Vec<Expr> {
 /// Sessions, survey uses and distinct users: polars group-bys on the bucket of each start.
 fn counts(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
     let mut select: Vec<Expr> = label_nulls(dims);
-    select.extend([col(s::START), col(s::USER_TYPE), col(s::PATRON_KEY)]);
+    select.push(col(s::START));
+    if !dims.contains(&Dim::UserType) {
+        select.push(col(s::USER_TYPE));
+    }
+    select.push(col(s::PATRON_KEY));
     let mut lf = sessions_starting(lake, grid.start_us(), grid.end_us())?.select(select);
     lf = match metric {
         Metric::SurveyUses => lf.filter(col(s::USER_TYPE).neq(lit(UserType::Staff.as_str()))),
@@ -178,57 +182,73 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
     let df = sessions_overlapping(lake, grid.start_us(), grid.end_us())?
         .select([col(s::SITE), col(s::STATION), col(s::START), col(s::END), col(s::USER_TYPE)])
         .collect()?;
-    let site_col = strings(&df, s::SITE)?;
-    let station_col = strings(&df, s::STATION)?;
-    let user_col = strings(&df, s::USER_TYPE)?;
+    // One chunk per column: the row loop below indexes by row, which is a search over
+    // chunks otherwise (the scan yields one chunk per Parquet file or row group).
+    let mut df = df;
+    df.rechunk_mut_par();
+    let site_col = df.column(s::SITE)?.str()?.clone();
+    let station_col = df.column(s::STATION)?.str()?.clone();
+    let user_col = df.column(s::USER_TYPE)?.str()?.clone();
     let starts = micros(&df, s::START)?;
     let ends = micros(&df, s::END)?;
 
-    // Intern sites, stations (a session with no station name is its own seat) and groups.
-    let mut site_ids: BTreeMap<String, usize> = BTreeMap::new();
-    for name in site_col.iter().flatten() {
-        let n = site_ids.len();
-        site_ids.entry(name.clone()).or_insert(n);
-    }
-    let site_names: Vec<String> = {
-        let mut v = vec![String::new(); site_ids.len()];
-        for (name, &i) in &site_ids {
-            v[i] = name.clone();
-        }
-        v
-    };
-    let mut station_ids: HashMap<(usize, String), u32> = HashMap::new();
-    let mut named_stations: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); site_names.len()];
+    // Intern sites, stations and group keys as small integers: one hash lookup per value,
+    // no allocation per row. A session with no station name is a seat of its own.
+    let mut site_ids: HashMap<&str, usize> = HashMap::new();
+    let mut site_names: Vec<String> = Vec::new();
+    let mut station_ids: HashMap<(usize, &str), u32> = HashMap::new();
+    let mut named_stations: Vec<usize> = Vec::new();
+    let mut values: [HashMap<&str, u32>; 3] = Default::default();
+    let mut value_names: [Vec<String>; 3] = Default::default();
     let mut next_anonymous: u32 = u32::MAX;
-    // (group key, site) -> (station, start, end)
-    let mut tasks: BTreeMap<(Key, usize), Vec<(u32, i64, i64)>> = BTreeMap::new();
-    let mut raw: BTreeMap<Key, Vec<(i64, i64)>> = BTreeMap::new();
+    let mut task_ids: HashMap<([u32; 3], usize), usize> = HashMap::new();
+    let mut tasks: Vec<(([u32; 3], usize), Vec<(u32, i64, i64)>)> = Vec::new();
+    let mut raw: HashMap<[u32; 3], Vec<(i64, i64)>> = HashMap::new();
     for row in 0..df.height() {
-        let Some(site_name) = &site_col[row] else { continue };
-        let site = site_ids[site_name];
-        let station = match &station_col[row] {
+        let Some(site_name) = site_col.get(row) else { continue };
+        let site = *site_ids.entry(site_name).or_insert_with(|| {
+            site_names.push(site_name.to_string());
+            named_stations.push(0);
+            site_names.len() - 1
+        });
+        let station_name = station_col.get(row);
+        let station = match station_name {
             Some(name) => {
                 let n = station_ids.len() as u32;
-                let id = *station_ids.entry((site, name.clone())).or_insert(n);
-                named_stations[site].insert(id);
-                id
+                *station_ids.entry((site, name)).or_insert_with(|| {
+                    named_stations[site] += 1;
+                    n
+                })
             }
             None => {
                 next_anonymous -= 1;
                 next_anonymous
             }
         };
-        let key: Key = dims
-            .iter()
-            .map(|d| match d {
-                Dim::Site => site_name.clone(),
-                Dim::Station => station_col[row].clone().unwrap_or_else(|| "(none)".into()),
-                Dim::UserType => user_col[row].clone().unwrap_or_else(|| "(none)".into()),
-            })
-            .collect();
-        tasks.entry((key.clone(), site)).or_default().push((station, starts[row], ends[row]));
-        raw.entry(key).or_default().push((starts[row], ends[row]));
+        let mut key = [0u32; 3];
+        for (i, d) in dims.iter().enumerate() {
+            let v = match d {
+                Dim::Site => site_name,
+                Dim::Station => station_name.unwrap_or("(none)"),
+                Dim::UserType => user_col.get(row).unwrap_or("(none)"),
+            };
+            let names = &mut value_names[i];
+            key[i] = *values[i].entry(v).or_insert_with(|| {
+                names.push(v.to_string());
+                names.len() as u32 - 1
+            });
+        }
+        let t = *task_ids.entry((key, site)).or_insert_with(|| {
+            tasks.push(((key, site), Vec::new()));
+            tasks.len() - 1
+        });
+        tasks[t].1.push((station, starts[row], ends[row]));
+        if metric == Metric::SessionHours {
+            raw.entry(key).or_default().push((starts[row], ends[row]));
+        }
     }
+    let key_names = |key: &[u32; 3]| -> Key { (0..dims.len()).map(|i| value_names[i][key[i] as usize].clone()).collect() };
+    let site_index: BTreeMap<&String, usize> = site_names.iter().enumerate().map(|(i, n)| (n, i)).collect();
 
     // Each site's stations and opening hours over the period.
     let mut warnings = Vec::new();
@@ -236,7 +256,7 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let seen = named_stations[i].len() as i64;
+            let seen = named_stations[i] as i64;
             match sites.site(name) {
                 Some(site) => {
                     let tz = site.timezone.unwrap_or(sites.library.timezone);
@@ -267,7 +287,7 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
         })
         .collect();
     let configured_without_data: Vec<&str> =
-        sites.sites.iter().filter(|s| !site_ids.contains_key(&s.code)).map(|s| s.code.as_str()).collect();
+        sites.sites.iter().filter(|s| !site_index.contains_key(&s.code)).map(|s| s.code.as_str()).collect();
     if !configured_without_data.is_empty() && metric != Metric::SessionHours {
         warnings.push(format!(
             "no sessions in the period for {}: left out (their capacity is not counted)",
@@ -281,6 +301,7 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
     let swept: Vec<(Key, Vec<Acc>, Vec<(i64, i64)>)> = tasks
         .into_par_iter()
         .map(|((key, site), sessions)| {
+            let key = key_names(&key);
             let merged = merge_per_station(sessions);
             let cal = &cals[site];
             let stations = if per_station { 1 } else { cal.stations };
@@ -316,6 +337,7 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
     if metric == Metric::Heatmap {
         return heatmap(groups, grid, dims, warnings);
     }
+    let raw_by_name: BTreeMap<Key, Vec<(i64, i64)>> = raw.into_iter().map(|(k, v)| (key_names(&k), v)).collect();
     let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
     let mut labels = Vec::new();
     let mut values: Vec<Option<f64>> = Vec::new();
@@ -323,7 +345,7 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
     for (key, acc) in &groups {
         let mut hours = vec![0i64; n];
         if metric == Metric::SessionHours {
-            split_time(&raw[key], grid, &mut hours);
+            split_time(&raw_by_name[key], grid, &mut hours);
         }
         for (b, bucket) in grid.buckets.iter().enumerate() {
             for (i, k) in key.iter().enumerate() {

@@ -29,7 +29,13 @@ pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsRe
         return Ok(DataFrame::empty_with_schema(&schema).lazy());
     }
     let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet { glob: false, ..Default::default() };
+    // The ledger names the files; the partition folders are not read as columns, so the
+    // scan has exactly the canonical columns.
+    let args = ScanArgsParquet {
+        glob: false,
+        hive_options: HiveOptions { enabled: Some(false), ..Default::default() },
+        ..Default::default()
+    };
     LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
 }
 

@@ -99,7 +99,7 @@ impl Lake {
     pub fn parquet_files(&self, table: Table, months: Option<(i32, i32)>) -> std::io::Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         for entry in self.read_ledger()? {
-            if entry.table != table.name() {
+            if entry.summary.table != table.name() {
                 continue;
             }
             for rel in &entry.parquet {
@@ -161,7 +161,7 @@ impl FileSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
     pub batch: String,
-    pub table: String,
+    /// The file's summary, with the table name.
     #[serde(flatten)]
     pub summary: FileSummary,
     /// Parquet files relative to the lake root.

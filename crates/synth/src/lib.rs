@@ -3,7 +3,7 @@
 //!
 //! What it writes (under `--out`): `sites.toml` (the demo library, station counts scaled
 //! with `--scale`), EnvisionWare `strad_bci` rows for five branches and Libki
-//! `statistics` rows for the other four, one file a month. Demand follows the hour of
+//! `statistics` rows for the other four and the bookmobile, one file a month. Demand follows the hour of
 //! day, the weekday and the season; closed days, session limits, guest passes, staff
 //! overrides, sessions run past closing, walk-aways when every station is busy, and a
 //! few malformed rows on purpose (each listed in [`SynthSummary::planted`]).

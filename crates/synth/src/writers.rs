@@ -6,7 +6,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tally_model::{Sites, UserType};
 
@@ -29,8 +29,8 @@ impl Vendor {
     }
 }
 
-/// The first five branches book their computers with EnvisionWare, the other four run
-/// Libki (as a system part-way through a migration does).
+/// The first five sites book their computers with EnvisionWare, the others (four branches
+/// and the bookmobile) run Libki, as a system part-way through a migration does.
 fn vendor_of(site_index: usize) -> Vendor {
     if site_index < 5 { Vendor::EnvisionWare } else { Vendor::Libki }
 }
@@ -150,7 +150,6 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
     let mut rngs: Vec<ChaCha8Rng> = (0..sites.sites.len())
         .map(|i| ChaCha8Rng::seed_from_u64(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i as u64 + 1)))
         .collect();
-    let mut extra_rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0xB00C_0B11E);
 
     let mut ew = Out::new(root, Vendor::EnvisionWare);
     let mut lk = Out::new(root, Vendor::Libki);
@@ -170,33 +169,14 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
                 Vendor::Libki => lk_day.extend(plans),
             }
         }
-        // The bookmobile's laptops: a site code sites.toml does not know.
-        if date.weekday() == Weekday::Sat && !sites.library.closed.contains(&date) {
-            for _ in 0..extra_rng.random_range(2..7) {
-                let start = date.and_hms_opt(10, 0, 0).expect("valid") + Duration::minutes(extra_rng.random_range(0..200));
-                ew_day.push(SessionPlan {
-                    site: usize::MAX,
-                    station: extra_rng.random_range(0..4),
-                    start,
-                    minutes: extra_rng.random_range(10..45),
-                    user_type: UserType::Patron,
-                    user: format!("2122199{:07}", extra_rng.random_range(0..300u32)),
-                    end_kind: EndKind::Logout,
-                });
-            }
-        }
         ew_day.sort_by(|a, b| (a.start, a.site, a.station).cmp(&(b.start, b.site, b.station)));
         summary.sessions += (ew_day.len() + lk_day.len()) as u64;
 
         for p in &ew_day {
             ew_key += 1;
-            let (branch, machine, area) = if p.site == usize::MAX {
-                ("BKM".to_string(), format!("BKM-LT{}", p.station + 1), "Bookmobile")
-            } else {
-                let code = &sites.sites[p.site].code;
-                let area = if p.station % 4 == 3 { "Teen Computers" } else { "Adult Computers" };
-                (code.clone(), format!("{code}-PC{:02}", p.station + 1), area)
-            };
+            let code = &sites.sites[p.site].code;
+            let area = if p.station % 4 == 3 { "Teen Computers" } else { "Adult Computers" };
+            let (branch, machine) = (code.clone(), format!("{code}-PC{:02}", p.station + 1));
             let staff = if p.user_type == UserType::Staff { "STAFF" } else { "" };
             ew.write(
                 date,
