@@ -294,3 +294,47 @@ fn synth_is_deterministic() {
         assert_eq!(read(a.path(), f), read(b.path(), f), "{f}");
     }
 }
+
+#[test]
+fn an_interrupted_batch_leaves_nothing_behind() {
+    // What a kill between "rename into place" and "write the ledger" leaves: a Parquet
+    // file no ledger entry names, and a staging folder. tally never reads the orphan, and
+    // the next writer removes both.
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    ingest_json(&lake, &key, &[&data("libki_statistics.csv")]);
+    let orphan_dir = lake.join("sessions/year=2026/month=06");
+    let orphan = orphan_dir.join("sessions-0000000000000000.parquet");
+    std::fs::copy(std::fs::read_dir(&orphan_dir).unwrap().next().unwrap().unwrap().path(), &orphan).unwrap();
+    std::fs::create_dir_all(lake.join("_staging/sessions-0000000000000000")).unwrap();
+    let count = || {
+        let out = run(&["query", "--lake", lake.to_str().unwrap(), "--format", "csv", "SELECT COUNT(*) AS n FROM sessions"]);
+        text(&out.stdout).lines().nth(1).unwrap().to_string()
+    };
+    assert_eq!(count(), "3", "the orphan is not read");
+    let (code, _, stderr) = ingest_json(&lake, &key, &[&data("envisionware_strad_bci.csv")]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(!orphan.exists(), "the orphan is removed");
+    assert!(!lake.join("_staging").exists(), "staging is removed");
+    assert!(stderr.contains("removing a file left by an interrupted ingest"), "{stderr}");
+    assert_eq!(count(), "8");
+}
+
+#[test]
+fn libki_columns_are_the_real_schema() {
+    // Libki's own installer/schema.sql (tests/data/real, provenance beside it): the
+    // statistics table's columns are the ones the adapter reads.
+    let sql = std::fs::read_to_string(data("real/libki/libki_statistics_sessions_schema.sql")).unwrap();
+    let table = sql.split("CREATE TABLE `statistics`").nth(1).unwrap().split(") ENGINE").next().unwrap();
+    let columns: Vec<&str> = table.lines().filter_map(|l| l.trim().strip_prefix('`')).filter_map(|l| l.split('`').next()).collect();
+    let info = tally_ingest::Format::Libki.info();
+    let ours: Vec<&str> = info.required.iter().chain(info.optional).copied().collect();
+    let mut a = columns.clone();
+    let mut b = ours.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "schema columns {columns:?}");
+    let header = std::fs::read_to_string(data("libki_statistics.csv")).unwrap();
+    assert_eq!(header.lines().next().unwrap(), columns.join(","), "the test export has the schema's columns in order");
+}

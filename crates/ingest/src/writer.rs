@@ -200,6 +200,8 @@ impl LakeWriter {
         std::fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
         sync_dir(&ledger_dir)?;
         std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+        // Only this writer uses the staging folder; once empty it goes too.
+        let _ = std::fs::remove_dir(self.lake.staging_dir());
         Ok(entry)
     }
 }

@@ -62,7 +62,9 @@ caption { text-align: left; font-weight: bold; padding: .3rem 0; }
 th, td { border-bottom: 1px solid var(--rule); padding: .25rem .7rem; }
 th { background: #eef2f6; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td:first-child { white-space: nowrap; }
 .scroll { max-height: 28rem; overflow: auto; }
+.wide { overflow-x: auto; }
 footer { margin-top: 3rem; border-top: 1px solid var(--rule); color: var(--muted); font-size: .85rem; padding-top: .6rem; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10pt; }
@@ -77,16 +79,15 @@ footer { margin-top: 3rem; border-top: 1px solid var(--rule); color: var(--muted
 
 fn render_table(t: &Table, out: &mut String) {
     let long = t.rows.len() > 40;
-    if long {
-        out.push_str("<div class=\"scroll\">");
-    }
+    out.push_str(if long { "<div class=\"scroll wide\">" } else { "<div class=\"wide\">" });
     out.push_str("<table>");
     if !t.caption.is_empty() {
         out.push_str(&format!("<caption>{}</caption>", escape(&t.caption)));
     }
     out.push_str("<thead><tr>");
     for h in &t.header {
-        out.push_str(&format!("<th scope=\"col\">{}</th>", escape(h)));
+        // Column names read as words here; the CSV files keep the names as they are.
+        out.push_str(&format!("<th scope=\"col\">{}</th>", escape(&h.replace('_', " "))));
     }
     out.push_str("</tr></thead><tbody>");
     for row in &t.rows {
@@ -97,10 +98,7 @@ fn render_table(t: &Table, out: &mut String) {
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
-    if long {
-        out.push_str("</div>");
-    }
+    out.push_str("</tbody></table></div>");
 }
 
 /// The report as one HTML document.

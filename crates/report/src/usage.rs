@@ -170,6 +170,11 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         overview.column("site")?.str()?.iter().map(|c| site_name(sites, c.unwrap_or(""))).collect();
     overview.insert_column(1, Column::new("name".into(), names))?;
     let mut overview_table = table_from_frame(&overview, &format!("Public computers, {period}"), &show)?;
+    for h in &mut overview_table.header {
+        if h == "time_at_capacity" {
+            *h = "minutes at capacity".into();
+        }
+    }
     overview_table.rows.push(library_row);
     let sessions_bar = Chart::Bar {
         categories: overview.column("name")?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect(),
@@ -384,7 +389,7 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         facts: vec![
             ("Period".into(), period.clone()),
             ("Buckets".into(), format!("{} (local time, {})", every.as_str(), sites.library.timezone)),
-            ("Branches".into(), sites.sites.len().to_string()),
+            ("Sites".into(), sites.sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")),
             ("Public computers".into(), sites.sites.iter().map(|s| u64::from(s.stations)).sum::<u64>().to_string()),
         ],
         warnings,
