@@ -4,6 +4,8 @@ use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -140,7 +142,7 @@ where
 
 /// `n` category slots. plotters' integer ranges are inclusive, so 0..n-1 has n values;
 /// a single slot gets two, since a range of one value has no width.
-fn slots(n: usize) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
+fn slots(n: usize) -> SegmentedCoord<RangedCoordi32> {
     (0..(n as i32 - 1).max(1)).into_segmented()
 }
 
@@ -170,25 +172,23 @@ fn legend_needed(series: &[Series]) -> bool {
     series.len() > 1
 }
 
-fn bars<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+type CategoryChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>>;
+
+/// The axes bars and lines share: one slot per category, values from 0 up, labels that
+/// fit (smaller, then every k-th), thousands separators or percentages on the y axis.
+fn category_axes<'a, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
     style: &Style,
     categories: &[String],
-    series: &[Series],
-    stacked: bool,
-) -> Result<(), ChartError>
+    ymax: f64,
+) -> Result<CategoryChart<'a, DB>, ChartError>
 where
     DB::ErrorType: 'static,
 {
     let n = categories.len();
-    if n == 0 {
-        return Err(ChartError::Empty("no categories".into()));
-    }
-    let ymax = y_max(series, stacked, n);
-    let (plot, legend) = split_legend(area, series);
     let max_label_chars = categories.iter().map(|c| c.chars().count()).max().unwrap_or(1);
     let (label_size, step) = label_fit(n, max_label_chars, plot.dim_in_pixel().0.saturating_sub(130));
-    let mut chart = ChartBuilder::on(&plot)
+    let mut chart = ChartBuilder::on(plot)
         .margin(16)
         .x_label_area_size(if style.x_label.is_empty() { 36 } else { 62 })
         .y_label_area_size(90)
@@ -212,6 +212,25 @@ where
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(draw_err)?;
+    Ok(chart)
+}
+
+fn bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    style: &Style,
+    categories: &[String],
+    series: &[Series],
+    stacked: bool,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let n = categories.len();
+    if n == 0 {
+        return Err(ChartError::Empty("no categories".into()));
+    }
+    let (plot, legend) = split_legend(area, series);
+    let mut chart = category_axes(&plot, style, categories, y_max(series, stacked, n))?;
     // One bar per category; with several series the segments stack (only `Stacked`
     // passes several series here).
     for i in 0..n {
@@ -245,34 +264,8 @@ where
     if n == 0 {
         return Err(ChartError::Empty("no categories".into()));
     }
-    let ymax = y_max(series, false, n);
     let (plot, legend) = split_legend(area, series);
-    let max_label_chars = categories.iter().map(|c| c.chars().count()).max().unwrap_or(1);
-    let (label_size, step) = label_fit(n, max_label_chars, plot.dim_in_pixel().0.saturating_sub(130));
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(16)
-        .x_label_area_size(if style.x_label.is_empty() { 36 } else { 62 })
-        .y_label_area_size(90)
-        .build_cartesian_2d(slots(n), 0f64..ymax)
-        .map_err(draw_err)?;
-    let format = style.format;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n + 1)
-        .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) if (*i as usize) < n && (*i as usize) % step == 0 => categories[*i as usize].clone(),
-            _ => String::new(),
-        })
-        .y_label_formatter(&|v| format_value(*v, format))
-        .x_desc(style.x_label.as_str())
-        .y_desc(style.y_label.as_str())
-        .x_label_style(("sans-serif", label_size))
-        .y_label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(draw_err)?;
+    let mut chart = category_axes(&plot, style, categories, y_max(series, false, n))?;
     for (j, s) in series.iter().enumerate() {
         let c = colour(j);
         // A gap (None) breaks the line rather than drawing through zero.

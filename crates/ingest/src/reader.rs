@@ -54,14 +54,38 @@ pub struct CsvInput<'a> {
     reader: csv::Reader<&'a [u8]>,
 }
 
-/// The column positions an adapter asked for: required first, then optional.
+/// The column positions an adapter asked for (required first, then optional), with the
+/// header's width, so adapters read fields by their own constant indices.
 pub struct Columns {
-    pub idx: Vec<Option<usize>>,
+    idx: Vec<Option<usize>>,
+    names: Vec<&'static str>,
+    width: usize,
 }
+
+/// Why a record is quarantined: the column (empty for the whole row) and the reason.
+pub type Reject = (&'static str, String);
 
 impl Columns {
     pub fn get(&self, i: usize) -> Option<usize> {
         self.idx[i]
+    }
+
+    /// A record whose field count differs from the header's is shifted or truncated:
+    /// none of its fields can be trusted.
+    pub fn check_width(&self, record: &csv::ByteRecord) -> Result<(), Reject> {
+        if record.len() == self.width {
+            Ok(())
+        } else {
+            Err(("", format!("wrong number of fields: expected {}, found {} (truncated or shifted row)", self.width, record.len())))
+        }
+    }
+
+    /// Field `i` (the adapter's index) as trimmed text; "" when the column is absent.
+    pub fn text<'r>(&self, record: &'r csv::ByteRecord, i: usize) -> Result<&'r str, Reject> {
+        match self.idx[i].and_then(|j| record.get(j)) {
+            None => Ok(""),
+            Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| (self.names[i], format!("not valid UTF-8 in {}", self.names[i]))),
+        }
     }
 }
 
@@ -83,7 +107,7 @@ impl<'a> CsvInput<'a> {
     }
 
     /// Finds the adapter's columns; a missing required one fails the file, naming all.
-    pub fn columns(&self, format: &str, required: &[&str], optional: &[&str]) -> Result<Columns, IngestError> {
+    pub fn columns(&self, format: &str, required: &[&'static str], optional: &[&'static str]) -> Result<Columns, IngestError> {
         let normalized: Vec<String> = self.header.iter().map(|h| normalize_header(h)).collect();
         let find = |name: &str| normalized.iter().position(|h| *h == normalize_header(name));
         let missing: Vec<String> = required.iter().filter(|n| find(n).is_none()).map(|n| n.to_string()).collect();
@@ -101,7 +125,11 @@ impl<'a> CsvInput<'a> {
                 tracing::warn!(file = %self.path.display(), column = %h, "extra column ignored");
             }
         }
-        Ok(Columns { idx: required.iter().chain(optional).map(|n| find(n)).collect() })
+        Ok(Columns {
+            idx: required.iter().chain(optional).map(|n| find(n)).collect(),
+            names: required.iter().chain(optional).copied().collect(),
+            width: self.header.len(),
+        })
     }
 
     /// Calls `f` with each record and the line it starts on.
@@ -120,13 +148,5 @@ impl<'a> CsvInput<'a> {
                 }
             }
         }
-    }
-}
-
-/// A field as text; `Err` names the column when it is not UTF-8.
-pub fn field<'r>(record: &'r csv::ByteRecord, idx: Option<usize>) -> Result<&'r str, ()> {
-    match idx.and_then(|i| record.get(i)) {
-        None => Ok(""),
-        Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| ()),
     }
 }

@@ -6,7 +6,7 @@ use tally_model::UserType;
 use crate::IngestError;
 use crate::adapters::Ctx;
 use crate::format::{ENVISIONWARE_OPTIONAL, ENVISIONWARE_REQUIRED};
-use crate::reader::{Columns, CsvInput, field};
+use crate::reader::{Columns, CsvInput, Reject};
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, parse_local};
 use crate::writer::TimestampMeans;
@@ -23,12 +23,11 @@ const MAX_MINUTES: i64 = 24 * 60;
 
 pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let cols = input.columns("envisionware", ENVISIONWARE_REQUIRED, ENVISIONWARE_OPTIONAL)?;
-    let n_fields = input.header.len();
     let delimiter = input.delimiter;
     let private = [cols.get(USER)];
     input.for_each_record(|line, rec| {
         ctx.tally.rows_read += 1;
-        if let Err((column, reason)) = row(rec, &cols, n_fields, ctx) {
+        if let Err((column, reason)) = row(rec, &cols, ctx) {
             ctx.tally.quarantine(line, column, reason, mask_record(rec, delimiter, &private));
         }
     })
@@ -36,12 +35,9 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestErr
 
 /// One record: a session pushed, an exclusion counted, or the column and reason to
 /// quarantine it with.
-fn row(rec: &csv::ByteRecord, cols: &Columns, n_fields: usize, ctx: &mut Ctx<'_>) -> Result<(), (&'static str, String)> {
-    if rec.len() != n_fields {
-        return Err(("", format!("wrong number of fields: expected {n_fields}, found {} (truncated or shifted row)", rec.len())));
-    }
-    let names: Vec<&'static str> = ENVISIONWARE_REQUIRED.iter().chain(ENVISIONWARE_OPTIONAL).copied().collect();
-    let get = |i: usize| field(rec, cols.get(i)).map_err(|()| (names[i], format!("not valid UTF-8 in {}", names[i])));
+fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), Reject> {
+    cols.check_width(rec)?;
+    let get = |i: usize| cols.text(rec, i);
     let (user, minutes, when, branch) = (get(USER)?, get(MINUTES)?, get(DATETIME)?, get(BRANCH)?);
     let (userdata1, machine) = (get(USERDATA1)?, get(MACHINE)?);
     let minutes: i64 = match minutes.parse() {

@@ -9,7 +9,7 @@ use tally_model::UserType;
 use crate::IngestError;
 use crate::adapters::Ctx;
 use crate::format::{LIBKI_OPTIONAL, LIBKI_REQUIRED};
-use crate::reader::{Columns, CsvInput, field};
+use crate::reader::{Columns, CsvInput, Reject};
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, parse_local};
 
@@ -34,7 +34,6 @@ struct Event {
 
 pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let cols = input.columns("libki", LIBKI_REQUIRED, LIBKI_OPTIONAL)?;
-    let n_fields = input.header.len();
     let delimiter = input.delimiter;
     // The username, and info (which holds the patron of an admin action), are private.
     let private = [cols.get(USERNAME), cols.get(INFO)];
@@ -43,7 +42,7 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestErr
     input.for_each_record(|line, rec| {
         ctx.tally.rows_read += 1;
         let raw_masked = || mask_record(rec, delimiter, &private);
-        match event(rec, &cols, n_fields, ctx) {
+        match event(rec, &cols, ctx) {
             Err((column, reason)) => ctx.tally.quarantine(line, column, reason, raw_masked()),
             Ok(None) => {}
             Ok(Some((is_login, session_id, ev))) => {
@@ -113,12 +112,9 @@ type Parsed = Option<(bool, String, Event)>;
 
 /// One record: `None` when excluded by rule, else whether it is a LOGIN, its session_id
 /// and the event.
-fn event(rec: &csv::ByteRecord, cols: &Columns, n_fields: usize, ctx: &mut Ctx<'_>) -> Result<Parsed, (&'static str, String)> {
-    if rec.len() != n_fields {
-        return Err(("", format!("wrong number of fields: expected {n_fields}, found {} (truncated or shifted row)", rec.len())));
-    }
-    let names: Vec<&'static str> = LIBKI_REQUIRED.iter().chain(LIBKI_OPTIONAL).copied().collect();
-    let get = |i: usize| field(rec, cols.get(i)).map_err(|()| (names[i], format!("not valid UTF-8 in {}", names[i])));
+fn event(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<Parsed, Reject> {
+    cols.check_width(rec)?;
+    let get = |i: usize| cols.text(rec, i);
     let action = get(ACTION)?.to_ascii_uppercase();
     let is_login = match action.as_str() {
         "LOGIN" => true,
