@@ -91,3 +91,64 @@ proptest! {
 fn metric_frame(lake: &tally_model::Lake, sites: &tally_model::Sites, m: Metric, every: BucketKind, by: &[Dim]) -> polars::prelude::DataFrame {
     metric(lake, sites, m, "2026-03-06", "2026-03-13", every, by)
 }
+
+/// A Libki statistics row: an action for one of a few session ids at some minute, or junk.
+#[derive(Debug, Clone)]
+enum LibkiRow {
+    Event { action: u8, session: u8, minute: u16, station: u8, site: u8 },
+    Junk,
+}
+
+fn libki_row() -> impl Strategy<Value = LibkiRow> {
+    prop_oneof![
+        9 => (0u8..6, 0u8..12, 0u16..(3 * 1440), 0u8..3, 0u8..2)
+            .prop_map(|(action, session, minute, station, site)| LibkiRow::Event { action, session, minute, station, site }),
+        1 => Just(LibkiRow::Junk),
+    ]
+}
+
+fn render_libki(rows: &[LibkiRow]) -> String {
+    let mut s = String::from("instance,id,username,client_name,client_location,client_type,action,created_on,anonymized,session_id,info\n");
+    for (i, r) in rows.iter().enumerate() {
+        match r {
+            LibkiRow::Event { action, session, minute, station, site } => {
+                let action = ["LOGIN", "LOGOUT", "FORCE_LOGOUT", "SESSION_DELETED", "LOGIN", "PRINT"][*action as usize];
+                let user = if session % 3 == 0 { format!("guest{session}") } else { format!("2122107777{session:04}") };
+                let (site, prefix) = [("Night", "N1"), ("Town", "T1")][*site as usize];
+                s.push_str(&format!(
+                    ",{i},{user},{prefix}-PC{station},{site},,{action},2026-03-{:02} {:02}:{:02}:00,0,s{session},\n",
+                    7 + minute / 1440,
+                    minute % 1440 / 60,
+                    minute % 60
+                ));
+            }
+            LibkiRow::Junk => s.push_str(&format!(",{i},x,y\n")),
+        }
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn libki_rows_are_accounted_for(rows in prop::collection::vec(libki_row(), 0..60)) {
+        let dir = tempfile::tempdir().unwrap();
+        let sites = test_sites();
+        let (lake, outcomes) = ingest_text(dir.path(), &sites, "l.csv", &render_libki(&rows));
+        let s = &outcomes[0].summary;
+        prop_assert_eq!(s.rows_read, rows.len() as u64);
+        prop_assert_eq!(s.rows_read, s.rows_accepted + s.rows_quarantined + s.rows_excluded);
+        // Two accepted rows make one session.
+        prop_assert_eq!(s.rows_accepted % 2, 0);
+        let df = metric_frame(&lake, &sites, Metric::Sessions, BucketKind::All, &[]);
+        let n: i64 = df.column("sessions").unwrap().i64().unwrap().iter().flatten().sum();
+        prop_assert!(n as u64 <= s.rows_accepted / 2);
+        for (m, by) in [(Metric::Occupancy, vec![Dim::Site]), (Metric::Availability, vec![Dim::Station])] {
+            let df = metric_frame(&lake, &sites, m, BucketKind::Hour, &by);
+            for v in df.column(m.name()).unwrap().f64().unwrap().iter().flatten() {
+                prop_assert!((0.0..=1.0).contains(&v), "{} = {}", m.name(), v);
+            }
+        }
+    }
+}
