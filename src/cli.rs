@@ -97,6 +97,16 @@ pub struct IngestArgs {
     /// What EnvisionWare's pcrDateTime stamps.
     #[arg(long, value_enum, default_value_t = TimeMeans::Start)]
     pub envisionware_time: TimeMeans,
+    /// A system prefix to strip from library codes (Symphony: EPL in EPLMNA).
+    #[arg(long, value_name = "PREFIX")]
+    pub strip_prefix: Option<String>,
+    /// The measure of a totals file (sessions, circulation, visits, ...) when its columns
+    /// and name do not say.
+    #[arg(long, value_name = "MEASURE")]
+    pub measure: Option<String>,
+    /// The year of a wide totals file when its name does not say.
+    #[arg(long, value_name = "YYYY")]
+    pub year: Option<i32>,
     /// Wait up to this many seconds for another writer, instead of refusing at once.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,

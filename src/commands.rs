@@ -85,6 +85,9 @@ fn print_outcomes(outcomes: &[FileOutcome], json: bool) -> anyhow::Result<()> {
         for (rule, n) in &s.excluded {
             writeln!(out, "  excluded {n}: {rule}")?;
         }
+        for (note, n) in &s.notes {
+            writeln!(out, "  note{}: {note}", if *n > 1 { format!(" ({n} times)") } else { String::new() })?;
+        }
         if !s.unknown_sites.is_empty() {
             writeln!(out, "  sites not in sites.toml (accepted as written): {}", s.unknown_sites.join(", "))?;
         }
@@ -125,6 +128,9 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
             TimeMeans::End => TimestampMeans::End,
         },
         lock_wait: Duration::from_secs(a.wait),
+        strip_prefix: a.strip_prefix.clone(),
+        measure: a.measure.clone(),
+        year: a.year,
     };
     let lake = Lake::new(&a.lake);
     let outcomes = tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &a.files)?;

@@ -2,6 +2,7 @@
 
 mod common;
 mod e2e;
+mod formats;
 mod metric_defs;
 mod privacy;
 mod properties;

@@ -14,6 +14,14 @@ pub enum Format {
     /// Libki server, table `statistics`: LOGIN / LOGOUT / FORCE_LOGOUT / SESSION_DELETED
     /// rows paired on session_id.
     Libki,
+    /// SirsiDynix Symphony history log lines (`.hist`, `.hist.Z`).
+    SymphonyHist,
+    /// Koha's `statistics` table as CSV.
+    KohaStatistics,
+    /// Aggregates, one row per period (and site).
+    TotalsLong,
+    /// Aggregates, one row per site with a column per month.
+    TotalsWide,
 }
 
 /// What `tally formats` prints for one format.
@@ -33,7 +41,8 @@ pub(crate) const LIBKI_REQUIRED: &[&str] = &["username", "client_name", "client_
 pub(crate) const LIBKI_OPTIONAL: &[&str] = &["instance", "id", "client_type", "anonymized", "info"];
 
 impl Format {
-    pub const ALL: [Format; 2] = [Format::EnvisionWare, Format::Libki];
+    pub const ALL: [Format; 6] =
+        [Format::EnvisionWare, Format::Libki, Format::SymphonyHist, Format::KohaStatistics, Format::TotalsLong, Format::TotalsWide];
 
     pub fn name(self) -> &'static str {
         self.info().name
@@ -65,6 +74,43 @@ impl Format {
                         time; usernames starting with \"guest\" are guest passes; info.user_category \"Staff\" is staff; \
                         other actions are excluded by rule and counted",
             },
+            Format::SymphonyHist => FormatInfo {
+                name: "symphony-hist",
+                table: Table::Circulation,
+                detected_by: "first line is E + yyyymmddHHMMSS + station, with ^S",
+                required: &["E<time><station>", "^S<seq><command>", "^FE<library>"],
+                optional: &["^UO<user>", "^NQ<item>"],
+                notes: "CV checkout, RV renewal, EV checkin, WV in_house_use; other commands excluded by rule and counted \
+                        by code; server local time; ISO-8859-1; .hist.Z (Unix compress) read as is; --strip-prefix \
+                        removes a system prefix from FE library codes; the PIN (Uf) is never stored",
+            },
+            Format::KohaStatistics => FormatInfo {
+                name: "koha-statistics",
+                table: Table::Circulation,
+                detected_by: "header has datetime, branch, type and itemnumber",
+                required: crate::adapters::koha::REQUIRED,
+                optional: crate::adapters::koha::OPTIONAL,
+                notes: "type issue/onsite_checkout = checkout, renew = renewal, return = checkin, localuse = in_house_use; \
+                        recall, item_found, item_lost, writeoff, payment and others excluded by rule; server local time",
+            },
+            Format::TotalsLong => FormatInfo {
+                name: "totals-long",
+                table: Table::Totals,
+                detected_by: "header has Year and one value column (Toronto open data; Chicago Wi-Fi by month)",
+                required: &["Year", "a value column"],
+                optional: &["Month", "BranchCode | Branch | Location | Site", "CUMULATIVE ... | YTD"],
+                notes: "measure from --measure, else the value column's name and the file name; a cumulative column is \
+                        checked against the running sum and a mismatch is noted",
+            },
+            Format::TotalsWide => FormatInfo {
+                name: "totals-wide",
+                table: Table::Totals,
+                detected_by: "header has LOCATION and the twelve month names (Chicago open data)",
+                required: &["LOCATION", "JANUARY ... DECEMBER"],
+                optional: &["YTD"],
+                notes: "year from --year, else the file name; measure from --measure, else the file name; YTD is checked \
+                        against the months and a mismatch is noted",
+            },
         }
     }
 
@@ -72,12 +118,23 @@ impl Format {
     pub fn detect(header: &[String]) -> Option<Format> {
         let names: Vec<String> = header.iter().map(|h| normalize_header(h)).collect();
         let has = |c: &str| names.iter().any(|n| *n == normalize_header(c));
+        let months = crate::adapters::totals::MONTHS.iter().filter(|m| has(m)).count();
         let mut found = Format::ALL.into_iter().filter(|f| match f {
             Format::EnvisionWare => has("pcrDateTime") && has("pcrMinutesUsed"),
             Format::Libki => has("action") && has("created_on") && has("session_id"),
+            // Lines, not a CSV header: recognised by `detect_line`.
+            Format::SymphonyHist => false,
+            Format::KohaStatistics => has("datetime") && has("branch") && has("type") && has("itemnumber"),
+            Format::TotalsWide => months == 12,
+            Format::TotalsLong => has("year") && months < 12 && !has("pcrDateTime") && !has("created_on"),
         });
         let first = found.next();
         if found.next().is_some() { None } else { first }
+    }
+
+    /// Formats recognised from their first line rather than a header.
+    pub fn detect_line(first_line: &str) -> Option<Format> {
+        crate::adapters::symphony::looks_like(first_line).then_some(Format::SymphonyHist)
     }
 
     pub fn known_names() -> String {

@@ -14,6 +14,7 @@
 //! ```
 
 mod adapters;
+mod decode;
 mod error;
 mod format;
 mod pseudo;

@@ -7,24 +7,59 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::IngestError;
+use crate::decode::{Encoding, is_unix_compress, to_utf8, unix_uncompress};
 
-/// One input file, read whole (exports are daily or monthly: megabytes, not gigabytes).
+/// One input file, read whole (exports are daily or monthly: megabytes, not gigabytes),
+/// uncompressed if it is a `.Z` file and decoded to UTF-8.
 pub struct Source {
     pub path: PathBuf,
-    pub bytes: Vec<u8>,
+    /// SHA-256 of the bytes on disk: the ledger's identity of the file.
     pub sha256: String,
+    /// The text as UTF-8, without a byte-order mark.
+    text: Vec<u8>,
+    pub encoding: Encoding,
+    pub compressed: bool,
 }
 
 impl Source {
     pub fn read(path: &Path) -> Result<Source, IngestError> {
         let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.into(), source })?;
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        Ok(Source { path: path.into(), bytes, sha256 })
+        Source::from_bytes(path, bytes)
     }
 
-    /// The bytes after a UTF-8 byte-order mark.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source, IngestError> {
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let (plain, compressed) = if is_unix_compress(&bytes) {
+            let plain = unix_uncompress(&bytes)
+                .map_err(|message| IngestError::Malformed { path: path.into(), line: 0, message })?;
+            (plain, true)
+        } else {
+            (bytes, false)
+        };
+        if plain.iter().take(8192).filter(|&&b| b == 0).count() > 0 {
+            return Err(IngestError::Malformed {
+                path: path.into(),
+                line: 1,
+                message: "binary data (NUL bytes), not a text export".into(),
+            });
+        }
+        let (text, encoding) = to_utf8(&plain);
+        let text = text.into_owned();
+        Ok(Source { path: path.into(), sha256, text, encoding, compressed })
+    }
+
+    /// The text, UTF-8 without a byte-order mark.
     pub fn body(&self) -> &[u8] {
-        self.bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&self.bytes)
+        &self.text
+    }
+
+    /// Non-blank lines with their 1-based numbers, without line endings.
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &str)> {
+        let text = std::str::from_utf8(&self.text).expect("decoded to UTF-8");
+        text.split('\n')
+            .enumerate()
+            .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)))
+            .filter(|(_, l)| !l.trim().is_empty())
     }
 
     pub fn first_line(&self) -> &[u8] {

@@ -3,47 +3,121 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use tally_model::tables::sessions as s;
+use tally_model::Table;
 
-/// Canonical `sessions` rows, column by column.
-#[derive(Default)]
-pub struct SessionRows {
-    pub site: Vec<String>,
-    pub station: Vec<Option<String>>,
-    pub start_us: Vec<i64>,
-    pub end_us: Vec<i64>,
-    pub user_type: Vec<&'static str>,
-    pub patron_key: Vec<Option<String>>,
+/// One value of a canonical row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Str(String),
+    /// UTC microseconds.
+    Time(i64),
+    /// Days since 1970-01-01.
+    Date(i32),
+    Int(i64),
+    Float(f64),
 }
 
-impl SessionRows {
-    pub fn len(&self) -> usize {
-        self.start_us.len()
+impl Value {
+    /// Text, or null when empty.
+    pub fn text(s: &str) -> Value {
+        if s.is_empty() { Value::Null } else { Value::Str(s.to_string()) }
     }
 
-    /// The frame to store, sorted by start, site and station so a batch's bytes depend on
-    /// its rows only.
+    pub fn opt(s: Option<String>) -> Value {
+        s.map_or(Value::Null, Value::Str)
+    }
+
+    pub fn date(d: chrono::NaiveDate) -> Value {
+        Value::Date((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32)
+    }
+}
+
+/// One column being built, typed by the table's schema.
+enum Buffer {
+    Str(Vec<Option<String>>),
+    Time(Vec<Option<i64>>),
+    Date(Vec<Option<i32>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+}
+
+/// Canonical rows of one table, column by column, in the schema's order (without
+/// `source` and `batch`, which the writer adds). Every adapter fills one of these, so the
+/// lake's columns and types are defined once, in tally-model.
+pub struct Rows {
+    table: Table,
+    names: Vec<PlSmallStr>,
+    buffers: Vec<Buffer>,
+    len: usize,
+}
+
+impl Rows {
+    pub fn new(table: Table) -> Rows {
+        let schema = table.schema();
+        let (mut names, mut buffers) = (Vec::new(), Vec::new());
+        for (name, dtype) in schema.iter() {
+            if name == "source" || name == "batch" {
+                continue;
+            }
+            names.push(name.clone());
+            buffers.push(match dtype {
+                DataType::String => Buffer::Str(Vec::new()),
+                DataType::Datetime(_, _) => Buffer::Time(Vec::new()),
+                DataType::Date => Buffer::Date(Vec::new()),
+                DataType::Int64 => Buffer::Int(Vec::new()),
+                DataType::Float64 => Buffer::Float(Vec::new()),
+                other => unreachable!("canonical schemas use no {other}"),
+            });
+        }
+        Rows { table, names, buffers, len: 0 }
+    }
+
+
+    /// Appends one row; values in schema order. A value of the wrong type is a bug in the
+    /// adapter, caught by the tests.
+    pub fn push(&mut self, row: impl IntoIterator<Item = Value>) {
+        let mut n = 0;
+        for (buffer, value) in self.buffers.iter_mut().zip(row) {
+            match (buffer, value) {
+                (Buffer::Str(v), Value::Str(x)) => v.push(Some(x)),
+                (Buffer::Str(v), Value::Null) => v.push(None),
+                (Buffer::Time(v), Value::Time(x)) => v.push(Some(x)),
+                (Buffer::Time(v), Value::Null) => v.push(None),
+                (Buffer::Date(v), Value::Date(x)) => v.push(Some(x)),
+                (Buffer::Date(v), Value::Null) => v.push(None),
+                (Buffer::Int(v), Value::Int(x)) => v.push(Some(x)),
+                (Buffer::Int(v), Value::Null) => v.push(None),
+                (Buffer::Float(v), Value::Float(x)) => v.push(Some(x)),
+                (Buffer::Float(v), Value::Null) => v.push(None),
+                (_, value) => panic!("{}.{}: value {value:?} of the wrong type", self.table, self.names[n]),
+            }
+            n += 1;
+        }
+        assert_eq!(n, self.buffers.len(), "{}: a row of {n} values, expected {}", self.table, self.buffers.len());
+        self.len += 1;
+    }
+
+    /// The frame to store, in the order of the table's time column (ties keep the file's
+    /// order), so a batch's bytes depend on its input only.
     pub fn into_frame(self, source: &str, batch: &str) -> PolarsResult<DataFrame> {
-        let n = self.len();
-        let duration: Vec<i64> = self.start_us.iter().zip(&self.end_us).map(|(a, b)| (b - a) / 1_000_000).collect();
-        let utc = Some(TimeZone::UTC);
-        let df = DataFrame::new(
-            n,
-            vec![
-                Column::new(s::SITE.into(), self.site),
-                Column::new(s::STATION.into(), self.station),
-                Int64Chunked::from_vec(s::START.into(), self.start_us)
-                    .into_datetime(TimeUnit::Microseconds, utc.clone())
+        let n = self.len;
+        let mut columns: Vec<Column> = Vec::with_capacity(self.buffers.len() + 2);
+        for (name, buffer) in self.names.into_iter().zip(self.buffers) {
+            columns.push(match buffer {
+                Buffer::Str(v) => Column::new(name, v),
+                Buffer::Time(v) => Int64Chunked::from_iter_options(name, v.into_iter())
+                    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
                     .into_column(),
-                Int64Chunked::from_vec(s::END.into(), self.end_us).into_datetime(TimeUnit::Microseconds, utc).into_column(),
-                Column::new(s::DURATION_S.into(), duration),
-                Column::new(s::USER_TYPE.into(), self.user_type),
-                Column::new(s::PATRON_KEY.into(), self.patron_key),
-                Column::new(s::SOURCE.into(), vec![source; n]),
-                Column::new(s::BATCH.into(), vec![batch; n]),
-            ],
-        )?;
-        df.sort([s::START, s::SITE, s::STATION], SortMultipleOptions::default().with_maintain_order(true))
+                Buffer::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter()).into_date().into_column(),
+                Buffer::Int(v) => Column::new(name, v),
+                Buffer::Float(v) => Column::new(name, v),
+            });
+        }
+        columns.push(Column::new("source".into(), vec![source; n]));
+        columns.push(Column::new("batch".into(), vec![batch; n]));
+        let df = DataFrame::new(n, columns)?;
+        df.sort([self.table.partition_column()], SortMultipleOptions::default().with_maintain_order(true))
     }
 }
 
@@ -65,6 +139,7 @@ pub struct Tally {
     pub quarantined: BTreeMap<String, u64>,
     pub quarantine: Vec<Quarantined>,
     pub unknown_sites: std::collections::BTreeSet<String>,
+    pub notes: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -78,6 +153,10 @@ impl Tally {
         let kind = reason.split(':').next().unwrap_or(&reason).to_string();
         *self.quarantined.entry(kind).or_default() += 1;
         self.quarantine.push(Quarantined { line, column: column.into(), reason, raw_masked });
+    }
+
+    pub fn note(&mut self, note: &str) {
+        *self.notes.entry(note.to_string()).or_default() += 1;
     }
 
     pub fn rows_quarantined(&self) -> u64 {

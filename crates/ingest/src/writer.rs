@@ -19,9 +19,10 @@ use serde::Serialize;
 use tally_model::{FileSummary, Lake, LedgerEntry, QUARANTINE_COLUMNS, Sites, Table};
 
 use crate::adapters::{self, Ctx};
+use crate::decode::Encoding;
 use crate::pseudo::{PseudoCache, Pseudonymiser};
 use crate::reader::{CsvInput, Source};
-use crate::rows::{Quarantined, SessionRows, Tally};
+use crate::rows::{Quarantined, Rows, Tally};
 use crate::{Format, IngestError};
 
 /// What EnvisionWare's pcrDateTime stamps: the session's start (the default) or its end.
@@ -43,6 +44,12 @@ pub struct IngestOptions {
     pub envisionware_time: TimestampMeans,
     /// How long to wait for another writer to finish; zero refuses at once.
     pub lock_wait: Duration,
+    /// A system prefix to strip from library codes (Symphony's `EPL` in `EPLMNA`).
+    pub strip_prefix: Option<String>,
+    /// The measure of a totals file, when its columns and name do not say.
+    pub measure: Option<String>,
+    /// The year of a wide totals file, when its name does not say.
+    pub year: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -262,40 +269,55 @@ fn parse_file(
     pseudo: &Pseudonymiser,
     options: &IngestOptions,
 ) -> Result<Parsed, (IngestError, Option<Format>)> {
-    let mut input = CsvInput::open(source).map_err(|e| (e, options.format))?;
-    let (format, detected) = match options.format {
-        Some(f) => (f, false),
-        None => match Format::detect(&input.header) {
+    let first_line = source.lines().next().map(|(_, l)| l.to_string()).ok_or((IngestError::Empty { path: source.path.clone() }, options.format))?;
+    let line_format = options.format.filter(|f| *f == Format::SymphonyHist).or_else(|| {
+        if options.format.is_none() { Format::detect_line(&first_line) } else { None }
+    });
+    let mut input = match line_format {
+        Some(_) => None,
+        None => Some(CsvInput::open(source).map_err(|e| (e, options.format))?),
+    };
+    let (format, detected) = match (options.format, line_format, &input) {
+        (Some(f), _, _) => (f, false),
+        (None, Some(f), _) => (f, true),
+        (None, None, Some(csv)) => match Format::detect(&csv.header) {
             Some(f) => (f, true),
             None => {
                 return Err((
                     IngestError::UnknownFormat {
                         path: source.path.clone(),
-                        header: input.header.join(", "),
+                        header: csv.header.join(", "),
                         known: Format::known_names(),
                     },
                     None,
                 ));
             }
         },
+        (None, None, None) => unreachable!("a file is read as lines or as CSV"),
     };
-    if let Some(table) = options.table
-        && table != format.table()
-    {
-        let message = format!("format {} holds {} rows, but --table is {table}", format.name(), format.table());
-        return Err((IngestError::Malformed { path: source.path.clone(), line: 1, message }, Some(format)));
-    }
     let mut ctx = Ctx {
         sites,
         tz_override: options.tz,
         pseudo: PseudoCache::new(pseudo),
         envisionware_time: options.envisionware_time,
         tally: Tally::default(),
-        sessions: SessionRows::default(),
+        rows: Rows::new(format.table()),
     };
+    fn csv<'a>(input: &mut Option<CsvInput<'a>>) -> CsvInput<'a> {
+        input.take().expect("CSV formats open the file as CSV")
+    }
     let read = match format {
-        Format::EnvisionWare => adapters::envisionware::read(&mut input, &mut ctx),
-        Format::Libki => adapters::libki::read(&mut input, &mut ctx),
+        Format::EnvisionWare => adapters::envisionware::read(&mut csv(&mut input), &mut ctx),
+        Format::Libki => adapters::libki::read(&mut csv(&mut input), &mut ctx),
+        Format::KohaStatistics => adapters::koha::read(&mut csv(&mut input), &mut ctx),
+        Format::TotalsLong => adapters::totals::read_long(&mut csv(&mut input), &mut ctx, options.measure.as_deref()),
+        Format::TotalsWide => {
+            adapters::totals::read_wide(&mut csv(&mut input), &mut ctx, options.measure.as_deref(), options.year)
+        }
+        Format::SymphonyHist => {
+            adapters::symphony::read(source, &mut ctx, options.strip_prefix.as_deref());
+            Ok(())
+        }
     };
     read.map_err(|e| (e, Some(format)))?;
     let table = format.table();
@@ -313,10 +335,20 @@ fn parse_file(
         excluded: tally.excluded,
         quarantined: tally.quarantined,
         unknown_sites: tally.unknown_sites.into_iter().collect(),
+        notes: tally.notes,
+        encoding: format!(
+            "{}{}",
+            match source.encoding {
+                Encoding::Utf8 => "utf-8",
+                Encoding::Utf8Bom => "utf-8 with BOM",
+                Encoding::Windows1252 => "windows-1252",
+            },
+            if source.compressed { ", unix-compressed" } else { "" }
+        ),
     };
     debug_assert!(summary.is_balanced());
     let frame = ctx
-        .sessions
+        .rows
         .into_frame(format.name(), &batch)
         .map_err(|source_err| (IngestError::Parquet { path: source.path.clone(), source: source_err }, Some(format)))?;
     Ok(Parsed { batch, table, frame, quarantine: tally.quarantine, summary, detected })

@@ -22,11 +22,7 @@ pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsRe
         .parquet_files(table, months)
         .map_err(|e| PolarsError::ComputeError(format!("{}: reading the ledger: {e}", lake.root().display()).into()))?;
     if files.is_empty() {
-        let schema = match table {
-            Table::Sessions => tables::sessions::schema(),
-            _ => Schema::default(),
-        };
-        return Ok(DataFrame::empty_with_schema(&schema).lazy());
+        return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
     }
     let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
     // The ledger names the files; the partition folders are not read as columns, so the

@@ -6,15 +6,13 @@ use tally_model::{Lake, Table};
 
 use crate::load::scan;
 
-/// Registers every table that has committed data; returns their names.
+/// Registers every table of the lake; returns their names.
 pub fn register_tables(lake: &Lake, ctx: &mut SQLContext) -> PolarsResult<Vec<&'static str>> {
     let mut names = Vec::new();
+    // Every table, empty or not, so a query names the canonical columns either way.
     for table in Table::ALL {
-        let has_data = lake.parquet_files(table, None).map(|f| !f.is_empty()).unwrap_or(false);
-        if has_data || table == Table::Sessions {
-            ctx.register(table.name(), scan(lake, table, None)?);
-            names.push(table.name());
-        }
+        ctx.register(table.name(), scan(lake, table, None)?);
+        names.push(table.name());
     }
     Ok(names)
 }

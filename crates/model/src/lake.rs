@@ -149,6 +149,14 @@ pub struct FileSummary {
     /// Site codes in the file that sites.toml does not know (accepted, reported).
     #[serde(default)]
     pub unknown_sites: Vec<String>,
+    /// Things noticed that cost no row (a YTD that disagrees with its months, data
+    /// codes not read), with how often.
+    #[serde(default)]
+    pub notes: BTreeMap<String, u64>,
+    /// How the bytes were read: "utf-8", "utf-8 with BOM", "windows-1252", plus
+    /// ", unix-compressed" for .Z files.
+    #[serde(default)]
+    pub encoding: String,
 }
 
 impl FileSummary {

@@ -85,6 +85,144 @@ pub fn utc_datetime() -> DataType {
     DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
 }
 
+impl Table {
+    /// Column names and types, in the order they are stored.
+    pub fn schema(self) -> Schema {
+        match self {
+            Table::Sessions => sessions::schema(),
+            Table::Circulation => circulation::schema(),
+            Table::WorkOrders => work_orders::schema(),
+            Table::Wifi => wifi::schema(),
+            Table::Assets => assets::schema(),
+            Table::Totals => totals::schema(),
+        }
+    }
+
+    /// Columns that are never null (besides `source` and `batch`).
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            Table::Sessions => &["site", "start", "end", "duration_s", "user_type"],
+            Table::Circulation => &["time", "site", "event"],
+            Table::WorkOrders => &["ticket_id", "opened", "status", "priority"],
+            Table::Wifi => &["site", "start", "device_key"],
+            Table::Assets => &["asset_tag", "kind", "site", "purchased", "status"],
+            Table::Totals => &["period_start", "period_end", "measure", "value"],
+        }
+    }
+}
+
+fn fields(columns: &[(&str, DataType)]) -> Schema {
+    Schema::from_iter(columns.iter().map(|(n, t)| Field::new((*n).into(), t.clone())))
+}
+
+/// `circulation`: one row per circulation event.
+pub mod circulation {
+    use super::*;
+
+    pub const EVENTS: [&str; 6] = ["checkout", "renewal", "checkin", "in_house_use", "hold_placed", "hold_filled"];
+
+    pub fn schema() -> Schema {
+        fields(&[
+            ("time", utc_datetime()),
+            ("site", DataType::String),
+            ("event", DataType::String),
+            ("item_type", DataType::String),
+            ("collection", DataType::String),
+            ("location", DataType::String),
+            ("patron_category", DataType::String),
+            ("patron_key", DataType::String),
+            ("item_key", DataType::String),
+            ("source", DataType::String),
+            ("batch", DataType::String),
+        ])
+    }
+}
+
+/// `work_orders`: one row per help-desk ticket as exported; the latest export of a
+/// (source, ticket_id) wins when read.
+pub mod work_orders {
+    use super::*;
+
+    pub const STATUSES: [&str; 6] = ["open", "in_progress", "waiting", "resolved", "closed", "cancelled"];
+    pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+
+    pub fn schema() -> Schema {
+        fields(&[
+            ("ticket_id", DataType::String),
+            ("opened", utc_datetime()),
+            ("resolved", utc_datetime()),
+            ("status", DataType::String),
+            ("priority", DataType::String),
+            ("category", DataType::String),
+            ("site", DataType::String),
+            ("asset_tag", DataType::String),
+            ("assignee", DataType::String),
+            ("source", DataType::String),
+            ("batch", DataType::String),
+        ])
+    }
+}
+
+/// `wifi`: one row per wireless connection; MAC addresses only as keyed hashes.
+pub mod wifi {
+    use super::*;
+
+    pub fn schema() -> Schema {
+        fields(&[
+            ("site", DataType::String),
+            ("start", utc_datetime()),
+            ("end", utc_datetime()),
+            ("device_key", DataType::String),
+            ("ssid", DataType::String),
+            ("bytes", DataType::Int64),
+            ("source", DataType::String),
+            ("batch", DataType::String),
+        ])
+    }
+}
+
+/// `assets`: the IT equipment inventory; the latest export of an asset_tag wins when read.
+pub mod assets {
+    use super::*;
+
+    pub const KINDS: [&str; 9] = ["public_pc", "staff_pc", "laptop", "tablet", "printer", "network", "server", "av", "other"];
+    pub const STATUSES: [&str; 3] = ["active", "spare", "retired"];
+
+    pub fn schema() -> Schema {
+        fields(&[
+            ("asset_tag", DataType::String),
+            ("kind", DataType::String),
+            ("site", DataType::String),
+            ("model", DataType::String),
+            ("purchased", DataType::Date),
+            ("cost", DataType::Float64),
+            ("life_years", DataType::Float64),
+            ("status", DataType::String),
+            ("retired", DataType::Date),
+            ("source", DataType::String),
+            ("batch", DataType::String),
+        ])
+    }
+}
+
+/// `totals`: counts that exist only as aggregates; `site` null is the whole library;
+/// `period_end` is exclusive.
+pub mod totals {
+    use super::*;
+
+    pub fn schema() -> Schema {
+        fields(&[
+            ("site", DataType::String),
+            ("period_start", DataType::Date),
+            ("period_end", DataType::Date),
+            ("measure", DataType::String),
+            ("value", DataType::Float64),
+            ("source", DataType::String),
+            ("batch", DataType::String),
+        ])
+    }
+}
+
 /// `sessions`: one row per public-computer session.
 pub mod sessions {
     use super::*;

@@ -7,6 +7,7 @@ use crate::IngestError;
 use crate::adapters::Ctx;
 use crate::format::{ENVISIONWARE_OPTIONAL, ENVISIONWARE_REQUIRED};
 use crate::reader::{Columns, CsvInput, Reject};
+use crate::rows::Value;
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, parse_local};
 use crate::writer::TimestampMeans;
@@ -76,13 +77,15 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         UserType::Patron | UserType::Staff => Some(ctx.pseudo.key_of(user)),
         UserType::Guest | UserType::Unknown => None,
     };
-    let rows = &mut ctx.sessions;
-    rows.site.push(site);
-    rows.station.push((!machine.is_empty()).then(|| machine.to_string()));
-    rows.start_us.push(start);
-    rows.end_us.push(end);
-    rows.user_type.push(user_type.as_str());
-    rows.patron_key.push(patron_key);
+    ctx.rows.push([
+        Value::Str(site),
+        Value::text(machine),
+        Value::Time(start),
+        Value::Time(end),
+        Value::Int((end - start) / 1_000_000),
+        Value::Str(user_type.as_str().into()),
+        Value::opt(patron_key),
+    ]);
     ctx.tally.rows_accepted += 1;
     Ok(())
 }

@@ -10,6 +10,7 @@ use crate::IngestError;
 use crate::adapters::Ctx;
 use crate::format::{LIBKI_OPTIONAL, LIBKI_REQUIRED};
 use crate::reader::{Columns, CsvInput, Reject};
+use crate::rows::Value;
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, parse_local};
 
@@ -88,13 +89,15 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestErr
                     UserType::Patron
                 };
                 let patron_key = matches!(user_type, UserType::Patron | UserType::Staff).then(|| ctx.pseudo.key_of(&login.user));
-                let rows = &mut ctx.sessions;
-                rows.site.push(login.site);
-                rows.station.push((!login.station.is_empty()).then_some(login.station));
-                rows.start_us.push(login.time_us);
-                rows.end_us.push(end.time_us);
-                rows.user_type.push(user_type.as_str());
-                rows.patron_key.push(patron_key);
+                ctx.rows.push([
+                    Value::Str(login.site),
+                    Value::text(&login.station),
+                    Value::Time(login.time_us),
+                    Value::Time(end.time_us),
+                    Value::Int((end.time_us - login.time_us) / 1_000_000),
+                    Value::Str(user_type.as_str().into()),
+                    Value::opt(patron_key),
+                ]);
                 ctx.tally.rows_accepted += 2;
             }
         }

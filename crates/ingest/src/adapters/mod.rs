@@ -2,13 +2,16 @@
 //! canonical rows, a quarantine reason or an exclusion rule; nothing else.
 
 pub mod envisionware;
+pub mod koha;
 pub mod libki;
+pub mod symphony;
+pub mod totals;
 
 use chrono_tz::Tz;
 use tally_model::Sites;
 
 use crate::pseudo::PseudoCache;
-use crate::rows::{SessionRows, Tally};
+use crate::rows::{Rows, Tally};
 use crate::writer::TimestampMeans;
 
 /// What an adapter works with while it reads one file.
@@ -19,7 +22,8 @@ pub struct Ctx<'a> {
     pub pseudo: PseudoCache<'a>,
     pub envisionware_time: TimestampMeans,
     pub tally: Tally,
-    pub sessions: SessionRows,
+    /// Canonical rows of the format's table.
+    pub rows: Rows,
 }
 
 impl Ctx<'_> {
