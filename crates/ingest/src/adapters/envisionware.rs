@@ -4,11 +4,10 @@
 use tally_model::UserType;
 
 use crate::IngestError;
-use crate::adapters::Ctx;
+use crate::adapters::{Ctx, each_record};
 use crate::format::{ENVISIONWARE_OPTIONAL, ENVISIONWARE_REQUIRED};
 use crate::reader::{Columns, CsvInput, Reject};
 use crate::rows::Value;
-use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, parse_local};
 use crate::writer::TimestampMeans;
 
@@ -23,21 +22,12 @@ const MACHINE: usize = 7;
 const MAX_MINUTES: i64 = 24 * 60;
 
 pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    let cols = input.columns("envisionware", ENVISIONWARE_REQUIRED, ENVISIONWARE_OPTIONAL)?;
-    let delimiter = input.delimiter;
-    let private = [cols.get(USER)];
-    input.for_each_record(|line, rec| {
-        ctx.tally.rows_read += 1;
-        if let Err((column, reason)) = row(rec, &cols, ctx) {
-            ctx.tally.quarantine(line, column, reason, mask_record(rec, delimiter, &private));
-        }
-    })
+    each_record(input, ctx, "envisionware", (ENVISIONWARE_REQUIRED, ENVISIONWARE_OPTIONAL), &[USER], row)
 }
 
 /// One record: a session pushed, an exclusion counted, or the column and reason to
 /// quarantine it with.
 fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), Reject> {
-    cols.check_width(rec)?;
     let get = |i: usize| cols.text(rec, i);
     let (user, minutes, when, branch) = (get(USER)?, get(MINUTES)?, get(DATETIME)?, get(BRANCH)?);
     let (userdata1, machine) = (get(USERDATA1)?, get(MACHINE)?);

@@ -3,9 +3,9 @@
 //! item_found, item_lost, writeoff, payment and anything else are excluded by rule.
 
 use crate::IngestError;
-use crate::adapters::Ctx;
+use crate::adapters::{Ctx, each_record};
 use crate::reader::{Columns, CsvInput, Reject};
-use crate::rows::{Value, mask_record};
+use crate::rows::Value;
 use crate::time::{local_to_utc_us, parse_local};
 
 pub const REQUIRED: &[&str] = &["datetime", "branch", "type"];
@@ -33,19 +33,10 @@ fn event_of(kind: &str) -> Option<&'static str> {
 }
 
 pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    let cols = input.columns("koha-statistics", REQUIRED, OPTIONAL)?;
-    let delimiter = input.delimiter;
-    let private = [cols.get(BORROWER)];
-    input.for_each_record(|line, rec| {
-        ctx.tally.rows_read += 1;
-        if let Err((column, reason)) = row(rec, &cols, ctx) {
-            ctx.tally.quarantine(line, column, reason, mask_record(rec, delimiter, &private));
-        }
-    })
+    each_record(input, ctx, "koha-statistics", (REQUIRED, OPTIONAL), &[BORROWER], row)
 }
 
 fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), Reject> {
-    cols.check_width(rec)?;
     let get = |i: usize| cols.text(rec, i);
     let kind = get(TYPE)?.to_ascii_lowercase();
     let Some(event) = event_of(&kind) else {

@@ -10,7 +10,10 @@ pub mod totals;
 use chrono_tz::Tz;
 use tally_model::Sites;
 
+use crate::IngestError;
 use crate::pseudo::PseudoCache;
+use crate::reader::{Columns, CsvInput, Reject};
+use crate::rows::mask_record;
 use crate::rows::{Rows, Tally};
 use crate::writer::TimestampMeans;
 
@@ -44,4 +47,27 @@ impl Ctx<'_> {
     pub fn is_guest_barcode(&self, id: &str) -> bool {
         self.sites.library.guest_barcode_prefixes.iter().any(|p| !p.is_empty() && id.starts_with(p.as_str()))
     }
+}
+
+/// The loop of a one-record-one-row adapter: find the columns, then for each record
+/// count it read and call `row`, which pushes a row, counts an exclusion, or returns the
+/// column and reason to quarantine it with (the `private` columns masked).
+pub fn each_record(
+    input: &mut CsvInput<'_>,
+    ctx: &mut Ctx<'_>,
+    format: &str,
+    (required, optional): (&[&'static str], &[&'static str]),
+    private: &[usize],
+    mut row: impl FnMut(&csv::ByteRecord, &Columns, &mut Ctx<'_>) -> Result<(), Reject>,
+) -> Result<(), IngestError> {
+    let cols = input.columns(format, required, optional)?;
+    let delimiter = input.delimiter;
+    let private: Vec<Option<usize>> = private.iter().map(|&i| cols.get(i)).collect();
+    input.for_each_record(|line, rec| {
+        ctx.tally.rows_read += 1;
+        let result = cols.check_width(rec).and_then(|()| row(rec, &cols, ctx));
+        if let Err((column, reason)) = result {
+            ctx.tally.quarantine(line, column, reason, mask_record(rec, delimiter, &private));
+        }
+    })
 }
