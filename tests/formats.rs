@@ -199,3 +199,59 @@ fn a_ytd_that_disagrees_with_its_months_is_reported() {
     assert_eq!(got.column("site").unwrap().str().unwrap().get(1), Some("T1"));
     assert_eq!(got.column("first").unwrap().str().unwrap().get(0), Some("2019-01-01"));
 }
+
+fn tickets(dir: &Path) -> DataFrame {
+    let got = query(
+        dir,
+        "SELECT ticket_id, STRFTIME(opened, '%Y-%m-%d %H:%M') AS opened, STRFTIME(resolved, '%Y-%m-%d %H:%M') AS resolved, status, priority, category, site, asset_tag, assignee, source FROM work_orders ORDER BY source, ticket_id",
+    );
+    got.lazy().with_column(col("ticket_id").cast(DataType::String)).collect().unwrap()
+}
+
+#[test]
+fn work_orders_from_four_help_desks() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [data("osticket_tickets.csv"), data("rt_tickets.tsv"), data("glpi_tickets.csv"), data("jira_tickets.csv")];
+    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let (code, json, stderr) = ingest(dir.path(), &[], &refs);
+    assert_eq!(code, 3, "{stderr}");
+    let formats: Vec<&str> = json.as_array().unwrap().iter().map(|f| f["format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["osticket", "rt", "glpi", "jira"]);
+    for f in json.as_array().unwrap() {
+        assert!(balanced(f), "{f}");
+    }
+    // osTicket: BOM, `;`, CRLF, a quoted `;` in a subject; one unknown status.
+    assert_eq!(json[0]["encoding"], "utf-8 with BOM");
+    assert_eq!(json[0]["rows_quarantined"], 1);
+    assert!(json[0]["quarantined"]["unknown status \"Sideways\""].as_u64() == Some(1), "{}", json[0]);
+    let got = tickets(dir.path());
+    // Local times (America/Chicago, CDT in June/July) stored in UTC.
+    let expected = df!(
+        "ticket_id" => ["7", "8", "ITHELP-12", "ITHELP-13", "100231", "100232", "100233", "41", "42", "43"],
+        "opened" => ["2026-06-05 14:00", "2026-06-05 19:00", "2025-07-14 20:42", "2025-07-15 15:05",
+                     "2026-06-01 14:15", "2026-06-02 18:00", "2026-06-03 13:30",
+                     "2026-06-01 14:00", "2026-06-01 15:00", "2026-06-02 16:00"],
+        "resolved" => [None, Some("2026-06-06 14:30"), Some("2025-07-15 13:30"), None,
+                       Some("2026-06-01 15:45"), None, Some("2026-06-03 14:10"),
+                       None, Some("2026-06-03 21:30"), None],
+        "status" => ["in_progress", "resolved", "resolved", "waiting", "closed", "open", "resolved", "open", "resolved", "waiting"],
+        "priority" => ["high", "normal", "urgent", "low", "high", "normal", "urgent", "high", "low", "urgent"],
+        "category" => ["Hardware > Scanner", "Hardware > Display", "Hardware", "Supplies", "Public PCs", "Printers", "Network", "IT", "IT", "Facilities"],
+        "site" => ["N1", "T1", "T1", "N1", "T1", "N1", "T1", "N1", "T1", "T1"],
+        "asset_tag" => [None, None, Some("PC-0011"), None, Some("PC-0007"), Some("PRN-0002"), None, Some("STF-0012"), Some("LT-0040"), None],
+        "assignee" => [Some("mlee"), Some("mlee"), Some("Ana"), None, Some("Sam Tech"), None, Some("Sam Tech"), Some("jdoe"), Some("jdoe"), Some("Nobody")],
+        "source" => ["glpi", "glpi", "jira", "jira", "osticket", "osticket", "osticket", "rt", "rt", "rt"],
+    )
+    .unwrap();
+    assert_frame_eq(&got, &expected);
+}
+
+#[test]
+fn rt_relative_dates_fail_with_what_to_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json, _) = ingest(dir.path(), &[], &[&data("rt_relative_dates.tsv")]);
+    assert_eq!(code, 1);
+    let err = json[0]["error"].as_str().unwrap();
+    assert!(err.contains("rt_relative_dates.tsv") && err.contains("Created") && err.contains("Resolved"), "{err}");
+    assert!(!dir.path().join("lake/_ledger").exists() || std::fs::read_dir(dir.path().join("lake/_ledger")).unwrap().count() == 0);
+}

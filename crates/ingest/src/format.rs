@@ -22,6 +22,14 @@ pub enum Format {
     TotalsLong,
     /// Aggregates, one row per site with a column per month.
     TotalsWide,
+    /// osTicket's ticket export (CSV; `;` where the decimal mark is a comma).
+    OsTicket,
+    /// Request Tracker's spreadsheet export (tab-separated).
+    Rt,
+    /// GLPI's list export (delimiter per user, translated titles).
+    Glpi,
+    /// Jira Service Management's CSV export.
+    Jira,
 }
 
 /// What `tally formats` prints for one format.
@@ -41,8 +49,30 @@ pub(crate) const LIBKI_REQUIRED: &[&str] = &["username", "client_name", "client_
 pub(crate) const LIBKI_OPTIONAL: &[&str] = &["instance", "id", "client_type", "anonymized", "info"];
 
 impl Format {
-    pub const ALL: [Format; 6] =
-        [Format::EnvisionWare, Format::Libki, Format::SymphonyHist, Format::KohaStatistics, Format::TotalsLong, Format::TotalsWide];
+    pub const ALL: [Format; 10] = [
+        Format::EnvisionWare,
+        Format::Libki,
+        Format::SymphonyHist,
+        Format::KohaStatistics,
+        Format::TotalsLong,
+        Format::TotalsWide,
+        Format::OsTicket,
+        Format::Rt,
+        Format::Glpi,
+        Format::Jira,
+    ];
+
+    /// The ticket vendor of a work-order format.
+    pub fn ticket_vendor(self) -> Option<crate::adapters::tickets::Vendor> {
+        use crate::adapters::tickets::Vendor;
+        match self {
+            Format::OsTicket => Some(Vendor::OsTicket),
+            Format::Rt => Some(Vendor::Rt),
+            Format::Glpi => Some(Vendor::Glpi),
+            Format::Jira => Some(Vendor::Jira),
+            _ => None,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         self.info().name
@@ -111,6 +141,26 @@ impl Format {
                 notes: "year from --year, else the file name; measure from --measure, else the file name; YTD is checked \
                         against the months and a mismatch is noted",
             },
+            Format::OsTicket | Format::Rt | Format::Glpi | Format::Jira => {
+                let vendor = self.ticket_vendor().expect("a ticket format");
+                let (required, optional) = vendor.columns();
+                FormatInfo {
+                    name: vendor.format_name(),
+                    table: Table::WorkOrders,
+                    detected_by: match self {
+                        Format::OsTicket => "header has Ticket Number and Date Created",
+                        Format::Rt => "header has id, Created and Queue",
+                        Format::Glpi => "header has ID and Opening date",
+                        _ => "header has Issue key and Created",
+                    },
+                    required,
+                    optional,
+                    notes: "local times (--tz, else the library's zone), day-first dates recognised per file; statuses \
+                            and priorities mapped from the vendor's words (RT's 0-100 numbers too); the latest export of \
+                            a ticket wins when read; RT files with relative dates (\"3 hours ago\") fail with the columns \
+                            to export instead",
+                }
+            }
         }
     }
 
@@ -127,6 +177,10 @@ impl Format {
             Format::KohaStatistics => has("datetime") && has("branch") && has("type") && has("itemnumber"),
             Format::TotalsWide => months == 12,
             Format::TotalsLong => has("year") && months < 12 && !has("pcrDateTime") && !has("created_on"),
+            Format::OsTicket => has("Ticket Number") && has("Date Created"),
+            Format::Rt => has("id") && has("Created") && has("Queue"),
+            Format::Glpi => has("ID") && has("Opening date"),
+            Format::Jira => has("Issue key") && has("Created"),
         });
         let first = found.next();
         if found.next().is_some() { None } else { first }

@@ -318,6 +318,10 @@ fn parse_file(
             adapters::symphony::read(source, &mut ctx, options.strip_prefix.as_deref());
             Ok(())
         }
+        Format::OsTicket | Format::Rt | Format::Glpi | Format::Jira => {
+            let vendor = format.ticket_vendor().expect("a ticket format");
+            adapters::tickets::read(&mut csv(&mut input), &mut ctx, vendor)
+        }
     };
     read.map_err(|e| (e, Some(format)))?;
     let table = format.table();

@@ -5,6 +5,7 @@ pub mod envisionware;
 pub mod koha;
 pub mod libki;
 pub mod symphony;
+pub mod tickets;
 pub mod totals;
 
 use chrono_tz::Tz;
