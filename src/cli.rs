@@ -107,6 +107,9 @@ pub struct IngestArgs {
     /// The year of a wide totals file when its name does not say.
     #[arg(long, value_name = "YYYY")]
     pub year: Option<i32>,
+    /// The site of files that cover one site without naming it (a Meraki network).
+    #[arg(long, value_name = "CODE")]
+    pub site: Option<String>,
     /// Wait up to this many seconds for another writer, instead of refusing at once.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,

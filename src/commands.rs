@@ -131,6 +131,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         strip_prefix: a.strip_prefix.clone(),
         measure: a.measure.clone(),
         year: a.year,
+        site: a.site.clone(),
     };
     let lake = Lake::new(&a.lake);
     let outcomes = tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &a.files)?;

@@ -255,3 +255,71 @@ fn rt_relative_dates_fail_with_what_to_export() {
     assert!(err.contains("rt_relative_dates.tsv") && err.contains("Created") && err.contains("Resolved"), "{err}");
     assert!(!dir.path().join("lake/_ledger").exists() || std::fs::read_dir(dir.path().join("lake/_ledger")).unwrap().count() == 0);
 }
+
+#[test]
+fn wifi_from_meraki_json_and_csv_keeps_no_mac() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json, stderr) = ingest(dir.path(), &["--site", "TOWN-BRANCH"], &[&data("meraki_clients.json"), &data("meraki_clients.csv")]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(json[0]["format"], "meraki");
+    assert_eq!((json[0]["rows_read"].as_u64(), json[0]["rows_accepted"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(json[0]["quarantined"]["not a MAC address"], 1);
+    assert_eq!((json[1]["rows_read"].as_u64(), json[1]["rows_accepted"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(json[1]["quarantined"]["last seen before first seen"], 1);
+    let got = query(dir.path(), "SELECT site, STRFTIME(start, '%Y-%m-%d %H:%M') AS start, bytes, ssid FROM wifi ORDER BY start");
+    let expected = df!(
+        "site" => ["T1", "T1", "T1"],
+        "start" => ["2026-06-01 14:00", "2026-06-01 16:00", "2026-06-02 15:00"],
+        "bytes" => [(138 + 61) * 1024i64, 6000 * 1024, 2048 * 1024],
+        "ssid" => ["Library-Public", "Library-Public", "Library-Public"],
+    )
+    .unwrap();
+    assert_frame_eq(&got, &expected);
+    // The MAC address is nowhere in the lake, the ledger or the quarantine.
+    for mac in ["22:33:44:55:66:77", "aa:bb:cc:dd:ee:ff", "AA-BB-CC-DD-EE-FF", "a1:b2:c3:d4:e5:f6", "a1:b2:c3:d4:e5:f7", "not-a-mac", "milesmeraki"] {
+        let keys = query(dir.path(), "SELECT device_key FROM wifi");
+        assert!(!format!("{keys}").contains(mac));
+        for entry in walk(&dir.path().join("lake")) {
+            let bytes = std::fs::read(&entry).unwrap();
+            assert!(!bytes.windows(mac.len()).any(|w| w == mac.as_bytes()), "{mac} in {}", entry.display());
+        }
+    }
+    // Without --site the file fails, saying what to pass.
+    let other = tempfile::tempdir().unwrap();
+    let (code, json, _) = ingest(other.path(), &[], &[&data("meraki_clients.json")]);
+    assert_eq!(code, 1);
+    assert!(json[0]["error"].as_str().unwrap().contains("--site"));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[test]
+fn assets_from_snipe_it_and_a_generic_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json, stderr) = ingest(dir.path(), &[], &[&data("snipeit_assets.csv"), &data("inventory_assets.csv")]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(json[0]["format"], "snipe-it");
+    assert_eq!(json[0]["quarantined"]["unreadable purchase date"], 1);
+    assert_eq!(json[1]["format"], "inventory");
+    assert_eq!(json[1]["quarantined"]["unknown kind \"toaster\""], 1);
+    let got = query(dir.path(), "SELECT asset_tag, kind, site, model, CAST(purchased AS VARCHAR) AS purchased, cost, life_years, status FROM assets ORDER BY asset_tag");
+    let expected = df!(
+        "asset_tag" => ["AV-0003", "LT-0040", "PC-0001", "PC-0002", "PRN-0002"],
+        "kind" => ["av", "laptop", "public_pc", "public_pc", "printer"],
+        "site" => ["T1", "N1", "T1", "T1", "N1"],
+        "model" => ["Epson projector", "ThinkPad T14", "Dell OptiPlex 7010", "Dell OptiPlex 7010", "HP LaserJet M507"],
+        "purchased" => ["2015-05-05", "2024-01-10", "2021-03-15", "2021-03-15", "2017-09-01"],
+        "cost" => [1500.0, 1300.0, 1099.0, 1099.0, 2800.0],
+        "life_years" => [None, Some(4.0), None, None, None],
+        "status" => ["retired", "active", "active", "spare", "retired"],
+    )
+    .unwrap();
+    assert_frame_eq(&got, &expected);
+}

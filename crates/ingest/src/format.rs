@@ -30,6 +30,12 @@ pub enum Format {
     Glpi,
     /// Jira Service Management's CSV export.
     Jira,
+    /// Cisco Meraki clients: the API's JSON or the dashboard's CSV.
+    Meraki,
+    /// Snipe-IT's asset export.
+    SnipeIt,
+    /// A generic inventory CSV with the canonical asset columns.
+    Inventory,
 }
 
 /// What `tally formats` prints for one format.
@@ -49,7 +55,7 @@ pub(crate) const LIBKI_REQUIRED: &[&str] = &["username", "client_name", "client_
 pub(crate) const LIBKI_OPTIONAL: &[&str] = &["instance", "id", "client_type", "anonymized", "info"];
 
 impl Format {
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 13] = [
         Format::EnvisionWare,
         Format::Libki,
         Format::SymphonyHist,
@@ -60,6 +66,9 @@ impl Format {
         Format::Rt,
         Format::Glpi,
         Format::Jira,
+        Format::Meraki,
+        Format::SnipeIt,
+        Format::Inventory,
     ];
 
     /// The ticket vendor of a work-order format.
@@ -141,6 +150,34 @@ impl Format {
                 notes: "year from --year, else the file name; measure from --measure, else the file name; YTD is checked \
                         against the months and a mismatch is noted",
             },
+            Format::Meraki => FormatInfo {
+                name: "meraki",
+                table: Table::Wifi,
+                detected_by: "a JSON array, or a header with MAC address and First seen",
+                required: crate::adapters::meraki::CSV_REQUIRED,
+                optional: crate::adapters::meraki::CSV_OPTIONAL,
+                notes: "one connection per client from firstSeen to lastSeen (epoch seconds or date-times); the MAC \
+                        address is kept only as a keyed hash; usage sent+recv kB as bytes; --site names the branch \
+                        of the network",
+            },
+            Format::SnipeIt => FormatInfo {
+                name: "snipe-it",
+                table: Table::Assets,
+                detected_by: "header has Asset Tag and Purchase Date",
+                required: crate::adapters::assets::SNIPE_REQUIRED,
+                optional: crate::adapters::assets::SNIPE_OPTIONAL,
+                notes: "kind from the category (public, desktop, laptop, tablet, printer, network, server, AV words); \
+                        status from the label (Deployed = active, Ready to Deploy/Pending = spare, Archived = retired); \
+                        the latest export of an asset tag wins when read",
+            },
+            Format::Inventory => FormatInfo {
+                name: "inventory",
+                table: Table::Assets,
+                detected_by: "header has asset_tag, kind and purchased",
+                required: crate::adapters::assets::INVENTORY_REQUIRED,
+                optional: crate::adapters::assets::INVENTORY_OPTIONAL,
+                notes: "the canonical asset columns; kind and status must be canonical words",
+            },
             Format::OsTicket | Format::Rt | Format::Glpi | Format::Jira => {
                 let vendor = self.ticket_vendor().expect("a ticket format");
                 let (required, optional) = vendor.columns();
@@ -181,6 +218,9 @@ impl Format {
             Format::Rt => has("id") && has("Created") && has("Queue"),
             Format::Glpi => has("ID") && has("Opening date"),
             Format::Jira => has("Issue key") && has("Created"),
+            Format::Meraki => has("MAC address") && has("First seen"),
+            Format::SnipeIt => has("Asset Tag") && has("Purchase Date"),
+            Format::Inventory => has("asset_tag") && has("kind") && has("purchased"),
         });
         let first = found.next();
         if found.next().is_some() { None } else { first }
@@ -188,7 +228,13 @@ impl Format {
 
     /// Formats recognised from their first line rather than a header.
     pub fn detect_line(first_line: &str) -> Option<Format> {
-        crate::adapters::symphony::looks_like(first_line).then_some(Format::SymphonyHist)
+        if crate::adapters::symphony::looks_like(first_line) {
+            Some(Format::SymphonyHist)
+        } else if first_line.trim_start().starts_with('[') {
+            Some(Format::Meraki)
+        } else {
+            None
+        }
     }
 
     pub fn known_names() -> String {

@@ -50,6 +50,8 @@ pub struct IngestOptions {
     pub measure: Option<String>,
     /// The year of a wide totals file, when its name does not say.
     pub year: Option<i32>,
+    /// The site of a file that covers one site and does not name it (a Meraki network).
+    pub site: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -270,9 +272,14 @@ fn parse_file(
     options: &IngestOptions,
 ) -> Result<Parsed, (IngestError, Option<Format>)> {
     let first_line = source.lines().next().map(|(_, l)| l.to_string()).ok_or((IngestError::Empty { path: source.path.clone() }, options.format))?;
-    let line_format = options.format.filter(|f| *f == Format::SymphonyHist).or_else(|| {
-        if options.format.is_none() { Format::detect_line(&first_line) } else { None }
-    });
+    // Formats read as lines or JSON, not CSV: Symphony, and Meraki's JSON.
+    let is_json = first_line.trim_start().starts_with('[');
+    let line_format = match options.format {
+        Some(Format::SymphonyHist) => Some(Format::SymphonyHist),
+        Some(Format::Meraki) if is_json => Some(Format::Meraki),
+        Some(_) => None,
+        None => Format::detect_line(&first_line),
+    };
     let mut input = match line_format {
         Some(_) => None,
         None => Some(CsvInput::open(source).map_err(|e| (e, options.format))?),
@@ -322,6 +329,10 @@ fn parse_file(
             let vendor = format.ticket_vendor().expect("a ticket format");
             adapters::tickets::read(&mut csv(&mut input), &mut ctx, vendor)
         }
+        Format::Meraki if input.is_none() => adapters::meraki::read_json(source, &mut ctx, options.site.as_deref()),
+        Format::Meraki => adapters::meraki::read_csv(&mut csv(&mut input), &mut ctx, options.site.as_deref()),
+        Format::SnipeIt => adapters::assets::read_snipe_it(&mut csv(&mut input), &mut ctx),
+        Format::Inventory => adapters::assets::read_inventory(&mut csv(&mut input), &mut ctx),
     };
     read.map_err(|e| (e, Some(format)))?;
     let table = format.table();

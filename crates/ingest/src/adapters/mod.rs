@@ -1,9 +1,11 @@
 //! One module per vendor format. Each maps records of the shared reader core to
 //! canonical rows, a quarantine reason or an exclusion rule; nothing else.
 
+pub mod assets;
 pub mod envisionware;
 pub mod koha;
 pub mod libki;
+pub mod meraki;
 pub mod symphony;
 pub mod tickets;
 pub mod totals;
