@@ -338,3 +338,38 @@ fn libki_columns_are_the_real_schema() {
     let header = std::fs::read_to_string(data("libki_statistics.csv")).unwrap();
     assert_eq!(header.lines().next().unwrap(), columns.join(","), "the test export has the schema's columns in order");
 }
+
+#[test]
+fn overlapping_exports_and_repeated_rows_are_counted_not_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let header = "pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n";
+    let r = [
+        "1,21221000000001,30,2026-06-10 10:00:00,T1,A,,PC1\n",
+        "2,21221000000002,30,2026-06-10 10:05:00,T1,A,,PC2\n",
+        "3,21221000000003,30,2026-06-10 11:00:00,T1,A,,PC1\n",
+        "4,21221000000004,30,2026-06-10 11:05:00,T1,A,,PC2\n",
+    ];
+    // Export A: rows 1-3 and row 1 again. Export B: rows 2-4, overlapping A by two.
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    std::fs::write(&a, format!("{header}{}{}{}{}", r[0], r[1], r[2], r[0])).unwrap();
+    std::fs::write(&b, format!("{header}{}{}{}", r[1], r[2], r[3])).unwrap();
+    let count = |lake: &Path| {
+        let out = run(&["query", "--lake", lake.to_str().unwrap(), "--format", "csv", "SELECT COUNT(*) AS n FROM sessions"]);
+        text(&out.stdout).lines().nth(1).unwrap().to_string()
+    };
+    let lake = dir.path().join("lake1");
+    let (_, ja, _) = ingest_json(&lake, &key, &[&a]);
+    assert_eq!(ja[0]["rows_accepted"], 3);
+    assert_eq!(ja[0]["excluded"]["duplicate of an earlier row in this file"], 1);
+    let (_, jb, _) = ingest_json(&lake, &key, &[&b]);
+    assert_eq!(jb[0]["rows_accepted"], 1);
+    assert_eq!(jb[0]["excluded"]["already in the lake (overlapping export)"], 2);
+    assert_eq!(count(&lake), "4");
+    // Both files in one call are read side by side: the same result.
+    let lake2 = dir.path().join("lake2");
+    let (_, j2, _) = ingest_json(&lake2, &key, &[&a, &b]);
+    assert_eq!(j2[1]["excluded"]["already in the lake (overlapping export)"], 2, "{j2}");
+    assert_eq!(count(&lake2), "4");
+}

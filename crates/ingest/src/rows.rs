@@ -49,7 +49,42 @@ pub struct Rows {
     table: Table,
     names: Vec<PlSmallStr>,
     buffers: Vec<Buffer>,
+    keys: Vec<u64>,
     len: usize,
+}
+
+/// The content key of a row: xxh3 of the source format and the values, each with a type
+/// tag and a length, so different rows cannot run together into one byte string.
+pub fn row_key(source: &str, row: &[Value]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(source.as_bytes());
+    for v in row {
+        match v {
+            Value::Null => h.update(&[0]),
+            Value::Str(s) => {
+                h.update(&[1]);
+                h.update(&(s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+            Value::Time(t) => {
+                h.update(&[2]);
+                h.update(&t.to_le_bytes());
+            }
+            Value::Date(d) => {
+                h.update(&[3]);
+                h.update(&d.to_le_bytes());
+            }
+            Value::Int(i) => {
+                h.update(&[4]);
+                h.update(&i.to_le_bytes());
+            }
+            Value::Float(f) => {
+                h.update(&[5]);
+                h.update(&f.to_bits().to_le_bytes());
+            }
+        }
+    }
+    h.digest()
 }
 
 impl Rows {
@@ -57,7 +92,7 @@ impl Rows {
         let schema = table.schema();
         let (mut names, mut buffers) = (Vec::new(), Vec::new());
         for (name, dtype) in schema.iter() {
-            if name == "source" || name == "batch" {
+            if name == "source" || name == "batch" || name == "row_key" {
                 continue;
             }
             names.push(name.clone());
@@ -70,13 +105,14 @@ impl Rows {
                 other => unreachable!("canonical schemas use no {other}"),
             });
         }
-        Rows { table, names, buffers, len: 0 }
+        Rows { table, names, buffers, keys: Vec::new(), len: 0 }
     }
 
 
-    /// Appends one row; values in schema order. A value of the wrong type is a bug in the
-    /// adapter, caught by the tests.
-    pub fn push(&mut self, row: impl IntoIterator<Item = Value>) {
+    /// Appends one row with its content key; values in schema order. A value of the wrong
+    /// type is a bug in the adapter, caught by the tests.
+    pub fn push(&mut self, row: impl IntoIterator<Item = Value>, key: u64) {
+        self.keys.push(key);
         let mut n = 0;
         for (buffer, value) in self.buffers.iter_mut().zip(row) {
             match (buffer, value) {
@@ -114,6 +150,7 @@ impl Rows {
                 Buffer::Float(v) => Column::new(name, v),
             });
         }
+        columns.push(Column::new("row_key".into(), self.keys));
         columns.push(Column::new("source".into(), vec![source; n]));
         columns.push(Column::new("batch".into(), vec![batch; n]));
         let df = DataFrame::new(n, columns)?;

@@ -6,7 +6,7 @@
 //! fsync of the folder) last. The ledger entry is the commit: tally reads only files a
 //! ledger entry names, and the next writer deletes files that no entry names.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -145,6 +145,25 @@ impl LakeWriter {
         Ok(())
     }
 
+    /// The content keys of every committed row of `table`.
+    pub fn row_keys(&self, table: Table) -> Result<HashSet<u64>, IngestError> {
+        let pe = |source| IngestError::Parquet { path: self.lake.root().into(), source };
+        let files = self.lake.parquet_files(table, None).map_err(|source| IngestError::Ledger { lake: self.lake.root().into(), source })?;
+        if files.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+        let args = ScanArgsParquet {
+            glob: false,
+            hive_options: HiveOptions { enabled: Some(false), ..Default::default() },
+            ..Default::default()
+        };
+        let df = LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
+            .and_then(|lf| lf.select([col("row_key")]).collect())
+            .map_err(pe)?;
+        frame_keys(&df)
+    }
+
     /// SHA-256 of every committed input file, with its batch.
     pub fn committed(&self) -> Result<HashMap<String, String>, IngestError> {
         Ok(self.ledger()?.into_iter().map(|e| (e.summary.sha256.clone(), e.batch)).collect())
@@ -270,6 +289,7 @@ fn parse_file(
     sites: &Sites,
     pseudo: &Pseudonymiser,
     options: &IngestOptions,
+    known: &HashMap<Table, HashSet<u64>>,
 ) -> Result<Parsed, (IngestError, Option<Format>)> {
     let first_line = source.lines().next().map(|(_, l)| l.to_string()).ok_or((IngestError::Empty { path: source.path.clone() }, options.format))?;
     // Formats read as lines or JSON, not CSV: Symphony, and Meraki's JSON.
@@ -302,8 +322,12 @@ fn parse_file(
         },
         (None, None, None) => unreachable!("a file is read as lines or as CSV"),
     };
+    let empty = HashSet::new();
     let mut ctx = Ctx {
         sites,
+        source: format.name(),
+        known: known.get(&format.table()).unwrap_or(&empty),
+        seen: HashSet::new(),
         tz_override: options.tz,
         pseudo: PseudoCache::new(pseudo),
         envisionware_time: options.envisionware_time,
@@ -397,6 +421,17 @@ pub fn ingest_files(
 ) -> Result<Vec<FileOutcome>, IngestError> {
     let writer = LakeWriter::open(lake, options.lock_wait)?;
     let mut committed = writer.committed()?;
+    // Content keys of the rows already in the lake, per table: every table a file of this
+    // call could be for. One column each; cheap next to parsing.
+    let tables: BTreeSet<Table> = match (options.table, options.format) {
+        (Some(t), _) => [t].into(),
+        (None, Some(f)) => [f.table()].into(),
+        (None, None) => Table::ALL.into_iter().collect(),
+    };
+    let mut known: HashMap<Table, HashSet<u64>> = HashMap::new();
+    for t in tables {
+        known.insert(t, writer.row_keys(t)?);
+    }
     let mut outcomes = Vec::with_capacity(files.len());
     // Read a few files at a time in parallel; commit in the order given.
     let chunk = rayon::current_num_threads().max(1) * 2;
@@ -411,7 +446,7 @@ pub fn ingest_files(
                     if committed.contains_key(&source.sha256) {
                         (path, Some(source), Ok(None))
                     } else {
-                        let result = parse_file(&source, sites, pseudo, options).map(Some);
+                        let result = parse_file(&source, sites, pseudo, options, &known).map(Some);
                         (path, Some(source), result)
                     }
                 }
@@ -428,7 +463,7 @@ pub fn ingest_files(
                     summary.file = path.display().to_string();
                     outcomes.push(FileOutcome { status: Status::AlreadyIngested, batch, detected: false, summary, error: None });
                 }
-                Ok(Some(p)) => {
+                Ok(Some(mut p)) => {
                     // The same bytes twice in one call: the second is a repeat.
                     if let Some(batch) = committed.get(&sha) {
                         outcomes.push(FileOutcome {
@@ -440,9 +475,23 @@ pub fn ingest_files(
                         });
                         continue;
                     }
+                    // Files read side by side did not see each other's rows: a file whose
+                    // rows an earlier file of this call committed is read again.
+                    if overlaps(&p.frame, &known[&p.table])? {
+                        let source = source.as_ref().expect("parsed from a source");
+                        match parse_file(source, sites, pseudo, options, &known) {
+                            Ok(again) => p = again,
+                            Err((e, format)) => {
+                                outcomes.push(failed(&path, sha, format, &e));
+                                continue;
+                            }
+                        }
+                    }
+                    let new_keys = frame_keys(&p.frame)?;
                     match writer.commit(&p.batch, p.table, p.frame, &p.quarantine, p.summary.clone()) {
                         Ok(entry) => {
                             committed.insert(sha, entry.batch.clone());
+                            known.entry(p.table).or_default().extend(new_keys);
                             tracing::debug!(
                                 file = %path.display(), format = %p.summary.format, batch = %entry.batch,
                                 rows_read = p.summary.rows_read, rows_accepted = p.summary.rows_accepted,
@@ -471,4 +520,18 @@ pub fn ingest_files(
         }
     }
     Ok(outcomes)
+}
+
+fn frame_keys(frame: &DataFrame) -> Result<HashSet<u64>, IngestError> {
+    let pe = |source| IngestError::Parquet { path: "row_key".into(), source };
+    let keys = frame.column("row_key").map_err(pe)?.u64().map_err(pe)?;
+    Ok(keys.iter().flatten().collect())
+}
+
+fn overlaps(frame: &DataFrame, known: &HashSet<u64>) -> Result<bool, IngestError> {
+    if known.is_empty() {
+        return Ok(false);
+    }
+    let pe = |source| IngestError::Parquet { path: "row_key".into(), source };
+    Ok(frame.column("row_key").map_err(pe)?.u64().map_err(pe)?.iter().flatten().any(|k| known.contains(&k)))
 }

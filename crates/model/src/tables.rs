@@ -80,6 +80,10 @@ impl UserType {
     }
 }
 
+/// Every table ends with `row_key` (a 64-bit content key: xxh3 of the source format and
+/// the row's canonical values, by which ingest recognises a row it already has),
+/// `source` (the format name) and `batch` (the ledger batch).
+///
 /// The UTC timestamp type of every instant in the lake.
 pub fn utc_datetime() -> DataType {
     DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
@@ -132,6 +136,7 @@ pub mod circulation {
             ("patron_category", DataType::String),
             ("patron_key", DataType::String),
             ("item_key", DataType::String),
+            ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),
         ])
@@ -157,6 +162,7 @@ pub mod work_orders {
             ("site", DataType::String),
             ("asset_tag", DataType::String),
             ("assignee", DataType::String),
+            ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),
         ])
@@ -175,6 +181,7 @@ pub mod wifi {
             ("device_key", DataType::String),
             ("ssid", DataType::String),
             ("bytes", DataType::Int64),
+            ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),
         ])
@@ -199,6 +206,7 @@ pub mod assets {
             ("life_years", DataType::Float64),
             ("status", DataType::String),
             ("retired", DataType::Date),
+            ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),
         ])
@@ -217,6 +225,7 @@ pub mod totals {
             ("period_end", DataType::Date),
             ("measure", DataType::String),
             ("value", DataType::Float64),
+            ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),
         ])
@@ -234,6 +243,7 @@ pub mod sessions {
     pub const DURATION_S: &str = "duration_s";
     pub const USER_TYPE: &str = "user_type";
     pub const PATRON_KEY: &str = "patron_key";
+    pub const ROW_KEY: &str = "row_key";
     pub const SOURCE: &str = "source";
     pub const BATCH: &str = "batch";
 
@@ -248,6 +258,7 @@ pub mod sessions {
             Field::new(DURATION_S.into(), DataType::Int64),
             Field::new(USER_TYPE.into(), DataType::String),
             Field::new(PATRON_KEY.into(), DataType::String),
+            Field::new(ROW_KEY.into(), DataType::UInt64),
             Field::new(SOURCE.into(), DataType::String),
             Field::new(BATCH.into(), DataType::String),
         ])

@@ -81,7 +81,7 @@ fn push(ctx: &mut Ctx<'_>, fields: [&str; 9]) -> Result<(), Reject> {
         r => Some(date(r).ok_or(("retired", format!("unreadable retirement date: got \"{r}\"")))?),
     };
     let site = ctx.site(site).0;
-    ctx.rows.push([
+    ctx.emit_row(vec![
         Value::text(tag),
         Value::Str(kind.into()),
         Value::Str(site),
@@ -91,8 +91,7 @@ fn push(ctx: &mut Ctx<'_>, fields: [&str; 9]) -> Result<(), Reject> {
         life.map_or(Value::Null, Value::Float),
         Value::Str(status.into()),
         retired.map_or(Value::Null, Value::date),
-    ]);
-    ctx.tally.rows_accepted += 1;
+    ], 1);
     Ok(())
 }
 

@@ -67,7 +67,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         UserType::Patron | UserType::Staff => Some(ctx.pseudo.key_of(user)),
         UserType::Guest | UserType::Unknown => None,
     };
-    ctx.rows.push([
+    ctx.emit_row(vec![
         Value::Str(site),
         Value::text(machine),
         Value::Time(start),
@@ -75,7 +75,6 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         Value::Int((end - start) / 1_000_000),
         Value::Str(user_type.as_str().into()),
         Value::opt(patron_key),
-    ]);
-    ctx.tally.rows_accepted += 1;
+    ], 1);
     Ok(())
 }

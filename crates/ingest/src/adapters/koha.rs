@@ -57,7 +57,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
     let item = get(ITEMNUMBER)?;
     let item_key = (!item.is_empty() && item != "NULL").then(|| ctx.pseudo.key_of(item));
     let text = |s: &str| if s == "NULL" { Value::Null } else { Value::text(s) };
-    ctx.rows.push([
+    ctx.emit_row(vec![
         Value::Time(time),
         Value::Str(site),
         Value::Str(event.into()),
@@ -67,7 +67,6 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         text(get(CATEGORY)?),
         Value::opt(patron_key),
         Value::opt(item_key),
-    ]);
-    ctx.tally.rows_accepted += 1;
+    ], 1);
     Ok(())
 }

@@ -89,7 +89,7 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestErr
                     UserType::Patron
                 };
                 let patron_key = matches!(user_type, UserType::Patron | UserType::Staff).then(|| ctx.pseudo.key_of(&login.user));
-                ctx.rows.push([
+                ctx.emit_row(vec![
                     Value::Str(login.site),
                     Value::text(&login.station),
                     Value::Time(login.time_us),
@@ -97,8 +97,7 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestErr
                     Value::Int((end.time_us - login.time_us) / 1_000_000),
                     Value::Str(user_type.as_str().into()),
                     Value::opt(patron_key),
-                ]);
-                ctx.tally.rows_accepted += 2;
+                ], 2);
             }
         }
     }

@@ -60,15 +60,14 @@ fn push(ctx: &mut Ctx<'_>, site: &str, mac: &str, first: i64, last: Option<i64>,
         return Err(("lastSeen", "last seen before first seen".into()));
     }
     let device_key = ctx.pseudo.key_of(&mac);
-    ctx.rows.push([
+    ctx.emit_row(vec![
         Value::Str(site.to_string()),
         Value::Time(first),
         last.map_or(Value::Null, Value::Time),
         Value::Str(device_key),
         Value::text(ssid),
         bytes.map_or(Value::Null, Value::Int),
-    ]);
-    ctx.tally.rows_accepted += 1;
+    ], 1);
     Ok(())
 }
 

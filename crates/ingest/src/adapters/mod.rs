@@ -10,6 +10,8 @@ pub mod symphony;
 pub mod tickets;
 pub mod totals;
 
+use std::collections::HashSet;
+
 use chrono_tz::Tz;
 use tally_model::Sites;
 
@@ -17,12 +19,18 @@ use crate::IngestError;
 use crate::pseudo::PseudoCache;
 use crate::reader::{Columns, CsvInput, Reject};
 use crate::rows::mask_record;
-use crate::rows::{Rows, Tally};
+use crate::rows::{Rows, Tally, Value, row_key};
 use crate::writer::TimestampMeans;
 
 /// What an adapter works with while it reads one file.
 pub struct Ctx<'a> {
     pub sites: &'a Sites,
+    /// The format's name: the `source` of its rows, and part of their content keys.
+    pub source: &'static str,
+    /// Content keys of the rows the lake already has for this table.
+    pub known: &'a HashSet<u64>,
+    /// Content keys emitted from this file so far.
+    pub seen: HashSet<u64>,
     /// `--tz`: the zone of every local time in the file, overriding the sites' zones.
     pub tz_override: Option<Tz>,
     pub pseudo: PseudoCache<'a>,
@@ -45,6 +53,34 @@ impl Ctx<'_> {
                 (raw.to_string(), self.tz_override.unwrap_or(self.sites.library.timezone))
             }
         }
+    }
+
+    /// Emits the canonical rows made from `input_rows` input rows. Rows the lake already
+    /// has (an overlapping export) or that this file had before are not stored again; if
+    /// none is new, the input rows count as excluded by that rule, else as accepted.
+    pub fn emit(&mut self, rows: Vec<Vec<Value>>, input_rows: u64) {
+        let mut fresh = 0;
+        let mut in_lake = false;
+        for row in rows {
+            let key = row_key(self.source, &row);
+            if self.known.contains(&key) {
+                in_lake = true;
+            } else if self.seen.insert(key) {
+                self.rows.push(row, key);
+                fresh += 1;
+            }
+        }
+        if fresh > 0 {
+            self.tally.rows_accepted += input_rows;
+        } else if in_lake {
+            *self.tally.excluded.entry("already in the lake (overlapping export)".into()).or_default() += input_rows;
+        } else {
+            *self.tally.excluded.entry("duplicate of an earlier row in this file".into()).or_default() += input_rows;
+        }
+    }
+
+    pub fn emit_row(&mut self, row: Vec<Value>, input_rows: u64) {
+        self.emit(vec![row], input_rows);
     }
 
     pub fn is_guest_barcode(&self, id: &str) -> bool {

@@ -103,7 +103,7 @@ fn line_row(line: &str, ctx: &mut Ctx<'_>, strip_prefix: Option<&str>) -> Result
     let time = local_to_utc_us(local, tz).map_err(|reason| ("E", format!("{reason}: \"{stamp}\" in {tz}")))?;
     let patron_key = user.filter(|u| !u.is_empty()).map(|u| ctx.pseudo.key_of(u));
     let item_key = item.filter(|i| !i.is_empty()).map(|i| ctx.pseudo.key_of(i));
-    ctx.rows.push([
+    ctx.emit_row(vec![
         Value::Time(time),
         Value::Str(site),
         Value::Str(event.into()),
@@ -113,8 +113,7 @@ fn line_row(line: &str, ctx: &mut Ctx<'_>, strip_prefix: Option<&str>) -> Result
         Value::Null,
         Value::opt(patron_key),
         Value::opt(item_key),
-    ]);
-    ctx.tally.rows_accepted += 1;
+    ], 1);
     Ok(())
 }
 

@@ -170,7 +170,7 @@ fn ticket(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>, vendor: Vend
         s => Value::Str(ctx.site(s).0),
     };
     let _ = vendor;
-    ctx.rows.push([
+    ctx.emit_row(vec![
         Value::text(id),
         Value::Time(opened),
         resolved.map_or(Value::Null, Value::Time),
@@ -180,8 +180,7 @@ fn ticket(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>, vendor: Vend
         site,
         Value::text(get(ASSET)?),
         Value::text(get(ASSIGNEE)?),
-    ]);
-    ctx.tally.rows_accepted += 1;
+    ], 1);
     Ok(())
 }
 

@@ -166,8 +166,7 @@ pub fn read_long(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, measure: Option<&s
                 ctx.tally.note(&format!("line {line}: cumulative {stated} but the values add up to {per_year} this year, {overall} in all"));
             }
         }
-        ctx.rows.push([site_value, Value::date(start), Value::date(end), Value::Str(measure.clone()), Value::Float(v)]);
-        ctx.tally.rows_accepted += 1;
+        ctx.emit_row(vec![site_value, Value::date(start), Value::date(end), Value::Str(measure.clone()), Value::Float(v)], 1);
     })
 }
 
@@ -230,11 +229,11 @@ pub fn read_wide(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, measure: Option<&s
             }
         }
         let site = ctx.site(&name).0;
-        for (m, v) in values.into_iter().enumerate() {
+        let rows = values.into_iter().enumerate().map(|(m, v)| {
             let start = first_of_month(year, m as u32 + 1).expect("valid");
-            ctx.rows.push([Value::Str(site.clone()), Value::date(start), Value::date(next_month(start)), Value::Str(measure.clone()), Value::Float(v)]);
-        }
-        ctx.tally.rows_accepted += 1;
+            vec![Value::Str(site.clone()), Value::date(start), Value::date(next_month(start)), Value::Str(measure.clone()), Value::Float(v)]
+        });
+        ctx.emit(rows.collect(), 1);
     })
 }
 
