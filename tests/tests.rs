@@ -1,6 +1,7 @@
 //! The one integration-test binary (one link of polars, not one per file).
 
 mod common;
+mod crash;
 mod e2e;
 mod formats;
 mod metric_defs;

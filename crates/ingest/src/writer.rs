@@ -181,6 +181,7 @@ impl LakeWriter {
         let root = self.lake.root();
         let staging = self.lake.staging_dir().join(batch);
         std::fs::create_dir_all(&staging).map_err(io_err(&staging))?;
+        let rows_stored = frame.height() as u64;
         // (staged path, final path relative to the root)
         let mut staged: Vec<(PathBuf, String)> = Vec::new();
         for (year, month, mut part) in partition_by_month(frame, table)? {
@@ -213,6 +214,7 @@ impl LakeWriter {
         let entry = LedgerEntry {
             batch: batch.to_string(),
             summary,
+            rows_stored,
             parquet: staged.iter().filter(|(_, rel)| rel.ends_with(".parquet")).map(|(_, rel)| rel.clone()).collect(),
             quarantine: quarantine_rel,
             tally_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -172,6 +172,9 @@ pub struct LedgerEntry {
     /// The file's summary, with the table name.
     #[serde(flatten)]
     pub summary: FileSummary,
+    /// Canonical rows stored (a Libki session is two input rows and one stored row).
+    #[serde(default)]
+    pub rows_stored: u64,
     /// Parquet files relative to the lake root.
     pub parquet: Vec<String>,
     /// Quarantine file relative to the lake root, when rows were quarantined.
