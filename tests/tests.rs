@@ -1,5 +1,6 @@
 //! The one integration-test binary (one link of polars, not one per file).
 
+mod bad_input;
 mod common;
 mod crash;
 mod e2e;

@@ -97,6 +97,9 @@ pub struct Columns {
     width: usize,
 }
 
+/// The longest field believed, in bytes.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+
 /// Why a record is quarantined: the column (empty for the whole row) and the reason.
 pub type Reject = (&'static str, String);
 
@@ -108,11 +111,15 @@ impl Columns {
     /// A record whose field count differs from the header's is shifted or truncated:
     /// none of its fields can be trusted.
     pub fn check_width(&self, record: &csv::ByteRecord) -> Result<(), Reject> {
-        if record.len() == self.width {
-            Ok(())
-        } else {
-            Err(("", format!("wrong number of fields: expected {}, found {} (truncated or shifted row)", self.width, record.len())))
+        if record.len() != self.width {
+            return Err(("", format!("wrong number of fields: expected {}, found {} (truncated or shifted row)", self.width, record.len())));
         }
+        // No export value is this long; a runaway quote or a pasted document is.
+        if let Some((i, f)) = record.iter().enumerate().find(|(_, f)| f.len() > MAX_FIELD_BYTES) {
+            let column = self.idx.iter().position(|j| *j == Some(i)).map_or("", |k| self.names[k]);
+            return Err((column, format!("field too long: {} bytes (at most {MAX_FIELD_BYTES}); a runaway quote?", f.len())));
+        }
+        Ok(())
     }
 
     /// Field `i` (the adapter's index) as trimmed text; "" when the column is absent.

@@ -205,7 +205,8 @@ impl Tally {
     }
 }
 
-/// The raw record with the identifier columns replaced by `***`.
+/// The raw record with the identifier columns replaced by `***`, and any field longer
+/// than 200 bytes cut short, so a quarantine file stays readable.
 pub fn mask_record(record: &csv::ByteRecord, delimiter: u8, private: &[Option<usize>]) -> String {
     let mut out = String::new();
     for (i, f) in record.iter().enumerate() {
@@ -214,6 +215,9 @@ pub fn mask_record(record: &csv::ByteRecord, delimiter: u8, private: &[Option<us
         }
         if private.contains(&Some(i)) && !f.is_empty() {
             out.push_str("***");
+        } else if f.len() > 200 {
+            out.push_str(&String::from_utf8_lossy(&f[..200]));
+            out.push_str(&format!("...[{} bytes]", f.len()));
         } else {
             out.push_str(&String::from_utf8_lossy(f));
         }

@@ -324,6 +324,12 @@ fn parse_file(
         },
         (None, None, None) => unreachable!("a file is read as lines or as CSV"),
     };
+    if let Some(table) = options.table
+        && table != format.table()
+    {
+        let message = format!("format {} holds {} rows, but --table is {table}", format.name(), format.table());
+        return Err((IngestError::Malformed { path: source.path.clone(), line: 1, message }, Some(format)));
+    }
     let empty = HashSet::new();
     let mut ctx = Ctx {
         sites,
@@ -479,7 +485,7 @@ pub fn ingest_files(
                     }
                     // Files read side by side did not see each other's rows: a file whose
                     // rows an earlier file of this call committed is read again.
-                    if overlaps(&p.frame, &known[&p.table])? {
+                    if known.get(&p.table).is_some_and(|k| overlaps(&p.frame, k).unwrap_or(true)) {
                         let source = source.as_ref().expect("parsed from a source");
                         match parse_file(source, sites, pseudo, options, &known) {
                             Ok(again) => p = again,
