@@ -110,6 +110,9 @@ pub struct IngestArgs {
     /// The site of files that cover one site without naming it (a Meraki network).
     #[arg(long, value_name = "CODE")]
     pub site: Option<String>,
+    /// The station of a Windows log [default: the file's name].
+    #[arg(long, value_name = "NAME")]
+    pub station: Option<String>,
     /// Wait up to this many seconds for another writer, instead of refusing at once.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,

@@ -132,6 +132,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         measure: a.measure.clone(),
         year: a.year,
         site: a.site.clone(),
+        station: a.station.clone(),
     };
     let lake = Lake::new(&a.lake);
     let outcomes = tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &a.files)?;

@@ -323,3 +323,33 @@ fn assets_from_snipe_it_and_a_generic_inventory() {
     .unwrap();
     assert_frame_eq(&got, &expected);
 }
+
+#[test]
+fn windows_security_log_pairs_logons_on_logon_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json, stderr) = ingest(dir.path(), &["--site", "T1"], &[&data("T1-PC07.csv")]);
+    assert_eq!(code, 3, "{stderr}");
+    let f = &json[0];
+    assert_eq!(f["format"], "windows-events");
+    assert!(balanced(f), "{f}");
+    assert_eq!(f["rows_read"], 8);
+    // patron07: logon + 4647 accepted, the 4634 after it excluded; guest12 closed at
+    // 17:00 (noted); a machine account, a network logon and a lock excluded; a logoff
+    // of an unknown Logon ID quarantined.
+    assert_eq!(f["rows_accepted"], 3, "{f}");
+    assert_eq!(f["excluded"]["later logoff of a session already ended"], 1);
+    assert_eq!(f["excluded"]["machine account (name ends in $)"], 1);
+    assert_eq!(f["excluded"]["logon type 3 (not interactive)"], 1);
+    assert_eq!(f["excluded"]["lock or unlock (not a session boundary)"], 1);
+    assert_eq!(f["quarantined"]["logoff with no logon in this file"], 1);
+    assert_eq!(f["notes"]["logon with no logoff: closed at the site's closing time"], 1);
+    let got = query(dir.path(), "SELECT station, user_type, STRFTIME(start, '%H:%M') AS start, duration_s FROM sessions ORDER BY start");
+    let expected = df!(
+        "station" => ["T1-PC07", "T1-PC07"],
+        "user_type" => ["patron", "guest"],
+        "start" => ["14:00", "19:00"],
+        "duration_s" => [45 * 60i64, 3 * 3600],
+    )
+    .unwrap();
+    assert_frame_eq(&got, &expected);
+}

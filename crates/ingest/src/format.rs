@@ -36,6 +36,8 @@ pub enum Format {
     SnipeIt,
     /// A generic inventory CSV with the canonical asset columns.
     Inventory,
+    /// Windows Security log saved from Event Viewer as CSV.
+    WindowsEvents,
 }
 
 /// What `tally formats` prints for one format.
@@ -55,7 +57,7 @@ pub(crate) const LIBKI_REQUIRED: &[&str] = &["username", "client_name", "client_
 pub(crate) const LIBKI_OPTIONAL: &[&str] = &["instance", "id", "client_type", "anonymized", "info"];
 
 impl Format {
-    pub const ALL: [Format; 13] = [
+    pub const ALL: [Format; 14] = [
         Format::EnvisionWare,
         Format::Libki,
         Format::SymphonyHist,
@@ -69,6 +71,7 @@ impl Format {
         Format::Meraki,
         Format::SnipeIt,
         Format::Inventory,
+        Format::WindowsEvents,
     ];
 
     /// The ticket vendor of a work-order format.
@@ -178,6 +181,17 @@ impl Format {
                 optional: crate::adapters::assets::INVENTORY_OPTIONAL,
                 notes: "the canonical asset columns; kind and status must be canonical words",
             },
+            Format::WindowsEvents => FormatInfo {
+                name: "windows-events",
+                table: Table::Sessions,
+                detected_by: "header has Date and Time, Event ID and Task Category",
+                required: crate::adapters::windows::REQUIRED,
+                optional: crate::adapters::windows::OPTIONAL,
+                notes: "4624 logon paired on Logon ID with 4647/4634 logoff from the unnamed sixth field (the message); \
+                        logon types 2 and 10 kept, machine accounts ($) and lock/unlock excluded by rule; a logon with \
+                        no logoff is closed at the site's closing time and noted; --site names the site, --station the \
+                        machine (else the file name); locale dates, day-first recognised per file",
+            },
             Format::OsTicket | Format::Rt | Format::Glpi | Format::Jira => {
                 let vendor = self.ticket_vendor().expect("a ticket format");
                 let (required, optional) = vendor.columns();
@@ -221,6 +235,7 @@ impl Format {
             Format::Meraki => has("MAC address") && has("First seen"),
             Format::SnipeIt => has("Asset Tag") && has("Purchase Date"),
             Format::Inventory => has("asset_tag") && has("kind") && has("purchased"),
+            Format::WindowsEvents => has("Date and Time") && has("Event ID") && has("Task Category"),
         });
         let first = found.next();
         if found.next().is_some() { None } else { first }

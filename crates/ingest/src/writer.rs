@@ -50,8 +50,11 @@ pub struct IngestOptions {
     pub measure: Option<String>,
     /// The year of a wide totals file, when its name does not say.
     pub year: Option<i32>,
-    /// The site of a file that covers one site and does not name it (a Meraki network).
+    /// The site of a file that covers one site and does not name it (a Meraki network,
+    /// a Windows machine's log).
     pub site: Option<String>,
+    /// The station of a Windows log (else the file's name).
+    pub station: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -365,6 +368,9 @@ fn parse_file(
         Format::Meraki => adapters::meraki::read_csv(&mut csv(&mut input), &mut ctx, options.site.as_deref()),
         Format::SnipeIt => adapters::assets::read_snipe_it(&mut csv(&mut input), &mut ctx),
         Format::Inventory => adapters::assets::read_inventory(&mut csv(&mut input), &mut ctx),
+        Format::WindowsEvents => {
+            adapters::windows::read(&mut csv(&mut input), &mut ctx, options.site.as_deref(), options.station.as_deref())
+        }
     };
     read.map_err(|e| (e, Some(format)))?;
     let table = format.table();

@@ -9,6 +9,7 @@ pub mod meraki;
 pub mod symphony;
 pub mod tickets;
 pub mod totals;
+pub mod windows;
 
 use std::collections::HashSet;
 

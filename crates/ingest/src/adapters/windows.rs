@@ -1,0 +1,230 @@
+//! Windows Security log saved from Event Viewer as CSV. The header names five columns
+//! (`Keywords,Date and Time,Source,Event ID,Task Category`) but every row has six: the
+//! last, unnamed, is the quoted multi-line Message with the account, Logon ID and Logon
+//! Type. A session is a 4624 logon paired on Logon ID with the first 4647 or 4634 logoff.
+//! Interactive (2) and remote interactive (10) logons count; machine accounts (`...$`)
+//! and other logon types are excluded by rule. A logon with no logoff in the file is
+//! closed at the site's closing time and noted, never dropped.
+//!
+//! The log is one machine's: the station is `--station`, else the file's name; the site
+//! is `--site`.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDateTime};
+use chrono_tz::Tz;
+
+use crate::IngestError;
+use crate::adapters::Ctx;
+use crate::reader::CsvInput;
+use crate::rows::{Value, mask_record};
+use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy};
+
+pub const REQUIRED: &[&str] = &["Date and Time", "Event ID"];
+pub const OPTIONAL: &[&str] = &["Keywords", "Source", "Task Category"];
+
+/// The fields of the Message a session needs.
+#[derive(Debug, Default)]
+struct Message {
+    account: String,
+    logon_id: String,
+    logon_type: Option<u32>,
+}
+
+/// Reads `Name:\tvalue` lines; for a 4624 the account that logged on is under
+/// "New Logon:", for logoffs under "Subject:".
+fn parse_message(text: &str, event: u32) -> Message {
+    let wanted = if event == 4624 { "New Logon:" } else { "Subject:" };
+    let mut section = "";
+    let mut m = Message::default();
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.ends_with(':') && !raw.starts_with('\t') && !raw.starts_with(' ') {
+            section = if line == wanted || line.starts_with("Logon Information") { line } else { "" };
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else { continue };
+        let value = value.trim();
+        match name.trim() {
+            "Logon Type" => m.logon_type = value.parse().ok(),
+            "Account Name" if section == wanted => m.account = value.to_string(),
+            "Logon ID" if section == wanted => m.logon_id = value.to_ascii_lowercase(),
+            _ => {}
+        }
+    }
+    m
+}
+
+struct Logon {
+    line: u64,
+    local: NaiveDateTime,
+    time_us: i64,
+    account: String,
+    raw: String,
+}
+
+pub fn read(
+    input: &mut CsvInput<'_>,
+    ctx: &mut Ctx<'_>,
+    site: Option<&str>,
+    station: Option<&str>,
+) -> Result<(), IngestError> {
+    let cols = input.columns("windows-events", REQUIRED, OPTIONAL)?;
+    let path = input.path.to_path_buf();
+    let site_code = site.ok_or_else(|| IngestError::Malformed {
+        path: path.clone(),
+        line: 1,
+        message: "a Windows log is one machine's: pass --site CODE (and --station NAME, else the file name is used)".into(),
+    })?;
+    let (site, tz) = ctx.site(site_code);
+    let station = station.map(str::to_string).unwrap_or_else(|| {
+        path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().to_string())
+    });
+    let delimiter = input.delimiter;
+    let width = input.header.len();
+    let message_at = width; // the unnamed sixth field
+    let (date_col, id_col) = (cols.get(0).expect("required"), cols.get(1).expect("required"));
+    let mut day_first: Option<bool> = None;
+    // First every event is read; then they are paired in time order, since Event Viewer
+    // saves the newest first.
+    let mut events: Vec<(i64, u32, u64, NaiveDateTime, Message, String)> = Vec::new();
+    input.for_each_record(|line, rec| {
+        ctx.tally.rows_read += 1;
+        // The message may name the account: mask it wholesale in quarantine.
+        let private = [Some(message_at)];
+        let raw = || mask_record(rec, delimiter, &private);
+        if rec.len() != width + 1 && rec.len() != width {
+            ctx.tally.quarantine(line, "", format!("wrong number of fields: expected {} (the header's {width} and the message), found {}", width + 1, rec.len()), raw());
+            return;
+        }
+        let text = |i: usize| rec.get(i).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
+        let id_text = text(id_col);
+        let Ok(event) = id_text.parse::<u32>() else {
+            ctx.tally.quarantine(line, "Event ID", format!("event ID not a number: got \"{id_text}\""), raw());
+            return;
+        };
+        if !matches!(event, 4624 | 4634 | 4647) {
+            let rule = if matches!(event, 4800 | 4801) { "lock or unlock (not a session boundary)".to_string() } else { format!("event ID {event} (not a logon or logoff)") };
+            ctx.tally.exclude(&rule);
+            return;
+        }
+        let when = text(date_col);
+        let first = *day_first.get_or_insert_with(|| looks_day_first([when.as_str()]));
+        let parsed = if first { parse_local_dmy(&when) } else { parse_local(&when) };
+        let Some(local) = parsed else {
+            ctx.tally.quarantine(line, "Date and Time", format!("unreadable date-time: got \"{when}\""), raw());
+            return;
+        };
+        let time_us = match local_to_utc_us(local, tz) {
+            Ok(t) => t,
+            Err(reason) => return ctx.tally.quarantine(line, "Date and Time", format!("{reason}: \"{when}\" in {tz}"), raw()),
+        };
+        let message = parse_message(&text(message_at), event);
+        if message.logon_id.is_empty() {
+            ctx.tally.quarantine(line, "Message", "no Logon ID in the message".into(), raw());
+            return;
+        }
+        if message.account.ends_with('$') {
+            ctx.tally.exclude("machine account (name ends in $)");
+            return;
+        }
+        if event == 4624 {
+            match message.logon_type {
+                Some(2) | Some(10) => {}
+                Some(t) => return ctx.tally.exclude(&format!("logon type {t} (not interactive)")),
+                None => return ctx.tally.quarantine(line, "Message", "no Logon Type in a 4624 message".into(), raw()),
+            }
+        }
+        events.push((time_us, event, line, local, message, raw()));
+    })?;
+    // Logons before logoffs at the same instant; 4647 (user initiated) before 4634.
+    events.sort_by_key(|(t, e, line, ..)| (*t, if *e == 4624 { 0 } else { *e - 4600 }, *line));
+    let mut logons: HashMap<String, Logon> = HashMap::new();
+    let mut ended: HashMap<String, ()> = HashMap::new();
+    let mut sessions: Vec<(Logon, i64, u64)> = Vec::new();
+    for (time_us, event, line, local, message, raw) in events {
+        if event == 4624 {
+            if let Some(old) = logons.insert(message.logon_id.clone(), Logon { line, local, time_us, account: message.account, raw }) {
+                ctx.tally.quarantine(old.line, "Message", format!("logon reused its Logon ID before a logoff (again on line {line})"), old.raw);
+            }
+            ended.remove(&message.logon_id);
+        } else if let Some(logon) = logons.remove(&message.logon_id) {
+            ended.insert(message.logon_id, ());
+            sessions.push((logon, time_us, 2));
+        } else if ended.contains_key(&message.logon_id) {
+            ctx.tally.exclude("later logoff of a session already ended");
+        } else {
+            ctx.tally.quarantine(line, "Message", "logoff with no logon in this file".into(), raw);
+        }
+    }
+    // Logons never closed: closed at the site's closing time that day, and noted.
+    let mut open: Vec<Logon> = logons.into_values().collect();
+    open.sort_by_key(|l| l.line);
+    for logon in open {
+        match closing_time(ctx, &site, tz, logon.local) {
+            Some(end) if end > logon.time_us => {
+                ctx.tally.note("logon with no logoff: closed at the site's closing time");
+                sessions.push((logon, end, 1));
+            }
+            _ => ctx.tally.quarantine(
+                logon.line,
+                "Message",
+                "logon with no logoff, and no closing time after it that day to close it at".into(),
+                logon.raw.clone(),
+            ),
+        }
+    }
+    sessions.sort_by_key(|(l, _, _)| l.line);
+    for (logon, end, input_rows) in sessions {
+        let user_type = if logon.account.to_ascii_lowercase().starts_with("guest") || ctx.is_guest_barcode(&logon.account) {
+            "guest"
+        } else {
+            "patron"
+        };
+        let key = (user_type == "patron" && !logon.account.is_empty()).then(|| ctx.pseudo.key_of(&logon.account));
+        ctx.emit_row(
+            vec![
+                Value::Str(site.clone()),
+                Value::text(&station),
+                Value::Time(logon.time_us),
+                Value::Time(end),
+                Value::Int((end - logon.time_us) / 1_000_000),
+                Value::Str(user_type.into()),
+                Value::opt(key),
+            ],
+            input_rows,
+        );
+    }
+    ctx.tally.quarantine.sort_by_key(|q| q.line);
+    Ok(())
+}
+
+/// The last closing time of the site on the logon's local day, as UTC microseconds.
+fn closing_time(ctx: &Ctx<'_>, site: &str, tz: Tz, local: NaiveDateTime) -> Option<i64> {
+    let s = ctx.sites.site(site)?;
+    let day = local.date();
+    if ctx.sites.is_holiday(s, day) {
+        return None;
+    }
+    let (_, close) = *s.hours.day(day.weekday()).ranges().last()?;
+    let close = match close {
+        Some(c) => day.and_time(c),
+        None => (day + chrono::Duration::days(1)).and_time(chrono::NaiveTime::MIN),
+    };
+    local_to_utc_us(close, tz).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_new_logon_section() {
+        let msg = "An account was successfully logged on.\n\nSubject:\n\tSecurity ID:\t\tSYSTEM\n\tAccount Name:\t\tPC07$\n\tLogon ID:\t\t0x3E7\n\nLogon Information:\n\tLogon Type:\t\t2\n\nNew Logon:\n\tSecurity ID:\t\tS-1-5-21-1\n\tAccount Name:\t\tpatron07\n\tLogon ID:\t\t0x3E7A21\n";
+        let m = parse_message(msg, 4624);
+        assert_eq!((m.account.as_str(), m.logon_id.as_str(), m.logon_type), ("patron07", "0x3e7a21", Some(2)));
+        let off = "An account was logged off.\n\nSubject:\n\tSecurity ID:\t\tS-1-5-21-1\n\tAccount Name:\t\tpatron07\n\tLogon ID:\t\t0x3E7A21\n\nLogon Type:\t\t\t2\n";
+        let m = parse_message(off, 4634);
+        assert_eq!((m.account.as_str(), m.logon_id.as_str()), ("patron07", "0x3e7a21"));
+    }
+}
