@@ -110,6 +110,9 @@ pub struct IngestArgs {
     /// The site of files that cover one site without naming it (a Meraki network).
     #[arg(long, value_name = "CODE")]
     pub site: Option<String>,
+    /// A column mapping (TOML) for --format generic.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     /// The station of a Windows log [default: the file's name].
     #[arg(long, value_name = "NAME")]
     pub station: Option<String>,

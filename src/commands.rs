@@ -107,7 +107,15 @@ fn outcome_status(outcomes: &[FileOutcome]) -> anyhow::Result<Status> {
 
 fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
     let sites = load_sites(&a.sites)?;
-    let format = if a.format.eq_ignore_ascii_case("auto") { None } else { Some(a.format.parse::<Format>().map_err(usage)?) };
+    let mut format = if a.format.eq_ignore_ascii_case("auto") { None } else { Some(a.format.parse::<Format>().map_err(usage)?) };
+    let mapping = match &a.map {
+        Some(path) => Some(tally_ingest::Mapping::load(path).map_err(|e| usage(e.to_string()))?),
+        None => None,
+    };
+    if mapping.is_some() {
+        // A mapping only makes sense for the generic format.
+        format = Some(Format::Generic);
+    }
     let table = match &a.table {
         Some(t) => Some(Table::parse(t).ok_or_else(|| {
             usage(format!("unknown table \"{t}\"; known: {}", Table::ALL.map(|t| t.name()).join(", ")))
@@ -133,6 +141,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         year: a.year,
         site: a.site.clone(),
         station: a.station.clone(),
+        mapping,
     };
     let lake = Lake::new(&a.lake);
     let outcomes = tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &a.files)?;

@@ -353,3 +353,38 @@ fn windows_security_log_pairs_logons_on_logon_id() {
     .unwrap();
     assert_frame_eq(&got, &expected);
 }
+
+#[test]
+fn generic_csv_through_a_mapping() {
+    // Sessions from end + minutes, day-first dates, `;`: start = end - minutes.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json, stderr) = ingest(dir.path(), &["--map", "tests/data/map_sessions_end_minutes.toml"], &[&data("generic_sessions.csv")]);
+    assert_eq!(code, 3, "{stderr}");
+    let f = &json[0];
+    assert_eq!(f["format"], "generic");
+    assert_eq!((f["rows_accepted"].as_u64(), f["rows_quarantined"].as_u64()), (Some(2), Some(1)));
+    let got = query(dir.path(), "SELECT site, station, STRFTIME(start, '%Y-%m-%d %H:%M') AS start, duration_s, user_type, patron_key IS NULL AS no_key FROM sessions ORDER BY start");
+    let expected = df!(
+        "site" => ["T1", "N1"],
+        "station" => ["PC-A", "PC-B"],
+        "start" => ["2026-06-19 15:00", "2026-06-19 15:15"],
+        "duration_s" => [1800i64, 2700],
+        "user_type" => ["patron", "unknown"],
+        "no_key" => [false, true],
+    )
+    .unwrap();
+    assert_frame_eq(&got, &expected);
+    // Circulation: user and item become keyed hashes; the raw values are nowhere.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = ingest(dir.path(), &["--map", "tests/data/map_circulation.toml"], &[&data("generic_circulation.csv")]);
+    assert_eq!(code, 0, "{stderr}");
+    let got = query(dir.path(), "SELECT event, collection, LENGTH(patron_key) AS k, LENGTH(item_key) AS i FROM circulation ORDER BY time");
+    assert_eq!(got.height(), 2);
+    assert_eq!(got.column("k").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0), Some(32));
+    let all = query(dir.path(), "SELECT site, event, collection, patron_key, item_key FROM circulation");
+    assert!(!format!("{all:?}").contains("P-1") && !format!("{all:?}").contains("I-1"));
+    // A mapping that names a column the table does not have is refused, with the list.
+    let out = run(&["ingest", "--lake", dir.path().join("l2").to_str().unwrap(), "--map", "tests/data/map_bad.toml", data("generic_sessions.csv").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("sessions has no column \"whatever\""), "{}", text(&out.stderr));
+}

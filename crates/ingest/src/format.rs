@@ -38,6 +38,8 @@ pub enum Format {
     Inventory,
     /// Windows Security log saved from Event Viewer as CSV.
     WindowsEvents,
+    /// Any CSV through a column mapping (`--map FILE`).
+    Generic,
 }
 
 /// What `tally formats` prints for one format.
@@ -57,7 +59,7 @@ pub(crate) const LIBKI_REQUIRED: &[&str] = &["username", "client_name", "client_
 pub(crate) const LIBKI_OPTIONAL: &[&str] = &["instance", "id", "client_type", "anonymized", "info"];
 
 impl Format {
-    pub const ALL: [Format; 14] = [
+    pub const ALL: [Format; 15] = [
         Format::EnvisionWare,
         Format::Libki,
         Format::SymphonyHist,
@@ -72,6 +74,7 @@ impl Format {
         Format::SnipeIt,
         Format::Inventory,
         Format::WindowsEvents,
+        Format::Generic,
     ];
 
     /// The ticket vendor of a work-order format.
@@ -192,6 +195,17 @@ impl Format {
                         no logoff is closed at the site's closing time and noted; --site names the site, --station the \
                         machine (else the file name); locale dates, day-first recognised per file",
             },
+            Format::Generic => FormatInfo {
+                name: "generic",
+                // The mapping names the table; sessions is only what `formats` shows.
+                table: Table::Sessions,
+                detected_by: "never detected: --format generic --map FILE",
+                required: &["the mapping's columns"],
+                optional: &[],
+                notes: "any CSV for any table: [columns] maps canonical columns to headers, [values] sets constants; \
+                        sessions from start+end, start+minutes or end+minutes; user, item and mac are stored only as \
+                        keyed hashes (patron_key, item_key, device_key)",
+            },
             Format::OsTicket | Format::Rt | Format::Glpi | Format::Jira => {
                 let vendor = self.ticket_vendor().expect("a ticket format");
                 let (required, optional) = vendor.columns();
@@ -236,6 +250,7 @@ impl Format {
             Format::SnipeIt => has("Asset Tag") && has("Purchase Date"),
             Format::Inventory => has("asset_tag") && has("kind") && has("purchased"),
             Format::WindowsEvents => has("Date and Time") && has("Event ID") && has("Task Category"),
+            Format::Generic => false,
         });
         let first = found.next();
         if found.next().is_some() { None } else { first }

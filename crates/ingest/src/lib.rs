@@ -24,6 +24,7 @@ mod time;
 mod writer;
 
 pub use error::IngestError;
+pub use adapters::generic::Mapping;
 pub use format::{Format, FormatInfo};
 pub use pseudo::{KEY_ENV, Pseudonymiser};
 pub use writer::{FileOutcome, IngestOptions, LakeWriter, Status, TimestampMeans, ingest_files};

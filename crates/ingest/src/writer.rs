@@ -55,6 +55,8 @@ pub struct IngestOptions {
     pub site: Option<String>,
     /// The station of a Windows log (else the file's name).
     pub station: Option<String>,
+    /// The column mapping for `generic` files.
+    pub mapping: Option<adapters::generic::Mapping>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -327,23 +329,27 @@ fn parse_file(
         },
         (None, None, None) => unreachable!("a file is read as lines or as CSV"),
     };
+    let format_table = match (format, &options.mapping) {
+        (Format::Generic, Some(m)) => m.table().map_err(|e| (e, Some(format)))?,
+        _ => format.table(),
+    };
     if let Some(table) = options.table
-        && table != format.table()
+        && table != format_table
     {
-        let message = format!("format {} holds {} rows, but --table is {table}", format.name(), format.table());
+        let message = format!("format {} holds {format_table} rows, but --table is {table}", format.name());
         return Err((IngestError::Malformed { path: source.path.clone(), line: 1, message }, Some(format)));
     }
     let empty = HashSet::new();
     let mut ctx = Ctx {
         sites,
         source: format.name(),
-        known: known.get(&format.table()).unwrap_or(&empty),
+        known: known.get(&format_table).unwrap_or(&empty),
         seen: HashSet::new(),
         tz_override: options.tz,
         pseudo: PseudoCache::new(pseudo),
         envisionware_time: options.envisionware_time,
         tally: Tally::default(),
-        rows: Rows::new(format.table()),
+        rows: Rows::new(format_table),
     };
     fn csv<'a>(input: &mut Option<CsvInput<'a>>) -> CsvInput<'a> {
         input.take().expect("CSV formats open the file as CSV")
@@ -371,9 +377,17 @@ fn parse_file(
         Format::WindowsEvents => {
             adapters::windows::read(&mut csv(&mut input), &mut ctx, options.site.as_deref(), options.station.as_deref())
         }
+        Format::Generic => match &options.mapping {
+            Some(mapping) => adapters::generic::read(&mut csv(&mut input), &mut ctx, mapping),
+            None => Err(IngestError::Malformed {
+                path: source.path.clone(),
+                line: 1,
+                message: "--format generic needs a column mapping: --map FILE".into(),
+            }),
+        },
     };
     read.map_err(|e| (e, Some(format)))?;
-    let table = format.table();
+    let table = format_table;
     let batch = batch_id(table, &source.sha256);
     let tally = ctx.tally;
     let summary = FileSummary {
@@ -437,10 +451,11 @@ pub fn ingest_files(
     let mut committed = writer.committed()?;
     // Content keys of the rows already in the lake, per table: every table a file of this
     // call could be for. One column each; cheap next to parsing.
-    let tables: BTreeSet<Table> = match (options.table, options.format) {
-        (Some(t), _) => [t].into(),
-        (None, Some(f)) => [f.table()].into(),
-        (None, None) => Table::ALL.into_iter().collect(),
+    let tables: BTreeSet<Table> = match (options.table, options.format, &options.mapping) {
+        (Some(t), _, _) => [t].into(),
+        (None, Some(Format::Generic), Some(m)) => [m.table()?].into(),
+        (None, Some(f), _) => [f.table()].into(),
+        (None, _, _) => Table::ALL.into_iter().collect(),
     };
     let mut known: HashMap<Table, HashSet<u64>> = HashMap::new();
     for t in tables {

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod envisionware;
+pub mod generic;
 pub mod koha;
 pub mod libki;
 pub mod meraki;
