@@ -388,3 +388,39 @@ fn generic_csv_through_a_mapping() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("sessions has no column \"whatever\""), "{}", text(&out.stderr));
 }
+
+#[test]
+fn loans_from_koha_old_issues_and_evergreen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json, stderr) = ingest(dir.path(), &[], &[&data("koha_old_issues.csv"), &data("evergreen_circulation.csv")]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(json[0]["format"], "koha-old-issues");
+    assert_eq!(json[0]["quarantined"]["returned before it was issued"], 1);
+    assert_eq!(json[1]["format"], "evergreen-circ");
+    let got = query(dir.path(), "SELECT source, event, site, STRFTIME(time, '%Y-%m-%d %H:%M') AS t, patron_key IS NOT NULL AS keyed FROM circulation ORDER BY source, time, event");
+    let expected = df!(
+        "source" => ["evergreen-circ", "evergreen-circ", "evergreen-circ", "koha-old-issues", "koha-old-issues", "koha-old-issues", "koha-old-issues", "koha-old-issues"],
+        "event" => ["checkout", "checkin", "renewal", "checkout", "checkout", "renewal", "renewal", "checkin"],
+        "site" => ["T1", "N1", "T1", "T1", "N1", "T1", "T1", "T1"],
+        "t" => ["2026-06-01 15:00", "2026-06-08 17:00", "2026-06-08 17:00", "2026-06-03 15:00", "2026-06-10 16:00", "2026-06-17 15:00", "2026-06-17 15:00", "2026-06-20 20:00"],
+        "keyed" => [true, false, true, true, false, true, true, false],
+    )
+    .unwrap();
+    assert_frame_eq(&got, &expected);
+}
+
+#[test]
+fn libki_history_pairs_by_user_and_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json, stderr) = ingest(dir.path(), &["--site", "N1"], &[&data("libki_history.csv")]);
+    assert_eq!(code, 3, "{stderr}");
+    let f = &json[0];
+    assert_eq!(f["format"], "libki-history");
+    assert!(balanced(f));
+    assert_eq!(f["rows_accepted"], 4);
+    assert_eq!(f["excluded"]["action PRINT is not a session event"], 1);
+    assert_eq!(f["quarantined"]["LOGIN with no end in this file"], 1);
+    let got = query(dir.path(), "SELECT station, user_type, duration_s FROM sessions ORDER BY start");
+    let expected = df!("station" => ["N1-PC03", "N1-PC04"], "user_type" => ["patron", "guest"], "duration_s" => [2700i64, 3600]).unwrap();
+    assert_frame_eq(&got, &expected);
+}

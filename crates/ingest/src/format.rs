@@ -40,6 +40,12 @@ pub enum Format {
     WindowsEvents,
     /// Any CSV through a column mapping (`--map FILE`).
     Generic,
+    /// Libki's History page as CSV.
+    LibkiHistory,
+    /// Koha's `old_issues` / `issues` loans.
+    KohaOldIssues,
+    /// Evergreen's `action.circulation` loans.
+    EvergreenCirc,
 }
 
 /// What `tally formats` prints for one format.
@@ -59,7 +65,7 @@ pub(crate) const LIBKI_REQUIRED: &[&str] = &["username", "client_name", "client_
 pub(crate) const LIBKI_OPTIONAL: &[&str] = &["instance", "id", "client_type", "anonymized", "info"];
 
 impl Format {
-    pub const ALL: [Format; 15] = [
+    pub const ALL: [Format; 18] = [
         Format::EnvisionWare,
         Format::Libki,
         Format::SymphonyHist,
@@ -75,6 +81,9 @@ impl Format {
         Format::Inventory,
         Format::WindowsEvents,
         Format::Generic,
+        Format::LibkiHistory,
+        Format::KohaOldIssues,
+        Format::EvergreenCirc,
     ];
 
     /// The ticket vendor of a work-order format.
@@ -195,6 +204,33 @@ impl Format {
                         no logoff is closed at the site's closing time and noted; --site names the site, --station the \
                         machine (else the file name); locale dates, day-first recognised per file",
             },
+            Format::LibkiHistory => FormatInfo {
+                name: "libki-history",
+                table: Table::Sessions,
+                detected_by: "header has Username, Client, Action and Timestamp",
+                required: crate::adapters::libki::HISTORY_REQUIRED,
+                optional: crate::adapters::libki::HISTORY_OPTIONAL,
+                notes: "no session id: a LOGIN pairs with the next end row of the same user on the same client; \
+                        Timestamp MM/DD/YYYY HH:MM AM; --site names the site",
+            },
+            Format::KohaOldIssues => FormatInfo {
+                name: "koha-old-issues",
+                table: Table::Circulation,
+                detected_by: "header has issue_id, issuedate and branchcode",
+                required: crate::adapters::loans::KOHA_REQUIRED,
+                optional: crate::adapters::loans::KOHA_OPTIONAL,
+                notes: "a checkout at issuedate, renewals_count (older: renewals) renewals, a checkin at returndate; \
+                        renewals before the last are dated at lastreneweddate (noted)",
+            },
+            Format::EvergreenCirc => FormatInfo {
+                name: "evergreen-circ",
+                table: Table::Circulation,
+                detected_by: "header has xact_start, target_copy and circ_lib",
+                required: crate::adapters::loans::EVERGREEN_REQUIRED,
+                optional: crate::adapters::loans::EVERGREEN_OPTIONAL,
+                notes: "timestamps with offsets; a renewal flag (phone, desk, opac, auto) makes xact_start a renewal, \
+                        else a checkout; checkin_time is a checkin at checkin_lib",
+            },
             Format::Generic => FormatInfo {
                 name: "generic",
                 // The mapping names the table; sessions is only what `formats` shows.
@@ -251,6 +287,9 @@ impl Format {
             Format::Inventory => has("asset_tag") && has("kind") && has("purchased"),
             Format::WindowsEvents => has("Date and Time") && has("Event ID") && has("Task Category"),
             Format::Generic => false,
+            Format::LibkiHistory => has("Username") && has("Client") && has("Action") && has("Timestamp"),
+            Format::KohaOldIssues => has("issue_id") && has("issuedate") && has("branchcode"),
+            Format::EvergreenCirc => has("xact_start") && has("target_copy") && has("circ_lib"),
         });
         let first = found.next();
         if found.next().is_some() { None } else { first }

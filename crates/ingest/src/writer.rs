@@ -377,6 +377,9 @@ fn parse_file(
         Format::WindowsEvents => {
             adapters::windows::read(&mut csv(&mut input), &mut ctx, options.site.as_deref(), options.station.as_deref())
         }
+        Format::LibkiHistory => adapters::libki::read_history(&mut csv(&mut input), &mut ctx, options.site.as_deref()),
+        Format::KohaOldIssues => adapters::loans::read_koha(&mut csv(&mut input), &mut ctx),
+        Format::EvergreenCirc => adapters::loans::read_evergreen(&mut csv(&mut input), &mut ctx),
         Format::Generic => match &options.mapping {
             Some(mapping) => adapters::generic::read(&mut csv(&mut input), &mut ctx, mapping),
             None => Err(IngestError::Malformed {

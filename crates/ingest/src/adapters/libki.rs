@@ -160,3 +160,84 @@ fn staff_category(info: &str) -> bool {
         .and_then(|v| v.get("user_category").and_then(|c| c.as_str().map(|c| c.eq_ignore_ascii_case("staff"))))
         .unwrap_or(false)
 }
+
+pub const HISTORY_REQUIRED: &[&str] = &["Username", "Client", "Action", "Timestamp"];
+pub const HISTORY_OPTIONAL: &[&str] = &["Info"];
+
+/// Libki's History page as CSV (`Username, Client, Action, Timestamp, Info`, Timestamp
+/// `%m/%d/%Y %I:%M %p`). There is no session id: a LOGIN is paired with the next end row
+/// of the same user on the same client, in time order. The page is one Libki instance:
+/// `--site` names the site.
+pub fn read_history(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, site: Option<&str>) -> Result<(), IngestError> {
+    let cols = input.columns("libki-history", HISTORY_REQUIRED, HISTORY_OPTIONAL)?;
+    let site = site.ok_or_else(|| IngestError::Malformed {
+        path: input.path.into(),
+        line: 1,
+        message: "the History page does not say which site: pass --site CODE".into(),
+    })?;
+    let (site, tz) = ctx.site(site);
+    let delimiter = input.delimiter;
+    let private = [cols.get(0), cols.get(4)];
+    // (time, is_login, line, user, client, raw)
+    let mut events: Vec<(i64, bool, u64, String, String, String)> = Vec::new();
+    input.for_each_record(|line, rec| {
+        ctx.tally.rows_read += 1;
+        let raw = || mask_record(rec, delimiter, &private);
+        let parsed = (|| -> Result<Option<(i64, bool, String, String)>, Reject> {
+            cols.check_width(rec)?;
+            let get = |i: usize| cols.text(rec, i);
+            let action = get(2)?.to_ascii_uppercase();
+            let is_login = match action.as_str() {
+                "LOGIN" => true,
+                "LOGOUT" | "FORCE_LOGOUT" | "SESSION_DELETED" => false,
+                _ => {
+                    ctx.tally.exclude(&format!("action {action} is not a session event"));
+                    return Ok(None);
+                }
+            };
+            let when = get(3)?;
+            let local = parse_local(when).ok_or(("Timestamp", format!("unreadable date-time: expected MM/DD/YYYY HH:MM AM, got \"{when}\"")))?;
+            let t = local_to_utc_us(local, tz).map_err(|r| ("Timestamp", format!("{r}: \"{when}\" in {tz}")))?;
+            Ok(Some((t, is_login, get(0)?.to_string(), get(1)?.to_string())))
+        })();
+        match parsed {
+            Ok(Some((t, is_login, user, client))) => events.push((t, is_login, line, user, client, raw())),
+            Ok(None) => {}
+            Err((column, reason)) => ctx.tally.quarantine(line, column, reason, raw()),
+        }
+    })?;
+    events.sort_by_key(|(t, login, line, ..)| (*t, !*login, *line));
+    let mut open: HashMap<(String, String), (i64, u64, String)> = HashMap::new();
+    for (t, is_login, line, user, client, raw) in events {
+        let key = (user.clone(), client.clone());
+        if is_login {
+            if let Some((_, old_line, old_raw)) = open.insert(key, (t, line, raw)) {
+                ctx.tally.quarantine(old_line, "Action", format!("LOGIN with no end before the next LOGIN (line {line})"), old_raw);
+            }
+        } else if let Some((start, _, _)) = open.remove(&key) {
+            let user_type = if user.to_ascii_lowercase().starts_with("guest") { UserType::Guest } else { UserType::Patron };
+            let patron_key = (user_type == UserType::Patron && !user.is_empty()).then(|| ctx.pseudo.key_of(&user));
+            ctx.emit_row(
+                vec![
+                    Value::Str(site.clone()),
+                    Value::text(&client),
+                    Value::Time(start),
+                    Value::Time(t),
+                    Value::Int((t - start) / 1_000_000),
+                    Value::Str(user_type.as_str().into()),
+                    Value::opt(patron_key),
+                ],
+                2,
+            );
+        } else {
+            ctx.tally.quarantine(line, "Action", "end row with no LOGIN before it".into(), raw);
+        }
+    }
+    let mut left: Vec<(i64, u64, String)> = open.into_values().collect();
+    left.sort_by_key(|(_, line, _)| *line);
+    for (_, line, raw) in left {
+        ctx.tally.quarantine(line, "Action", "LOGIN with no end in this file".into(), raw);
+    }
+    ctx.tally.quarantine.sort_by_key(|q| q.line);
+    Ok(())
+}

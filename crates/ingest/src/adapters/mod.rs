@@ -6,13 +6,14 @@ pub mod envisionware;
 pub mod generic;
 pub mod koha;
 pub mod libki;
+pub mod loans;
 pub mod meraki;
 pub mod symphony;
 pub mod tickets;
 pub mod totals;
 pub mod windows;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono_tz::Tz;
 use tally_model::Sites;
@@ -63,8 +64,16 @@ impl Ctx<'_> {
     pub fn emit(&mut self, rows: Vec<Vec<Value>>, input_rows: u64) {
         let mut fresh = 0;
         let mut in_lake = false;
+        // One input row can stand for identical events (a loan renewed twice, dated at
+        // the last renewal): the n-th copy gets its own key, the same in every export.
+        let mut copies: HashMap<u64, u64> = HashMap::new();
         for row in rows {
-            let key = row_key(self.source, &row);
+            let mut key = row_key(self.source, &row);
+            let n = copies.entry(key).or_default();
+            if *n > 0 {
+                key = xxhash_rust::xxh3::xxh3_64(&[key.to_le_bytes(), n.to_le_bytes()].concat());
+            }
+            *n += 1;
             if self.known.contains(&key) {
                 in_lake = true;
             } else if self.seen.insert(key) {
