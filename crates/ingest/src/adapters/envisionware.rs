@@ -4,10 +4,9 @@
 use tally_model::UserType;
 
 use crate::IngestError;
-use crate::adapters::{Ctx, each_record};
+use crate::adapters::{Ctx, each_record, session_row};
 use crate::format::{ENVISIONWARE_OPTIONAL, ENVISIONWARE_REQUIRED};
 use crate::reader::{Columns, CsvInput, Reject};
-use crate::rows::Value;
 use crate::time::{local_to_utc_us, parse_local};
 use crate::writer::TimestampMeans;
 
@@ -67,14 +66,6 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         UserType::Patron | UserType::Staff => Some(ctx.pseudo.key_of(user)),
         UserType::Guest | UserType::Unknown => None,
     };
-    ctx.emit_row(vec![
-        Value::Str(site),
-        Value::text(machine),
-        Value::Time(start),
-        Value::Time(end),
-        Value::Int((end - start) / 1_000_000),
-        Value::Str(user_type.as_str().into()),
-        Value::opt(patron_key),
-    ], 1);
+    ctx.emit_row(session_row(site, machine, start, end, user_type.as_str(), patron_key), 1);
     Ok(())
 }

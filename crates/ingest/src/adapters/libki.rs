@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use tally_model::UserType;
 
 use crate::IngestError;
-use crate::adapters::Ctx;
+use crate::adapters::{Ctx, session_row};
 use crate::format::{LIBKI_OPTIONAL, LIBKI_REQUIRED};
 use crate::reader::{Columns, CsvInput, Reject};
-use crate::rows::Value;
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, parse_local};
 
@@ -89,15 +88,7 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestErr
                     UserType::Patron
                 };
                 let patron_key = matches!(user_type, UserType::Patron | UserType::Staff).then(|| ctx.pseudo.key_of(&login.user));
-                ctx.emit_row(vec![
-                    Value::Str(login.site),
-                    Value::text(&login.station),
-                    Value::Time(login.time_us),
-                    Value::Time(end.time_us),
-                    Value::Int((end.time_us - login.time_us) / 1_000_000),
-                    Value::Str(user_type.as_str().into()),
-                    Value::opt(patron_key),
-                ], 2);
+                ctx.emit_row(session_row(login.site, &login.station, login.time_us, end.time_us, user_type.as_str(), patron_key), 2);
             }
         }
     }
@@ -217,18 +208,7 @@ pub fn read_history(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, site: Option<&s
         } else if let Some((start, _, _)) = open.remove(&key) {
             let user_type = if user.to_ascii_lowercase().starts_with("guest") { UserType::Guest } else { UserType::Patron };
             let patron_key = (user_type == UserType::Patron && !user.is_empty()).then(|| ctx.pseudo.key_of(&user));
-            ctx.emit_row(
-                vec![
-                    Value::Str(site.clone()),
-                    Value::text(&client),
-                    Value::Time(start),
-                    Value::Time(t),
-                    Value::Int((t - start) / 1_000_000),
-                    Value::Str(user_type.as_str().into()),
-                    Value::opt(patron_key),
-                ],
-                2,
-            );
+            ctx.emit_row(session_row(site.clone(), &client, start, t, user_type.as_str(), patron_key), 2);
         } else {
             ctx.tally.quarantine(line, "Action", "end row with no LOGIN before it".into(), raw);
         }

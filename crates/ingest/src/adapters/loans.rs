@@ -2,9 +2,9 @@
 //! Koha's `old_issues` / `issues` and Evergreen's `action.circulation`.
 
 use crate::IngestError;
-use crate::adapters::{Ctx, each_record};
-use crate::reader::{Columns, CsvInput, Reject};
+use crate::adapters::{Ctx, circulation_row, each_record};
 use crate::rows::Value;
+use crate::reader::{Columns, CsvInput, Reject};
 use crate::time::{local_to_utc_us, parse_local};
 
 pub const KOHA_REQUIRED: &[&str] = &["issue_id", "borrowernumber", "itemnumber", "branchcode", "issuedate"];
@@ -16,17 +16,7 @@ pub const EVERGREEN_OPTIONAL: &[&str] =
 fn event_row(ctx: &mut Ctx<'_>, time: i64, site: &str, event: &str, patron: Option<&str>, item: &str) -> Vec<Value> {
     let patron_key = patron.filter(|p| !p.is_empty() && *p != "NULL").map(|p| ctx.pseudo.key_of(p));
     let item_key = (!item.is_empty() && item != "NULL").then(|| ctx.pseudo.key_of(item));
-    vec![
-        Value::Time(time),
-        Value::Str(site.to_string()),
-        Value::Str(event.into()),
-        Value::Null,
-        Value::Null,
-        Value::Null,
-        Value::Null,
-        Value::opt(patron_key),
-        Value::opt(item_key),
-    ]
+    circulation_row(time, site.to_string(), event, patron_key, item_key)
 }
 
 /// Koha: a checkout at issuedate, `renewals_count` renewals, a checkin at returndate.

@@ -121,3 +121,32 @@ pub fn each_record(
         }
     })
 }
+
+/// A canonical `sessions` row (without the keys the writer adds).
+pub fn session_row(site: String, station: &str, start: i64, end: i64, user_type: &str, patron_key: Option<String>) -> Vec<Value> {
+    vec![
+        Value::Str(site),
+        Value::text(station),
+        Value::Time(start),
+        Value::Time(end),
+        Value::Int((end - start) / 1_000_000),
+        Value::Str(user_type.into()),
+        Value::opt(patron_key),
+    ]
+}
+
+/// A canonical `circulation` row with no item type, collection, location or category
+/// (the formats that have those build the row themselves).
+pub fn circulation_row(time: i64, site: String, event: &str, patron_key: Option<String>, item_key: Option<String>) -> Vec<Value> {
+    vec![
+        Value::Time(time),
+        Value::Str(site),
+        Value::Str(event.into()),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::opt(patron_key),
+        Value::opt(item_key),
+    ]
+}

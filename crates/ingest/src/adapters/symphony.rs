@@ -9,9 +9,8 @@
 
 use tally_model::Sites;
 
-use crate::adapters::Ctx;
+use crate::adapters::{Ctx, circulation_row};
 use crate::reader::{Reject, Source};
-use crate::rows::Value;
 use crate::time::local_to_utc_us;
 
 /// Data codes this adapter reads or knows to be of no use here.
@@ -103,17 +102,7 @@ fn line_row(line: &str, ctx: &mut Ctx<'_>, strip_prefix: Option<&str>) -> Result
     let time = local_to_utc_us(local, tz).map_err(|reason| ("E", format!("{reason}: \"{stamp}\" in {tz}")))?;
     let patron_key = user.filter(|u| !u.is_empty()).map(|u| ctx.pseudo.key_of(u));
     let item_key = item.filter(|i| !i.is_empty()).map(|i| ctx.pseudo.key_of(i));
-    ctx.emit_row(vec![
-        Value::Time(time),
-        Value::Str(site),
-        Value::Str(event.into()),
-        Value::Null,
-        Value::Null,
-        Value::Null,
-        Value::Null,
-        Value::opt(patron_key),
-        Value::opt(item_key),
-    ], 1);
+    ctx.emit_row(circulation_row(time, site, event, patron_key, item_key), 1);
     Ok(())
 }
 

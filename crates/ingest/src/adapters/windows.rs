@@ -15,9 +15,9 @@ use chrono::{Datelike, NaiveDateTime};
 use chrono_tz::Tz;
 
 use crate::IngestError;
-use crate::adapters::Ctx;
+use crate::adapters::{Ctx, session_row};
 use crate::reader::CsvInput;
-use crate::rows::{Value, mask_record};
+use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy};
 
 pub const REQUIRED: &[&str] = &["Date and Time", "Event ID"];
@@ -182,18 +182,7 @@ pub fn read(
             "patron"
         };
         let key = (user_type == "patron" && !logon.account.is_empty()).then(|| ctx.pseudo.key_of(&logon.account));
-        ctx.emit_row(
-            vec![
-                Value::Str(site.clone()),
-                Value::text(&station),
-                Value::Time(logon.time_us),
-                Value::Time(end),
-                Value::Int((end - logon.time_us) / 1_000_000),
-                Value::Str(user_type.into()),
-                Value::opt(key),
-            ],
-            input_rows,
-        );
+        ctx.emit_row(session_row(site.clone(), &station, logon.time_us, end, user_type, key), input_rows);
     }
     ctx.tally.quarantine.sort_by_key(|q| q.line);
     Ok(())
