@@ -335,20 +335,52 @@ fn formats() -> anyhow::Result<Status> {
     Ok(Status::Ok)
 }
 
-/// The files synth wrote, sorted, for ingest.
-fn export_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// The files under `dir` whose names end with one of `endings`, sorted.
+fn files_in(dir: &Path, endings: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for sub in ["envisionware", "libki"] {
-        let d = dir.join(sub);
-        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let p = entry?.path();
-            if p.extension().is_some_and(|e| e == "csv") {
-                files.push(p);
-            }
+    if !dir.exists() {
+        return Ok(files);
+    }
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let p = entry?.path();
+        if p.to_str().is_some_and(|n| endings.iter().any(|e| n.ends_with(e))) {
+            files.push(p);
         }
     }
     files.sort();
     Ok(files)
+}
+
+/// Ingests everything `tally synth` writes: each system's folder with the options its
+/// format needs (Symphony's library prefix, a Meraki network's site).
+fn ingest_inbox(lake: &Lake, sites: &Sites, pseudo: &Pseudonymiser, inbox: &Path) -> anyhow::Result<Vec<FileOutcome>> {
+    let mut outcomes = Vec::new();
+    let mut run = |files: Vec<PathBuf>, options: IngestOptions| -> anyhow::Result<()> {
+        if !files.is_empty() {
+            outcomes.extend(tally_ingest::ingest_files(lake, sites, pseudo, &options, &files)?);
+        }
+        Ok(())
+    };
+    let mut sessions = files_in(&inbox.join("envisionware"), &[".csv"])?;
+    sessions.extend(files_in(&inbox.join("libki"), &[".csv"])?);
+    run(sessions, IngestOptions::default())?;
+    run(
+        files_in(&inbox.join("symphony"), &[".hist", ".hist.Z"])?,
+        IngestOptions { strip_prefix: Some("EPL".into()), ..Default::default() },
+    )?;
+    for folder in ["koha", "osticket", "snipe-it", "totals"] {
+        run(files_in(&inbox.join(folder), &[".csv"])?, IngestOptions::default())?;
+    }
+    let meraki = inbox.join("meraki");
+    if meraki.exists() {
+        let mut networks: Vec<PathBuf> = std::fs::read_dir(&meraki)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        networks.sort();
+        for network in networks {
+            let site = network.file_name().map(|n| n.to_string_lossy().to_string());
+            run(files_in(&network, &[".json"])?, IngestOptions { site, ..Default::default() })?;
+        }
+    }
+    Ok(outcomes)
 }
 
 fn demo(a: DemoArgs) -> anyhow::Result<Status> {
@@ -367,8 +399,7 @@ fn demo(a: DemoArgs) -> anyhow::Result<Status> {
     let sites = Sites::load(&inbox.join("sites.toml"))?;
     let pseudo = Pseudonymiser::new(DEMO_KEY).map_err(anyhow::Error::msg)?;
     let lake = Lake::new(&lake_dir);
-    let files = export_files(&inbox)?;
-    let outcomes = tally_ingest::ingest_files(&lake, &sites, &pseudo, &IngestOptions::default(), &files)?;
+    let outcomes = ingest_inbox(&lake, &sites, &pseudo, &inbox)?;
     let (read, accepted, quarantined, excluded) = outcomes.iter().fold((0, 0, 0, 0), |t, o| {
         let s = &o.summary;
         (t.0 + s.rows_read, t.1 + s.rows_accepted, t.2 + s.rows_quarantined, t.3 + s.rows_excluded)

@@ -6,9 +6,37 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// Every identifier in the synthetic exports: EnvisionWare pcrUserID, Libki usernames.
+/// Every identifier in the synthetic exports: EnvisionWare pcrUserID, Libki usernames,
+/// Symphony user IDs (UO), Koha borrower numbers and Meraki MAC addresses.
 fn raw_identifiers(inbox: &Path) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
+    for e in std::fs::read_dir(inbox.join("symphony")).unwrap() {
+        for line in std::fs::read_to_string(e.unwrap().path()).unwrap().lines() {
+            ids.extend(line.split('^').filter_map(|f| f.strip_prefix("UO")).filter(|v| v.len() >= 9).map(str::to_string));
+        }
+    }
+    for e in std::fs::read_dir(inbox.join("koha")).unwrap() {
+        let mut r = csv::Reader::from_path(e.unwrap().path()).unwrap();
+        let idx = r.headers().unwrap().iter().position(|h| h == "borrowernumber").unwrap();
+        for rec in r.records() {
+            let v = rec.unwrap().get(idx).unwrap_or("").to_string();
+            if v.len() >= 8 {
+                ids.insert(v);
+            }
+        }
+    }
+    for network in std::fs::read_dir(inbox.join("meraki")).unwrap() {
+        for e in std::fs::read_dir(network.unwrap().path()).unwrap() {
+            let clients: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap();
+            for c in clients {
+                let mac = c["mac"].as_str().unwrap();
+                // Colon-separated: each part is a token of its own, so look for the
+                // whole address and its colon-free spelling.
+                ids.insert(mac.replace(':', ""));
+                ids.insert(mac.to_string());
+            }
+        }
+    }
     for (sub, column) in [("envisionware", "pcrUserID"), ("libki", "username")] {
         for e in std::fs::read_dir(inbox.join(sub)).unwrap() {
             let mut r = csv::Reader::from_path(e.unwrap().path()).unwrap();
@@ -38,8 +66,11 @@ fn no_raw_identifier_leaves_ingest() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let ids = raw_identifiers(&dir.path().join("inbox"));
     assert!(ids.len() > 500, "the demo has many patrons ({})", ids.len());
+    assert!(ids.iter().any(|i| i.contains(':')), "MAC addresses are among them");
+    assert!(ids.iter().any(|i| i.starts_with('7') && i.len() == 8), "Koha borrower numbers are among them");
     let mut checked = 0;
     let mut leaks = Vec::new();
+    let macs: Vec<&String> = ids.iter().filter(|i| i.contains(':')).collect();
     let mut check = |name: &str, bytes: &[u8]| {
         checked += 1;
         for t in tokens(bytes) {
@@ -48,6 +79,10 @@ fn no_raw_identifier_leaves_ingest() {
             {
                 leaks.push(format!("{name}: {t}"));
             }
+        }
+        let text = String::from_utf8_lossy(bytes);
+        if let Some(mac) = macs.iter().find(|m| text.contains(m.as_str())) {
+            leaks.push(format!("{name}: {mac}"));
         }
     };
     check("stdout", &out.stdout);
@@ -71,12 +106,19 @@ fn no_raw_identifier_leaves_ingest() {
 
     // Parquet pages are compressed, so also read every string value back.
     let lake = dir.path().join("lake");
-    let out = run(&["query", "--lake", lake.to_str().unwrap(), "--format", "csv", "SELECT DISTINCT patron_key, station, site FROM sessions"]);
-    assert!(out.status.success());
-    let values = text(&out.stdout);
-    for line in values.lines() {
-        for field in line.split(',') {
-            assert!(!ids.contains(field), "raw identifier {field} in the lake");
+    for sql in [
+        "SELECT DISTINCT patron_key, station, site FROM sessions",
+        "SELECT DISTINCT patron_key, item_key, site FROM circulation",
+        "SELECT DISTINCT device_key, ssid, site FROM wifi",
+        "SELECT DISTINCT ticket_id, asset_tag, assignee FROM work_orders",
+    ] {
+        let out = run(&["query", "--lake", lake.to_str().unwrap(), "--format", "csv", sql]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let values = text(&out.stdout);
+        for line in values.lines() {
+            for field in line.split(',') {
+                assert!(!ids.contains(field), "raw identifier {field} in the lake ({sql})");
+            }
         }
     }
 }

@@ -349,7 +349,7 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
     // 7. What went in.
     let ledger = lake.read_ledger().map_err(|source| ReportError::Io { path: lake.root().into(), source })?;
     let mut files = Table {
-        caption: "Files in the lake for this report's tables".into(),
+        caption: "Files in the lake (every table)".into(),
         header: vec!["file".into(), "format".into(), "rows read".into(), "accepted".into(), "quarantined".into(), "excluded".into()],
         rows: Vec::new(),
     };

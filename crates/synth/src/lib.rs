@@ -7,6 +7,9 @@
 //! day, the weekday and the season; closed days, session limits, guest passes, staff
 //! overrides, sessions run past closing, walk-aways when every station is busy, and a
 //! few malformed rows on purpose (each listed in [`SynthSummary::planted`]).
+//! Besides sessions: monthly Symphony history logs for the branches, the bookmobile's
+//! Koha statistics, osTicket exports, each branch network's Meraki clients (JSON), the
+//! Snipe-IT inventory and past years' totals.
 //!
 //! What it is not: a model of any real library's numbers.
 //!
@@ -16,6 +19,7 @@
 //! ```
 
 mod demand;
+mod other;
 mod writers;
 
 use std::path::PathBuf;

@@ -195,8 +195,9 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
     ew.finish()?;
     lk.finish()?;
     summary.rows = vec![(Vendor::EnvisionWare, ew.rows), (Vendor::Libki, lk.rows)];
-    summary.files = std::iter::once(PathBuf::from("sites.toml")).chain(ew.files).chain(lk.files).collect();
-    summary.planted = planted.planted;
+    let (other_files, other_planted) = crate::other::generate_other(config, &sites)?;
+    summary.files = std::iter::once(PathBuf::from("sites.toml")).chain(ew.files).chain(lk.files).chain(other_files).collect();
+    summary.planted = planted.planted.into_iter().chain(other_planted).collect();
     Ok(summary)
 }
 
