@@ -424,3 +424,29 @@ fn libki_history_pairs_by_user_and_client() {
     let expected = df!("station" => ["N1-PC03", "N1-PC04"], "user_type" => ["patron", "guest"], "duration_s" => [2700i64, 3600]).unwrap();
     assert_frame_eq(&got, &expected);
 }
+
+#[test]
+fn the_latest_export_of_a_ticket_or_asset_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Ticket Number,Date Created,Current Status,Priority,Closed Date\n";
+    let first = dir.path().join("tickets_1.csv");
+    let second = dir.path().join("tickets_2.csv");
+    std::fs::write(&first, format!("{header}7,2026-06-01 10:00,Open,High,\n8,2026-06-01 11:00,Open,Low,\n")).unwrap();
+    std::fs::write(&second, format!("{header}7,2026-06-01 10:00,Closed,High,2026-06-02 09:00\n")).unwrap();
+    // Files are committed in the order given: the second export is the later one.
+    let (code, _, stderr) = ingest(dir.path(), &[], &[&first, &second]);
+    assert_eq!(code, 0, "{stderr}");
+    let current = query(dir.path(), "SELECT CAST(ticket_id AS VARCHAR) AS id, status FROM work_orders ORDER BY id");
+    assert_frame_eq(&current, &df!("id" => [7i64, 8], "status" => ["closed", "open"]).unwrap());
+    let history = query(dir.path(), "SELECT COUNT(*) AS n FROM work_orders_history");
+    assert_eq!(history.column("n").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0), Some(3));
+    // Assets: a tag exported again with a new status.
+    let inv = "asset_tag,kind,site,purchased,status\n";
+    let a = dir.path().join("inv_1.csv");
+    let b = dir.path().join("inv_2.csv");
+    std::fs::write(&a, format!("{inv}PC-1,public_pc,T1,2020-01-01,active\n")).unwrap();
+    std::fs::write(&b, format!("{inv}PC-1,public_pc,T1,2020-01-01,retired\n")).unwrap();
+    ingest(dir.path(), &[], &[&a, &b]);
+    let assets = query(dir.path(), "SELECT asset_tag, status FROM assets");
+    assert_frame_eq(&assets, &df!("asset_tag" => ["PC-1"], "status" => ["retired"]).unwrap());
+}

@@ -216,8 +216,10 @@ impl LakeWriter {
             std::fs::rename(tmp, &dest).map_err(io_err(&dest))?;
             sync_dir(parent)?;
         }
+        let seq = self.ledger()?.iter().map(|e| e.seq).max().unwrap_or(0) + 1;
         let entry = LedgerEntry {
             batch: batch.to_string(),
+            seq,
             summary,
             rows_stored,
             parquet: staged.iter().filter(|(_, rel)| rel.ends_with(".parquet")).map(|(_, rel)| rel.clone()).collect(),

@@ -35,6 +35,26 @@ pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsRe
     LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
 }
 
+/// The current rows of a table: for tables where the latest export wins, the row of the
+/// latest batch (ledger commit order) per thing; for event tables, every row.
+pub fn scan_current(lake: &Lake, table: Table) -> PolarsResult<LazyFrame> {
+    let all = scan(lake, table, None)?;
+    let Some(key) = table.current_key() else { return Ok(all) };
+    let ledger = lake
+        .read_ledger()
+        .map_err(|e| PolarsError::ComputeError(format!("{}: reading the ledger: {e}", lake.root().display()).into()))?;
+    let order = df!(
+        "batch" => ledger.iter().map(|e| e.batch.clone()).collect::<Vec<_>>(),
+        "__seq" => ledger.iter().map(|e| e.seq).collect::<Vec<_>>(),
+    )?;
+    let keys: Vec<Expr> = key.iter().map(|k| col(*k)).collect();
+    Ok(all
+        .join(order.lazy(), [col("batch")], [col("batch")], JoinArgs::new(JoinType::Left))
+        .sort(["__seq"], SortMultipleOptions::default().with_maintain_order(true))
+        .unique_stable_generic(Some(keys), UniqueKeepStrategy::Last)
+        .drop(Selector::ByName { names: ["__seq".into()].into(), strict: true }))
+}
+
 pub fn utc_lit(t_us: i64) -> Expr {
     lit(t_us).cast(tables::utc_datetime())
 }

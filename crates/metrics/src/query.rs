@@ -4,15 +4,26 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 use tally_model::{Lake, Table};
 
-use crate::load::scan;
+use crate::load::{scan, scan_current};
 
 /// Registers every table of the lake; returns their names.
 pub fn register_tables(lake: &Lake, ctx: &mut SQLContext) -> PolarsResult<Vec<&'static str>> {
     let mut names = Vec::new();
     // Every table, empty or not, so a query names the canonical columns either way.
+    // Where the latest export wins, the table is the current state and `<table>_history`
+    // has every exported version.
     for table in Table::ALL {
-        ctx.register(table.name(), scan(lake, table, None)?);
+        ctx.register(table.name(), scan_current(lake, table)?);
         names.push(table.name());
+        if table.current_key().is_some() {
+            let history: &'static str = match table {
+                Table::WorkOrders => "work_orders_history",
+                Table::Assets => "assets_history",
+                _ => "totals_history",
+            };
+            ctx.register(history, scan(lake, table, None)?);
+            names.push(history);
+        }
     }
     Ok(names)
 }

@@ -71,7 +71,7 @@ impl Lake {
         self.root.join("_lock")
     }
 
-    /// Every committed batch, sorted by batch id. A missing ledger is an empty lake.
+    /// Every committed batch, in commit order. A missing ledger is an empty lake.
     pub fn read_ledger(&self) -> std::io::Result<Vec<LedgerEntry>> {
         let dir = self.ledger_dir();
         let mut entries = Vec::new();
@@ -90,7 +90,7 @@ impl Lake {
                 entries.push(entry);
             }
         }
-        entries.sort_by(|a, b| a.batch.cmp(&b.batch));
+        entries.sort_by(|a, b| (a.seq, &a.batch).cmp(&(b.seq, &b.batch)));
         Ok(entries)
     }
 
@@ -169,6 +169,10 @@ impl FileSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
     pub batch: String,
+    /// Commit order: 1 for the lake's first batch. Where the latest export wins (work
+    /// orders, assets, totals), the row of the batch with the highest seq is current.
+    #[serde(default)]
+    pub seq: u64,
     /// The file's summary, with the table name.
     #[serde(flatten)]
     pub summary: FileSummary,

@@ -102,6 +102,18 @@ impl Table {
         }
     }
 
+    /// For tables where each export states the current state of a thing, the columns
+    /// that name the thing: the row of the latest batch is current (DESIGN: latest state
+    /// wins). `None` for event tables, where every row counts.
+    pub fn current_key(self) -> Option<&'static [&'static str]> {
+        match self {
+            Table::WorkOrders => Some(&["source", "ticket_id"]),
+            Table::Assets => Some(&["asset_tag"]),
+            Table::Totals => Some(&["site", "period_start", "period_end", "measure"]),
+            _ => None,
+        }
+    }
+
     /// Columns that are never null (besides `source` and `batch`).
     pub fn required(self) -> &'static [&'static str] {
         match self {
