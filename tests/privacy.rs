@@ -122,3 +122,66 @@ fn no_raw_identifier_leaves_ingest() {
         }
     }
 }
+
+/// Every identifier written in the test fixtures: card numbers, user names, PINs, MACs.
+const FIXTURE_IDENTIFIERS: &[&str] = &[
+    // EnvisionWare, Libki, Libki history, generic
+    "21221012345678", "21221087654321", "21221055555555", "21221066666666", "21221099990001", "21221099990002",
+    "21221099990004", "21221000001111", "21221000002222", "21221000007777", "21221000007778",
+    // Symphony (real EPL lines and the PIN fixture): user IDs and PINs
+    "21221030297904", "21221024128198", "21221900064153", "21221021970238", "21221030364266", "21221030057357",
+    "21221005169575", "21221024503945", "21221026490349", "21221025098739", "21221018014230", "21221022968447",
+    "98765432", "87654321",
+    // Windows accounts, Meraki MACs and user
+    "patron07", "guest12", "22:33:44:55:66:77", "aa:bb:cc:dd:ee:ff", "AA-BB-CC-DD-EE-FF", "a1:b2:c3:d4:e5:f6",
+    "milesmeraki",
+];
+
+#[test]
+fn no_identifier_of_any_fixture_leaves_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let l = lake.to_str().unwrap().to_string();
+    let d = |f: &str| data(f).display().to_string();
+    let runs: Vec<Vec<String>> = vec![
+        vec![d("envisionware_strad_bci.csv"), d("libki_statistics.csv"), d("koha_statistics.csv"), d("koha_old_issues.csv"), d("evergreen_circulation.csv")],
+        vec!["--strip-prefix".into(), "EPL".into(), d("real/symphony/symphony_hist2json_test.hist"), d("real/symphony/symphony_hist2json_test01.hist"), d("real/symphony/symphony_quad_cv_rv_ev_samples.hist"), d("symphony_with_pins.hist")],
+        vec!["--site".into(), "T1".into(), d("T1-PC07.csv"), d("meraki_clients.json"), d("meraki_clients.csv")],
+        vec!["--site".into(), "N1".into(), d("libki_history.csv")],
+        vec!["--map".into(), "tests/data/map_sessions_end_minutes.toml".into(), d("generic_sessions.csv")],
+    ];
+    let mut outputs = Vec::new();
+    for extra in runs {
+        let mut cmd = tally(&["ingest", "--lake", &l, "--sites", "tests/data/sites.toml", "--json"]);
+        cmd.env("TALLY_KEY", TEST_KEY).env("TALLY_LOG", "debug").args(&extra);
+        let out = cmd.output().unwrap();
+        assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", text(&out.stderr));
+        outputs.push(out.stdout);
+        outputs.push(out.stderr);
+    }
+    // The PIN fixture's second line has no library: quarantined, with the PIN masked.
+    let q = std::fs::read_dir(lake.join("_quarantine")).unwrap().count();
+    assert!(q >= 3, "quarantine files were written ({q})");
+    let mut files: Vec<(String, Vec<u8>)> = outputs.into_iter().enumerate().map(|(i, o)| (format!("output {i}"), o)).collect();
+    let mut stack = vec![lake.clone()];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(&p).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    for table in ["sessions", "circulation", "wifi", "work_orders"] {
+        let out = run(&["query", "--lake", &l, "--format", "csv", &format!("SELECT * EXCLUDE (row_key) FROM {table}")]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        files.push((format!("table {table}"), out.stdout));
+    }
+    for id in FIXTURE_IDENTIFIERS {
+        for (name, bytes) in &files {
+            assert!(!bytes.windows(id.len()).any(|w| w == id.as_bytes()), "{id} found in {name}");
+        }
+    }
+}
