@@ -373,3 +373,22 @@ fn overlapping_exports_and_repeated_rows_are_counted_not_doubled() {
     assert_eq!(j2[1]["excluded"]["already in the lake (overlapping export)"], 2, "{j2}");
     assert_eq!(count(&lake2), "4");
 }
+
+#[test]
+fn every_planted_malformed_row_is_quarantined_and_nothing_else() {
+    let synth = tempfile::tempdir().unwrap();
+    let out = run(&["synth", "--out", synth.path().to_str().unwrap(), "--days", "45"]);
+    let planted = text(&out.stdout).lines().filter(|l| l.contains("malformed on purpose")).count() as u64;
+    assert!(planted >= 14, "{}", text(&out.stdout));
+    let demo = tempfile::tempdir().unwrap();
+    let out = run(&["demo", "--days", "45", "--out", demo.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ledger = tally_model::Lake::new(demo.path().join("lake")).read_ledger().unwrap();
+    let quarantined: u64 = ledger.iter().map(|e| e.summary.rows_quarantined).sum();
+    assert_eq!(quarantined, planted);
+    for e in &ledger {
+        assert!(e.summary.is_balanced(), "{}", e.summary.file);
+    }
+    let tables: std::collections::BTreeSet<&str> = ledger.iter().map(|e| e.summary.table.as_str()).collect();
+    assert_eq!(tables.len(), 6, "every table has data: {tables:?}");
+}

@@ -116,6 +116,12 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
                 }
                 d += Duration::days(1);
             }
+            if config.malformed && first == config.start {
+                koha.push_str("2024-10-05 25:61:00,BKM,0,issue,,1234,BK,MOBILE,70000001,FIC,PT,sip\n");
+                koha.push_str(",BKM,0,return,,1235,BK,MOBILE,NULL,FIC,PT,sip\n");
+                planted.push((PathBuf::from(format!("koha/statistics_{tag}.csv")), "a time that is not a time".into()));
+                planted.push((PathBuf::from(format!("koha/statistics_{tag}.csv")), "a return with no time".into()));
+            }
             write(root, &format!("koha/statistics_{tag}.csv"), &koha, &mut files)?;
         }
 
@@ -175,6 +181,10 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
                 }
                 d += Duration::days(1);
             }
+            if config.malformed && first == config.start && i == branches[0] {
+                clients.push(serde_json::json!({"id": "kbroken", "mac": "not-a-mac", "firstSeen": 0, "lastSeen": 1, "ssid": "Library-Public"}));
+                planted.push((PathBuf::from(format!("meraki/{}/clients_{tag}.json", site.code)), "a client whose MAC is not a MAC".into()));
+            }
             let text = serde_json::to_string_pretty(&clients).expect("JSON");
             write(root, &format!("meraki/{}/clients_{tag}.json", site.code), &text, &mut files)?;
         }
@@ -217,6 +227,10 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
                 let value = (site.population as f64 * per_capita * dip * rng.random_range(0.92..1.08) * scale).round();
                 let _ = writeln!(totals, "{id},{year},{},{value}", site.code);
             }
+        }
+        if config.malformed && measure == "Visits" {
+            let _ = writeln!(totals, "{},2019,CEN,closed for renovation", id + 1);
+            planted.push((PathBuf::from("totals/history-visits-annual-by-branch.csv"), "text where a count belongs".into()));
         }
         write(root, &format!("totals/history-{}-annual-by-branch.csv", measure.to_lowercase()), &totals, &mut files)?;
     }
