@@ -330,7 +330,8 @@ fn formats() -> anyhow::Result<Status> {
     let mut out = std::io::stdout().lock();
     for f in Format::ALL {
         let i = f.info();
-        writeln!(out, "{} -> table {}\n    detected when: {}\n    required: {}\n    optional: {}\n    {}", i.name, i.table, i.detected_by, i.required.join(", "), i.optional.join(", "), i.notes)?;
+        let table = if f == Format::Generic { "the mapping's".to_string() } else { i.table.to_string() };
+        writeln!(out, "{} -> table {table}\n    detected when: {}\n    required: {}\n    optional: {}\n    {}", i.name, i.detected_by, i.required.join(", "), i.optional.join(", "), i.notes)?;
     }
     Ok(Status::Ok)
 }

@@ -83,6 +83,8 @@ pub struct FileOutcome {
 pub struct LakeWriter {
     lake: Lake,
     _lock: File,
+    /// The commit order of the next batch (the ledger is read once, at open).
+    next_seq: std::cell::Cell<u64>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
@@ -112,8 +114,10 @@ impl LakeWriter {
                 Err(std::fs::TryLockError::Error(e)) => return Err(IngestError::Io { path: lock_path, source: e }),
             }
         }
-        let writer = LakeWriter { lake: lake.clone(), _lock: lock };
+        let writer = LakeWriter { lake: lake.clone(), _lock: lock, next_seq: std::cell::Cell::new(1) };
         writer.recover()?;
+        let last = writer.ledger()?.iter().map(|e| e.seq).max().unwrap_or(0);
+        writer.next_seq.set(last + 1);
         Ok(writer)
     }
 
@@ -169,9 +173,9 @@ impl LakeWriter {
         frame_keys(&df)
     }
 
-    /// SHA-256 of every committed input file, with its batch.
-    pub fn committed(&self) -> Result<HashMap<String, String>, IngestError> {
-        Ok(self.ledger()?.into_iter().map(|e| (e.summary.sha256.clone(), e.batch)).collect())
+    /// Every committed input file by its SHA-256, with its ledger entry.
+    pub fn committed(&self) -> Result<HashMap<String, LedgerEntry>, IngestError> {
+        Ok(self.ledger()?.into_iter().map(|e| (e.summary.sha256.clone(), e)).collect())
     }
 
     /// Writes one batch all-or-nothing and returns its ledger entry.
@@ -216,7 +220,7 @@ impl LakeWriter {
             std::fs::rename(tmp, &dest).map_err(io_err(&dest))?;
             sync_dir(parent)?;
         }
-        let seq = self.ledger()?.iter().map(|e| e.seq).max().unwrap_or(0) + 1;
+        let seq = self.next_seq.get();
         let entry = LedgerEntry {
             batch: batch.to_string(),
             seq,
@@ -239,6 +243,7 @@ impl LakeWriter {
         std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
         // Only this writer uses the staging folder; once empty it goes too.
         let _ = std::fs::remove_dir(self.lake.staging_dir());
+        self.next_seq.set(seq + 1);
         Ok(entry)
     }
 }
@@ -490,19 +495,19 @@ pub fn ingest_files(
             let sha = source.as_ref().map(|s| s.sha256.clone()).unwrap_or_default();
             match result {
                 Ok(None) => {
-                    let batch = committed.get(&sha).cloned();
+                    let entry = committed.get(&sha);
+                    let batch = entry.map(|e| e.batch.clone());
                     tracing::info!(file = %path.display(), batch = ?batch, "already ingested; nothing to do");
-                    let entry = writer.ledger()?.into_iter().find(|e| e.summary.sha256 == sha);
-                    let mut summary = entry.map(|e| e.summary).unwrap_or_default();
+                    let mut summary = entry.map(|e| e.summary.clone()).unwrap_or_default();
                     summary.file = path.display().to_string();
                     outcomes.push(FileOutcome { status: Status::AlreadyIngested, batch, detected: false, summary, error: None });
                 }
                 Ok(Some(mut p)) => {
                     // The same bytes twice in one call: the second is a repeat.
-                    if let Some(batch) = committed.get(&sha) {
+                    if let Some(entry) = committed.get(&sha) {
                         outcomes.push(FileOutcome {
                             status: Status::AlreadyIngested,
-                            batch: Some(batch.clone()),
+                            batch: Some(entry.batch.clone()),
                             detected: p.detected,
                             summary: p.summary,
                             error: None,
@@ -524,7 +529,7 @@ pub fn ingest_files(
                     let new_keys = frame_keys(&p.frame)?;
                     match writer.commit(&p.batch, p.table, p.frame, &p.quarantine, p.summary.clone()) {
                         Ok(entry) => {
-                            committed.insert(sha, entry.batch.clone());
+                            committed.insert(sha, entry.clone());
                             known.entry(p.table).or_default().extend(new_keys);
                             tracing::debug!(
                                 file = %path.display(), format = %p.summary.format, batch = %entry.batch,
