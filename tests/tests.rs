@@ -5,6 +5,7 @@ mod common;
 mod crash;
 mod e2e;
 mod formats;
+mod metric_catalogue;
 mod metric_defs;
 mod privacy;
 mod properties;

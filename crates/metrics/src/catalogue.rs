@@ -14,23 +14,74 @@ pub enum Metric {
     Availability,
     DistinctUsers,
     Heatmap,
+    Checkouts,
+    Renewals,
+    Checkins,
+    InHouseUses,
+    Circulation,
+    WifiSessions,
+    WifiDevices,
+    TicketsOpened,
+    TicketsResolved,
+    Backlog,
+    HoursToResolveMedian,
+    HoursToResolveP90,
 }
 
-/// A "by" dimension.
+/// A "by" dimension: a column of the metric's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dim {
     Site,
     Station,
     UserType,
+    Event,
+    ItemType,
+    Collection,
+    Location,
+    PatronCategory,
+    Category,
+    Priority,
+    Status,
+    Ssid,
 }
 
 impl Dim {
+    pub const ALL: [Dim; 12] = [
+        Dim::Site,
+        Dim::Station,
+        Dim::UserType,
+        Dim::Event,
+        Dim::ItemType,
+        Dim::Collection,
+        Dim::Location,
+        Dim::PatronCategory,
+        Dim::Category,
+        Dim::Priority,
+        Dim::Status,
+        Dim::Ssid,
+    ];
+
     pub fn column(self) -> &'static str {
         match self {
             Dim::Site => "site",
             Dim::Station => "station",
             Dim::UserType => "user_type",
+            Dim::Event => "event",
+            Dim::ItemType => "item_type",
+            Dim::Collection => "collection",
+            Dim::Location => "location",
+            Dim::PatronCategory => "patron_category",
+            Dim::Category => "category",
+            Dim::Priority => "priority",
+            Dim::Status => "status",
+            Dim::Ssid => "ssid",
         }
+    }
+
+    /// Breakdowns finer than a site that could single a patron out: small cells of
+    /// patron tables are suppressed in them.
+    pub fn is_personal(self) -> bool {
+        matches!(self, Dim::Station | Dim::UserType | Dim::PatronCategory | Dim::ItemType | Dim::Collection | Dim::Location)
     }
 }
 
@@ -38,17 +89,15 @@ impl FromStr for Dim {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "site" => Ok(Dim::Site),
-            "station" => Ok(Dim::Station),
-            "user_type" => Ok(Dim::UserType),
-            other => Err(format!("unknown dimension \"{other}\" for sessions metrics; expected site, station or user_type")),
-        }
+        let s = s.trim();
+        Dim::ALL.into_iter().find(|d| d.column() == s).ok_or_else(|| {
+            format!("unknown dimension \"{s}\"; known: {}", Dim::ALL.map(|d| d.column()).join(", "))
+        })
     }
 }
 
 impl Metric {
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 21] = [
         Metric::Sessions,
         Metric::SurveyUses,
         Metric::SessionHours,
@@ -58,7 +107,32 @@ impl Metric {
         Metric::Availability,
         Metric::DistinctUsers,
         Metric::Heatmap,
+        Metric::Checkouts,
+        Metric::Renewals,
+        Metric::Checkins,
+        Metric::InHouseUses,
+        Metric::Circulation,
+        Metric::WifiSessions,
+        Metric::WifiDevices,
+        Metric::TicketsOpened,
+        Metric::TicketsResolved,
+        Metric::Backlog,
+        Metric::HoursToResolveMedian,
+        Metric::HoursToResolveP90,
     ];
+
+    /// The lake table the metric reads.
+    pub fn table(self) -> tally_model::Table {
+        use tally_model::Table;
+        match self {
+            Metric::Checkouts | Metric::Renewals | Metric::Checkins | Metric::InHouseUses | Metric::Circulation => Table::Circulation,
+            Metric::WifiSessions | Metric::WifiDevices => Table::Wifi,
+            Metric::TicketsOpened | Metric::TicketsResolved | Metric::Backlog | Metric::HoursToResolveMedian | Metric::HoursToResolveP90 => {
+                Table::WorkOrders
+            }
+            _ => Table::Sessions,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -71,6 +145,18 @@ impl Metric {
             Metric::Availability => "availability",
             Metric::DistinctUsers => "distinct_users",
             Metric::Heatmap => "heatmap",
+            Metric::Checkouts => "checkouts",
+            Metric::Renewals => "renewals",
+            Metric::Checkins => "checkins",
+            Metric::InHouseUses => "in_house_uses",
+            Metric::Circulation => "circulation",
+            Metric::WifiSessions => "wifi_sessions",
+            Metric::WifiDevices => "wifi_devices",
+            Metric::TicketsOpened => "tickets_opened",
+            Metric::TicketsResolved => "tickets_resolved",
+            Metric::Backlog => "backlog",
+            Metric::HoursToResolveMedian => "hours_to_resolve_median",
+            Metric::HoursToResolveP90 => "hours_to_resolve_p90",
         }
     }
 
@@ -83,6 +169,11 @@ impl Metric {
             Metric::PeakConcurrent => "stations in use",
             Metric::TimeAtCapacity => "minutes",
             Metric::DistinctUsers => "patrons",
+            Metric::Checkouts | Metric::Renewals | Metric::Checkins | Metric::InHouseUses | Metric::Circulation => "items",
+            Metric::WifiSessions => "connections",
+            Metric::WifiDevices => "devices",
+            Metric::TicketsOpened | Metric::TicketsResolved | Metric::Backlog => "tickets",
+            Metric::HoursToResolveMedian | Metric::HoursToResolveP90 => "hours",
         }
     }
 
@@ -98,16 +189,37 @@ impl Metric {
             Metric::Availability => "share of open time in which at least one public station was free",
             Metric::DistinctUsers => "distinct pseudonymised patrons with a session starting in the bucket (guests excluded); counts below the minimum cell size are suppressed in breakdowns",
             Metric::Heatmap => "occupancy by weekday and local hour over the period: busy station-seconds / station open seconds of all such hours",
+            Metric::Checkouts => "checkout events in the bucket (Symphony CV, Koha issue and on-site checkout, loans' issue dates)",
+            Metric::Renewals => "renewal events in the bucket",
+            Metric::Checkins => "checkin events in the bucket",
+            Metric::InHouseUses => "in-house use events in the bucket (Symphony WV, Koha localuse)",
+            Metric::Circulation => "checkouts + renewals in the bucket (the survey's circulation: in-house use excluded)",
+            Metric::WifiSessions => "wireless connections whose start falls in the bucket (one per device connection, whatever its length)",
+            Metric::WifiDevices => "distinct devices (keyed MAC hashes) connecting in the bucket",
+            Metric::TicketsOpened => "tickets opened in the bucket (current state of each ticket)",
+            Metric::TicketsResolved => "tickets whose resolution time falls in the bucket",
+            Metric::Backlog => "tickets open at the bucket's end: opened before it, not resolved by then, not cancelled",
+            Metric::HoursToResolveMedian => "median hours from opened to resolved of tickets resolved in the bucket (linear interpolation, as Excel's MEDIAN)",
+            Metric::HoursToResolveP90 => "90th percentile of hours from opened to resolved of tickets resolved in the bucket (as Excel's PERCENTILE.INC)",
         }
     }
 
+    /// The dimensions a metric can be broken down by.
     pub fn dims(self) -> &'static [Dim] {
-        &[Dim::Site, Dim::Station, Dim::UserType]
+        match self.table() {
+            tally_model::Table::Circulation => &[Dim::Site, Dim::Event, Dim::ItemType, Dim::Collection, Dim::Location, Dim::PatronCategory],
+            tally_model::Table::Wifi => &[Dim::Site, Dim::Ssid],
+            tally_model::Table::WorkOrders => &[Dim::Site, Dim::Category, Dim::Priority, Dim::Status],
+            _ => &[Dim::Site, Dim::Station, Dim::UserType],
+        }
     }
 
-    /// Metrics that are a count of events, summed over dimensions.
-    pub fn is_count(self) -> bool {
-        matches!(self, Metric::Sessions | Metric::SurveyUses | Metric::DistinctUsers)
+    /// Metrics computed on the sweep line over sessions and opening hours.
+    pub fn is_interval(self) -> bool {
+        matches!(
+            self,
+            Metric::SessionHours | Metric::Occupancy | Metric::PeakConcurrent | Metric::TimeAtCapacity | Metric::Availability | Metric::Heatmap
+        )
     }
 }
 

@@ -1,12 +1,12 @@
 //! From a request (metric, period, bucket, dimensions) to a table.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate, Timelike};
 use polars::prelude::*;
 use rayon::prelude::*;
 use tally_model::tables::sessions as s;
-use tally_model::{BucketKind, Lake, Site, Sites, Table, UserType, WeekHours};
+use tally_model::{BucketKind, Lake, Site, Sites, Table, WeekHours};
 
 use crate::calendar::open_intervals;
 use crate::catalogue::{Dim, Metric};
@@ -65,96 +65,32 @@ pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, Metr
         return Err(MetricError::Invalid(format!("--from {} must be before --to {} (--to is exclusive)", req.from, req.to)));
     }
     let mut dims = req.by.clone();
+    dims.sort();
     dims.dedup();
     let every = if req.metric == Metric::Heatmap { BucketKind::Hour } else { req.every };
     let grid = Grid::new(req.from, req.to, every, sites.library.timezone, sites.library.fiscal_year_start_month);
-    match req.metric {
-        Metric::Sessions | Metric::SurveyUses | Metric::DistinctUsers => counts(lake, sites, req.metric, &grid, &dims),
-        _ => intervals(lake, sites, req.metric, &grid, &dims),
+    if let Some(d) = dims.iter().find(|d| !req.metric.dims().contains(d)) {
+        return Err(MetricError::Invalid(format!(
+            "{} cannot be broken down by {}; it can by {}",
+            req.metric.name(),
+            d.column(),
+            req.metric.dims().iter().map(|d| d.column()).collect::<Vec<_>>().join(", ")
+        )));
     }
+    let mut out = match req.metric {
+        m if m.is_interval() => intervals(lake, sites, m, &grid, &dims)?,
+        Metric::Backlog => crate::events::backlog(lake, sites, &grid, &dims)?,
+        m => crate::events::event_metric(lake, sites, m, &grid, &dims)?,
+    };
+    if req.metric.table() == Table::Sessions && !req.metric.is_interval() {
+        let mut w = unknown_site_warnings(lake, sites, &grid)?;
+        w.append(&mut out.warnings);
+        out.warnings = w;
+    }
+    Ok(out)
 }
 
 type Key = Vec<String>;
-
-fn label_nulls(dims: &[Dim]) -> Vec<Expr> {
-    dims.iter().map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column())).collect()
-}
-
-/// Sessions, survey uses and distinct users: polars group-bys on the bucket of each start.
-fn counts(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
-    let mut select: Vec<Expr> = label_nulls(dims);
-    select.push(col(s::START));
-    if !dims.contains(&Dim::UserType) {
-        select.push(col(s::USER_TYPE));
-    }
-    select.push(col(s::PATRON_KEY));
-    let mut lf = sessions_starting(lake, grid.start_us(), grid.end_us())?.select(select);
-    lf = match metric {
-        Metric::SurveyUses => lf.filter(col(s::USER_TYPE).neq(lit(UserType::Staff.as_str()))),
-        Metric::DistinctUsers => {
-            lf.filter(col(s::USER_TYPE).neq(lit(UserType::Guest.as_str())).and(col(s::PATRON_KEY).is_not_null()))
-        }
-        _ => lf,
-    };
-    let df = lf.collect()?;
-    let starts = micros(&df, s::START)?;
-    let bucket: Vec<u32> = starts.par_iter().map(|&t| grid.index_of(t).map_or(u32::MAX, |i| i as u32)).collect();
-    let mut df = df;
-    df.with_column(Column::new("__bucket".into(), bucket))?;
-    let mut keys: Vec<Expr> = dims.iter().map(|d| col(d.column())).collect();
-    keys.push(col("__bucket"));
-    let agg = match metric {
-        Metric::DistinctUsers => col(s::PATRON_KEY).n_unique().cast(DataType::Int64).alias("value"),
-        _ => len().cast(DataType::Int64).alias("value"),
-    };
-    let grouped = df.lazy().group_by(keys).agg([agg]).collect()?;
-    let key_cols: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(&grouped, d.column())).collect::<Result<_, _>>()?;
-    let buckets = grouped.column("__bucket")?.u32()?.clone();
-    let values = grouped.column("value")?.i64()?.clone();
-    let mut cells: HashMap<(Key, usize), i64> = HashMap::new();
-    let mut groups: BTreeSet<Key> = BTreeSet::new();
-    for row in 0..grouped.height() {
-        let key: Key = key_cols.iter().map(|c| c[row].clone().unwrap_or_default()).collect();
-        groups.insert(key.clone());
-        cells.insert((key, buckets.get(row).unwrap_or(0) as usize), values.get(row).unwrap_or(0));
-    }
-    if dims.is_empty() {
-        groups.insert(Vec::new());
-    }
-    let mut warnings = unknown_site_warnings(lake, sites, grid)?;
-    let min_cell = sites.library.min_cell_size as i64;
-    let mut suppressed = 0usize;
-    let value = |key: &Key, b: usize, suppressed: &mut usize| {
-        let v = cells.get(&(key.clone(), b)).copied().unwrap_or(0);
-        if metric == Metric::DistinctUsers && !dims.is_empty() && v > 0 && v < min_cell {
-            *suppressed += 1;
-            None
-        } else {
-            Some(v)
-        }
-    };
-    let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
-    let mut labels = Vec::new();
-    let mut out_values: Vec<Option<i64>> = Vec::new();
-    for key in &groups {
-        for (b, bucket) in grid.buckets.iter().enumerate() {
-            for (i, k) in key.iter().enumerate() {
-                out_keys[i].push(k.clone());
-            }
-            labels.push(bucket.label.clone());
-            out_values.push(value(key, b, &mut suppressed));
-        }
-    }
-    if suppressed > 0 {
-        warnings.push(format!(
-            "{suppressed} cell(s) with fewer than {min_cell} patrons are suppressed (shown empty) to protect privacy"
-        ));
-    }
-    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
-    columns.push(Column::new("bucket".into(), labels));
-    columns.push(Column::new(metric.name().into(), out_values));
-    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings })
-}
 
 /// A site's calendar as the sweep needs it.
 struct SiteCal {
@@ -231,6 +167,7 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
                 Dim::Site => site_name,
                 Dim::Station => station_name.unwrap_or("(none)"),
                 Dim::UserType => user_col.get(row).unwrap_or("(none)"),
+                other => unreachable!("{} is not a sessions dimension (checked by compute)", other.column()),
             };
             let names = &mut value_names[i];
             key[i] = *values[i].entry(v).or_insert_with(|| {

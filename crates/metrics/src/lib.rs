@@ -19,6 +19,7 @@
 mod calendar;
 mod catalogue;
 mod compute;
+mod events;
 mod grid;
 mod load;
 mod query;

@@ -1,0 +1,230 @@
+//! Metrics that count or summarise events by the bucket their time falls in: sessions,
+//! survey uses, distinct users, circulation events, Wi-Fi connections and devices,
+//! tickets opened and resolved, hours to resolve; and the ticket backlog at bucket ends.
+//! One engine, declared per metric by a [`Spec`]: the table, the time column, a filter
+//! and an aggregate.
+
+use std::collections::{BTreeSet, HashMap};
+
+use polars::prelude::*;
+use tally_model::{Lake, Sites, Table, UserType};
+
+use crate::catalogue::{Dim, Metric};
+use crate::compute::{MetricError, Output};
+use crate::grid::Grid;
+use crate::load::{micros, scan, scan_current, strings, utc_lit};
+
+/// What is computed per (dimensions, bucket).
+enum Agg {
+    /// Rows.
+    Count,
+    /// Distinct non-null values of a column.
+    Distinct(&'static str),
+    /// A quantile (linear interpolation) of an expression, in the value's unit.
+    Quantile(Expr, f64),
+}
+
+struct Spec {
+    table: Table,
+    time: &'static str,
+    filter: Option<Expr>,
+    agg: Agg,
+}
+
+fn event_is(events: &[&str]) -> Expr {
+    let list = Series::new("events".into(), events);
+    col("event").is_in(lit(list).implode(false), false)
+}
+
+fn resolve_hours() -> Expr {
+    (col("resolved") - col("opened")).dt().total_seconds(false).cast(DataType::Float64) / lit(3600.0)
+}
+
+fn spec(metric: Metric) -> Spec {
+    let s = |time, filter, agg| Spec { table: metric.table(), time, filter, agg };
+    match metric {
+        Metric::Sessions => s("start", None, Agg::Count),
+        Metric::SurveyUses => s("start", Some(col("user_type").neq(lit(UserType::Staff.as_str()))), Agg::Count),
+        Metric::DistinctUsers => s(
+            "start",
+            Some(col("user_type").neq(lit(UserType::Guest.as_str())).and(col("patron_key").is_not_null())),
+            Agg::Distinct("patron_key"),
+        ),
+        Metric::Checkouts => s("time", Some(event_is(&["checkout"])), Agg::Count),
+        Metric::Renewals => s("time", Some(event_is(&["renewal"])), Agg::Count),
+        Metric::Checkins => s("time", Some(event_is(&["checkin"])), Agg::Count),
+        Metric::InHouseUses => s("time", Some(event_is(&["in_house_use"])), Agg::Count),
+        Metric::Circulation => s("time", Some(event_is(&["checkout", "renewal"])), Agg::Count),
+        Metric::WifiSessions => s("start", None, Agg::Count),
+        Metric::WifiDevices => s("start", None, Agg::Distinct("device_key")),
+        Metric::TicketsOpened => s("opened", None, Agg::Count),
+        Metric::TicketsResolved => s("resolved", None, Agg::Count),
+        Metric::HoursToResolveMedian => s("resolved", None, Agg::Quantile(resolve_hours(), 0.5)),
+        Metric::HoursToResolveP90 => s("resolved", None, Agg::Quantile(resolve_hours(), 0.9)),
+        other => unreachable!("{} is not an event metric", other.name()),
+    }
+}
+
+/// The table's rows that matter for [start, end): the current state where the latest
+/// export wins, else the partitions of the period.
+fn rows(lake: &Lake, table: Table, grid: &Grid) -> PolarsResult<LazyFrame> {
+    match table.current_key() {
+        Some(_) => scan_current(lake, table),
+        None => scan(lake, table, Some((grid.start_us(), grid.end_us()))),
+    }
+}
+
+/// Whether a cell of this breakdown is a count of patrons' doings small enough to single
+/// one out, and so is suppressed below the minimum cell size.
+fn suppressible(metric: Metric, dims: &[Dim]) -> bool {
+    let patron_table = matches!(metric.table(), Table::Sessions | Table::Circulation);
+    match metric {
+        Metric::DistinctUsers => !dims.is_empty(),
+        _ => patron_table && dims.iter().any(|d| d.is_personal()),
+    }
+}
+
+pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+    let spec = spec(metric);
+    let time = col(spec.time);
+    let mut lf = rows(lake, spec.table, grid)?.filter(time.clone().gt_eq(utc_lit(grid.start_us())).and(time.lt(utc_lit(grid.end_us()))));
+    if let Some(f) = spec.filter {
+        lf = lf.filter(f);
+    }
+    let mut select: Vec<Expr> = dims.iter().map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column())).collect();
+    select.push(col(spec.time).alias("__time"));
+    let agg = match spec.agg {
+        Agg::Count => len().cast(DataType::Int64).alias("value"),
+        Agg::Distinct(c) => {
+            select.push(col(c).alias("__v"));
+            col("__v").n_unique().cast(DataType::Int64).alias("value")
+        }
+        Agg::Quantile(e, q) => {
+            select.push(e.alias("__v"));
+            col("__v").quantile(lit(q), QuantileMethod::Linear).alias("value")
+        }
+    };
+    let integral = !matches!(agg_kind(metric), Kind::Quantile);
+    let mut df = lf.select(select).collect()?;
+    let times = micros(&df, "__time")?;
+    let bucket: Vec<u32> = times.iter().map(|&t| grid.index_of(t).map_or(u32::MAX, |i| i as u32)).collect();
+    df.with_column(Column::new("__bucket".into(), bucket))?;
+    let mut keys: Vec<Expr> = dims.iter().map(|d| col(d.column())).collect();
+    keys.push(col("__bucket"));
+    let grouped = df.lazy().group_by(keys).agg([agg.cast(DataType::Float64)]).collect()?;
+    let key_cols: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(&grouped, d.column())).collect::<Result<_, _>>()?;
+    let buckets = grouped.column("__bucket")?.u32()?.clone();
+    let values = grouped.column("value")?.f64()?.clone();
+    let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
+    let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
+    for row in 0..grouped.height() {
+        let key: Vec<String> = key_cols.iter().map(|c| c[row].clone().unwrap_or_default()).collect();
+        groups.insert(key.clone());
+        if let (Some(b), Some(v)) = (buckets.get(row), values.get(row)) {
+            cells.insert((key, b as usize), v);
+        }
+    }
+    assemble(sites, metric, grid, dims, groups, |key, b| cells.get(&(key.to_vec(), b)).copied(), integral)
+}
+
+enum Kind {
+    Integral,
+    Quantile,
+}
+
+fn agg_kind(metric: Metric) -> Kind {
+    match metric {
+        Metric::HoursToResolveMedian | Metric::HoursToResolveP90 => Kind::Quantile,
+        _ => Kind::Integral,
+    }
+}
+
+/// Tickets open at each bucket's end: opened before it, not resolved by it, not
+/// cancelled. Each ticket adds one to the buckets whose end falls in (opened, resolved].
+pub fn backlog(lake: &Lake, sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+    let mut select: Vec<Expr> = dims.iter().map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column())).collect();
+    select.extend([col("opened"), col("resolved")]);
+    let df = scan_current(lake, Table::WorkOrders)?.filter(col("status").neq(lit("cancelled"))).select(select).collect()?;
+    let opened = micros(&df, "opened")?;
+    let resolved = micros(&df, "resolved")?;
+    let key_cols: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(&df, d.column())).collect::<Result<_, _>>()?;
+    let n = grid.buckets.len();
+    let ends: Vec<i64> = grid.buckets.iter().map(|b| b.end_us).collect();
+    let mut diffs: HashMap<Vec<String>, Vec<i64>> = HashMap::new();
+    for row in 0..df.height() {
+        let key: Vec<String> = key_cols.iter().map(|c| c[row].clone().unwrap_or_default()).collect();
+        // First bucket whose end is after the opening; first whose end is after the resolution.
+        let from = ends.partition_point(|&e| e <= opened[row]);
+        let to = if resolved[row] == i64::MIN { n } else { ends.partition_point(|&e| e <= resolved[row]).min(n) };
+        if from < to {
+            let d = diffs.entry(key).or_insert_with(|| vec![0; n + 1]);
+            d[from] += 1;
+            d[to] -= 1;
+        }
+    }
+    let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
+    let mut groups = BTreeSet::new();
+    for (key, d) in diffs {
+        let mut running = 0;
+        for (b, delta) in d.iter().take(n).enumerate() {
+            running += delta;
+            cells.insert((key.clone(), b), running as f64);
+        }
+        groups.insert(key);
+    }
+    assemble(sites, Metric::Backlog, grid, dims, groups, |key, b| cells.get(&(key.to_vec(), b)).copied(), true)
+}
+
+/// One row per group and bucket, in order; counts are 0 where nothing happened, other
+/// values empty; small cells suppressed where the breakdown could single a patron out.
+fn assemble(
+    sites: &Sites,
+    metric: Metric,
+    grid: &Grid,
+    dims: &[Dim],
+    mut groups: BTreeSet<Vec<String>>,
+    value: impl Fn(&[String], usize) -> Option<f64>,
+    integral: bool,
+) -> Result<Output, MetricError> {
+    if dims.is_empty() {
+        groups.insert(Vec::new());
+    }
+    let min_cell = sites.library.min_cell_size as f64;
+    let suppress = suppressible(metric, dims);
+    let mut suppressed = 0usize;
+    let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
+    let mut labels = Vec::new();
+    let mut ints: Vec<Option<i64>> = Vec::new();
+    let mut floats: Vec<Option<f64>> = Vec::new();
+    for key in &groups {
+        for (b, bucket) in grid.buckets.iter().enumerate() {
+            for (i, k) in key.iter().enumerate() {
+                out_keys[i].push(k.clone());
+            }
+            labels.push(bucket.label.clone());
+            let v = value(key, b);
+            if integral {
+                let v = v.unwrap_or(0.0);
+                if suppress && v > 0.0 && v < min_cell {
+                    suppressed += 1;
+                    ints.push(None);
+                } else {
+                    ints.push(Some(v as i64));
+                }
+            } else {
+                floats.push(v);
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    if suppressed > 0 {
+        warnings.push(format!(
+            "{suppressed} cell(s) below the minimum cell size of {} are suppressed (shown empty) to protect privacy",
+            sites.library.min_cell_size
+        ));
+    }
+    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+    columns.push(Column::new("bucket".into(), labels));
+    columns.push(if integral { Column::new(metric.name().into(), ints) } else { Column::new(metric.name().into(), floats) });
+    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings })
+}

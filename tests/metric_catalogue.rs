@@ -1,0 +1,85 @@
+//! The circulation, Wi-Fi and work-order metrics on the fixtures, against numbers worked
+//! out by hand from DESIGN.md's definitions.
+
+use tally_metrics::{Dim, Metric};
+use tally_model::BucketKind;
+
+use crate::common::*;
+
+fn lake_of(files: &[&str], extra: &[&str]) -> (tempfile::TempDir, tally_model::Lake) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml"]);
+    cmd.env("TALLY_KEY", TEST_KEY).args(extra).args(files.iter().map(|f| data(f)));
+    let out = cmd.output().unwrap();
+    assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", text(&out.stderr));
+    (dir, tally_model::Lake::new(lake))
+}
+
+fn one(lake: &tally_model::Lake, m: Metric, from: &str, to: &str, every: BucketKind, bucket: &str) -> Option<f64> {
+    value_at(&metric(lake, &test_sites(), m, from, to, every, &[]), m.name(), bucket)
+}
+
+#[test]
+fn circulation_counts_follow_the_survey_rule() {
+    // koha_statistics.csv: issue x2, onsite_checkout, renew, return, localuse (payment,
+    // writeoff excluded; one bad date quarantined).
+    let (_d, lake) = lake_of(&["koha_statistics.csv"], &[]);
+    let day = |m| one(&lake, m, "2026-06-10", "2026-06-11", BucketKind::Day, "2026-06-10");
+    assert_eq!(day(Metric::Checkouts), Some(3.0));
+    assert_eq!(day(Metric::Renewals), Some(1.0));
+    assert_eq!(day(Metric::Checkins), Some(1.0));
+    assert_eq!(day(Metric::InHouseUses), Some(1.0));
+    assert_eq!(day(Metric::Circulation), Some(4.0), "checkouts + renewals, in-house use out");
+    let by = metric(&lake, &test_sites(), Metric::Circulation, "2026-06-10", "2026-06-11", BucketKind::Day, &[Dim::Site]);
+    assert_eq!(value_at(&by, "circulation", "2026-06-10"), Some(4.0));
+    // A breakdown by patron category is small enough to single someone out: suppressed.
+    let cat = metric(&lake, &test_sites(), Metric::Checkouts, "2026-06-10", "2026-06-11", BucketKind::Day, &[Dim::PatronCategory]);
+    assert!(cat.column("checkouts").unwrap().null_count() > 0, "{cat}");
+}
+
+#[test]
+fn wifi_connections_and_devices() {
+    let (_d, lake) = lake_of(&["meraki_clients.json", "meraki_clients.csv"], &["--site", "T1"]);
+    let day = |m, d: &str| one(&lake, m, "2026-06-01", "2026-06-03", BucketKind::Day, d);
+    assert_eq!(day(Metric::WifiSessions, "2026-06-01"), Some(2.0));
+    assert_eq!(day(Metric::WifiSessions, "2026-06-02"), Some(1.0));
+    assert_eq!(day(Metric::WifiDevices, "2026-06-01"), Some(2.0));
+}
+
+#[test]
+fn tickets_backlog_and_time_to_resolve() {
+    let (_d, lake) = lake_of(&["osticket_tickets.csv", "rt_tickets.tsv", "glpi_tickets.csv", "jira_tickets.csv"], &[]);
+    let day = |m, d: &str| one(&lake, m, "2026-06-01", "2026-06-07", BucketKind::Day, d);
+    // Opened on 06-01: osTicket 100231, RT 41 and 42.
+    assert_eq!(day(Metric::TicketsOpened, "2026-06-01"), Some(3.0));
+    // Open at the end of each day (Jira's ITHELP-13 has been waiting since 2025):
+    // 06-01: RT 41, RT 42, ITHELP-13; 06-02: + osTicket 100232, RT 43; 06-03: RT 42 resolved.
+    assert_eq!(day(Metric::Backlog, "2026-06-01"), Some(3.0));
+    assert_eq!(day(Metric::Backlog, "2026-06-02"), Some(5.0));
+    assert_eq!(day(Metric::Backlog, "2026-06-03"), Some(4.0));
+    // Resolved in June 2026: 1.5 h (100231), 0.6667 h (100233), 54.5 h (RT 42), 19.5 h
+    // (GLPI 8). Sorted: 0.667, 1.5, 19.5, 54.5. Median (1.5 + 19.5) / 2 = 10.5;
+    // p90 at rank 0.9 x 3 = 2.7: 19.5 + 0.7 x (54.5 - 19.5) = 44.0.
+    let june = |m| one(&lake, m, "2026-06-01", "2026-07-01", BucketKind::Month, "2026-06");
+    assert_eq!(june(Metric::TicketsResolved), Some(4.0));
+    let median = june(Metric::HoursToResolveMedian).unwrap();
+    assert!((median - 10.5).abs() < 1e-9, "{median}");
+    let p90 = june(Metric::HoursToResolveP90).unwrap();
+    assert!((p90 - 44.0).abs() < 1e-9, "{p90}");
+    // No ticket resolved in a bucket: no median (not zero).
+    assert_eq!(one(&lake, Metric::HoursToResolveMedian, "2026-08-01", "2026-09-01", BucketKind::Month, "2026-08"), None);
+}
+
+#[test]
+fn a_breakdown_the_metric_does_not_have_is_refused() {
+    let (_d, lake) = lake_of(&["koha_statistics.csv"], &[]);
+    let err = tally_metrics::compute(
+        &lake,
+        &test_sites(),
+        &tally_metrics::Request { metric: Metric::Occupancy, from: date("2026-06-01"), to: date("2026-06-02"), every: BucketKind::Day, by: vec![Dim::Event] },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("occupancy cannot be broken down by event; it can by site, station, user_type"), "{err}");
+}
