@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod common;
+mod crosscheck;
 mod crash;
 mod e2e;
 mod formats;

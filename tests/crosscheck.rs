@@ -1,0 +1,265 @@
+//! Every metric computed a second way: plain loops over the raw rows, written for
+//! clarity, not speed, compared exactly with tally's frames. The lake is the synthetic
+//! library over three weeks that include the November DST change, holidays and closed
+//! Sundays, open tickets and the bookmobile's Saturday hours.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono_tz::America::Chicago;
+use polars::prelude::*;
+use tally_metrics::{Dim, Metric, Request};
+use tally_model::{BucketKind, Lake, Sites};
+
+use crate::common::*;
+
+const FROM: &str = "2025-10-20";
+const TO: &str = "2025-11-10";
+
+struct World {
+    _dir: tempfile::TempDir,
+    lake: Lake,
+    sites: Sites,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["synth", "--out", dir.path().join("inbox").to_str().unwrap(), "--start", "2025-10-15", "--days", "30"]);
+    assert!(out.status.success());
+    let demo_like = dir.path().join("inbox");
+    let lake = dir.path().join("lake");
+    for (sub, extra) in [("envisionware", vec![]), ("libki", vec![]), ("symphony", vec!["--strip-prefix", "EPL"]), ("osticket", vec![])] {
+        let mut files: Vec<_> = std::fs::read_dir(demo_like.join(sub)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", demo_like.join("sites.toml").to_str().unwrap()]);
+        cmd.env("TALLY_KEY", TEST_KEY).args(extra).args(files);
+        assert!(matches!(cmd.output().unwrap().status.code(), Some(0) | Some(3)));
+    }
+    for network in std::fs::read_dir(demo_like.join("meraki")).unwrap() {
+        let network = network.unwrap().path();
+        let site = network.file_name().unwrap().to_string_lossy().to_string();
+        let files: Vec<_> = std::fs::read_dir(&network).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", demo_like.join("sites.toml").to_str().unwrap(), "--site", &site]);
+        cmd.env("TALLY_KEY", TEST_KEY).args(files);
+        assert!(matches!(cmd.output().unwrap().status.code(), Some(0) | Some(3)));
+    }
+    let sites = Sites::load(&demo_like.join("sites.toml")).unwrap();
+    World { _dir: dir, lake: Lake::new(lake), sites }
+}
+
+/// Raw rows, by SQL: (string columns, microsecond columns).
+fn rows(w: &World, sql: &str) -> DataFrame {
+    tally_metrics::query(&w.lake, sql).unwrap()
+}
+
+fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
+    df.column(c).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+}
+
+fn micros(df: &DataFrame, c: &str) -> Vec<Option<i64>> {
+    df.column(c).unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().iter().collect()
+}
+
+fn local_day(t: i64) -> NaiveDate {
+    chrono::DateTime::from_timestamp_micros(t).unwrap().with_timezone(&Chicago).date_naive()
+}
+
+fn midnight(d: NaiveDate) -> i64 {
+    Chicago.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap()).earliest().unwrap().timestamp_micros()
+}
+
+fn days() -> Vec<NaiveDate> {
+    let (from, to) = (date(FROM), date(TO));
+    from.iter_days().take_while(|d| *d < to).collect()
+}
+
+/// tally's frame for (metric, by site, daily) as a map (site, day) -> value.
+fn tally_map(w: &World, m: Metric) -> BTreeMap<(String, String), Option<f64>> {
+    let out = tally_metrics::compute(&w.lake, &w.sites, &Request { metric: m, from: date(FROM), to: date(TO), every: BucketKind::Day, by: vec![Dim::Site] }).unwrap();
+    let df = out.frame;
+    let site = strs(&df, "site");
+    let bucket = strs(&df, "bucket");
+    let v = df.column(m.name()).unwrap().cast(&DataType::Float64).unwrap();
+    let v: Vec<Option<f64>> = v.f64().unwrap().iter().collect();
+    (0..df.height()).map(|i| ((site[i].clone().unwrap(), bucket[i].clone().unwrap()), v[i])).collect()
+}
+
+/// The loop's answer in the same shape: every site seen, every day.
+fn as_map(values: &HashMap<(String, NaiveDate), f64>, sites: &BTreeSet<String>, zero: Option<f64>) -> BTreeMap<(String, String), Option<f64>> {
+    let mut out = BTreeMap::new();
+    for s in sites {
+        for d in days() {
+            out.insert((s.clone(), d.to_string()), values.get(&(s.clone(), d)).copied().or(zero));
+        }
+    }
+    out
+}
+
+fn compare(name: &str, got: &BTreeMap<(String, String), Option<f64>>, want: &BTreeMap<(String, String), Option<f64>>) {
+    assert!(want.len() >= 21 && want.values().filter(|v| v.is_some_and(|x| x > 0.0)).count() >= 10, "{name}: too little to compare");
+    assert_eq!(got.len(), want.len(), "{name}: cells");
+    for (k, v) in want {
+        assert_eq!(got.get(k), Some(v), "{name} at {k:?}");
+    }
+}
+
+#[test]
+fn every_metric_agrees_with_a_plain_loop() {
+    let w = world();
+    let (from, to) = (midnight(date(FROM)), midnight(date(TO)));
+
+    // Sessions: counts, survey uses, distinct users.
+    let s = rows(&w, "SELECT site, station, start, \"end\", user_type, patron_key FROM sessions");
+    let (site, station, start, end, utype, pkey) = (strs(&s, "site"), strs(&s, "station"), micros(&s, "start"), micros(&s, "end"), strs(&s, "user_type"), strs(&s, "patron_key"));
+    let mut count = HashMap::new();
+    let mut survey = HashMap::new();
+    let mut users: HashMap<(String, NaiveDate), BTreeSet<String>> = HashMap::new();
+    let mut seen = BTreeSet::new();
+    for i in 0..s.height() {
+        let t = start[i].unwrap();
+        if t < from || t >= to {
+            continue;
+        }
+        let k = (site[i].clone().unwrap(), local_day(t));
+        seen.insert(k.0.clone());
+        *count.entry(k.clone()).or_insert(0.0) += 1.0;
+        if utype[i].as_deref() != Some("staff") {
+            *survey.entry(k.clone()).or_insert(0.0) += 1.0;
+        }
+        if utype[i].as_deref() != Some("guest")
+            && let Some(p) = &pkey[i]
+        {
+            users.entry(k).or_default().insert(p.clone());
+        }
+    }
+    compare("sessions", &tally_map(&w, Metric::Sessions), &as_map(&count, &seen, Some(0.0)));
+    compare("survey_uses", &tally_map(&w, Metric::SurveyUses), &as_map(&survey, &seen, Some(0.0)));
+    let distinct: HashMap<_, f64> = users.into_iter().map(|(k, v)| (k, v.len() as f64)).collect();
+    let min = w.sites.library.min_cell_size as f64;
+    let mut want = as_map(&distinct, &seen, Some(0.0));
+    for v in want.values_mut() {
+        if let Some(x) = v
+            && *x > 0.0
+            && *x < min
+        {
+            *v = None;
+        }
+    }
+    compare("distinct_users", &tally_map(&w, Metric::DistinctUsers), &want);
+
+    // Occupancy: per site and day, each station's sessions merged, intersected with the
+    // opening hours of that day; divided by stations x open time.
+    let mut per_station: BTreeMap<(String, String), Vec<(i64, i64)>> = BTreeMap::new();
+    let mut occ_sites = BTreeSet::new();
+    for i in 0..s.height() {
+        let (a, b) = (start[i].unwrap(), end[i].unwrap());
+        if b > from && a < to {
+            let st = site[i].clone().unwrap();
+            occ_sites.insert(st.clone());
+            per_station.entry((st, station[i].clone().unwrap_or_else(|| format!("#{i}")))).or_default().push((a, b));
+        }
+    }
+    let mut busy: HashMap<(String, NaiveDate), i64> = HashMap::new();
+    let mut capacity: HashMap<(String, NaiveDate), i64> = HashMap::new();
+    for st in &occ_sites {
+        let cfg = w.sites.site(st).unwrap();
+        let seen_stations = per_station.keys().filter(|(s, n)| s == st && !n.starts_with('#')).count() as i64;
+        let stations = i64::from(cfg.stations).max(seen_stations);
+        for d in days() {
+            let mut open = Vec::new();
+            if !w.sites.is_holiday(cfg, d) {
+                for (o, c) in cfg.hours.day(d.weekday()).ranges() {
+                    let a = Chicago.from_local_datetime(&d.and_time(*o)).earliest().unwrap().timestamp_micros();
+                    let b = match c {
+                        Some(c) => Chicago.from_local_datetime(&d.and_time(*c)).earliest().unwrap().timestamp_micros(),
+                        None => midnight(d.succ_opt().unwrap()),
+                    };
+                    open.push((a, b));
+                }
+            }
+            let open_len: i64 = open.iter().map(|(a, b)| b - a).sum();
+            if open_len > 0 {
+                capacity.insert((st.clone(), d), stations * open_len);
+            }
+            let mut total = 0;
+            for ((s2, _), list) in per_station.iter().filter(|((s2, _), _)| s2 == st) {
+                let _ = s2;
+                let mut list = list.clone();
+                list.sort();
+                let mut merged: Vec<(i64, i64)> = Vec::new();
+                for (a, b) in list {
+                    match merged.last_mut() {
+                        Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                        _ => merged.push((a, b)),
+                    }
+                }
+                for (a, b) in merged {
+                    for (oa, ob) in &open {
+                        total += (b.min(*ob) - a.max(*oa)).max(0);
+                    }
+                }
+            }
+            busy.insert((st.clone(), d), total);
+        }
+    }
+    let occ: HashMap<(String, NaiveDate), f64> =
+        capacity.iter().map(|(k, cap)| (k.clone(), *busy.get(k).unwrap_or(&0) as f64 / *cap as f64)).collect();
+    compare("occupancy", &tally_map(&w, Metric::Occupancy), &as_map(&occ, &occ_sites, None));
+
+    // Circulation: checkouts + renewals by the day of the event.
+    let c = rows(&w, "SELECT site, event, time FROM circulation");
+    let (csite, event, time) = (strs(&c, "site"), strs(&c, "event"), micros(&c, "time"));
+    let mut circ = HashMap::new();
+    let mut circ_sites = BTreeSet::new();
+    for i in 0..c.height() {
+        let t = time[i].unwrap();
+        if t < from || t >= to || !matches!(event[i].as_deref(), Some("checkout") | Some("renewal")) {
+            continue;
+        }
+        let k = (csite[i].clone().unwrap(), local_day(t));
+        circ_sites.insert(k.0.clone());
+        *circ.entry(k).or_insert(0.0) += 1.0;
+    }
+    compare("circulation", &tally_map(&w, Metric::Circulation), &as_map(&circ, &circ_sites, Some(0.0)));
+
+    // Wi-Fi: connections and distinct devices by the day they start.
+    let f = rows(&w, "SELECT site, start, device_key FROM wifi");
+    let (fsite, fstart, dev) = (strs(&f, "site"), micros(&f, "start"), strs(&f, "device_key"));
+    let mut conns = HashMap::new();
+    let mut devices: HashMap<(String, NaiveDate), BTreeSet<String>> = HashMap::new();
+    let mut wifi_sites = BTreeSet::new();
+    for i in 0..f.height() {
+        let t = fstart[i].unwrap();
+        if t < from || t >= to {
+            continue;
+        }
+        let k = (fsite[i].clone().unwrap(), local_day(t));
+        wifi_sites.insert(k.0.clone());
+        *conns.entry(k.clone()).or_insert(0.0) += 1.0;
+        devices.entry(k).or_default().insert(dev[i].clone().unwrap());
+    }
+    compare("wifi_sessions", &tally_map(&w, Metric::WifiSessions), &as_map(&conns, &wifi_sites, Some(0.0)));
+    let devices: HashMap<_, f64> = devices.into_iter().map(|(k, v)| (k, v.len() as f64)).collect();
+    compare("wifi_devices", &tally_map(&w, Metric::WifiDevices), &as_map(&devices, &wifi_sites, Some(0.0)));
+
+    // Backlog: at each day's end (local midnight), tickets opened before it and not
+    // resolved by then, not cancelled.
+    let t = rows(&w, "SELECT site, opened, resolved, status FROM work_orders");
+    let (tsite, opened, resolved, status) = (strs(&t, "site"), micros(&t, "opened"), micros(&t, "resolved"), strs(&t, "status"));
+    let mut backlog = HashMap::new();
+    let mut ticket_sites = BTreeSet::new();
+    for i in 0..t.height() {
+        if status[i].as_deref() == Some("cancelled") {
+            continue;
+        }
+        let st = tsite[i].clone().unwrap_or_else(|| "(none)".into());
+        for d in days() {
+            let e = midnight(d.succ_opt().unwrap());
+            if opened[i].unwrap() < e && resolved[i].is_none_or(|r| r >= e) {
+                ticket_sites.insert(st.clone());
+                *backlog.entry((st.clone(), d)).or_insert(0.0) += 1.0;
+            }
+        }
+    }
+    compare("backlog", &tally_map(&w, Metric::Backlog), &as_map(&backlog, &ticket_sites, Some(0.0)));
+}
