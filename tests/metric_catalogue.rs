@@ -83,3 +83,24 @@ fn a_breakdown_the_metric_does_not_have_is_refused() {
     .to_string();
     assert!(err.contains("occupancy cannot be broken down by event; it can by site, station, user_type"), "{err}");
 }
+
+#[test]
+fn replacement_schedule_by_fiscal_year() {
+    // Snipe-IT + inventory fixtures, test library's fiscal year from July, life 5 years by
+    // default: PC-0001 and PC-0002 (2021-03-15) fall due 2026-03-15, in FY2026; the laptop
+    // (2024-01-10, 4 years) on 2028-01-10, in FY2028; retired ones never.
+    let (_d, lake) = lake_of(&["snipeit_assets.csv", "inventory_assets.csv"], &[]);
+    let fy = |m, from: &str, to: &str, label: &str| one(&lake, m, from, to, BucketKind::FiscalYear, label);
+    assert_eq!(fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2026"), Some(2.0));
+    assert_eq!(fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2027"), Some(0.0));
+    assert_eq!(fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2028"), Some(1.0));
+    // No unit costs in the test sites.toml: the purchase costs.
+    assert_eq!(fy(Metric::ReplacementCost, "2025-07-01", "2028-07-01", "FY2026"), Some(2198.0));
+    // Overdue at the start of a later period: still to replace, in its first year.
+    assert_eq!(fy(Metric::ReplacementDue, "2027-07-01", "2028-07-01", "FY2028"), Some(3.0));
+    let by_kind = metric(&lake, &test_sites(), Metric::ReplacementDue, "2025-07-01", "2026-07-01", BucketKind::FiscalYear, &[Dim::Kind]);
+    assert_eq!(by_kind.height(), 1, "{by_kind}");
+    assert_eq!(by_kind.column("kind").unwrap().str().unwrap().get(0), Some("public_pc"));
+    // Survey line 650: stations of every site (2 + 2).
+    assert_eq!(one(&lake, Metric::PublicComputers, "2025-07-01", "2026-07-01", BucketKind::FiscalYear, "FY2026"), Some(4.0));
+}

@@ -26,6 +26,9 @@ pub enum Metric {
     Backlog,
     HoursToResolveMedian,
     HoursToResolveP90,
+    ReplacementDue,
+    ReplacementCost,
+    PublicComputers,
 }
 
 /// A "by" dimension: a column of the metric's table.
@@ -43,10 +46,11 @@ pub enum Dim {
     Priority,
     Status,
     Ssid,
+    Kind,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 12] = [
+    pub const ALL: [Dim; 13] = [
         Dim::Site,
         Dim::Station,
         Dim::UserType,
@@ -59,6 +63,7 @@ impl Dim {
         Dim::Priority,
         Dim::Status,
         Dim::Ssid,
+        Dim::Kind,
     ];
 
     pub fn column(self) -> &'static str {
@@ -75,6 +80,7 @@ impl Dim {
             Dim::Priority => "priority",
             Dim::Status => "status",
             Dim::Ssid => "ssid",
+            Dim::Kind => "kind",
         }
     }
 
@@ -97,7 +103,7 @@ impl FromStr for Dim {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 21] = [
+    pub const ALL: [Metric; 24] = [
         Metric::Sessions,
         Metric::SurveyUses,
         Metric::SessionHours,
@@ -119,6 +125,9 @@ impl Metric {
         Metric::Backlog,
         Metric::HoursToResolveMedian,
         Metric::HoursToResolveP90,
+        Metric::ReplacementDue,
+        Metric::ReplacementCost,
+        Metric::PublicComputers,
     ];
 
     /// The lake table the metric reads.
@@ -130,6 +139,7 @@ impl Metric {
             Metric::TicketsOpened | Metric::TicketsResolved | Metric::Backlog | Metric::HoursToResolveMedian | Metric::HoursToResolveP90 => {
                 Table::WorkOrders
             }
+            Metric::ReplacementDue | Metric::ReplacementCost => Table::Assets,
             _ => Table::Sessions,
         }
     }
@@ -157,6 +167,9 @@ impl Metric {
             Metric::Backlog => "backlog",
             Metric::HoursToResolveMedian => "hours_to_resolve_median",
             Metric::HoursToResolveP90 => "hours_to_resolve_p90",
+            Metric::ReplacementDue => "replacement_due",
+            Metric::ReplacementCost => "replacement_cost",
+            Metric::PublicComputers => "public_computers",
         }
     }
 
@@ -174,6 +187,9 @@ impl Metric {
             Metric::WifiDevices => "devices",
             Metric::TicketsOpened | Metric::TicketsResolved | Metric::Backlog => "tickets",
             Metric::HoursToResolveMedian | Metric::HoursToResolveP90 => "hours",
+            Metric::ReplacementDue => "units",
+            Metric::ReplacementCost => "currency",
+            Metric::PublicComputers => "computers",
         }
     }
 
@@ -201,15 +217,22 @@ impl Metric {
             Metric::Backlog => "tickets open at the bucket's end: opened before it, not resolved by then, not cancelled",
             Metric::HoursToResolveMedian => "median hours from opened to resolved of tickets resolved in the bucket (linear interpolation, as Excel's MEDIAN)",
             Metric::HoursToResolveP90 => "90th percentile of hours from opened to resolved of tickets resolved in the bucket (as Excel's PERCENTILE.INC)",
+            Metric::ReplacementDue => "assets (not retired) whose purchase date + life (the asset's, else the kind's in sites.toml) falls in the bucket; ones already overdue count in the first bucket",
+            Metric::ReplacementCost => "replacement_due priced at today's unit cost of the kind (sites.toml), else the asset's purchase cost",
+            Metric::PublicComputers => "public internet computers (annual survey line 650): the stations sites.toml gives each site; survey_uses is line 651, wifi_sessions 652, circulation 553",
         }
     }
 
     /// The dimensions a metric can be broken down by.
     pub fn dims(self) -> &'static [Dim] {
+        if self == Metric::PublicComputers {
+            return &[Dim::Site];
+        }
         match self.table() {
             tally_model::Table::Circulation => &[Dim::Site, Dim::Event, Dim::ItemType, Dim::Collection, Dim::Location, Dim::PatronCategory],
             tally_model::Table::Wifi => &[Dim::Site, Dim::Ssid],
             tally_model::Table::WorkOrders => &[Dim::Site, Dim::Category, Dim::Priority, Dim::Status],
+            tally_model::Table::Assets => &[Dim::Site, Dim::Kind],
             _ => &[Dim::Site, Dim::Station, Dim::UserType],
         }
     }

@@ -80,6 +80,8 @@ pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, Metr
     let mut out = match req.metric {
         m if m.is_interval() => intervals(lake, sites, m, &grid, &dims)?,
         Metric::Backlog => crate::events::backlog(lake, sites, &grid, &dims)?,
+        Metric::ReplacementDue | Metric::ReplacementCost => crate::fleet::replacement(lake, sites, req.metric, &grid, &dims)?,
+        Metric::PublicComputers => crate::fleet::public_computers(sites, &grid, &dims)?,
         m => crate::events::event_metric(lake, sites, m, &grid, &dims)?,
     };
     if req.metric.table() == Table::Sessions && !req.metric.is_interval() {

@@ -20,6 +20,7 @@ mod calendar;
 mod catalogue;
 mod compute;
 mod events;
+mod fleet;
 mod grid;
 mod load;
 mod query;
