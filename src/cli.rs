@@ -165,6 +165,9 @@ pub struct MetricArgs {
     pub list: bool,
     #[command(flatten)]
     pub period: PeriodArgs,
+    /// Add the same bucket a year earlier (previous_year) and the % change (change_pct).
+    #[arg(long)]
+    pub yoy: bool,
     #[arg(long, value_enum, default_value_t = OutFormat::Table)]
     pub format: OutFormat,
 }

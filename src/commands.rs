@@ -196,7 +196,11 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
     let lake = lake_arg(&a.period)?;
     let sites = load_sites(&a.period.sites)?;
     let req = request(metric, &a.period, &lake, &sites)?;
-    let mut result = tally_metrics::compute(&lake, &sites, &req)?;
+    let mut result = if a.yoy { tally_metrics::compute_yoy(&lake, &sites, &req) } else { tally_metrics::compute(&lake, &sites, &req) }
+        .map_err(|e| match e {
+            tally_metrics::MetricError::Invalid(m) => usage(m),
+            e => e.into(),
+        })?;
     for w in &result.warnings {
         tracing::warn!("{w}");
     }

@@ -104,3 +104,61 @@ fn replacement_schedule_by_fiscal_year() {
     // Survey line 650: stations of every site (2 + 2).
     assert_eq!(one(&lake, Metric::PublicComputers, "2025-07-01", "2026-07-01", BucketKind::FiscalYear, "FY2026"), Some(4.0));
 }
+
+#[test]
+fn equity_shares_and_use_per_1000_residents() {
+    // envisionware_strad_bci.csv, Wednesday 2026-06-10: T1 has 4 sessions (one a guest),
+    // BKM (not in sites.toml, no population) 1; none after 17:00, none on a weekend.
+    let (_d, lake) = lake_of(&["envisionware_strad_bci.csv"], &[]);
+    let sites = test_sites();
+    let by_site = |m: Metric| metric(&lake, &sites, m, "2026-06-10", "2026-06-11", BucketKind::Day, &[Dim::Site]);
+    let t1 = |df: &polars::prelude::DataFrame, col: &str| {
+        let site = df.column("site").unwrap().str().unwrap().clone();
+        let v = df.column(col).unwrap().f64().unwrap().clone();
+        (0..df.height()).find(|&i| site.get(i) == Some("T1")).and_then(|i| v.get(i))
+    };
+    assert_eq!(t1(&by_site(Metric::GuestShare), "guest_share"), Some(0.25));
+    assert_eq!(t1(&by_site(Metric::EveningWeekendShare), "evening_weekend_share"), Some(0.0));
+    // 4 sessions / 10,000 residents x 1,000 = 0.4; library-wide 5 / 15,000 x 1,000.
+    assert_eq!(t1(&by_site(Metric::SessionsPer1000), "sessions_per_1000"), Some(0.4));
+    let all = one(&lake, Metric::SessionsPer1000, "2026-06-10", "2026-06-11", BucketKind::Day, "2026-06-10").unwrap();
+    assert!((all - 5.0 / 15.0).abs() < 1e-12, "{all}");
+}
+
+#[test]
+fn year_over_year_pairs_the_same_months() {
+    // Koha statistics from June 2026 only: June 2025 had nothing, so the change is empty.
+    let (_d, lake) = lake_of(&["koha_statistics.csv", "real/toronto/tpl-circulation-annual-by-branch-2012-2022.csv"], &[]);
+    let out = tally_metrics::compute_yoy(
+        &lake,
+        &test_sites(),
+        &tally_metrics::Request { metric: Metric::Circulation, from: date("2026-05-01"), to: date("2026-07-01"), every: BucketKind::Month, by: vec![] },
+    )
+    .unwrap();
+    let df = out.frame;
+    assert_eq!(df.get_column_names().iter().map(|c| c.as_str()).collect::<Vec<_>>(), ["bucket", "circulation", "previous_year", "change_pct"]);
+    assert_eq!(value_at(&df, "circulation", "2026-06"), Some(4.0));
+    assert_eq!(value_at(&df, "previous_year", "2026-06"), Some(0.0));
+    assert_eq!(value_at(&df, "change_pct", "2026-06"), None, "no change from zero");
+    // Two checkouts in June 2025: 4 against 2 is +100%.
+    let dir = tempfile::tempdir().unwrap();
+    let last_year = dir.path().join("koha_2025.csv");
+    std::fs::write(
+        &last_year,
+        "datetime,branch,value,type,other,itemnumber,itemtype,location,borrowernumber,ccode,categorycode,interface\n\
+         2025-06-10 10:00:00,T1,0,issue,,2001,BK,ADULT,61,FIC,PT,intranet\n2025-06-11 10:00:00,N1,0,issue,,2002,BK,ADULT,62,FIC,PT,intranet\n",
+    )
+    .unwrap();
+    let mut cmd = tally(&["ingest", "--lake", lake.root().to_str().unwrap(), "--sites", "tests/data/sites.toml"]);
+    assert_eq!(cmd.env("TALLY_KEY", TEST_KEY).arg(&last_year).status().unwrap().code(), Some(0));
+    let req = tally_metrics::Request { metric: Metric::Circulation, from: date("2026-05-01"), to: date("2026-07-01"), every: BucketKind::Month, by: vec![] };
+    let df = tally_metrics::compute_yoy(&lake, &test_sites(), &req).unwrap().frame;
+    assert_eq!(value_at(&df, "previous_year", "2026-06"), Some(2.0));
+    assert_eq!(value_at(&df, "change_pct", "2026-06"), Some(100.0));
+    let days = tally_metrics::compute_yoy(
+        &lake,
+        &test_sites(),
+        &tally_metrics::Request { metric: Metric::Circulation, from: date("2026-05-01"), to: date("2026-07-01"), every: BucketKind::Day, by: vec![] },
+    );
+    assert!(days.unwrap_err().to_string().contains("not days"));
+}

@@ -29,6 +29,9 @@ pub enum Metric {
     ReplacementDue,
     ReplacementCost,
     PublicComputers,
+    SessionsPer1000,
+    EveningWeekendShare,
+    GuestShare,
 }
 
 /// A "by" dimension: a column of the metric's table.
@@ -103,7 +106,7 @@ impl FromStr for Dim {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 24] = [
+    pub const ALL: [Metric; 27] = [
         Metric::Sessions,
         Metric::SurveyUses,
         Metric::SessionHours,
@@ -128,6 +131,9 @@ impl Metric {
         Metric::ReplacementDue,
         Metric::ReplacementCost,
         Metric::PublicComputers,
+        Metric::SessionsPer1000,
+        Metric::EveningWeekendShare,
+        Metric::GuestShare,
     ];
 
     /// The lake table the metric reads.
@@ -170,6 +176,9 @@ impl Metric {
             Metric::ReplacementDue => "replacement_due",
             Metric::ReplacementCost => "replacement_cost",
             Metric::PublicComputers => "public_computers",
+            Metric::SessionsPer1000 => "sessions_per_1000",
+            Metric::EveningWeekendShare => "evening_weekend_share",
+            Metric::GuestShare => "guest_share",
         }
     }
 
@@ -190,6 +199,8 @@ impl Metric {
             Metric::ReplacementDue => "units",
             Metric::ReplacementCost => "currency",
             Metric::PublicComputers => "computers",
+            Metric::SessionsPer1000 => "sessions per 1,000 residents",
+            Metric::EveningWeekendShare | Metric::GuestShare => "share of sessions (0-1)",
         }
     }
 
@@ -220,12 +231,15 @@ impl Metric {
             Metric::ReplacementDue => "assets (not retired) whose purchase date + life (the asset's, else the kind's in sites.toml) falls in the bucket; ones already overdue count in the first bucket",
             Metric::ReplacementCost => "replacement_due priced at today's unit cost of the kind (sites.toml), else the asset's purchase cost",
             Metric::PublicComputers => "public internet computers (annual survey line 650): the stations sites.toml gives each site; survey_uses is line 651, wifi_sessions 652, circulation 553",
+            Metric::SessionsPer1000 => "sessions / service-area population x 1,000 (population from sites.toml; library-wide, the sites' total)",
+            Metric::EveningWeekendShare => "share of sessions starting at 17:00 local time or later, or on a Saturday or Sunday",
+            Metric::GuestShare => "share of sessions on a guest pass",
         }
     }
 
     /// The dimensions a metric can be broken down by.
     pub fn dims(self) -> &'static [Dim] {
-        if self == Metric::PublicComputers {
+        if matches!(self, Metric::PublicComputers | Metric::SessionsPer1000) {
             return &[Dim::Site];
         }
         match self.table() {

@@ -33,6 +33,60 @@ pub struct Request {
     pub by: Vec<Dim>,
 }
 
+/// The same request a year earlier, for year-over-year columns.
+fn year_before(req: &Request) -> Result<Request, MetricError> {
+    if !matches!(req.every, BucketKind::Month | BucketKind::Quarter | BucketKind::FiscalYear | BucketKind::All) {
+        return Err(MetricError::Invalid(format!(
+            "year over year compares months, quarters, fiscal years or the whole period, not {}s (their count differs from year to year)",
+            req.every.as_str()
+        )));
+    }
+    let back = |d: NaiveDate| d.with_year(d.year() - 1).unwrap_or_else(|| d - chrono::Duration::days(365));
+    Ok(Request { from: back(req.from), to: back(req.to), ..req.clone() })
+}
+
+/// `compute` plus `previous_year` (the same bucket a year earlier) and `change_pct`
+/// ((this - previous) / previous x 100; empty when the previous is 0 or empty).
+pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, MetricError> {
+    let now = compute(lake, sites, req)?;
+    let then = compute(lake, sites, &year_before(req)?)?;
+    let dims: Vec<String> = now.frame.get_column_names().iter().map(|c| c.to_string()).filter(|c| c != "bucket" && *c != now.value_column).collect();
+    // Buckets pair by their position within a group: the n-th month of the period with
+    // the n-th month of the period a year before.
+    let positions = |df: &DataFrame| -> Result<Vec<(Vec<String>, usize)>, MetricError> {
+        let keys: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(df, d)).collect::<Result<_, _>>()?;
+        let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
+        Ok((0..df.height())
+            .map(|i| {
+                let k: Vec<String> = keys.iter().map(|c| c[i].clone().unwrap_or_default()).collect();
+                let n = seen.entry(k.clone()).or_default();
+                *n += 1;
+                (k, *n - 1)
+            })
+            .collect())
+    };
+    let value = |df: &DataFrame| -> Result<Vec<Option<f64>>, MetricError> {
+        Ok(df.column(&now.value_column)?.cast(&DataType::Float64)?.f64()?.iter().collect())
+    };
+    let before: HashMap<(Vec<String>, usize), Option<f64>> = positions(&then.frame)?.into_iter().zip(value(&then.frame)?).collect();
+    let current = value(&now.frame)?;
+    let (mut previous, mut change) = (Vec::new(), Vec::new());
+    for (pos, v) in positions(&now.frame)?.into_iter().zip(current) {
+        let p = before.get(&pos).copied().flatten();
+        previous.push(p);
+        change.push(match (v, p) {
+            (Some(v), Some(p)) if p != 0.0 => Some((v - p) / p * 100.0),
+            _ => None,
+        });
+    }
+    let mut frame = now.frame;
+    frame.with_column(Column::new("previous_year".into(), previous))?;
+    frame.with_column(Column::new("change_pct".into(), change))?;
+    let mut warnings = now.warnings;
+    warnings.extend(then.warnings.into_iter().filter(|w| !w.contains("suppressed")));
+    Ok(Output { frame, value_column: now.value_column, warnings })
+}
+
 /// A metric's table: one column per `by` dimension, `bucket`, and the value column
 /// (named after the metric; for the heatmap `weekday`, `hour` and `occupancy`).
 #[derive(Debug, Clone)]

@@ -22,6 +22,8 @@ enum Agg {
     Distinct(&'static str),
     /// A quantile (linear interpolation) of an expression, in the value's unit.
     Quantile(Expr, f64),
+    /// The share of rows for which a condition holds.
+    Share(Expr),
 }
 
 struct Spec {
@@ -61,6 +63,13 @@ fn spec(metric: Metric) -> Spec {
         Metric::TicketsResolved => s("resolved", None, Agg::Count),
         Metric::HoursToResolveMedian => s("resolved", None, Agg::Quantile(resolve_hours(), 0.5)),
         Metric::HoursToResolveP90 => s("resolved", None, Agg::Quantile(resolve_hours(), 0.9)),
+        Metric::SessionsPer1000 => s("start", None, Agg::Count),
+        Metric::GuestShare => s("start", None, Agg::Share(col("user_type").eq(lit(UserType::Guest.as_str())))),
+        Metric::EveningWeekendShare => {
+            // Local hour and weekday: the zone of the library (sites' zones differ only in
+            // consortia that cross zones; buckets use the library's too).
+            s("start", None, Agg::Share(col("__local").dt().hour().gt_eq(lit(17)).or(col("__local").dt().weekday().gt_eq(lit(6)))))
+        }
         other => unreachable!("{} is not an event metric", other.name()),
     }
 }
@@ -103,7 +112,13 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
             select.push(e.alias("__v"));
             col("__v").quantile(lit(q), QuantileMethod::Linear).alias("value")
         }
+        Agg::Share(e) => {
+            select.push(e.cast(DataType::Float64).alias("__v"));
+            col("__v").mean().alias("value")
+        }
     };
+    let tz = TimeZone::opt_try_new(Some(grid.tz.name()))?.expect("a zone");
+    lf = lf.with_column(col(spec.time).dt().convert_time_zone(tz).alias("__local"));
     let integral = !matches!(agg_kind(metric), Kind::Quantile);
     let mut df = lf.select(select).collect()?;
     let times = micros(&df, "__time")?;
@@ -117,14 +132,34 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
     let values = grouped.column("value")?.f64()?.clone();
     let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
     let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
+    // Per 1,000 residents: the site's population, or library-wide the sites' total.
+    let population = |key: &[String]| -> Option<f64> {
+        let p = match key.first() {
+            Some(code) => sites.site(code).map_or(0, |s| s.population),
+            None => sites.sites.iter().map(|s| s.population).sum(),
+        };
+        (p > 0).then_some(p as f64)
+    };
     for row in 0..grouped.height() {
         let key: Vec<String> = key_cols.iter().map(|c| c[row].clone().unwrap_or_default()).collect();
         groups.insert(key.clone());
         if let (Some(b), Some(v)) = (buckets.get(row), values.get(row)) {
-            cells.insert((key, b as usize), v);
+            let v = if metric == Metric::SessionsPer1000 { population(&key).map(|p| v / p * 1000.0) } else { Some(v) };
+            if let Some(v) = v {
+                cells.insert((key, b as usize), v);
+            }
         }
     }
-    assemble(sites, metric, grid, dims, groups, |key, b| cells.get(&(key.to_vec(), b)).copied(), integral)
+    let per_1000_zero = metric == Metric::SessionsPer1000;
+    assemble(
+        sites,
+        metric,
+        grid,
+        dims,
+        groups,
+        |key, b| cells.get(&(key.to_vec(), b)).copied().or_else(|| (per_1000_zero && population(key).is_some()).then_some(0.0)),
+        integral,
+    )
 }
 
 enum Kind {
@@ -134,7 +169,11 @@ enum Kind {
 
 fn agg_kind(metric: Metric) -> Kind {
     match metric {
-        Metric::HoursToResolveMedian | Metric::HoursToResolveP90 => Kind::Quantile,
+        Metric::HoursToResolveMedian
+        | Metric::HoursToResolveP90
+        | Metric::SessionsPer1000
+        | Metric::EveningWeekendShare
+        | Metric::GuestShare => Kind::Quantile,
         _ => Kind::Integral,
     }
 }

@@ -28,6 +28,6 @@ mod sweep;
 
 pub use calendar::open_intervals;
 pub use catalogue::{Dim, Metric};
-pub use compute::{MetricError, Output, Request, compute, data_range};
+pub use compute::{MetricError, Output, Request, compute, compute_yoy, data_range};
 pub use grid::{Bucket, Grid};
 pub use query::{query, register_tables};
