@@ -162,3 +162,23 @@ fn year_over_year_pairs_the_same_months() {
     );
     assert!(days.unwrap_err().to_string().contains("not days"));
 }
+
+#[test]
+fn trends_join_events_with_past_years_totals() {
+    // Toronto's workstation sessions 2012-2017 (totals) and a day of 2026 sessions (events).
+    let (_d, lake) = lake_of(&["real/toronto/tpl-workstation-usage-annual-by-branch-2012-2017.csv", "envisionware_strad_bci.csv"], &[]);
+    let mut sites = test_sites();
+    sites.library.fiscal_year_start_month = 1;
+    let req = tally_metrics::Request { metric: Metric::SessionsTrend, from: date("2012-01-01"), to: date("2027-01-01"), every: BucketKind::FiscalYear, by: vec![] };
+    let df = tally_metrics::compute(&lake, &sites, &req).unwrap().frame;
+    // 2012: every branch's row of that year, summed (no library-wide row in the file).
+    let csv = std::fs::read_to_string(data("real/toronto/tpl-workstation-usage-annual-by-branch-2012-2017.csv")).unwrap();
+    let total_2012: f64 = csv.lines().skip(1).filter(|l| l.split(',').nth(1) == Some("2012")).map(|l| l.split(',').nth(3).unwrap().trim().parse::<f64>().unwrap()).sum();
+    assert_eq!(value_at(&df, "sessions_trend", "FY2012"), Some(total_2012));
+    assert_eq!(value_at(&df, "sessions_trend", "FY2020"), None, "neither events nor totals");
+    assert_eq!(value_at(&df, "sessions_trend", "FY2026"), Some(5.0));
+    let from = df.column("from").unwrap().str().unwrap().clone();
+    let bucket = df.column("bucket").unwrap().str().unwrap().clone();
+    let from_of = |b: &str| (0..df.height()).find(|&i| bucket.get(i) == Some(b)).and_then(|i| from.get(i));
+    assert_eq!((from_of("FY2012"), from_of("FY2026"), from_of("FY2020")), (Some("totals"), Some("events"), None));
+}

@@ -32,6 +32,9 @@ pub enum Metric {
     SessionsPer1000,
     EveningWeekendShare,
     GuestShare,
+    SessionsTrend,
+    CirculationTrend,
+    WifiTrend,
 }
 
 /// A "by" dimension: a column of the metric's table.
@@ -106,7 +109,7 @@ impl FromStr for Dim {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 27] = [
+    pub const ALL: [Metric; 30] = [
         Metric::Sessions,
         Metric::SurveyUses,
         Metric::SessionHours,
@@ -134,6 +137,9 @@ impl Metric {
         Metric::SessionsPer1000,
         Metric::EveningWeekendShare,
         Metric::GuestShare,
+        Metric::SessionsTrend,
+        Metric::CirculationTrend,
+        Metric::WifiTrend,
     ];
 
     /// The lake table the metric reads.
@@ -146,6 +152,8 @@ impl Metric {
                 Table::WorkOrders
             }
             Metric::ReplacementDue | Metric::ReplacementCost => Table::Assets,
+            Metric::CirculationTrend => Table::Circulation,
+            Metric::WifiTrend => Table::Wifi,
             _ => Table::Sessions,
         }
     }
@@ -179,6 +187,9 @@ impl Metric {
             Metric::SessionsPer1000 => "sessions_per_1000",
             Metric::EveningWeekendShare => "evening_weekend_share",
             Metric::GuestShare => "guest_share",
+            Metric::SessionsTrend => "sessions_trend",
+            Metric::CirculationTrend => "circulation_trend",
+            Metric::WifiTrend => "wifi_trend",
         }
     }
 
@@ -201,6 +212,9 @@ impl Metric {
             Metric::PublicComputers => "computers",
             Metric::SessionsPer1000 => "sessions per 1,000 residents",
             Metric::EveningWeekendShare | Metric::GuestShare => "share of sessions (0-1)",
+            Metric::SessionsTrend => "sessions",
+            Metric::CirculationTrend => "items",
+            Metric::WifiTrend => "connections",
         }
     }
 
@@ -234,12 +248,13 @@ impl Metric {
             Metric::SessionsPer1000 => "sessions / service-area population x 1,000 (population from sites.toml; library-wide, the sites' total)",
             Metric::EveningWeekendShare => "share of sessions starting at 17:00 local time or later, or on a Saturday or Sunday",
             Metric::GuestShare => "share of sessions on a guest pass",
+            Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend => "the event count where the lake has events for the bucket, else the totals whose periods lie within it (past years kept as spreadsheets); the column `from` says which",
         }
     }
 
     /// The dimensions a metric can be broken down by.
     pub fn dims(self) -> &'static [Dim] {
-        if matches!(self, Metric::PublicComputers | Metric::SessionsPer1000) {
+        if matches!(self, Metric::PublicComputers | Metric::SessionsPer1000 | Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend) {
             return &[Dim::Site];
         }
         match self.table() {

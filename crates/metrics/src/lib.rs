@@ -25,6 +25,7 @@ mod grid;
 mod load;
 mod query;
 mod sweep;
+mod trends;
 
 pub use calendar::open_intervals;
 pub use catalogue::{Dim, Metric};
