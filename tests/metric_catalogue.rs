@@ -182,3 +182,38 @@ fn trends_join_events_with_past_years_totals() {
     let from_of = |b: &str| (0..df.height()).find(|&i| bucket.get(i) == Some(b)).and_then(|i| from.get(i));
     assert_eq!((from_of("FY2012"), from_of("FY2026"), from_of("FY2020")), (Some("totals"), Some("events"), None));
 }
+
+#[test]
+fn station_advice_against_the_thresholds() {
+    // T1 (2 stations, 8 open hours): both busy 10:00-11:00, so its busiest hour is 100%
+    // full although the day is 12.5% occupied: add. N1 (2 stations, open all day): one
+    // hour on one station, 2% occupied and never full: reduce. Thresholds are defaults.
+    let dir = tempfile::tempdir().unwrap();
+    let sites = test_sites();
+    let (lake, _) = ingest_text(
+        dir.path(),
+        &sites,
+        "s.csv",
+        &envisionware_csv(&[("T1", "PC1", "2026-06-10 10:00:00", 60), ("T1", "PC2", "2026-06-10 10:00:00", 60), ("N1", "PC1", "2026-06-10 10:00:00", 60)]),
+    );
+    let req = tally_metrics::Request { metric: Metric::StationAdvice, from: date("2026-06-10"), to: date("2026-06-11"), every: BucketKind::All, by: vec![] };
+    let df = tally_metrics::compute(&lake, &sites, &req).unwrap().frame;
+    let advice: Vec<_> = df.column("station_advice").unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
+    let site: Vec<_> = df.column("site").unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
+    assert_eq!(site, ["N1", "T1"]);
+    assert_eq!(advice, ["reduce", "add"]);
+    let busiest = df.column("busiest_hour_occupancy").unwrap().f64().unwrap().get(1);
+    assert_eq!(busiest, Some(1.0));
+}
+
+#[test]
+fn cost_per_use_prorates_the_fleet() {
+    // Two public PCs at T1 (Snipe-IT fixture, $1,099 each, 5-year life): 439.60 a year.
+    // On 2026-06-10, T1 had 4 sessions: 439.60 / 365.25 / 4 per session.
+    let (_d, lake) = lake_of(&["snipeit_assets.csv", "envisionware_strad_bci.csv"], &[]);
+    let df = metric(&lake, &test_sites(), Metric::CostPerUse, "2026-06-10", "2026-06-11", BucketKind::Day, &[Dim::Site]);
+    let site = df.column("site").unwrap().str().unwrap().clone();
+    let v = df.column("cost_per_use").unwrap().f64().unwrap().clone();
+    let t1 = (0..df.height()).find(|&i| site.get(i) == Some("T1")).and_then(|i| v.get(i)).unwrap();
+    assert!((t1 - 2.0 * 1099.0 / 5.0 / 365.25 / 4.0).abs() < 1e-9, "{t1}");
+}

@@ -35,6 +35,8 @@ pub enum Metric {
     SessionsTrend,
     CirculationTrend,
     WifiTrend,
+    StationAdvice,
+    CostPerUse,
 }
 
 /// A "by" dimension: a column of the metric's table.
@@ -109,7 +111,7 @@ impl FromStr for Dim {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 30] = [
+    pub const ALL: [Metric; 32] = [
         Metric::Sessions,
         Metric::SurveyUses,
         Metric::SessionHours,
@@ -140,6 +142,8 @@ impl Metric {
         Metric::SessionsTrend,
         Metric::CirculationTrend,
         Metric::WifiTrend,
+        Metric::StationAdvice,
+        Metric::CostPerUse,
     ];
 
     /// The lake table the metric reads.
@@ -190,6 +194,8 @@ impl Metric {
             Metric::SessionsTrend => "sessions_trend",
             Metric::CirculationTrend => "circulation_trend",
             Metric::WifiTrend => "wifi_trend",
+            Metric::StationAdvice => "station_advice",
+            Metric::CostPerUse => "cost_per_use",
         }
     }
 
@@ -215,6 +221,8 @@ impl Metric {
             Metric::SessionsTrend => "sessions",
             Metric::CirculationTrend => "items",
             Metric::WifiTrend => "connections",
+            Metric::StationAdvice => "add, keep or reduce",
+            Metric::CostPerUse => "currency per session",
         }
     }
 
@@ -248,13 +256,24 @@ impl Metric {
             Metric::SessionsPer1000 => "sessions / service-area population x 1,000 (population from sites.toml; library-wide, the sites' total)",
             Metric::EveningWeekendShare => "share of sessions starting at 17:00 local time or later, or on a Saturday or Sunday",
             Metric::GuestShare => "share of sessions on a guest pass",
+            Metric::StationAdvice => "per site over the period: add stations when the busiest weekday-hour is at least add_occupancy full or every station is busy add_capacity_minutes_per_week a week; reduce when occupancy is below reduce_occupancy and the site is never full; else keep (thresholds in sites.toml)",
+            Metric::CostPerUse => "yearly cost of the public computers (each one's cost / life, prorated to the bucket) / sessions in the bucket",
             Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend => "the event count where the lake has events for the bucket, else the totals whose periods lie within it (past years kept as spreadsheets); the column `from` says which",
         }
     }
 
     /// The dimensions a metric can be broken down by.
     pub fn dims(self) -> &'static [Dim] {
-        if matches!(self, Metric::PublicComputers | Metric::SessionsPer1000 | Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend) {
+        if matches!(
+            self,
+            Metric::PublicComputers
+                | Metric::SessionsPer1000
+                | Metric::SessionsTrend
+                | Metric::CirculationTrend
+                | Metric::WifiTrend
+                | Metric::StationAdvice
+                | Metric::CostPerUse
+        ) {
             return &[Dim::Site];
         }
         match self.table() {

@@ -137,6 +137,8 @@ pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, Metr
         Metric::ReplacementDue | Metric::ReplacementCost => crate::fleet::replacement(lake, sites, req.metric, &grid, &dims)?,
         Metric::PublicComputers => crate::fleet::public_computers(sites, &grid, &dims)?,
         m @ (Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend) => crate::trends::trend(lake, sites, m, req, &grid, &dims)?,
+        Metric::StationAdvice => crate::fleet::station_advice(lake, sites, req)?,
+        Metric::CostPerUse => crate::fleet::cost_per_use(lake, sites, req, &grid, &dims)?,
         m => crate::events::event_metric(lake, sites, m, &grid, &dims)?,
     };
     if req.metric.table() == Table::Sessions && !req.metric.is_interval() {

@@ -126,3 +126,105 @@ mod tests {
         assert_eq!(due_date(d("2024-01-10"), 4.5), d("2028-07-10"));
     }
 }
+
+/// Per site over the period: occupancy, the busiest weekday-hour's occupancy (the darkest
+/// cell of the site's heatmap), minutes a week with every station busy, availability,
+/// and a recommendation against the thresholds in sites.toml:
+/// add when the busiest hour reaches `add_occupancy` or the minutes at capacity a week
+/// reach `add_capacity_minutes_per_week`; reduce when occupancy stays below
+/// `reduce_occupancy` and the site never fills; keep otherwise.
+pub fn station_advice(lake: &Lake, sites: &Sites, req: &crate::compute::Request) -> Result<Output, MetricError> {
+    use crate::compute::{Request, compute};
+    use tally_model::BucketKind;
+    let run = |m: Metric, every: BucketKind| compute(lake, sites, &Request { metric: m, every, by: vec![Dim::Site], ..req.clone() });
+    let occupancy = run(Metric::Occupancy, BucketKind::All)?;
+    let capacity = run(Metric::TimeAtCapacity, BucketKind::All)?;
+    let availability = run(Metric::Availability, BucketKind::All)?;
+    let heat = run(Metric::Heatmap, BucketKind::Hour)?;
+    let weeks = (req.to - req.from).num_days() as f64 / 7.0;
+    let col_f64 = |o: &Output, c: &str| -> Result<Vec<Option<f64>>, MetricError> { Ok(o.frame.column(c)?.cast(&DataType::Float64)?.f64()?.iter().collect()) };
+    let site_names = crate::load::strings(&occupancy.frame, "site")?;
+    let occ = col_f64(&occupancy, "occupancy")?;
+    let cap = col_f64(&capacity, "time_at_capacity")?;
+    let avail = col_f64(&availability, "availability")?;
+    let heat_sites = crate::load::strings(&heat.frame, "site")?;
+    let heat_values = col_f64(&heat, "occupancy")?;
+    let mut peak: BTreeMap<String, f64> = BTreeMap::new();
+    for (s, v) in heat_sites.iter().zip(&heat_values) {
+        if let (Some(s), Some(v)) = (s, v) {
+            let e = peak.entry(s.clone()).or_insert(0.0);
+            *e = e.max(*v);
+        }
+    }
+    let t = &sites.library.thresholds;
+    let (mut site, mut stations, mut o, mut p, mut m, mut a, mut advice, mut why) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, s) in site_names.iter().enumerate() {
+        let Some(s) = s else { continue };
+        let per_week = cap[i].map(|c| c / weeks);
+        let peak_occ = peak.get(s).copied();
+        let (rec, reason) = match (occ[i], peak_occ, per_week) {
+            (_, Some(pk), _) if pk >= t.add_occupancy => ("add", format!("busiest hour {:.0}% full (threshold {:.0}%)", pk * 100.0, t.add_occupancy * 100.0)),
+            (_, _, Some(w)) if w >= t.add_capacity_minutes_per_week => {
+                ("add", format!("every station busy {w:.0} min a week (threshold {:.0})", t.add_capacity_minutes_per_week))
+            }
+            (Some(oc), _, Some(w)) if oc < t.reduce_occupancy && w == 0.0 => {
+                ("reduce", format!("{:.0}% occupied on average (threshold {:.0}%) and never full", oc * 100.0, t.reduce_occupancy * 100.0))
+            }
+            (None, _, _) => ("keep", "no opening hours in the period".to_string()),
+            _ => ("keep", "within the thresholds".to_string()),
+        };
+        site.push(s.clone());
+        stations.push(sites.site(s).map(|x| i64::from(x.stations)));
+        o.push(occ[i]);
+        p.push(peak_occ);
+        m.push(per_week);
+        a.push(avail[i]);
+        advice.push(rec);
+        why.push(reason);
+    }
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new("site".into(), site),
+        Column::new("stations".into(), stations),
+        Column::new("occupancy".into(), o),
+        Column::new("busiest_hour_occupancy".into(), p),
+        Column::new("capacity_minutes_per_week".into(), m),
+        Column::new("availability".into(), a),
+        Column::new("station_advice".into(), advice),
+        Column::new("reason".into(), why),
+    ])?;
+    Ok(Output { frame, value_column: "station_advice".into(), warnings: occupancy.warnings })
+}
+
+/// Yearly cost of the public computers (each one's cost / life, prorated to the bucket's
+/// length) divided by the bucket's sessions, per site; library-wide, the sums.
+pub fn cost_per_use(lake: &Lake, sites: &Sites, req: &crate::compute::Request, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+    use crate::compute::{Request, compute};
+    let sessions = compute(lake, sites, &Request { metric: Metric::Sessions, ..req.clone() })?;
+    let df = scan_current(lake, Table::Assets)?.filter(col("status").neq(lit("retired")).and(col("kind").eq(lit("public_pc")))).collect()?;
+    let a_site = crate::load::strings(&df, "site")?;
+    let a_cost: Vec<Option<f64>> = df.column("cost")?.f64()?.iter().collect();
+    let a_life: Vec<Option<f64>> = df.column("life_years")?.f64()?.iter().collect();
+    let mut yearly: BTreeMap<String, f64> = BTreeMap::new();
+    for i in 0..df.height() {
+        let cost = a_cost[i].or_else(|| sites.library.unit_cost.get("public_pc").copied()).unwrap_or(0.0);
+        let life = life_of(sites, "public_pc", a_life[i]);
+        let key = if dims.contains(&Dim::Site) { a_site[i].clone().unwrap_or_default() } else { String::new() };
+        *yearly.entry(key).or_default() += cost / life;
+    }
+    let sf = &sessions.frame;
+    let keys = if dims.contains(&Dim::Site) { crate::load::strings(sf, "site")? } else { vec![None; sf.height()] };
+    let labels = crate::load::strings(sf, "bucket")?;
+    let counts: Vec<Option<f64>> = sf.column("sessions")?.cast(&DataType::Float64)?.f64()?.iter().collect();
+    let length: BTreeMap<String, f64> = grid.buckets.iter().map(|b| (b.label.clone(), (b.end_us - b.start_us) as f64 / (365.25 * 86_400e6))).collect();
+    let values: Vec<Option<f64>> = (0..sf.height())
+        .map(|i| {
+            let fleet = yearly.get(&keys[i].clone().unwrap_or_default()).copied()? * length.get(labels[i].as_deref()?)?;
+            counts[i].filter(|c| *c > 0.0).map(|c| fleet / c)
+        })
+        .collect();
+    let mut frame = sessions.frame.clone();
+    frame.with_column(Column::new("cost_per_use".into(), values))?;
+    let frame = frame.drop("sessions")?;
+    Ok(Output { frame, value_column: "cost_per_use".into(), warnings: sessions.warnings })
+}
