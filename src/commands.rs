@@ -210,19 +210,25 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
 
 fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     let metric: Metric = a.name.parse().map_err(usage)?;
+    if metric == Metric::StationAdvice {
+        return Err(usage("station_advice is a table of recommendations, not numbers to draw: use tally metric station_advice"));
+    }
     let lake = lake_arg(&a.period)?;
     let sites = load_sites(&a.period.sites)?;
     let req = request(metric, &a.period, &lake, &sites)?;
     if req.by.len() > 1 {
         return Err(usage("a chart takes at most one --by dimension"));
     }
-    let result = tally_metrics::compute(&lake, &sites, &req)?;
+    let result = tally_metrics::compute(&lake, &sites, &req).map_err(|e| match e {
+        tally_metrics::MetricError::Invalid(m) => usage(m),
+        e => e.into(),
+    })?;
     for w in &result.warnings {
         tracing::warn!("{w}");
     }
     let df = &result.frame;
     let format = match metric {
-        Metric::Occupancy | Metric::Availability | Metric::Heatmap => ValueFormat::Percent,
+        Metric::Occupancy | Metric::Availability | Metric::Heatmap | Metric::GuestShare | Metric::EveningWeekendShare => ValueFormat::Percent,
         _ => ValueFormat::Number,
     };
     let period = format!("{} to {}", req.from, req.to - chrono::Duration::days(1));
