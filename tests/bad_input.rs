@@ -288,3 +288,12 @@ fn broken_json_and_broken_compression_fail() {
     ingest("c.json", b"[{\"mac\": \"00:11:22:33:44:55\", ", &["--site", "T1"]).fails(&["c.json", "not a JSON array"]);
     ingest("x.hist.Z", &[0x1f, 0x9d, 0x90, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &[]).fails(&["x.hist.Z", ".Z"]);
 }
+
+#[test]
+fn a_session_longer_than_a_day_is_quarantined() {
+    // Libki writes a crashed session's LOGOUT at the next login, days later.
+    let text = format!("{LIBKI},1,u1,PC1,Night,,LOGIN,2026-06-10 10:00:00,0,s1,\n,2,u1,PC1,Night,,LOGOUT,2026-06-13 09:00:00,0,s1,\n");
+    let o = ingest("crash.csv", text.as_bytes(), &[]);
+    assert_eq!(o.file()["rows_quarantined"], 2);
+    assert_eq!(o.file()["quarantined"]["session longer than a day"], 2, "{}", o.file());
+}

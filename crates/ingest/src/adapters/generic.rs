@@ -174,6 +174,9 @@ fn row(
         if end < start {
             return Err(("end".into(), "session ends before it starts".into()));
         }
+        if end - start > crate::adapters::MAX_SESSION_US {
+            return Err(("end".into(), crate::adapters::TOO_LONG.into()));
+        }
         derived.insert("start", Value::Time(start));
         derived.insert("end", Value::Time(end));
         derived.insert("duration_s", Value::Int((end - start) / 1_000_000));

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use tally_model::UserType;
 
 use crate::IngestError;
-use crate::adapters::{Ctx, session_row};
+use crate::adapters::{Ctx, MAX_SESSION_US, TOO_LONG, session_row};
 use crate::format::{LIBKI_OPTIONAL, LIBKI_REQUIRED};
 use crate::reader::{Columns, CsvInput, Reject};
 use crate::rows::mask_record;
@@ -71,6 +71,10 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestErr
                 "LOGIN with no LOGOUT, FORCE_LOGOUT or SESSION_DELETED in this file".into(),
                 login.raw_masked,
             ),
+            Some(end) if end.time_us - login.time_us > MAX_SESSION_US => {
+                ctx.tally.quarantine(login.line, "created_on", format!("{TOO_LONG} (end row on line {})", end.line), login.raw_masked);
+                ctx.tally.quarantine(end.line, "created_on", format!("{TOO_LONG} (LOGIN on line {})", login.line), end.raw_masked);
+            }
             Some(end) if end.time_us < login.time_us => {
                 let reason = format!("session ends before it starts (end row on line {})", end.line);
                 ctx.tally.quarantine(login.line, "created_on", reason, login.raw_masked);
@@ -205,7 +209,12 @@ pub fn read_history(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, site: Option<&s
             if let Some((_, old_line, old_raw)) = open.insert(key, (t, line, raw)) {
                 ctx.tally.quarantine(old_line, "Action", format!("LOGIN with no end before the next LOGIN (line {line})"), old_raw);
             }
-        } else if let Some((start, _, _)) = open.remove(&key) {
+        } else if let Some((start, login_line, login_raw)) = open.remove(&key) {
+            if t - start > MAX_SESSION_US {
+                ctx.tally.quarantine(login_line, "Timestamp", format!("{TOO_LONG} (end row on line {line})"), login_raw);
+                ctx.tally.quarantine(line, "Timestamp", format!("{TOO_LONG} (LOGIN on line {login_line})"), raw);
+                continue;
+            }
             let user_type = if user.to_ascii_lowercase().starts_with("guest") { UserType::Guest } else { UserType::Patron };
             let patron_key = (user_type == UserType::Patron && !user.is_empty()).then(|| ctx.pseudo.key_of(&user));
             ctx.emit_row(session_row(site.clone(), &client, start, t, user_type.as_str(), patron_key), 2);

@@ -122,6 +122,12 @@ pub fn each_record(
     })
 }
 
+/// The longest session believed: a day. Longer is a crashed session whose logout was
+/// written at the next login (Libki), a machine left logged on, or a clock error.
+pub const MAX_SESSION_US: i64 = 24 * 3600 * 1_000_000;
+
+pub const TOO_LONG: &str = "session longer than a day: a crash whose logout came at the next login, or a clock error";
+
 /// A canonical `sessions` row (without the keys the writer adds).
 pub fn session_row(site: String, station: &str, start: i64, end: i64, user_type: &str, patron_key: Option<String>) -> Vec<Value> {
     vec![

@@ -15,7 +15,7 @@ use chrono::{Datelike, NaiveDateTime};
 use chrono_tz::Tz;
 
 use crate::IngestError;
-use crate::adapters::{Ctx, session_row};
+use crate::adapters::{Ctx, MAX_SESSION_US, TOO_LONG, session_row};
 use crate::reader::CsvInput;
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy};
@@ -143,6 +143,7 @@ pub fn read(
     let mut ended: HashMap<String, ()> = HashMap::new();
     let mut sessions: Vec<(Logon, i64, u64)> = Vec::new();
     for (time_us, event, line, local, message, raw) in events {
+        let too_long = |logon: &Logon| time_us - logon.time_us > MAX_SESSION_US;
         if event == 4624 {
             if let Some(old) = logons.insert(message.logon_id.clone(), Logon { line, local, time_us, account: message.account, raw }) {
                 ctx.tally.quarantine(old.line, "Message", format!("logon reused its Logon ID before a logoff (again on line {line})"), old.raw);
@@ -150,6 +151,11 @@ pub fn read(
             ended.remove(&message.logon_id);
         } else if let Some(logon) = logons.remove(&message.logon_id) {
             ended.insert(message.logon_id, ());
+            if too_long(&logon) {
+                ctx.tally.quarantine(logon.line, "Date and Time", format!("{TOO_LONG} (logoff on line {line})"), logon.raw);
+                ctx.tally.quarantine(line, "Date and Time", format!("{TOO_LONG} (logon on line {})", logon.line), raw);
+                continue;
+            }
             sessions.push((logon, time_us, 2));
         } else if ended.contains_key(&message.logon_id) {
             ctx.tally.exclude("later logoff of a session already ended");
