@@ -95,6 +95,15 @@ fn as_map(values: &HashMap<(String, NaiveDate), f64>, sites: &BTreeSet<String>, 
     out
 }
 
+/// As `compare`, for a metric that may be zero almost everywhere (a site rarely full).
+fn compare_zero_ok(name: &str, got: &BTreeMap<(String, String), Option<f64>>, want: &BTreeMap<(String, String), Option<f64>>) {
+    assert_eq!(got.len(), want.len(), "{name}: cells");
+    for (k, v) in want {
+        let g = got.get(k).copied().flatten();
+        assert!(match (g, v) { (Some(a), Some(b)) => (a - b).abs() < 1e-9, (a, b) => a == *b }, "{name} at {k:?}: {g:?} vs {v:?}");
+    }
+}
+
 fn compare(name: &str, got: &BTreeMap<(String, String), Option<f64>>, want: &BTreeMap<(String, String), Option<f64>>) {
     assert!(want.len() >= 21 && want.values().filter(|v| v.is_some_and(|x| x > 0.0)).count() >= 10, "{name}: too little to compare");
     assert_eq!(got.len(), want.len(), "{name}: cells");
@@ -161,6 +170,8 @@ fn every_metric_agrees_with_a_plain_loop() {
     }
     let mut busy: HashMap<(String, NaiveDate), i64> = HashMap::new();
     let mut capacity: HashMap<(String, NaiveDate), i64> = HashMap::new();
+    let mut at_capacity: HashMap<(String, NaiveDate), f64> = HashMap::new();
+    let mut peak: HashMap<(String, NaiveDate), f64> = HashMap::new();
     for st in &occ_sites {
         let cfg = w.sites.site(st).unwrap();
         let seen_stations = per_station.keys().filter(|(s, n)| s == st && !n.starts_with('#')).count() as i64;
@@ -200,8 +211,53 @@ fn every_metric_agrees_with_a_plain_loop() {
                 }
             }
             busy.insert((st.clone(), d), total);
+            // Time at capacity and peak, by brute force: cut the day at every session
+            // boundary and count the stations busy in each piece.
+            let (day_start, day_end) = (midnight(d), midnight(d.succ_opt().unwrap()));
+            let merged_all: Vec<Vec<(i64, i64)>> = per_station
+                .iter()
+                .filter(|((s2, _), _)| s2 == st)
+                .map(|(_, list)| {
+                    let mut list = list.clone();
+                    list.sort();
+                    let mut merged: Vec<(i64, i64)> = Vec::new();
+                    for (a, b) in list {
+                        match merged.last_mut() {
+                            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                            _ => merged.push((a, b)),
+                        }
+                    }
+                    merged
+                })
+                .collect();
+            let mut cuts: Vec<i64> = vec![day_start, day_end];
+            for m in &merged_all {
+                for (a, b) in m {
+                    cuts.extend([*a, *b]);
+                }
+            }
+            for (a, b) in &open {
+                cuts.extend([*a, *b]);
+            }
+            cuts.retain(|t| *t >= day_start && *t <= day_end);
+            cuts.sort();
+            cuts.dedup();
+            let (mut full, mut most) = (0i64, 0i64);
+            for w2 in cuts.windows(2) {
+                let (a, b) = (w2[0], w2[1]);
+                let n = merged_all.iter().filter(|m| m.iter().any(|(x, y)| *x <= a && b <= *y)).count() as i64;
+                most = most.max(n);
+                if n >= stations && open.iter().any(|(x, y)| *x <= a && b <= *y) {
+                    full += b - a;
+                }
+            }
+            at_capacity.insert((st.clone(), d), full as f64 / 60e6);
+            peak.insert((st.clone(), d), most as f64);
         }
     }
+    assert!(at_capacity.values().any(|m| *m > 0.0), "some site was full at some point");
+    compare_zero_ok("time_at_capacity", &tally_map(&w, Metric::TimeAtCapacity), &as_map(&at_capacity, &occ_sites, Some(0.0)));
+    compare("peak_concurrent", &tally_map(&w, Metric::PeakConcurrent), &as_map(&peak, &occ_sites, Some(0.0)));
     let occ: HashMap<(String, NaiveDate), f64> =
         capacity.iter().map(|(k, cap)| (k.clone(), *busy.get(k).unwrap_or(&0) as f64 / *cap as f64)).collect();
     compare("occupancy", &tally_map(&w, Metric::Occupancy), &as_map(&occ, &occ_sites, None));
