@@ -41,6 +41,8 @@ pub enum Command {
     Chart(ChartArgs),
     /// SQL over the lake's tables (sessions, ...), with polars SQL.
     Query(QueryArgs),
+    /// The annual survey's figures (650, 651, 652, 553) for a year, per branch and in all.
+    Survey(SurveyArgs),
     /// Write deterministic synthetic exports in the vendors' formats.
     Synth(SynthArgs),
     /// List the input formats tally reads, with their columns.
@@ -224,4 +226,17 @@ pub struct SynthArgs {
     /// Leave out the malformed rows planted on purpose.
     #[arg(long)]
     pub no_malformed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SurveyArgs {
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    #[command(flatten)]
+    pub sites: SitesArg,
+    /// The fiscal year, named by the year it ends in (the library's fiscal_year_start_month).
+    #[arg(long, value_name = "YEAR")]
+    pub fy: i32,
+    #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+    pub format: OutFormat,
 }

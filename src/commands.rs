@@ -31,6 +31,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Metric(a) => metric(a),
         Command::Chart(a) => chart(a),
         Command::Query(a) => query(a),
+        Command::Survey(a) => survey(a),
         Command::Synth(a) => synth(a),
         Command::Formats => formats(),
     }
@@ -307,6 +308,22 @@ fn query(a: QueryArgs) -> anyhow::Result<Status> {
         return Err(usage(format!("--lake {}: no such folder", a.lake.display())));
     }
     let mut df = tally_metrics::query(&Lake::new(&a.lake), &a.sql).map_err(|e| usage(format!("query failed: {e}")))?;
+    write_frame(&mut df, a.format, &mut std::io::stdout().lock())?;
+    Ok(Status::Ok)
+}
+
+fn survey(a: SurveyArgs) -> anyhow::Result<Status> {
+    if !a.lake.exists() {
+        return Err(usage(format!("--lake {}: no such folder", a.lake.display())));
+    }
+    let sites = load_sites(&a.sites)?;
+    let start_month = sites.library.fiscal_year_start_month;
+    // FY N ends in calendar year N: it starts in N-1 unless the year starts in January.
+    let first_year = if start_month == 1 { a.fy } else { a.fy - 1 };
+    let from = NaiveDate::from_ymd_opt(first_year, start_month, 1).ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
+    let to = NaiveDate::from_ymd_opt(first_year + 1, start_month, 1).ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
+    tracing::info!("FY{}: {from} to {}", a.fy, to - chrono::Duration::days(1));
+    let mut df = tally_metrics::survey(&Lake::new(&a.lake), &sites, from, to)?;
     write_frame(&mut df, a.format, &mut std::io::stdout().lock())?;
     Ok(Status::Ok)
 }

@@ -392,3 +392,24 @@ fn every_planted_malformed_row_is_quarantined_and_nothing_else() {
     let tables: std::collections::BTreeSet<&str> = ledger.iter().map(|e| e.summary.table.as_str()).collect();
     assert_eq!(tables.len(), 6, "every table has data: {tables:?}");
 }
+
+#[test]
+fn survey_command_prints_the_four_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let lake = dir.path().join("lake");
+    ingest_json(&lake, &key, &[&data("envisionware_strad_bci.csv")]);
+    // The test library's fiscal year starts in July: FY2026 holds June 2026.
+    let out = run(&["survey", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", "--fy", "2026", "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let df = CsvReader::new(std::io::Cursor::new(out.stdout)).finish().unwrap();
+    assert_eq!(df.height(), 12, "4 lines x (2 sites + the library)");
+    let site = df.column("site").unwrap().str().unwrap().clone();
+    let line = df.column("line").unwrap().cast(&DataType::String).unwrap();
+    let line = line.str().unwrap();
+    let value = df.column("value").unwrap().i64().unwrap().clone();
+    let at = |s: &str, l: &str| (0..df.height()).find(|&i| site.get(i) == Some(s) && line.get(i) == Some(l)).and_then(|i| value.get(i));
+    // T1's 4 sessions that day: one staff, so 3 survey uses; library 650 = 2 + 2 stations.
+    assert_eq!(at("T1", "651"), Some(3));
+    assert_eq!(at("(library)", "650"), Some(4));
+}

@@ -1,6 +1,7 @@
 //! The circulation, Wi-Fi and work-order metrics on the fixtures, against numbers worked
 //! out by hand from DESIGN.md's definitions.
 
+use polars::prelude::{CsvReadOptions, CsvWriter, DataType, Field, Schema, SerReader, SerWriter};
 use tally_metrics::{Dim, Metric};
 use tally_model::BucketKind;
 
@@ -216,4 +217,30 @@ fn cost_per_use_prorates_the_fleet() {
     let v = df.column("cost_per_use").unwrap().f64().unwrap().clone();
     let t1 = (0..df.height()).find(|&i| site.get(i) == Some("T1")).and_then(|i| v.get(i)).unwrap();
     assert!((t1 - 2.0 * 1099.0 / 5.0 / 365.25 / 4.0).abs() < 1e-9, "{t1}");
+}
+
+#[test]
+fn survey_figures_of_a_hand_made_year_match_the_golden_file() {
+    // The golden file was written by hand from tests/data/survey_year (its comments are
+    // in the test's history); TALLY_BLESS=1 rewrites it from tally's output instead.
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    for (file, extra) in [("survey_year/sessions.csv", vec![]), ("survey_year/circulation.csv", vec![]), ("survey_year/wifi.csv", vec!["--site", "T1"])] {
+        let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml"]);
+        cmd.env("TALLY_KEY", TEST_KEY).args(extra).arg(data(file));
+        assert_eq!(cmd.output().unwrap().status.code(), Some(0), "{file}");
+    }
+    let mut got = tally_metrics::survey(&tally_model::Lake::new(&lake), &test_sites(), date("2024-07-01"), date("2025-07-01")).unwrap();
+    let golden = data("../golden/survey_fy2025.csv");
+    if std::env::var_os("TALLY_BLESS").is_some() {
+        let mut f = std::fs::File::create(&golden).unwrap();
+        CsvWriter::new(&mut f).finish(&mut got).unwrap();
+    }
+    let want = CsvReadOptions::default()
+        .with_schema_overwrite(Some(std::sync::Arc::new(Schema::from_iter([Field::new("line".into(), DataType::String)]))))
+        .try_into_reader_with_file_path(Some(golden))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_frame_eq(&got, &want);
 }

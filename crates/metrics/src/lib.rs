@@ -24,6 +24,7 @@ mod fleet;
 mod grid;
 mod load;
 mod query;
+mod survey;
 mod sweep;
 mod trends;
 
@@ -32,3 +33,4 @@ pub use catalogue::{Dim, Metric};
 pub use compute::{MetricError, Output, Request, compute, compute_yoy, data_range};
 pub use grid::{Bucket, Grid};
 pub use query::{query, register_tables};
+pub use survey::{LINES as SURVEY_LINES, survey};
