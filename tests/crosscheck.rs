@@ -95,6 +95,20 @@ fn as_map(values: &HashMap<(String, NaiveDate), f64>, sites: &BTreeSet<String>, 
     out
 }
 
+/// One station's sessions as the times it was busy: overlapping or touching ones joined.
+fn merge(list: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut list = list.to_vec();
+    list.sort();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for (a, b) in list {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
 /// As `compare`, for a metric that may be zero almost everywhere (a site rarely full).
 fn compare_zero_ok(name: &str, got: &BTreeMap<(String, String), Option<f64>>, want: &BTreeMap<(String, String), Option<f64>>) {
     assert_eq!(got.len(), want.len(), "{name}: cells");
@@ -193,18 +207,8 @@ fn every_metric_agrees_with_a_plain_loop() {
                 capacity.insert((st.clone(), d), stations * open_len);
             }
             let mut total = 0;
-            for ((s2, _), list) in per_station.iter().filter(|((s2, _), _)| s2 == st) {
-                let _ = s2;
-                let mut list = list.clone();
-                list.sort();
-                let mut merged: Vec<(i64, i64)> = Vec::new();
-                for (a, b) in list {
-                    match merged.last_mut() {
-                        Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                        _ => merged.push((a, b)),
-                    }
-                }
-                for (a, b) in merged {
+            for (_, list) in per_station.iter().filter(|((s2, _), _)| s2 == st) {
+                for (a, b) in merge(list) {
                     for (oa, ob) in &open {
                         total += (b.min(*ob) - a.max(*oa)).max(0);
                     }
@@ -217,18 +221,7 @@ fn every_metric_agrees_with_a_plain_loop() {
             let merged_all: Vec<Vec<(i64, i64)>> = per_station
                 .iter()
                 .filter(|((s2, _), _)| s2 == st)
-                .map(|(_, list)| {
-                    let mut list = list.clone();
-                    list.sort();
-                    let mut merged: Vec<(i64, i64)> = Vec::new();
-                    for (a, b) in list {
-                        match merged.last_mut() {
-                            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                            _ => merged.push((a, b)),
-                        }
-                    }
-                    merged
-                })
+                .map(|(_, list)| merge(list))
                 .collect();
             let mut cuts: Vec<i64> = vec![day_start, day_end];
             for m in &merged_all {

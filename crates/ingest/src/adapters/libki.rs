@@ -107,20 +107,26 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestErr
 
 type Parsed = Option<(bool, String, Event)>;
 
+/// Whether an action starts a session (LOGIN) or ends one (LOGOUT, FORCE_LOGOUT,
+/// SESSION_DELETED); any other action is excluded by rule, counted by its name.
+fn session_action(action: &str, ctx: &mut Ctx<'_>) -> Option<bool> {
+    let action = action.to_ascii_uppercase();
+    match action.as_str() {
+        "LOGIN" => Some(true),
+        "LOGOUT" | "FORCE_LOGOUT" | "SESSION_DELETED" => Some(false),
+        _ => {
+            ctx.tally.exclude(&format!("action {action} is not a session event"));
+            None
+        }
+    }
+}
+
 /// One record: `None` when excluded by rule, else whether it is a LOGIN, its session_id
 /// and the event.
 fn event(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<Parsed, Reject> {
     cols.check_width(rec)?;
     let get = |i: usize| cols.text(rec, i);
-    let action = get(ACTION)?.to_ascii_uppercase();
-    let is_login = match action.as_str() {
-        "LOGIN" => true,
-        "LOGOUT" | "FORCE_LOGOUT" | "SESSION_DELETED" => false,
-        _ => {
-            ctx.tally.exclude(&format!("action {action} is not a session event"));
-            return Ok(None);
-        }
-    };
+    let Some(is_login) = session_action(get(ACTION)?, ctx) else { return Ok(None) };
     let session_id = get(SESSION_ID)?;
     if session_id.is_empty() {
         return Err(("session_id", "session_id is empty: rows cannot be paired".into()));
@@ -181,15 +187,7 @@ pub fn read_history(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, site: Option<&s
         let parsed = (|| -> Result<Option<(i64, bool, String, String)>, Reject> {
             cols.check_width(rec)?;
             let get = |i: usize| cols.text(rec, i);
-            let action = get(2)?.to_ascii_uppercase();
-            let is_login = match action.as_str() {
-                "LOGIN" => true,
-                "LOGOUT" | "FORCE_LOGOUT" | "SESSION_DELETED" => false,
-                _ => {
-                    ctx.tally.exclude(&format!("action {action} is not a session event"));
-                    return Ok(None);
-                }
-            };
+            let Some(is_login) = session_action(get(2)?, ctx) else { return Ok(None) };
             let when = get(3)?;
             let local = parse_local(when).ok_or(("Timestamp", format!("unreadable date-time: expected MM/DD/YYYY HH:MM AM, got \"{when}\"")))?;
             let t = local_to_utc_us(local, tz).map_err(|r| ("Timestamp", format!("{r}: \"{when}\" in {tz}")))?;
