@@ -244,3 +244,38 @@ fn survey_figures_of_a_hand_made_year_match_the_golden_file() {
         .unwrap();
     assert_frame_eq(&got, &want);
 }
+
+#[test]
+fn automatic_renewals_count_as_the_library_says() {
+    // Koha marks the system's own renewals with the interface "cron"; Evergreen with
+    // auto_renewal. One manual and one automatic renewal each, plus a checkout.
+    let dir = tempfile::tempdir().unwrap();
+    let koha = dir.path().join("koha.csv");
+    std::fs::write(
+        &koha,
+        "datetime,branch,value,type,other,itemnumber,itemtype,location,borrowernumber,ccode,categorycode,interface\n\
+         2026-06-10 10:00:00,T1,0,issue,,1,BK,A,5,F,PT,intranet\n\
+         2026-06-10 11:00:00,T1,0,renew,,1,BK,A,5,F,PT,opac\n\
+         2026-06-10 02:00:00,T1,0,renew,,2,BK,A,6,F,PT,cron\n",
+    )
+    .unwrap();
+    let eg = dir.path().join("eg.csv");
+    std::fs::write(
+        &eg,
+        "id,usr,xact_start,target_copy,circ_lib,opac_renewal,auto_renewal\n1,7,2026-06-10 12:00:00-05,9,T1,t,f\n2,8,2026-06-10 03:00:00-05,10,T1,f,t\n",
+    )
+    .unwrap();
+    let lake = dir.path().join("lake");
+    let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml"]);
+    assert_eq!(cmd.env("TALLY_KEY", TEST_KEY).args([&koha, &eg]).status().unwrap().code(), Some(0));
+    let lake = tally_model::Lake::new(lake);
+    let mut sites = test_sites();
+    let day = |sites: &tally_model::Sites, m: Metric| {
+        value_at(&metric(&lake, sites, m, "2026-06-10", "2026-06-11", BucketKind::Day, &[]), m.name(), "2026-06-10")
+    };
+    assert_eq!(day(&sites, Metric::Renewals), Some(4.0), "counted by default");
+    assert_eq!(day(&sites, Metric::Circulation), Some(5.0));
+    sites.library.count_automatic_renewals = false;
+    assert_eq!(day(&sites, Metric::Renewals), Some(2.0));
+    assert_eq!(day(&sites, Metric::Circulation), Some(3.0));
+}

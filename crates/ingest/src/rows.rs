@@ -16,6 +16,7 @@ pub enum Value {
     Date(i32),
     Int(i64),
     Float(f64),
+    Bool(bool),
 }
 
 impl Value {
@@ -40,6 +41,7 @@ enum Buffer {
     Date(Vec<Option<i32>>),
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
 }
 
 /// Canonical rows of one table, column by column, in the schema's order (without
@@ -82,6 +84,7 @@ pub fn row_key(source: &str, row: &[Value]) -> u64 {
                 h.update(&[5]);
                 h.update(&f.to_bits().to_le_bytes());
             }
+            Value::Bool(b) => h.update(&[6, u8::from(*b)]),
         }
     }
     h.digest()
@@ -102,6 +105,7 @@ impl Rows {
                 DataType::Date => Buffer::Date(Vec::new()),
                 DataType::Int64 => Buffer::Int(Vec::new()),
                 DataType::Float64 => Buffer::Float(Vec::new()),
+                DataType::Boolean => Buffer::Bool(Vec::new()),
                 other => unreachable!("canonical schemas use no {other}"),
             });
         }
@@ -126,6 +130,8 @@ impl Rows {
                 (Buffer::Int(v), Value::Null) => v.push(None),
                 (Buffer::Float(v), Value::Float(x)) => v.push(Some(x)),
                 (Buffer::Float(v), Value::Null) => v.push(None),
+                (Buffer::Bool(v), Value::Bool(x)) => v.push(Some(x)),
+                (Buffer::Bool(v), Value::Null) => v.push(None),
                 (_, value) => panic!("{}.{}: value {value:?} of the wrong type", self.table, self.names[n]),
             }
             n += 1;
@@ -148,6 +154,7 @@ impl Rows {
                 Buffer::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter()).into_date().into_column(),
                 Buffer::Int(v) => Column::new(name, v),
                 Buffer::Float(v) => Column::new(name, v),
+                Buffer::Bool(v) => Column::new(name, v),
             });
         }
         columns.push(Column::new("row_key".into(), self.keys));

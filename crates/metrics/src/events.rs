@@ -42,8 +42,16 @@ fn resolve_hours() -> Expr {
     (col("resolved") - col("opened")).dt().total_seconds(false).cast(DataType::Float64) / lit(3600.0)
 }
 
-fn spec(metric: Metric) -> Spec {
+fn spec(metric: Metric, sites: &Sites) -> Spec {
     let s = |time, filter, agg| Spec { table: metric.table(), time, filter, agg };
+    // Renewals the system made itself count only where the library says they do.
+    let renewals_counted = |e: Expr| {
+        if sites.library.count_automatic_renewals {
+            e
+        } else {
+            e.and(col("automatic").is_null().or(col("automatic").not()))
+        }
+    };
     match metric {
         Metric::Sessions => s("start", None, Agg::Count),
         Metric::SurveyUses => s("start", Some(col("user_type").neq(lit(UserType::Staff.as_str()))), Agg::Count),
@@ -53,10 +61,10 @@ fn spec(metric: Metric) -> Spec {
             Agg::Distinct("patron_key"),
         ),
         Metric::Checkouts => s("time", Some(event_is(&["checkout"])), Agg::Count),
-        Metric::Renewals => s("time", Some(event_is(&["renewal"])), Agg::Count),
+        Metric::Renewals => s("time", Some(renewals_counted(event_is(&["renewal"]))), Agg::Count),
         Metric::Checkins => s("time", Some(event_is(&["checkin"])), Agg::Count),
         Metric::InHouseUses => s("time", Some(event_is(&["in_house_use"])), Agg::Count),
-        Metric::Circulation => s("time", Some(event_is(&["checkout", "renewal"])), Agg::Count),
+        Metric::Circulation => s("time", Some(renewals_counted(event_is(&["checkout", "renewal"]))), Agg::Count),
         Metric::WifiSessions => s("start", None, Agg::Count),
         Metric::WifiDevices => s("start", None, Agg::Distinct("device_key")),
         Metric::TicketsOpened => s("opened", None, Agg::Count),
@@ -94,7 +102,7 @@ fn suppressible(metric: Metric, dims: &[Dim]) -> bool {
 }
 
 pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
-    let spec = spec(metric);
+    let spec = spec(metric, sites);
     let time = col(spec.time);
     let mut lf = rows(lake, spec.table, grid)?.filter(time.clone().gt_eq(utc_lit(grid.start_us())).and(time.lt(utc_lit(grid.end_us()))));
     if let Some(f) = spec.filter {

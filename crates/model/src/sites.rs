@@ -47,6 +47,9 @@ pub struct Library {
     /// Holidays when every branch is closed.
     #[serde(default)]
     pub closed: Vec<NaiveDate>,
+    /// Whether renewals the system made on its own count as circulation (states differ).
+    #[serde(default = "yes")]
+    pub count_automatic_renewals: bool,
     /// Card numbers that start with one of these are guest passes (NYPL uses 25555).
     #[serde(default)]
     pub guest_barcode_prefixes: Vec<String>,
@@ -199,6 +202,10 @@ impl<'de> Deserialize<'de> for DayHours {
     }
 }
 
+fn yes() -> bool {
+    true
+}
+
 fn one() -> u32 {
     1
 }
@@ -293,6 +300,7 @@ impl Sites {
                 min_cell_size: 5,
                 closed: Vec::new(),
                 guest_barcode_prefixes: Vec::new(),
+                count_automatic_renewals: true,
                 asset_life_years: BTreeMap::new(),
                 unit_cost: BTreeMap::new(),
                 thresholds: Thresholds::default(),

@@ -148,6 +148,9 @@ pub mod circulation {
             ("patron_category", DataType::String),
             ("patron_key", DataType::String),
             ("item_key", DataType::String),
+            // A renewal made by the system, not the patron (null where the source does not
+            // say): counted in circulation or not by the library's setting.
+            ("automatic", DataType::Boolean),
             ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),

@@ -225,6 +225,11 @@ fn row(
                 }
                 (DataType::Int64, Some(s)) => Value::Int(s.replace(',', "").parse().map_err(|_| (name.to_string(), format!("{name} not a whole number: got \"{s}\"")))?),
                 (DataType::Float64, Some(s)) => Value::Float(s.replace(',', "").parse().map_err(|_| (name.to_string(), format!("{name} not a number: got \"{s}\"")))?),
+                (DataType::Boolean, Some(s)) => match s.to_ascii_lowercase().as_str() {
+                    "1" | "t" | "true" | "y" | "yes" => Value::Bool(true),
+                    "0" | "f" | "false" | "n" | "no" => Value::Bool(false),
+                    _ => return Err((name.to_string(), format!("{name} not yes or no: got \"{s}\""))),
+                },
                 (other, Some(_)) => unreachable!("canonical schemas use no {other}"),
             }
         };

@@ -21,6 +21,7 @@ const LOCATION: usize = 7;
 const BORROWER: usize = 8;
 const CCODE: usize = 9;
 const CATEGORY: usize = 10;
+const INTERFACE: usize = 11;
 
 fn event_of(kind: &str) -> Option<&'static str> {
     match kind {
@@ -67,6 +68,8 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         text(get(CATEGORY)?),
         Value::opt(patron_key),
         Value::opt(item_key),
+        // Koha records the system's own renewals with the interface "cron".
+        if event == "renewal" { Value::Bool(get(INTERFACE)? == "cron") } else { Value::Null },
     ], 1);
     Ok(())
 }

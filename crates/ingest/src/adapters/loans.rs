@@ -13,10 +13,10 @@ pub const EVERGREEN_REQUIRED: &[&str] = &["id", "usr", "xact_start", "target_cop
 pub const EVERGREEN_OPTIONAL: &[&str] =
     &["checkin_time", "checkin_lib", "phone_renewal", "desk_renewal", "opac_renewal", "auto_renewal", "xact_finish", "due_date"];
 
-fn event_row(ctx: &mut Ctx<'_>, time: i64, site: &str, event: &str, patron: Option<&str>, item: &str) -> Vec<Value> {
+fn event_row(ctx: &mut Ctx<'_>, time: i64, site: &str, event: &str, patron: Option<&str>, item: &str, automatic: Option<bool>) -> Vec<Value> {
     let patron_key = patron.filter(|p| !p.is_empty() && *p != "NULL").map(|p| ctx.pseudo.key_of(p));
     let item_key = (!item.is_empty() && item != "NULL").then(|| ctx.pseudo.key_of(item));
-    circulation_row(time, site.to_string(), event, patron_key, item_key)
+    circulation_row(time, site.to_string(), event, patron_key, item_key, automatic)
 }
 
 /// Koha: a checkout at issuedate, `renewals_count` renewals, a checkin at returndate.
@@ -53,18 +53,20 @@ pub fn read_koha(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(), Inge
             return Err(("returndate", "returned before it was issued".into()));
         }
         let (borrower, item) = (get(1)?, get(2)?);
-        let mut rows = vec![event_row(ctx, issued, &site, "checkout", Some(borrower), item)];
+        let auto = get(9)?;
+        let automatic = (!auto.is_empty() && auto != "NULL").then(|| flag(auto));
+        let mut rows = vec![event_row(ctx, issued, &site, "checkout", Some(borrower), item, None)];
         if renewals > 0 {
             let at = renewed.unwrap_or(issued);
             if renewals > 1 {
                 ctx.tally.note("koha renewals before the last are dated at the last renewal (old_issues keeps one date)");
             }
             for _ in 0..renewals {
-                rows.push(event_row(ctx, at, &site, "renewal", Some(borrower), item));
+                rows.push(event_row(ctx, at, &site, "renewal", Some(borrower), item, automatic));
             }
         }
         if let Some(r) = returned {
-            rows.push(event_row(ctx, r, &site, "checkin", None, item));
+            rows.push(event_row(ctx, r, &site, "checkin", None, item, None));
         }
         ctx.emit(rows, 1);
         Ok(())
@@ -100,7 +102,8 @@ pub fn read_evergreen(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(),
         let site = ctx.site(lib).0;
         let renewal = [7, 8, 9, 10].iter().any(|&i| get(i).map(flag).unwrap_or(false));
         let (user, item) = (get(1)?, get(3)?);
-        let mut rows = vec![event_row(ctx, start, &site, if renewal { "renewal" } else { "checkout" }, Some(user), item)];
+        let automatic = renewal.then(|| get(10).map(flag).unwrap_or(false));
+        let mut rows = vec![event_row(ctx, start, &site, if renewal { "renewal" } else { "checkout" }, Some(user), item, automatic)];
         if let Some(t) = instant(5, "checkin_time")? {
             if t < start {
                 return Err(("checkin_time", "checked in before the circulation started".into()));
@@ -109,7 +112,7 @@ pub fn read_evergreen(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>) -> Result<(),
                 "" => site.clone(),
                 l => ctx.site(l).0,
             };
-            rows.push(event_row(ctx, t, &at, "checkin", None, item));
+            rows.push(event_row(ctx, t, &at, "checkin", None, item, None));
         }
         ctx.emit(rows, 1);
         Ok(())

@@ -143,7 +143,7 @@ pub fn session_row(site: String, station: &str, start: i64, end: i64, user_type:
 
 /// A canonical `circulation` row with no item type, collection, location or category
 /// (the formats that have those build the row themselves).
-pub fn circulation_row(time: i64, site: String, event: &str, patron_key: Option<String>, item_key: Option<String>) -> Vec<Value> {
+pub fn circulation_row(time: i64, site: String, event: &str, patron_key: Option<String>, item_key: Option<String>, automatic: Option<bool>) -> Vec<Value> {
     vec![
         Value::Time(time),
         Value::Str(site),
@@ -154,5 +154,6 @@ pub fn circulation_row(time: i64, site: String, event: &str, patron_key: Option<
         Value::Null,
         Value::opt(patron_key),
         Value::opt(item_key),
+        automatic.map_or(Value::Null, Value::Bool),
     ]
 }

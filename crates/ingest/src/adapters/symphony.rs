@@ -102,7 +102,7 @@ fn line_row(line: &str, ctx: &mut Ctx<'_>, strip_prefix: Option<&str>) -> Result
     let time = local_to_utc_us(local, tz).map_err(|reason| ("E", format!("{reason}: \"{stamp}\" in {tz}")))?;
     let patron_key = user.filter(|u| !u.is_empty()).map(|u| ctx.pseudo.key_of(u));
     let item_key = item.filter(|i| !i.is_empty()).map(|i| ctx.pseudo.key_of(i));
-    ctx.emit_row(circulation_row(time, site, event, patron_key, item_key), 1);
+    ctx.emit_row(circulation_row(time, site, event, patron_key, item_key, None), 1);
     Ok(())
 }
 
