@@ -188,7 +188,17 @@ pub struct Tally {
 
 impl Tally {
     pub fn exclude(&mut self, rule: &str) {
-        *self.excluded.entry(rule.to_string()).or_default() += 1;
+        self.exclude_n(rule, 1);
+    }
+
+    /// Counts `n` input rows excluded by `rule` (the key is allocated only the first time).
+    pub fn exclude_n(&mut self, rule: &str, n: u64) {
+        match self.excluded.get_mut(rule) {
+            Some(count) => *count += n,
+            None => {
+                self.excluded.insert(rule.to_string(), n);
+            }
+        }
     }
 
     pub fn quarantine(&mut self, line: u64, column: &str, reason: String, raw_masked: String) {

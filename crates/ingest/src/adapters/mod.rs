@@ -13,7 +13,7 @@ pub mod tickets;
 pub mod totals;
 pub mod windows;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono_tz::Tz;
 use tally_model::Sites;
@@ -62,36 +62,59 @@ impl Ctx<'_> {
     /// has (an overlapping export) or that this file had before are not stored again; if
     /// none is new, the input rows count as excluded by that rule, else as accepted.
     pub fn emit(&mut self, rows: Vec<Vec<Value>>, input_rows: u64) {
-        let mut fresh = 0;
-        let mut in_lake = false;
+        let (mut fresh, mut in_lake) = (false, false);
         // One input row can stand for identical events (a loan renewed twice, dated at
         // the last renewal): the n-th copy gets its own key, the same in every export.
-        let mut copies: HashMap<u64, u64> = HashMap::new();
+        // A few rows a call at most, so a list, not a map.
+        let mut copies: Vec<(u64, u64)> = Vec::new();
         for row in rows {
-            let mut key = row_key(self.source, &row);
-            let n = copies.entry(key).or_default();
-            if *n > 0 {
-                key = xxhash_rust::xxh3::xxh3_64(&[key.to_le_bytes(), n.to_le_bytes()].concat());
-            }
-            *n += 1;
-            if self.known.contains(&key) {
-                in_lake = true;
-            } else if self.seen.insert(key) {
-                self.rows.push(row, key);
-                fresh += 1;
-            }
+            let base = row_key(self.source, &row);
+            let n = match copies.iter_mut().find(|(k, _)| *k == base) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n - 1
+                }
+                None => {
+                    copies.push((base, 1));
+                    0
+                }
+            };
+            let key = if n == 0 { base } else { xxhash_rust::xxh3::xxh3_64(&[base.to_le_bytes(), n.to_le_bytes()].concat()) };
+            let (f, l) = self.store(row, key);
+            fresh |= f;
+            in_lake |= l;
         }
-        if fresh > 0 {
-            self.tally.rows_accepted += input_rows;
-        } else if in_lake {
-            *self.tally.excluded.entry("already in the lake (overlapping export)".into()).or_default() += input_rows;
+        self.count(fresh, in_lake, input_rows);
+    }
+
+    /// `emit` for the common case of one canonical row.
+    pub fn emit_row(&mut self, row: Vec<Value>, input_rows: u64) {
+        let key = row_key(self.source, &row);
+        let (fresh, in_lake) = self.store(row, key);
+        self.count(fresh, in_lake, input_rows);
+    }
+
+    /// Stores a row unless its key is in the lake or was seen in this file; returns
+    /// (stored, was in the lake).
+    fn store(&mut self, row: Vec<Value>, key: u64) -> (bool, bool) {
+        if self.known.contains(&key) {
+            (false, true)
+        } else if self.seen.insert(key) {
+            self.rows.push(row, key);
+            (true, false)
         } else {
-            *self.tally.excluded.entry("duplicate of an earlier row in this file".into()).or_default() += input_rows;
+            (false, false)
         }
     }
 
-    pub fn emit_row(&mut self, row: Vec<Value>, input_rows: u64) {
-        self.emit(vec![row], input_rows);
+    fn count(&mut self, fresh: bool, in_lake: bool, input_rows: u64) {
+        if fresh {
+            self.tally.rows_accepted += input_rows;
+        } else if in_lake {
+            self.tally.exclude_n("already in the lake (overlapping export)", input_rows);
+        } else {
+            self.tally.exclude_n("duplicate of an earlier row in this file", input_rows);
+        }
     }
 
     pub fn is_guest_barcode(&self, id: &str) -> bool {
