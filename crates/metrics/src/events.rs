@@ -103,6 +103,8 @@ fn suppressible(metric: Metric, dims: &[Dim]) -> bool {
 
 pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
     let spec = spec(metric, sites);
+    // Counts are whole numbers, except per 1,000 residents, a count divided by population.
+    let integral = matches!(spec.agg, Agg::Count | Agg::Distinct(_)) && metric != Metric::SessionsPer1000;
     let time = col(spec.time);
     let mut lf = rows(lake, spec.table, grid)?.filter(time.clone().gt_eq(utc_lit(grid.start_us())).and(time.lt(utc_lit(grid.end_us()))));
     if let Some(f) = spec.filter {
@@ -127,7 +129,6 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
     };
     let tz = TimeZone::opt_try_new(Some(grid.tz.name()))?.expect("a zone");
     lf = lf.with_column(col(spec.time).dt().convert_time_zone(tz).alias("__local"));
-    let integral = !matches!(agg_kind(metric), Kind::Quantile);
     let mut df = lf.select(select).collect()?;
     let times = micros(&df, "__time")?;
     let bucket: Vec<u32> = times.iter().map(|&t| grid.index_of(t).map_or(u32::MAX, |i| i as u32)).collect();
@@ -168,22 +169,6 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
         |key, b| cells.get(&(key.to_vec(), b)).copied().or_else(|| (per_1000_zero && population(key).is_some()).then_some(0.0)),
         integral,
     )
-}
-
-enum Kind {
-    Integral,
-    Quantile,
-}
-
-fn agg_kind(metric: Metric) -> Kind {
-    match metric {
-        Metric::HoursToResolveMedian
-        | Metric::HoursToResolveP90
-        | Metric::SessionsPer1000
-        | Metric::EveningWeekendShare
-        | Metric::GuestShare => Kind::Quantile,
-        _ => Kind::Integral,
-    }
 }
 
 /// Tickets open at each bucket's end: opened before it, not resolved by it, not
