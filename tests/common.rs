@@ -75,3 +75,22 @@ pub fn value_at(df: &DataFrame, column: &str, bucket: &str) -> Option<f64> {
 pub fn assert_frame_eq(actual: &DataFrame, expected: &DataFrame) {
     assert!(actual.equals_missing(expected), "frames differ\nactual:\n{actual}\nexpected:\n{expected}");
 }
+
+/// A key file holding the test key, in `dir`; its path.
+pub fn key_file(dir: &Path) -> String {
+    let p = dir.join("key");
+    std::fs::write(&p, TEST_KEY).unwrap();
+    p.display().to_string()
+}
+
+/// `tally ingest --json` on `files` with the test sites and a key file, plus `extra`
+/// arguments: (exit code, the JSON summary, stderr).
+pub fn ingest_cli(lake: &Path, key: &str, extra: &[&str], files: &[&Path]) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", "--key-file", key, "--json"];
+    args.extend(extra);
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    let out = run(&args);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), json, text(&out.stderr))
+}

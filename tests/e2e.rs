@@ -6,19 +6,8 @@ use polars::prelude::*;
 
 use crate::common::*;
 
-fn key_file(dir: &Path) -> String {
-    let p = dir.join("key");
-    std::fs::write(&p, TEST_KEY).unwrap();
-    p.display().to_string()
-}
-
 fn ingest_json(lake: &Path, key: &str, files: &[&Path]) -> (i32, serde_json::Value, String) {
-    let mut args = vec!["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", "--key-file", key, "--json"];
-    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    args.extend(names.iter().map(String::as_str));
-    let out = run(&args);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.code().unwrap_or(-1), json, text(&out.stderr))
+    ingest_cli(lake, key, &[], files)
 }
 
 fn lake_files(lake: &Path) -> Vec<(String, u64)> {

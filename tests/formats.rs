@@ -7,22 +7,8 @@ use polars::prelude::*;
 
 use crate::common::*;
 
-fn key_file(dir: &Path) -> String {
-    let p = dir.join("key");
-    std::fs::write(&p, TEST_KEY).unwrap();
-    p.display().to_string()
-}
-
 fn ingest(dir: &Path, extra: &[&str], files: &[&Path]) -> (i32, serde_json::Value, String) {
-    let lake = dir.join("lake");
-    let key = key_file(dir);
-    let mut args = vec!["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", "--key-file", &key, "--json"];
-    args.extend(extra);
-    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    args.extend(names.iter().map(String::as_str));
-    let out = run(&args);
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.code().unwrap_or(-1), json, text(&out.stderr))
+    ingest_cli(&dir.join("lake"), &key_file(dir), extra, files)
 }
 
 fn query(dir: &Path, sql: &str) -> DataFrame {
