@@ -28,7 +28,7 @@ fn world() -> World {
     assert!(out.status.success());
     let demo_like = dir.path().join("inbox");
     let lake = dir.path().join("lake");
-    for (sub, extra) in [("envisionware", vec![]), ("libki", vec![]), ("symphony", vec!["--strip-prefix", "EPL"]), ("osticket", vec![])] {
+    for (sub, extra) in [("envisionware", vec![]), ("libki", vec![]), ("symphony", vec!["--strip-prefix", "EPL"]), ("osticket", vec![]), ("snipe-it", vec![])] {
         let mut files: Vec<_> = std::fs::read_dir(demo_like.join(sub)).unwrap().map(|e| e.unwrap().path()).collect();
         files.sort();
         let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", demo_like.join("sites.toml").to_str().unwrap()]);
@@ -311,4 +311,152 @@ fn every_metric_agrees_with_a_plain_loop() {
         }
     }
     compare("backlog", &tally_map(&w, Metric::Backlog), &as_map(&backlog, &ticket_sites, Some(0.0)));
+}
+
+/// tally's frame for (metric, one bucket over the period, by `dim`) as a map key -> value.
+fn tally_by(w: &World, m: Metric, from: &str, to: &str, every: BucketKind, dim: Dim) -> BTreeMap<(String, String), Option<f64>> {
+    let out = tally_metrics::compute(&w.lake, &w.sites, &Request { metric: m, from: date(from), to: date(to), every, by: vec![dim] }).unwrap();
+    let df = out.frame;
+    let key = df.column(dim.column()).unwrap().cast(&DataType::String).unwrap();
+    let key: Vec<Option<String>> = key.str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
+    let bucket = strs(&df, "bucket");
+    let v = df.column(m.name()).unwrap().cast(&DataType::Float64).unwrap();
+    let v: Vec<Option<f64>> = v.f64().unwrap().iter().collect();
+    (0..df.height()).map(|i| ((key[i].clone().unwrap_or_default(), bucket[i].clone().unwrap()), v[i])).collect()
+}
+
+/// Linear interpolation between the two nearest ranks (Excel's PERCENTILE.INC).
+fn percentile(mut v: Vec<f64>, q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let pos = q * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+fn close(name: &str, got: &BTreeMap<(String, String), Option<f64>>, want: &BTreeMap<(String, String), Option<f64>>) {
+    assert!(want.values().filter(|v| v.is_some_and(|x| x > 0.0)).count() >= 3, "{name}: too little to compare: {want:?}");
+    for (k, v) in want {
+        let g = got.get(k).copied().flatten();
+        assert!(match (g, v) { (Some(a), Some(b)) => (a - b).abs() < 1e-9 * b.abs().max(1.0), (a, b) => a == *b }, "{name} at {k:?}: tally {g:?}, loop {v:?}");
+    }
+    for (k, g) in got {
+        assert!(want.contains_key(k) || g.is_none_or(|g| g == 0.0), "{name}: tally has {k:?} = {g:?}, the loop nothing");
+    }
+}
+
+#[test]
+fn work_order_and_fleet_metrics_agree_with_a_plain_loop() {
+    let w = world();
+    let (from, to) = (midnight(date(FROM)), midnight(date(TO)));
+
+    // Hours to resolve (median, p90) and share over target, by priority, over the period:
+    // tickets (current state) resolved in it.
+    let t = rows(&w, "SELECT ticket_id, site, opened, resolved, status, priority, asset_tag FROM work_orders");
+    let (tsite, opened, resolved, priority, tag) = (strs(&t, "site"), micros(&t, "opened"), micros(&t, "resolved"), strs(&t, "priority"), strs(&t, "asset_tag"));
+    let label = tally_by(&w, Metric::TicketsOpened, FROM, TO, BucketKind::All, Dim::Site).keys().next().unwrap().1.clone();
+    let mut hours: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for i in 0..t.height() {
+        if let (Some(o), Some(r)) = (opened[i], resolved[i])
+            && r >= from
+            && r < to
+        {
+            hours.entry(priority[i].clone().unwrap_or_else(|| "(none)".into())).or_default().push((r - o) as f64 / 3.6e9);
+        }
+    }
+    let want = |f: &dyn Fn(&[f64], &str) -> Option<f64>| -> BTreeMap<(String, String), Option<f64>> {
+        hours.iter().map(|(p, v)| ((p.clone(), label.clone()), f(v, p))).collect()
+    };
+    close("hours_to_resolve_median", &tally_by(&w, Metric::HoursToResolveMedian, FROM, TO, BucketKind::All, Dim::Priority), &want(&|v, _| Some(percentile(v.to_vec(), 0.5))));
+    close("hours_to_resolve_p90", &tally_by(&w, Metric::HoursToResolveP90, FROM, TO, BucketKind::All, Dim::Priority), &want(&|v, _| Some(percentile(v.to_vec(), 0.9))));
+    let targets = &w.sites.library.work_order_target_hours;
+    let over: BTreeMap<_, _> = want(&|v, p| targets.get(p).map(|t| v.iter().filter(|h| **h > *t).count() as f64 / v.len() as f64))
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .collect();
+    close("share_over_target", &tally_by(&w, Metric::ShareOverTarget, FROM, TO, BucketKind::All, Dim::Priority), &over);
+
+    // The inventory's current state: devices not retired, per site; due dates.
+    let a = rows(&w, "SELECT asset_tag, kind, site, purchased, life_years, status, retired, cost FROM assets");
+    let (asite, kind, status) = (strs(&a, "site"), strs(&a, "kind"), strs(&a, "status"));
+    let purchased: Vec<Option<NaiveDate>> = a.column("purchased").unwrap().date().unwrap().as_date_iter().collect();
+    let retired: Vec<Option<NaiveDate>> = a.column("retired").unwrap().date().unwrap().as_date_iter().collect();
+    let life: Vec<Option<f64>> = a.column("life_years").unwrap().f64().unwrap().iter().collect();
+    assert!(status.iter().any(|s| s.as_deref() == Some("retired")), "the synthetic inventory has retired devices");
+
+    // Tickets per 10 devices, by site: tickets opened in the period x 10 / devices.
+    let mut devices: BTreeMap<String, f64> = BTreeMap::new();
+    for i in 0..a.height() {
+        if status[i].as_deref() != Some("retired") {
+            *devices.entry(asite[i].clone().unwrap_or_default()).or_default() += 1.0;
+        }
+    }
+    let mut opened_per_site: BTreeMap<String, f64> = BTreeMap::new();
+    for i in 0..t.height() {
+        if opened[i].is_some_and(|o| o >= from && o < to) {
+            *opened_per_site.entry(tsite[i].clone().unwrap_or_else(|| "(none)".into())).or_default() += 1.0;
+        }
+    }
+    let per10: BTreeMap<_, _> = opened_per_site
+        .iter()
+        .map(|(s, n)| ((s.clone(), label.clone()), devices.get(s).filter(|d| **d > 0.0).map(|d| n * 10.0 / d)))
+        .collect();
+    close("tickets_per_10_devices", &tally_by(&w, Metric::TicketsPer10Devices, FROM, TO, BucketKind::All, Dim::Site), &per10);
+
+    // The devices with the most tickets: counts per asset tag, the top 5 of them.
+    let mut per_asset: BTreeMap<String, f64> = BTreeMap::new();
+    for i in 0..t.height() {
+        if opened[i].is_some_and(|o| o >= from && o < to) {
+            *per_asset.entry(tag[i].clone().unwrap_or_else(|| "(none)".into())).or_default() += 1.0;
+        }
+    }
+    let top = tally_metrics::compute(&w.lake, &w.sites, &Request { metric: Metric::TicketsOpened, from: date(FROM), to: date(TO), every: BucketKind::All, by: vec![Dim::AssetTag] })
+        .unwrap()
+        .top(5)
+        .unwrap();
+    let got: Vec<f64> = top.frame.column("tickets_opened").unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().iter().flatten().collect();
+    let mut counts: Vec<f64> = per_asset.values().copied().collect();
+    counts.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(got, counts[..5.min(counts.len())].to_vec(), "top 5 assets by tickets");
+    for (tag, n) in strs(&top.frame, "asset_tag").into_iter().zip(&got) {
+        assert_eq!(per_asset.get(&tag.unwrap()), Some(n));
+    }
+
+    // Due for replacement per fiscal year (calendar years here) and site, FY2026-FY2030:
+    // purchased + life (the asset's, else the kind's) in the year; overdue in the first.
+    let mut due: BTreeMap<(String, String), Option<f64>> = BTreeMap::new();
+    let mut cost: BTreeMap<(String, String), Option<f64>> = BTreeMap::new();
+    let a_cost: Vec<Option<f64>> = a.column("cost").unwrap().f64().unwrap().iter().collect();
+    for i in 0..a.height() {
+        let (Some(p), Some(k)) = (purchased[i], kind[i].clone()) else { continue };
+        if status[i].as_deref() == Some("retired") {
+            continue;
+        }
+        let years = life[i].or_else(|| w.sites.library.asset_life_years.get(&k).copied()).unwrap_or(5.0);
+        let d = p.checked_add_months(chrono::Months::new((years * 12.0).round() as u32)).unwrap();
+        let fy = if d.year() < 2026 { 2026 } else { d.year() };
+        if fy > 2030 {
+            continue;
+        }
+        let key = (asite[i].clone().unwrap_or_else(|| "(none)".into()), format!("FY{fy}"));
+        *due.entry(key.clone()).or_insert(Some(0.0)).as_mut().unwrap() += 1.0;
+        *cost.entry(key).or_insert(Some(0.0)).as_mut().unwrap() += w.sites.library.unit_cost.get(&k).copied().or(a_cost[i]).unwrap_or(0.0);
+    }
+    close("replacement_due", &tally_by(&w, Metric::ReplacementDue, "2026-01-01", "2031-01-01", BucketKind::FiscalYear, Dim::Site), &due);
+    close("replacement_cost", &tally_by(&w, Metric::ReplacementCost, "2026-01-01", "2031-01-01", BucketKind::FiscalYear, Dim::Site), &cost);
+
+    // Devices in service at the period's end (its last day), by kind: purchased by then,
+    // not retired by then (retired without a date: out).
+    let last = date(TO).pred_opt().unwrap();
+    let mut in_service: BTreeMap<(String, String), Option<f64>> = BTreeMap::new();
+    for i in 0..a.height() {
+        let out = match retired[i] {
+            Some(r) => r <= last,
+            None => status[i].as_deref() == Some("retired"),
+        };
+        if out || purchased[i].is_some_and(|p| p > last) {
+            continue;
+        }
+        *in_service.entry((kind[i].clone().unwrap_or_else(|| "(none)".into()), label.clone())).or_insert(Some(0.0)).as_mut().unwrap() += 1.0;
+    }
+    close("assets", &tally_by(&w, Metric::Assets, FROM, TO, BucketKind::All, Dim::Kind), &in_service);
 }

@@ -37,6 +37,9 @@ pub enum Metric {
     WifiTrend,
     StationAdvice,
     CostPerUse,
+    ShareOverTarget,
+    TicketsPer10Devices,
+    Assets,
 }
 
 /// A "by" dimension: a column of the metric's table.
@@ -55,10 +58,12 @@ pub enum Dim {
     Status,
     Ssid,
     Kind,
+    AssetTag,
+    Age,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 13] = [
+    pub const ALL: [Dim; 15] = [
         Dim::Site,
         Dim::Station,
         Dim::UserType,
@@ -72,6 +77,8 @@ impl Dim {
         Dim::Status,
         Dim::Ssid,
         Dim::Kind,
+        Dim::AssetTag,
+        Dim::Age,
     ];
 
     pub fn column(self) -> &'static str {
@@ -89,6 +96,8 @@ impl Dim {
             Dim::Status => "status",
             Dim::Ssid => "ssid",
             Dim::Kind => "kind",
+            Dim::AssetTag => "asset_tag",
+            Dim::Age => "age_years",
         }
     }
 
@@ -111,7 +120,7 @@ impl FromStr for Dim {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 32] = [
+    pub const ALL: [Metric; 35] = [
         Metric::Sessions,
         Metric::SurveyUses,
         Metric::SessionHours,
@@ -144,6 +153,9 @@ impl Metric {
         Metric::WifiTrend,
         Metric::StationAdvice,
         Metric::CostPerUse,
+        Metric::ShareOverTarget,
+        Metric::TicketsPer10Devices,
+        Metric::Assets,
     ];
 
     /// The lake table the metric reads.
@@ -152,10 +164,14 @@ impl Metric {
         match self {
             Metric::Checkouts | Metric::Renewals | Metric::Checkins | Metric::InHouseUses | Metric::Circulation => Table::Circulation,
             Metric::WifiSessions | Metric::WifiDevices => Table::Wifi,
-            Metric::TicketsOpened | Metric::TicketsResolved | Metric::Backlog | Metric::HoursToResolveMedian | Metric::HoursToResolveP90 => {
-                Table::WorkOrders
-            }
-            Metric::ReplacementDue | Metric::ReplacementCost => Table::Assets,
+            Metric::TicketsOpened
+            | Metric::TicketsResolved
+            | Metric::Backlog
+            | Metric::HoursToResolveMedian
+            | Metric::HoursToResolveP90
+            | Metric::ShareOverTarget
+            | Metric::TicketsPer10Devices => Table::WorkOrders,
+            Metric::ReplacementDue | Metric::ReplacementCost | Metric::Assets => Table::Assets,
             Metric::CirculationTrend => Table::Circulation,
             Metric::WifiTrend => Table::Wifi,
             _ => Table::Sessions,
@@ -196,6 +212,9 @@ impl Metric {
             Metric::WifiTrend => "wifi_trend",
             Metric::StationAdvice => "station_advice",
             Metric::CostPerUse => "cost_per_use",
+            Metric::ShareOverTarget => "share_over_target",
+            Metric::TicketsPer10Devices => "tickets_per_10_devices",
+            Metric::Assets => "assets",
         }
     }
 
@@ -223,6 +242,9 @@ impl Metric {
             Metric::WifiTrend => "connections",
             Metric::StationAdvice => "add, keep or reduce",
             Metric::CostPerUse => "currency per session",
+            Metric::ShareOverTarget => "share of tickets (0-1)",
+            Metric::TicketsPer10Devices => "tickets per 10 devices",
+            Metric::Assets => "devices",
         }
     }
 
@@ -258,6 +280,9 @@ impl Metric {
             Metric::GuestShare => "share of sessions on a guest pass",
             Metric::StationAdvice => "per site over the period: add stations when the busiest weekday-hour is at least add_occupancy full or every station is busy add_capacity_minutes_per_week a week; reduce when occupancy is below reduce_occupancy and the site is never full; else keep (thresholds in sites.toml)",
             Metric::CostPerUse => "yearly cost of the public computers (each one's cost / life, prorated to the bucket) / sessions in the bucket",
+            Metric::ShareOverTarget => "share of tickets resolved in the bucket that took longer than the target hours for their priority (sites.toml work_order_target_hours; priorities without a target left out)",
+            Metric::TicketsPer10Devices => "tickets opened in the bucket x 10 / devices in the inventory that are not retired (current state; library-wide, the totals)",
+            Metric::Assets => "devices in service at the bucket's end (purchased before it, not retired by it), by kind, site and age in whole years",
             Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend => "the event count where the lake has events for the bucket, else the totals whose periods lie within it (past years kept as spreadsheets); the column `from` says which",
         }
     }
@@ -273,13 +298,15 @@ impl Metric {
                 | Metric::WifiTrend
                 | Metric::StationAdvice
                 | Metric::CostPerUse
+                | Metric::TicketsPer10Devices
         ) {
             return &[Dim::Site];
         }
         match self.table() {
             tally_model::Table::Circulation => &[Dim::Site, Dim::Event, Dim::ItemType, Dim::Collection, Dim::Location, Dim::PatronCategory],
             tally_model::Table::Wifi => &[Dim::Site, Dim::Ssid],
-            tally_model::Table::WorkOrders => &[Dim::Site, Dim::Category, Dim::Priority, Dim::Status],
+            tally_model::Table::WorkOrders => &[Dim::Site, Dim::Category, Dim::Priority, Dim::Status, Dim::AssetTag],
+            tally_model::Table::Assets if self == Metric::Assets => &[Dim::Site, Dim::Kind, Dim::Age],
             tally_model::Table::Assets => &[Dim::Site, Dim::Kind],
             _ => &[Dim::Site, Dim::Station, Dim::UserType],
         }

@@ -97,6 +97,38 @@ pub struct Output {
     pub warnings: Vec<String>,
 }
 
+impl Output {
+    /// The `n` largest values of each bucket, largest first (top collections, the assets
+    /// with the most tickets); buckets keep their order, empty values come last. Ties
+    /// keep the frame's order, so the result is the same on every run.
+    pub fn top(mut self, n: usize) -> Result<Output, MetricError> {
+        let df = &self.frame;
+        let buckets = strings(df, "bucket")?;
+        let values: Vec<Option<f64>> = df.column(&self.value_column)?.cast(&DataType::Float64)?.f64()?.iter().collect();
+        let mut order: Vec<Option<String>> = Vec::new();
+        let mut rows: std::collections::HashMap<Option<String>, Vec<usize>> = std::collections::HashMap::new();
+        for (i, b) in buckets.into_iter().enumerate() {
+            if !rows.contains_key(&b) {
+                order.push(b.clone());
+            }
+            rows.entry(b).or_default().push(i);
+        }
+        let mut keep: Vec<IdxSize> = Vec::new();
+        for b in order {
+            let mut idx = rows.remove(&b).unwrap_or_default();
+            idx.sort_by(|&x, &y| match (values[x], values[y]) {
+                (Some(a), Some(b)) => b.total_cmp(&a),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+            keep.extend(idx.into_iter().take(n).map(|i| i as IdxSize));
+        }
+        self.frame = df.take(&IdxCa::from_vec("idx".into(), keep))?;
+        Ok(self)
+    }
+}
+
 /// The local days the sessions in the lake span: (first day, day after the last).
 pub fn data_range(lake: &Lake, sites: &Sites) -> Result<Option<(NaiveDate, NaiveDate)>, MetricError> {
     let df = scan(lake, Table::Sessions, None)?
@@ -136,6 +168,7 @@ pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, Metr
         Metric::Backlog => crate::events::backlog(lake, sites, &grid, &dims)?,
         Metric::ReplacementDue | Metric::ReplacementCost => crate::fleet::replacement(lake, sites, req.metric, &grid, &dims)?,
         Metric::PublicComputers => crate::fleet::public_computers(sites, &grid, &dims)?,
+        Metric::Assets => crate::fleet::assets_in_service(lake, sites, &grid, &dims)?,
         m @ (Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend) => crate::trends::trend(lake, sites, m, req, &grid, &dims)?,
         Metric::StationAdvice => crate::fleet::station_advice(lake, sites, req)?,
         Metric::CostPerUse => crate::fleet::cost_per_use(lake, sites, req, &grid, &dims)?,

@@ -4,7 +4,7 @@
 //! One engine, declared per metric by a [`Spec`]: the table, the time column, a filter
 //! and an aggregate.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
 use tally_model::{Lake, Sites, Table, UserType};
@@ -72,6 +72,16 @@ fn spec(metric: Metric, sites: &Sites) -> Spec {
         Metric::HoursToResolveMedian => s("resolved", None, Agg::Quantile(resolve_hours(), 0.5)),
         Metric::HoursToResolveP90 => s("resolved", None, Agg::Quantile(resolve_hours(), 0.9)),
         Metric::SessionsPer1000 => s("start", None, Agg::Count),
+        Metric::TicketsPer10Devices => s("opened", None, Agg::Count),
+        Metric::ShareOverTarget => {
+            // The target of the ticket's priority; priorities without one are left out.
+            let targets = &sites.library.work_order_target_hours;
+            let target = targets.iter().fold(lit(NULL).cast(DataType::Float64), |other, (priority, hours)| {
+                when(col("priority").eq(lit(priority.as_str()))).then(lit(*hours)).otherwise(other)
+            });
+            let known = Series::new("priorities".into(), targets.keys().map(String::as_str).collect::<Vec<_>>());
+            s("resolved", Some(col("priority").is_in(lit(known).implode(false), false)), Agg::Share(resolve_hours().gt(target)))
+        }
         Metric::GuestShare => s("start", None, Agg::Share(col("user_type").eq(lit(UserType::Guest.as_str())))),
         Metric::EveningWeekendShare => {
             // Local hour and weekday: the zone of the library (sites' zones differ only in
@@ -101,10 +111,37 @@ fn suppressible(metric: Metric, dims: &[Dim]) -> bool {
     }
 }
 
+/// For a rate, the denominator of each site (library-wide, their sum) and the scale:
+/// residents per 1,000, devices per 10.
+/// (denominator per site code, scale)
+type Rate = (BTreeMap<String, f64>, f64);
+
+fn denominators(lake: &Lake, sites: &Sites, metric: Metric) -> Result<Option<Rate>, MetricError> {
+    Ok(match metric {
+        Metric::SessionsPer1000 => Some((sites.sites.iter().map(|s| (s.code.clone(), s.population as f64)).collect(), 1000.0)),
+        Metric::TicketsPer10Devices => {
+            let df = scan_current(lake, Table::Assets)?
+                .filter(col("status").neq(lit("retired")))
+                .group_by([col("site")])
+                .agg([len().cast(DataType::Float64).alias("n")])
+                .collect()?;
+            let codes = strings(&df, "site")?;
+            let n = df.column("n")?.f64()?.clone();
+            let map = codes.into_iter().zip(n.iter()).filter_map(|(c, n)| Some((c?, n?))).collect();
+            Some((map, 10.0))
+        }
+        _ => None,
+    })
+}
+
 pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+    if metric == Metric::ShareOverTarget && sites.library.work_order_target_hours.is_empty() {
+        return Err(MetricError::Invalid("share_over_target needs targets: sites.toml has no [library.work_order_target_hours]".into()));
+    }
     let spec = spec(metric, sites);
-    // Counts are whole numbers, except per 1,000 residents, a count divided by population.
-    let integral = matches!(spec.agg, Agg::Count | Agg::Distinct(_)) && metric != Metric::SessionsPer1000;
+    let rate = denominators(lake, sites, metric)?;
+    // Counts are whole numbers, except rates: a count divided by population or devices.
+    let integral = matches!(spec.agg, Agg::Count | Agg::Distinct(_)) && rate.is_none();
     let time = col(spec.time);
     let mut lf = rows(lake, spec.table, grid)?.filter(time.clone().gt_eq(utc_lit(grid.start_us())).and(time.lt(utc_lit(grid.end_us()))));
     if let Some(f) = spec.filter {
@@ -141,32 +178,33 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
     let values = grouped.column("value")?.f64()?.clone();
     let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
     let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
-    // Per 1,000 residents: the site's population, or library-wide the sites' total.
-    let population = |key: &[String]| -> Option<f64> {
-        let p = match key.first() {
-            Some(code) => sites.site(code).map_or(0, |s| s.population),
-            None => sites.sites.iter().map(|s| s.population).sum(),
+    // A rate's denominator: the site's, or library-wide the sites' total.
+    let per = |key: &[String]| -> Option<f64> {
+        let (map, scale) = rate.as_ref()?;
+        let d = match key.first() {
+            Some(code) => map.get(code).copied().unwrap_or(0.0),
+            None => map.values().sum(),
         };
-        (p > 0).then_some(p as f64)
+        (d > 0.0).then_some(d / scale)
     };
     for row in 0..grouped.height() {
         let key: Vec<String> = key_cols.iter().map(|c| c[row].clone().unwrap_or_default()).collect();
         groups.insert(key.clone());
         if let (Some(b), Some(v)) = (buckets.get(row), values.get(row)) {
-            let v = if metric == Metric::SessionsPer1000 { population(&key).map(|p| v / p * 1000.0) } else { Some(v) };
+            let v = if rate.is_some() { per(&key).map(|d| v / d) } else { Some(v) };
             if let Some(v) = v {
                 cells.insert((key, b as usize), v);
             }
         }
     }
-    let per_1000_zero = metric == Metric::SessionsPer1000;
+    let rate_zero = rate.is_some();
     assemble(
         sites,
         metric,
         grid,
         dims,
         groups,
-        |key, b| cells.get(&(key.to_vec(), b)).copied().or_else(|| (per_1000_zero && population(key).is_some()).then_some(0.0)),
+        |key, b| cells.get(&(key.to_vec(), b)).copied().or_else(|| (rate_zero && per(key).is_some()).then_some(0.0)),
         integral,
     )
 }
@@ -209,7 +247,7 @@ pub fn backlog(lake: &Lake, sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<
 
 /// One row per group and bucket, in order; counts are 0 where nothing happened, other
 /// values empty; small cells suppressed where the breakdown could single a patron out.
-fn assemble(
+pub(crate) fn assemble(
     sites: &Sites,
     metric: Metric,
     grid: &Grid,

@@ -1,7 +1,7 @@
 //! The equipment fleet: what falls due for replacement when, at what cost, and the
 //! survey's count of public computers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Months, NaiveDate};
 use polars::prelude::*;
@@ -113,6 +113,57 @@ pub fn public_computers(sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<Outp
     columns.push(Column::new("bucket".into(), labels));
     columns.push(Column::new("public_computers".into(), values));
     Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: "public_computers".into(), warnings: Vec::new() })
+}
+
+/// Devices in service at each bucket's end: purchased before it and not retired by it
+/// (an asset marked retired without a date is out of service), by site, kind and age in
+/// whole years on the bucket's last day. Without a purchase date the age is unknown.
+pub fn assets_in_service(lake: &Lake, sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+    let df = scan_current(lake, Table::Assets)?.collect()?;
+    let kinds = crate::load::strings(&df, "kind")?;
+    let site_col = crate::load::strings(&df, "site")?;
+    let status = crate::load::strings(&df, "status")?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let dates = |c: &str| -> Result<Vec<Option<NaiveDate>>, MetricError> {
+        let days = df.column(c)?.cast(&DataType::Int32)?;
+        Ok(days.i32()?.iter().map(|d| d.map(|d| epoch + chrono::Duration::days(i64::from(d)))).collect())
+    };
+    let (purchased, retired) = (dates("purchased")?, dates("retired")?);
+    let tz = grid.tz;
+    let last_day = |us: i64| chrono::DateTime::from_timestamp_micros(us - 1).expect("in range").with_timezone(&tz).date_naive();
+    let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
+    let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
+    for (b, bucket) in grid.buckets.iter().enumerate() {
+        let last = last_day(bucket.end_us);
+        for i in 0..df.height() {
+            let out_of_service = match retired[i] {
+                Some(r) => r <= last,
+                None => status[i].as_deref() == Some("retired"),
+            };
+            if out_of_service || purchased[i].is_some_and(|p| p > last) {
+                continue;
+            }
+            let key: Vec<String> = dims
+                .iter()
+                .map(|d| match d {
+                    Dim::Site => site_col[i].clone().unwrap_or_else(|| "(none)".into()),
+                    Dim::Kind => kinds[i].clone().unwrap_or_else(|| "(none)".into()),
+                    _ => purchased[i].and_then(|p| last.years_since(p)).map_or_else(|| "(unknown)".into(), |y| y.to_string()),
+                })
+                .collect();
+            *cells.entry((key.clone(), b)).or_default() += 1.0;
+            groups.insert(key);
+        }
+    }
+    let mut out = crate::events::assemble(sites, Metric::Assets, grid, dims, groups, |key, b| cells.get(&(key.to_vec(), b)).copied(), true)?;
+    if dims.contains(&Dim::Age) {
+        // Ages in number order (as text, 10 would sort before 2); buckets keep their order.
+        let age = out.frame.column(Dim::Age.column())?.cast(&DataType::Int64)?;
+        out.frame.with_column(age)?;
+        let by: Vec<PlSmallStr> = dims.iter().map(|d| d.column().into()).collect();
+        out.frame = out.frame.sort(by, SortMultipleOptions::default().with_maintain_order(true).with_nulls_last(true))?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
