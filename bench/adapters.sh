@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # Rows per second of each adapter on about a million rows: one synthetic month at
 # --scale 50 (EnvisionWare, Libki, Symphony, Meraki JSON). Prints figures only.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --quiet
-BIN="$PWD/target/debug/tally"
-WORK="${TALLY_BENCH_DIR:-/tmp/tally-bench-adapters}"
-export TALLY_KEY="bench-key-not-secret-0123456789"
+TALLY_BENCH_DIR="${TALLY_BENCH_DIR:-/tmp/tally-bench-adapters}"
+source "$(dirname "$0")/common.sh"
 rm -rf "$WORK"; mkdir -p "$WORK"
 "$BIN" synth --out "$WORK/inbox" --days 31 --scale 50 --no-malformed > /dev/null
 run() { # label, extra args, files...

@@ -7,12 +7,7 @@
 #   bench/run.sh 1          # only 1M
 #
 # It uses the same dev build as `cargo run` and the tests (dependencies optimised).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --quiet
-BIN="$PWD/target/debug/tally"
-WORK="${TALLY_BENCH_DIR:-/tmp/tally-bench}"
-export TALLY_KEY="bench-key-not-secret-0123456789"
+source "$(dirname "$0")/common.sh"
 sizes=("${@:-1 10}")
 [ $# -gt 0 ] || sizes=(1 10)
 
