@@ -43,10 +43,40 @@ pub enum Command {
     Query(QueryArgs),
     /// The annual survey's figures (650, 651, 652, 553) for a year, per branch and in all.
     Survey(SurveyArgs),
+    /// Run a standing pipeline (pipelines/*.toml): ingest, metrics, charts, reports.
+    Run(RunArgs),
     /// Write deterministic synthetic exports in the vendors' formats.
     Synth(SynthArgs),
     /// List the input formats tally reads, with their columns.
     Formats,
+    /// Print a shell completion script (e.g. `tally completions bash > /etc/bash_completion.d/tally`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The pipeline file.
+    #[arg(value_name = "PIPELINE.toml")]
+    pub pipeline: PathBuf,
+    /// The period: 2026-10, 2026, fy2026, 2026-01-01..2026-06-30, previous-month,
+    /// previous-year, previous-fy or all [default: the pipeline's period].
+    #[arg(long, value_name = "P")]
+    pub period: Option<String>,
+    /// Validate the file (every problem, with its key and line) and run nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Resolve the pipeline's relative paths against DIR instead of its `root`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Anchor relative periods (previous-month) to this day instead of today.
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +164,8 @@ pub enum OutFormat {
     Table,
     Csv,
     Json,
+    /// Parquet (needs -o FILE): for DuckDB, pandas, Power BI.
+    Parquet,
 }
 
 #[derive(Debug, Args)]
@@ -170,8 +202,15 @@ pub struct MetricArgs {
     /// Add the same bucket a year earlier (previous_year) and the % change (change_pct).
     #[arg(long)]
     pub yoy: bool,
+    /// Keep the N largest values of each bucket, largest first (e.g. `circulation --by
+    /// collection --top 10`, `tickets_opened --by asset_tag --top 10`).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
     #[arg(long, value_enum, default_value_t = OutFormat::Table)]
     pub format: OutFormat,
+    /// Write to this file instead of standard output (needed for --format parquet).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -196,6 +235,9 @@ pub struct ChartArgs {
     pub width: u32,
     #[arg(long, default_value_t = 600)]
     pub height: u32,
+    /// Keep the N largest values of each bucket (e.g. the ten busiest stations).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
     /// Output file; .svg for SVG, anything else PNG.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -207,6 +249,9 @@ pub struct QueryArgs {
     pub lake: PathBuf,
     #[arg(long, value_enum, default_value_t = OutFormat::Table)]
     pub format: OutFormat,
+    /// Write to this file instead of standard output (needed for --format parquet).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     pub sql: String,
 }
 

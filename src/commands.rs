@@ -1,13 +1,13 @@
 //! One function per subcommand: parse arguments into library types, call the crates,
 //! print. No metric, format or lake logic lives here.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::NaiveDate;
-use tally_charts::{Chart, Series, Style, ValueFormat};
+use tally_charts::Style;
+use tally_report::plot;
 use tally_ingest::{FileOutcome, Format, IngestOptions, Pseudonymiser, Status as FileStatus, TimestampMeans};
 use tally_metrics::{Dim, Metric, Request};
 use tally_model::{BucketKind, Lake, Sites, Table};
@@ -16,11 +16,7 @@ use crate::cli::*;
 use crate::output::write_frame;
 use crate::{Status, UsageError};
 
-/// The key `tally demo` pseudonymises its synthetic patrons with. Not a secret: the demo
-/// has no real patrons, and a real ingest refuses to run without a key of the library's.
-const DEMO_KEY: &[u8] = b"tally-demo-key-not-secret-0000000";
-
-fn usage(msg: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
     UsageError(msg.into()).into()
 }
 
@@ -32,8 +28,14 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Chart(a) => chart(a),
         Command::Query(a) => query(a),
         Command::Survey(a) => survey(a),
+        Command::Run(a) => run_pipeline(a),
         Command::Synth(a) => synth(a),
         Command::Formats => formats(),
+        Command::Completions(a) => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "tally", &mut std::io::stdout().lock());
+            Ok(Status::Ok)
+        }
     }
 }
 
@@ -202,105 +204,55 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
             tally_metrics::MetricError::Invalid(m) => usage(m),
             e => e.into(),
         })?;
+    if let Some(n) = a.top {
+        result = result.top(n)?;
+    }
     for w in &result.warnings {
         tracing::warn!("{w}");
     }
-    write_frame(&mut result.frame, a.format, &mut out)?;
+    write_frame(&mut result.frame, a.format, a.output.as_deref())?;
     Ok(Status::Ok)
 }
 
 fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     let metric: Metric = a.name.parse().map_err(usage)?;
-    if metric == Metric::StationAdvice {
-        return Err(usage("station_advice is a table of recommendations, not numbers to draw: use tally metric station_advice"));
-    }
     let lake = lake_arg(&a.period)?;
     let sites = load_sites(&a.period.sites)?;
     let req = request(metric, &a.period, &lake, &sites)?;
     if req.by.len() > 1 {
         return Err(usage("a chart takes at most one --by dimension"));
     }
-    let result = tally_metrics::compute(&lake, &sites, &req).map_err(|e| match e {
+    let kind = a.kind.map(|k| match k {
+        ChartKind::Bar => plot::Kind::Bar,
+        ChartKind::Stacked => plot::Kind::Stacked,
+        ChartKind::Line => plot::Kind::Line,
+        ChartKind::Heatmap => plot::Kind::Heatmap,
+    });
+    // Refuse what cannot be drawn before computing anything.
+    if metric == Metric::StationAdvice {
+        return Err(usage(plot::chart(metric, &empty_output(), None, kind, &sites).err().unwrap_or_default()));
+    }
+    let mut result = tally_metrics::compute(&lake, &sites, &req).map_err(|e| match e {
         tally_metrics::MetricError::Invalid(m) => usage(m),
         e => e.into(),
     })?;
+    if let Some(n) = a.top {
+        result = result.top(n)?;
+    }
     for w in &result.warnings {
         tracing::warn!("{w}");
     }
-    let df = &result.frame;
-    let format = match metric {
-        Metric::Occupancy | Metric::Availability | Metric::Heatmap | Metric::GuestShare | Metric::EveningWeekendShare => ValueFormat::Percent,
-        _ => ValueFormat::Number,
-    };
+    let by = req.by.first().copied();
+    let chart = plot::chart(metric, &result, by, kind, &sites).map_err(usage)?;
     let period = format!("{} to {}", req.from, req.to - chrono::Duration::days(1));
-    let title = a.title.clone().unwrap_or_else(|| {
-        let by = req.by.first().map(|d| format!(" by {}", d.column().replace('_', " "))).unwrap_or_default();
-        format!("{}{by}", metric.name().replace('_', " "))
-    });
-    let mut style = Style { subtitle: format!("{period}, {}. Source: tally lake, {}", metric.unit(), sites.library.name), format, width: a.width, height: a.height, ..Style::new(title, metric.unit()) };
-    let values = |col: &str| -> anyhow::Result<Vec<Option<f64>>> {
-        Ok(df.column(col)?.cast(&polars::prelude::DataType::Float64)?.f64()?.iter().collect())
-    };
-    let texts = |col: &str| -> anyhow::Result<Vec<String>> {
-        Ok(df.column(col)?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect())
-    };
-    let chart = if metric == Metric::Heatmap {
-        if !req.by.is_empty() {
-            return Err(usage("the heatmap chart is library-wide: drop --by, or filter with tally query"));
-        }
-        let v = values("occupancy")?;
-        let rows = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map(String::from).to_vec();
-        style.x_label = "hour of day (local time)".into();
-        style.y_label = String::new();
-        Chart::Heatmap { rows, columns: (0..24).map(|h| format!("{h:02}")).collect(), values: (0..7).map(|d| v[d * 24..d * 24 + 24].to_vec()).collect() }
-    } else {
-        let buckets = texts("bucket")?;
-        let v = values(metric.name())?;
-        match req.by.first() {
-            None => {
-                let series = Series::new(metric.name(), v);
-                match a.kind.unwrap_or(if buckets.len() == 1 { ChartKind::Bar } else { ChartKind::Line }) {
-                    ChartKind::Bar | ChartKind::Stacked => Chart::Bar { categories: buckets, series },
-                    ChartKind::Line => Chart::Line { categories: buckets, series: vec![series] },
-                    ChartKind::Heatmap => return Err(usage("--kind heatmap is for the heatmap metric")),
-                }
-            }
-            Some(dim) => {
-                let keys = texts(dim.column())?;
-                let mut cats: Vec<String> = Vec::new();
-                let mut series: Vec<Series> = Vec::new();
-                for i in 0..keys.len() {
-                    let b = cats.iter().position(|c| *c == buckets[i]).unwrap_or_else(|| {
-                        cats.push(buckets[i].clone());
-                        cats.len() - 1
-                    });
-                    let name = if *dim == Dim::Site { sites.site(&keys[i]).map_or(keys[i].clone(), |s| s.name.clone()) } else { keys[i].clone() };
-                    let s = series.iter().position(|s| s.name == name).unwrap_or_else(|| {
-                        series.push(Series::new(name, Vec::new()));
-                        series.len() - 1
-                    });
-                    series[s].values.resize(b + 1, None);
-                    series[s].values[b] = v[i];
-                }
-                for s in &mut series {
-                    s.values.resize(cats.len(), None);
-                }
-                match a.kind.unwrap_or(if cats.len() == 1 { ChartKind::Bar } else { ChartKind::Line }) {
-                    ChartKind::Bar if cats.len() == 1 => Chart::Bar {
-                        categories: series.iter().map(|s| s.name.clone()).collect(),
-                        series: Series::new(metric.name(), series.iter().map(|s| s.values[0]).collect()),
-                    },
-                    ChartKind::Bar => return Err(usage("--kind bar shows one bucket per dimension value; use --every all, or --kind stacked or line")),
-                    ChartKind::Stacked => Chart::Stacked { categories: cats, series },
-                    ChartKind::Line => Chart::Line { categories: cats, series },
-                    ChartKind::Heatmap => return Err(usage("--kind heatmap is for the heatmap metric")),
-                }
-            }
-        }
-    };
+    let style = Style { width: a.width, height: a.height, ..plot::style(metric, by, &period, &sites, a.title.as_deref()) };
     tally_charts::render_file(&chart, &style, &a.output)?;
     writeln!(std::io::stdout().lock(), "{}", a.output.display())?;
     Ok(Status::Ok)
+}
+
+fn empty_output() -> tally_metrics::Output {
+    tally_metrics::Output { frame: polars::prelude::DataFrame::empty(), value_column: String::new(), warnings: Vec::new() }
 }
 
 fn query(a: QueryArgs) -> anyhow::Result<Status> {
@@ -308,7 +260,7 @@ fn query(a: QueryArgs) -> anyhow::Result<Status> {
         return Err(usage(format!("--lake {}: no such folder", a.lake.display())));
     }
     let mut df = tally_metrics::query(&Lake::new(&a.lake), &a.sql).map_err(|e| usage(format!("query failed: {e}")))?;
-    write_frame(&mut df, a.format, &mut std::io::stdout().lock())?;
+    write_frame(&mut df, a.format, a.output.as_deref())?;
     Ok(Status::Ok)
 }
 
@@ -324,7 +276,7 @@ fn survey(a: SurveyArgs) -> anyhow::Result<Status> {
     let to = NaiveDate::from_ymd_opt(first_year + 1, start_month, 1).ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
     tracing::info!("FY{}: {from} to {}", a.fy, to - chrono::Duration::days(1));
     let mut df = tally_metrics::survey(&Lake::new(&a.lake), &sites, from, to)?;
-    write_frame(&mut df, a.format, &mut std::io::stdout().lock())?;
+    write_frame(&mut df, a.format, None)?;
     Ok(Status::Ok)
 }
 
@@ -363,83 +315,82 @@ fn formats() -> anyhow::Result<Status> {
     Ok(Status::Ok)
 }
 
-/// The files under `dir` whose names end with one of `endings`, sorted.
-fn files_in(dir: &Path, endings: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    if !dir.exists() {
-        return Ok(files);
-    }
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = entry?.path();
-        if p.to_str().is_some_and(|n| endings.iter().any(|e| n.ends_with(e))) {
-            files.push(p);
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// Ingests everything `tally synth` writes: each system's folder with the options its
-/// format needs (Symphony's library prefix, a Meraki network's site).
-fn ingest_inbox(lake: &Lake, sites: &Sites, pseudo: &Pseudonymiser, inbox: &Path) -> anyhow::Result<Vec<FileOutcome>> {
-    let mut outcomes = Vec::new();
-    let mut run = |files: Vec<PathBuf>, options: IngestOptions| -> anyhow::Result<()> {
-        if !files.is_empty() {
-            outcomes.extend(tally_ingest::ingest_files(lake, sites, pseudo, &options, &files)?);
-        }
-        Ok(())
-    };
-    let mut sessions = files_in(&inbox.join("envisionware"), &[".csv"])?;
-    sessions.extend(files_in(&inbox.join("libki"), &[".csv"])?);
-    run(sessions, IngestOptions::default())?;
-    run(
-        files_in(&inbox.join("symphony"), &[".hist", ".hist.Z"])?,
-        IngestOptions { strip_prefix: Some("EPL".into()), ..Default::default() },
-    )?;
-    for folder in ["koha", "osticket", "snipe-it", "totals"] {
-        run(files_in(&inbox.join(folder), &[".csv"])?, IngestOptions::default())?;
-    }
-    let meraki = inbox.join("meraki");
-    if meraki.exists() {
-        let mut networks: Vec<PathBuf> = std::fs::read_dir(&meraki)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        networks.sort();
-        for network in networks {
-            let site = network.file_name().map(|n| n.to_string_lossy().to_string());
-            run(files_in(&network, &[".json"])?, IngestOptions { site, ..Default::default() })?;
-        }
-    }
-    Ok(outcomes)
-}
+/// The embedded default: pipelines/demo.toml, built into the binary, rooted at --out.
+const DEMO_PIPELINE: &str = include_str!("../pipelines/demo.toml");
 
 fn demo(a: DemoArgs) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let inbox = a.out.join("inbox");
-    let lake_dir = a.out.join("lake");
-    // The demo owns these two folders: start from nothing so the report is reproducible.
-    for d in [&inbox, &lake_dir] {
-        if d.exists() {
-            std::fs::remove_dir_all(d).with_context(|| format!("clearing {}", d.display()))?;
-        }
+    let mut p = tally_pipeline::parse(DEMO_PIPELINE, Path::new("pipelines/demo.toml"), Path::new("."), Some(&a.out)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(s) = &mut p.synth {
+        s.days = a.days;
+        s.seed = a.seed;
+        s.scale = a.scale;
     }
-    let config = tally_synth::SynthConfig { out: inbox.clone(), days: a.days, seed: a.seed, scale: a.scale, ..Default::default() };
-    let summary = tally_synth::generate(&config)?;
-    tracing::info!(sessions = summary.sessions, files = summary.files.len(), "synthetic exports written to {}", inbox.display());
-    let sites = Sites::load(&inbox.join("sites.toml"))?;
-    let pseudo = Pseudonymiser::new(DEMO_KEY).map_err(anyhow::Error::msg)?;
-    let lake = Lake::new(&lake_dir);
-    let outcomes = ingest_inbox(&lake, &sites, &pseudo, &inbox)?;
-    let (read, accepted, quarantined, excluded) = outcomes.iter().fold((0, 0, 0, 0), |t, o| {
-        let s = &o.summary;
-        (t.0 + s.rows_read, t.1 + s.rows_accepted, t.2 + s.rows_quarantined, t.3 + s.rows_excluded)
-    });
-    tracing::info!(files = outcomes.len(), rows_read = read, rows_accepted = accepted, rows_quarantined = quarantined, rows_excluded = excluded, "ingested");
-    if let Some(failed) = outcomes.iter().find(|o| o.status == FileStatus::Failed) {
-        anyhow::bail!("ingest of {} failed: {}", failed.summary.file, failed.error.clone().unwrap_or_default());
+    let opts = tally_pipeline::RunOptions { period: None, today: chrono::Local::now().date_naive(), progress: std::io::stderr().is_terminal() };
+    let outcome = tally_pipeline::run(&p, &opts).map_err(run_error)?;
+    let m = &outcome.manifest;
+    if let Some(failed) = m.files_failed.first() {
+        anyhow::bail!("ingest of {failed} failed (see the log above)");
     }
-    let (from, to) = tally_metrics::data_range(&lake, &sites)?.context("the demo lake has no sessions")?;
-    let usage = tally_report::usage::build(&lake, &sites, from, to)?;
-    let path = tally_report::usage::write(usage, &a.out)?;
-    tracing::info!("report written in {:.1} s", started.elapsed().as_secs_f64());
-    writeln!(std::io::stdout().lock(), "{}", path.display())?;
+    tracing::info!(
+        files = m.inputs.iter().map(|i| i.files.len()).sum::<usize>(),
+        rows_read = m.rows_read,
+        rows_accepted = m.rows_accepted,
+        rows_quarantined = m.rows_quarantined,
+        rows_excluded = m.rows_excluded,
+        "demo finished in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    writeln!(std::io::stdout().lock(), "{}", outcome.out_dir.join("report.html").display())?;
     Ok(Status::Ok)
+}
+
+fn run_error(e: tally_pipeline::RunError) -> anyhow::Error {
+    match e {
+        tally_pipeline::RunError::Config(m) => usage(m),
+        e => e.into(),
+    }
+}
+
+fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
+    let src = std::fs::read_to_string(&a.pipeline).map_err(|e| usage(format!("cannot read {}: {e}", a.pipeline.display())))?;
+    let base = a.pipeline.parent().map(Path::to_path_buf).unwrap_or_default();
+    let p = tally_pipeline::parse(&src, &a.pipeline, &base, a.root.as_deref()).map_err(|e| usage(e.to_string()))?;
+    let today = match &a.today {
+        Some(d) => parse_date(d, "--today")?,
+        None => chrono::Local::now().date_naive(),
+    };
+    if let Some(period) = a.period.as_ref().or(p.period.as_ref()).filter(|s| s.trim() != "all") {
+        let fy = p.sites.as_ref().map_or(1, |s| s.library.fiscal_year_start_month);
+        tally_pipeline::Period::parse(period, today, fy).map_err(|e| usage(format!("--period: {e}")))?;
+    }
+    if a.check {
+        writeln!(
+            std::io::stdout().lock(),
+            "{}: ok ({} input(s), {} metric(s), {} report(s))",
+            a.pipeline.display(),
+            p.inputs.len(),
+            p.metrics.len(),
+            p.reports.len()
+        )?;
+        return Ok(Status::Ok);
+    }
+    let opts = tally_pipeline::RunOptions { period: a.period.clone(), today, progress: std::io::stderr().is_terminal() };
+    let outcome = tally_pipeline::run(&p, &opts).map_err(run_error)?;
+    let m = &outcome.manifest;
+    tracing::info!(
+        batches = m.batches.len(),
+        rows_read = m.rows_read,
+        rows_quarantined = m.rows_quarantined,
+        outputs = m.outputs.len(),
+        "{} finished in {:.1} s; manifest {}",
+        p.name,
+        m.seconds,
+        outcome.manifest_path.display()
+    );
+    writeln!(std::io::stdout().lock(), "{}", outcome.manifest_path.display())?;
+    if !m.files_failed.is_empty() {
+        anyhow::bail!("{} file(s) failed: {}; the lake holds the others", m.files_failed.len(), m.files_failed.join(", "));
+    }
+    Ok(if outcome.quarantined() > 0 { Status::Quarantined } else { Status::Ok })
 }

@@ -32,7 +32,7 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn init_logging(cli: &Cli) {
-    let default = if cli.quiet { "warn" } else { "warn,tally=info,tally_ingest=info,tally_report=info" };
+    let default = if cli.quiet { "warn" } else { "warn,tally=info,tally_ingest=info,tally_report=info,tally_pipeline=info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| default.into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

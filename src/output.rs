@@ -1,56 +1,37 @@
 //! Writing tables to stdout as an aligned table, CSV or JSON.
 
 use std::io::Write;
+use std::path::Path;
 
 use polars::prelude::*;
 
+use tally_report::tables::TableFormat;
+
 use crate::cli::OutFormat;
 
-pub fn write_frame(df: &mut DataFrame, format: OutFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+/// The frame to a file, or to standard output; Parquet only to a file.
+pub fn write_frame(df: &mut DataFrame, format: OutFormat, path: Option<&Path>) -> anyhow::Result<()> {
+    match path {
+        Some(p) => {
+            let file = std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write_text(df, format, &mut w)?;
+            w.flush()?;
+            Ok(())
+        }
+        None if format == OutFormat::Parquet => Err(crate::commands::usage("--format parquet writes a file: add -o FILE.parquet")),
+        None => write_text(df, format, &mut std::io::stdout().lock()),
+    }
+}
+
+fn write_text(df: &mut DataFrame, format: OutFormat, out: &mut dyn Write) -> anyhow::Result<()> {
     match format {
-        OutFormat::Csv => {
-            CsvWriter::new(out).finish(df)?;
-        }
-        OutFormat::Json => {
-            let rows = frame_rows_json(df);
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
-            writeln!(out)?;
-        }
+        OutFormat::Parquet => tally_report::tables::write_to(df, TableFormat::Parquet, out)?,
+        OutFormat::Csv => tally_report::tables::write_to(df, TableFormat::Csv, out)?,
+        OutFormat::Json => tally_report::tables::write_to(df, TableFormat::Json, out)?,
         OutFormat::Table => write_table(df, out)?,
     }
     Ok(())
-}
-
-fn json_value(v: AnyValue<'_>) -> serde_json::Value {
-    match v {
-        AnyValue::Null => serde_json::Value::Null,
-        AnyValue::Boolean(b) => b.into(),
-        AnyValue::String(s) => s.into(),
-        AnyValue::StringOwned(s) => s.as_str().into(),
-        AnyValue::Int8(x) => x.into(),
-        AnyValue::Int16(x) => x.into(),
-        AnyValue::Int32(x) => x.into(),
-        AnyValue::Int64(x) => x.into(),
-        AnyValue::UInt8(x) => x.into(),
-        AnyValue::UInt16(x) => x.into(),
-        AnyValue::UInt32(x) => x.into(),
-        AnyValue::UInt64(x) => x.into(),
-        AnyValue::Float32(x) => serde_json::Number::from_f64(f64::from(x)).map_or(serde_json::Value::Null, Into::into),
-        AnyValue::Float64(x) => serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into),
-        other => other.to_string().trim_matches('"').into(),
-    }
-}
-
-pub fn frame_rows_json(df: &DataFrame) -> Vec<serde_json::Map<String, serde_json::Value>> {
-    let columns = df.columns();
-    (0..df.height())
-        .map(|i| {
-            columns
-                .iter()
-                .map(|c| (c.name().to_string(), json_value(c.get(i).unwrap_or(AnyValue::Null))))
-                .collect()
-        })
-        .collect()
 }
 
 fn cell_text(v: AnyValue<'_>) -> (String, bool) {

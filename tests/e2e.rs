@@ -239,6 +239,9 @@ fn charts_render_png_and_svg() {
         ("sessions", vec!["--by", "site", "--every", "all"], "a.png"),
         ("heatmap", vec![], "b.svg"),
         ("occupancy", vec!["--every", "hour", "--kind", "line"], "c.png"),
+        ("sessions", vec!["--by", "station", "--every", "all", "--kind", "bar", "--top", "5", "--title", "The five busiest stations"], "d.svg"),
+        ("session_hours", vec!["--by", "site", "--every", "day", "--kind", "stacked", "--width", "800", "--height", "400"], "e.png"),
+        ("heatmap", vec!["--kind", "heatmap"], "f.png"),
     ] {
         let path = dir.path().join(file);
         let mut args = vec!["chart", metric, "--lake", l, "--sites", "tests/data/sites.toml", "-o", path.to_str().unwrap()];
@@ -247,10 +250,22 @@ fn charts_render_png_and_svg() {
         assert!(out.status.success(), "{metric}: {}", text(&out.stderr));
         let bytes = std::fs::read(&path).unwrap();
         if file.ends_with(".svg") {
-            assert!(text(&bytes).contains("<svg") && text(&bytes).contains("heatmap"));
+            let svg = text(&bytes);
+            assert!(svg.contains("<svg"));
+            assert!(svg.contains(if metric == "heatmap" { "Heatmap" } else { "The five busiest stations" }), "{file}: the title");
         } else {
             assert!(bytes.starts_with(b"\x89PNG"));
+            let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+            assert_eq!(width, if file == "e.png" { 800 } else { 1200 });
         }
+    }
+    // What cannot be drawn says why, with exit 2.
+    for (metric, extra) in [("occupancy", vec!["--kind", "heatmap"]), ("station_advice", vec![]), ("sessions", vec!["--by", "site,station"])] {
+        let path = dir.path().join("x.png");
+        let mut args = vec!["chart", metric, "--lake", l, "--sites", "tests/data/sites.toml", "-o", path.to_str().unwrap()];
+        args.extend(extra);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{metric}: {}", text(&out.stderr));
     }
 }
 

@@ -8,5 +8,6 @@ mod e2e;
 mod formats;
 mod metric_catalogue;
 mod metric_defs;
+mod pipelines;
 mod privacy;
 mod properties;

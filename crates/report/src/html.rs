@@ -1,30 +1,12 @@
-//! One HTML file: inline CSS, charts as inline PNG, no scripts, no external URLs.
+//! One HTML file: inline CSS, charts as inline PNG, no scripts, no external URLs; print
+//! CSS puts each section on its own page.
+
+use std::collections::BTreeMap;
 
 use base64::Engine;
 
+use crate::doc::Report;
 use crate::frame::Table;
-
-#[derive(Debug, Clone, Default)]
-pub struct Section {
-    pub id: String,
-    pub title: String,
-    /// "How these are counted": the definitions behind the numbers.
-    pub how_counted: Vec<String>,
-    /// (alt text, PNG bytes)
-    pub charts: Vec<(String, Vec<u8>)>,
-    pub tables: Vec<Table>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub title: String,
-    pub subtitle: String,
-    /// Facts a reader needs first (period, data sources).
-    pub facts: Vec<(String, String)>,
-    pub warnings: Vec<String>,
-    pub sections: Vec<Section>,
-    pub footer: String,
-}
 
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -57,6 +39,7 @@ nav ol { columns: 2; margin: .5rem 0 1.5rem; }
 .how { background: #f3f6f9; border-left: 4px solid var(--accent); padding: .5rem 1rem; margin: .8rem 0; font-size: .95rem; }
 .how p { margin: .25rem 0; }
 figure { margin: 1rem 0; } figure img { width: 100%; height: auto; border: 1px solid var(--rule); }
+.lead { font-size: 1.05rem; }
 table { border-collapse: collapse; margin: .8rem 0 1.2rem; font-size: .9rem; width: auto; }
 caption { text-align: left; font-weight: bold; padding: .3rem 0; }
 th, td { border-bottom: 1px solid var(--rule); padding: .25rem .7rem; }
@@ -74,7 +57,10 @@ footer { margin-top: 3rem; border-top: 1px solid var(--rule); color: var(--muted
   figure, table { page-break-inside: avoid; break-inside: avoid; }
   .scroll { max-height: none; overflow: visible; }
   h2 { page-break-after: avoid; break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+  .warnings, .how { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 }
+@page { size: A4 landscape; margin: 14mm; }
 "#;
 
 fn render_table(t: &Table, out: &mut String) {
@@ -101,8 +87,8 @@ fn render_table(t: &Table, out: &mut String) {
     out.push_str("</tbody></table></div>");
 }
 
-/// The report as one HTML document.
-pub fn render(report: &Report) -> String {
+/// The report as one HTML document; `pngs` holds each figure's PNG by its name.
+pub fn render(report: &Report, pngs: &BTreeMap<String, Vec<u8>>) -> String {
     let mut out = String::with_capacity(1 << 20);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
@@ -130,9 +116,19 @@ pub fn render(report: &Report) -> String {
     out.push_str("</ol></nav>");
     for s in &report.sections {
         out.push_str(&format!("<section id=\"{}\"><h2>{}</h2>", escape(&s.id), escape(&s.title)));
-        for (alt, png) in &s.charts {
+        if !s.lead.is_empty() {
+            out.push_str(&format!("<p class=\"lead\">{}</p>", escape(&s.lead)));
+        }
+        for f in &s.figures {
+            let Some(png) = pngs.get(&f.name) else { continue };
             let data = base64::engine::general_purpose::STANDARD.encode(png);
-            out.push_str(&format!("<figure><img alt=\"{}\" src=\"data:image/png;base64,{data}\"></figure>", escape(alt)));
+            // The title and subtitle (period, unit, source) are drawn in the image; the alt
+            // text carries them for screen readers.
+            out.push_str(&format!(
+                "<figure><img alt=\"{}. {}\" src=\"data:image/png;base64,{data}\"></figure>",
+                escape(&f.style.title),
+                escape(&f.style.subtitle)
+            ));
         }
         if !s.how_counted.is_empty() {
             out.push_str("<div class=\"how\"><strong>How these are counted</strong>");

@@ -1,20 +1,30 @@
-//! tally-report: self-contained reports (HTML with charts inline, and CSV tables).
+//! tally-report: reports as data ([`doc`]: sections of figures, tables and "how these are
+//! counted", with the frames behind them) and their renderers: self-contained HTML that
+//! prints to PDF ([`html`]), Markdown ([`md`]), an XLSX workbook ([`xlsx`]) and CSV.
 //!
-//! [`html`] renders a [`Report`] of sections (chart, table, "how these are counted")
-//! into one HTML file with no external URLs that prints cleanly to PDF. [`usage`]
-//! composes the public-computer usage report from tally-metrics and tally-charts: every
-//! number in it is a cell of a `tally metric` table.
+//! The standing reports compose tally-metrics results: [`usage`] (public computers,
+//! circulation, Wi-Fi and help desk for a period), [`budget`] (replacement schedule,
+//! station advice, cost per use, help-desk load) and [`annual`] (the public library
+//! survey's figures). Every number in them is a cell of a `tally metric` table; [`plot`]
+//! turns such a table into a chart, for the reports and for `tally chart`.
 //!
 //! What it is not: a place where numbers are computed. Metrics compute; this lays out.
 //!
 //! ```ignore
-//! let report = usage::build(&lake, &sites, &period)?;
-//! std::fs::write("report.html", html::render(&report.report))?;
+//! let report = usage::build(&lake, &sites, from, to)?;
+//! doc::write(&report, "reports/2026-10".as_ref(), "usage", &[Format::Html, Format::Markdown])?;
 //! ```
 
+pub mod annual;
+pub mod budget;
+pub mod doc;
 mod frame;
 pub mod html;
+pub mod md;
+pub mod plot;
+pub mod tables;
 pub mod usage;
+pub mod xlsx;
 
-pub use frame::{Cell, Table, table_from_frame};
-pub use html::{Report, Section, render};
+pub use doc::{Figure, Format, Report, ReportError, Section, write};
+pub use frame::{Cell, Show, Table, table_from_frame};

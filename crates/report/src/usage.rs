@@ -1,45 +1,23 @@
-//! The public-computer usage report: per branch and library-wide, over a period.
+//! The usage report (the monthly report of the standing pipeline, and the demo's):
+//! public computers (sessions, occupancy, availability, peak hours, who uses them),
+//! circulation with the year before, Wi-Fi and help-desk load, per branch and
+//! library-wide, over a period; then what data went in.
 //!
 //! Every table is a `tally metric` result (same request, same numbers); the charts are
-//! drawn from those tables; the CSV of each table is written beside the HTML so a reader
-//! can re-derive any figure.
+//! drawn from those tables; the frames are written as CSV beside the report.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 use tally_charts::{Chart, Series, Style, ValueFormat};
-use tally_metrics::{Dim, Metric, Output, Request, compute};
-use tally_model::{BucketKind, Lake, Sites};
+use tally_metrics::{Dim, Metric, Output, Request, compute, compute_yoy};
+use tally_model::{BucketKind, Lake, Sites, Table as LakeTable};
 
+use crate::doc::{Figure, Report, ReportError, Section};
 use crate::frame::{Cell, Show, Table, table_from_frame};
-use crate::html::{Report, Section};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error(transparent)]
-    Metric(#[from] tally_metrics::MetricError),
-    #[error(transparent)]
-    Polars(#[from] PolarsError),
-    #[error(transparent)]
-    Chart(#[from] tally_charts::ChartError),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-}
-
-/// A chart to write as a file beside the report (for slides) and to embed in it.
-pub struct ChartFile {
-    pub name: String,
-    pub chart: Chart,
-    pub style: Style,
-}
-
-pub struct UsageReport {
-    pub report: Report,
-    pub charts: Vec<ChartFile>,
-    /// (file name, table) written as CSV.
-    pub tables: Vec<(String, DataFrame)>,
-}
+use crate::plot::{pivot, site_name};
 
 /// The bucket a period of this many days reads best in.
 pub fn natural_bucket(days: i64) -> BucketKind {
@@ -50,92 +28,132 @@ pub fn natural_bucket(days: i64) -> BucketKind {
     }
 }
 
-fn show(name: &str) -> Show {
+pub fn show(name: &str) -> Show {
     match name {
-        "occupancy" | "availability" => Show::Percent,
-        "session_hours" => Show::Decimals(1),
+        "occupancy" | "availability" | "share_over_target" | "change_pct_share" => Show::Percent,
+        "session_hours" | "hours_to_resolve_median" | "hours_to_resolve_p90" | "change_pct" | "tickets_per_10_devices" => Show::Decimals(1),
         "time_at_capacity" => Show::Decimals(0),
+        "cost_per_use" => Show::Decimals(2),
+        "replacement_cost" | "cost" => Show::Decimals(0),
         _ => Show::Int,
     }
 }
 
-fn site_name(sites: &Sites, code: &str) -> String {
-    sites.site(code).map_or_else(|| code.to_string(), |s| s.name.clone())
+fn cell(v: Option<f64>, show: Show) -> Cell {
+    match (v, show) {
+        (None, _) => Cell::Empty,
+        (Some(v), Show::Percent) => Cell::Percent(v),
+        (Some(v), Show::Decimals(d)) => Cell::Number(v, d),
+        (Some(v), Show::Int) => Cell::Int(v.round() as i64),
+    }
 }
 
-/// Long (dim, bucket, value) to one series per dim value over the buckets.
-fn pivot(out: &Output, dim: &str, sites: &Sites) -> PolarsResult<(Vec<String>, Vec<Series>)> {
-    let df = &out.frame;
-    let keys = df.column(dim)?.str()?.clone();
-    let buckets = df.column("bucket")?.str()?.clone();
-    let values = df.column(&out.value_column)?.cast(&DataType::Float64)?;
-    let values = values.f64()?;
-    let mut categories: Vec<String> = Vec::new();
-    let mut series: Vec<Series> = Vec::new();
-    for i in 0..df.height() {
-        let key = keys.get(i).unwrap_or("");
-        let bucket = buckets.get(i).unwrap_or("").to_string();
-        let b = match categories.iter().position(|c| *c == bucket) {
-            Some(b) => b,
-            None => {
-                categories.push(bucket);
-                categories.len() - 1
-            }
-        };
-        let name = if dim == "site" { site_name(sites, key) } else { key.to_string() };
-        let s = match series.iter().position(|s| s.name == name) {
-            Some(s) => s,
-            None => {
-                series.push(Series::new(name, Vec::new()));
-                series.len() - 1
-            }
-        };
-        let v = &mut series[s].values;
-        if v.len() <= b {
-            v.resize(b + 1, None);
-        }
-        v[b] = values.get(i);
-    }
-    for s in &mut series {
-        s.values.resize(categories.len(), None);
-    }
-    Ok((categories, series))
+pub(crate) fn style(title: &str, subtitle: &str, y: &str, format: ValueFormat) -> Style {
+    Style { subtitle: subtitle.into(), format, ..Style::new(title, y) }
 }
 
 /// A wide table: buckets down, one column per series.
-fn wide_table(caption: &str, categories: &[String], series: &[Series], cell: impl Fn(Option<f64>) -> Cell) -> Table {
+fn wide_table(caption: &str, categories: &[String], series: &[Series], show: Show) -> Table {
     let mut header = vec!["bucket".to_string()];
     header.extend(series.iter().map(|s| s.name.clone()));
     let rows = categories
         .iter()
         .enumerate()
-        .map(|(i, c)| std::iter::once(Cell::Text(c.clone())).chain(series.iter().map(|s| cell(s.values[i]))).collect())
+        .map(|(i, c)| std::iter::once(Cell::Text(c.clone())).chain(series.iter().map(|s| cell(s.values[i], show))).collect())
         .collect();
     Table { caption: caption.into(), header, rows }
 }
 
-fn style(title: &str, subtitle: &str, y: &str, format: ValueFormat) -> Style {
-    Style { subtitle: subtitle.into(), format, ..Style::new(title, y) }
+pub(crate) fn f64s(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
+    Ok(df.column(c)?.cast(&DataType::Float64)?.f64()?.iter().collect())
 }
 
-pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Result<UsageReport, ReportError> {
-    let every = natural_bucket((to - from).num_days());
-    let period = format!("{from} to {} ({} days)", to - chrono::Duration::days(1), (to - from).num_days());
-    let source = format!("Source: tally lake, {}", sites.library.name);
-    let run = |metric: Metric, every: BucketKind, by: Vec<Dim>| compute(lake, sites, &Request { metric, from, to, every, by });
-    let mut warnings: Vec<String> = Vec::new();
-    let mut note = |o: &Output| {
-        for w in &o.warnings {
-            if !warnings.contains(w) {
-                warnings.push(w.clone());
-            }
-        }
-    };
-    let mut sections = Vec::new();
-    let mut charts = Vec::new();
-    let mut tables: Vec<(String, DataFrame)> = Vec::new();
+pub(crate) fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
+    Ok(df.column(c)?.cast(&DataType::String)?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect())
+}
 
-    // 1. Overview: one row per branch and the library as a whole, over the whole period.
+/// The period the report covers, and the way to ask tally-metrics about it.
+pub(crate) struct Period<'a> {
+    pub lake: &'a Lake,
+    pub sites: &'a Sites,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period<'_> {
+    pub fn label(&self) -> String {
+        format!("{} to {} ({} days)", self.from, self.to - chrono::Duration::days(1), (self.to - self.from).num_days())
+    }
+
+    pub fn source(&self) -> String {
+        format!("Source: tally lake, {}", self.sites.library.name)
+    }
+
+    pub fn request(&self, metric: Metric, every: BucketKind, by: Vec<Dim>) -> Request {
+        Request { metric, from: self.from, to: self.to, every, by }
+    }
+
+    pub fn run(&self, metric: Metric, every: BucketKind, by: Vec<Dim>) -> Result<Output, ReportError> {
+        Ok(compute(self.lake, self.sites, &self.request(metric, every, by))?)
+    }
+
+    /// One row per branch and a last row for the library, one column per metric, over
+    /// the whole period; returns the frame (CSV) and the table (the library row added).
+    pub fn branch_table(&self, metrics: &[Metric], caption: &str, report: &mut Report) -> Result<(DataFrame, Table), ReportError> {
+        let mut by_site: Option<DataFrame> = None;
+        let mut library_row = vec![Cell::Text("(library)".into()), Cell::Text("All branches".into())];
+        for &m in metrics {
+            let per_site = self.run(m, BucketKind::All, vec![Dim::Site])?;
+            report.warn(&per_site.warnings);
+            let all = self.run(m, BucketKind::All, vec![])?;
+            library_row.push(cell(f64s(&all.frame, m.name())?.first().copied().flatten(), show(m.name())));
+            let part = per_site.frame.select(["site", m.name()])?;
+            by_site = Some(match by_site {
+                None => part,
+                Some(df) => df.join(&part, ["site"], ["site"], JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns), None)?,
+            });
+        }
+        let mut df = by_site.unwrap_or_default().sort(["site"], SortMultipleOptions::default())?;
+        let names: Vec<String> = strs(&df, "site")?.iter().map(|c| site_name(self.sites, c)).collect();
+        df.insert_column(1, Column::new("name".into(), names))?;
+        let mut table = table_from_frame(&df, caption, &show)?;
+        table.rows.push(library_row);
+        Ok((df, table))
+    }
+}
+
+/// Whether any file of this table is in the lake.
+fn has(lake: &Lake, table: LakeTable) -> Result<bool, ReportError> {
+    let ledger = lake.read_ledger().map_err(|source| ReportError::Io { path: lake.root().into(), source })?;
+    Ok(ledger.iter().any(|e| e.summary.table == table.name()))
+}
+
+fn sum(v: &[Option<f64>]) -> f64 {
+    v.iter().flatten().sum()
+}
+
+fn thousands(v: f64) -> String {
+    Cell::Int(v.round() as i64).display()
+}
+
+pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Result<Report, ReportError> {
+    let p = Period { lake, sites, from, to };
+    let every = natural_bucket((to - from).num_days());
+    let (period, source) = (p.label(), p.source());
+    let mut report = Report {
+        title: format!("Library usage — {}", sites.library.name),
+        subtitle: format!("Public computers, circulation, Wi-Fi and help desk, {period}"),
+        facts: vec![
+            ("Period".into(), period.clone()),
+            ("Buckets".into(), format!("{} (local time, {})", every.as_str(), sites.library.timezone)),
+            ("Branches".into(), sites.sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")),
+            ("Public computers".into(), sites.sites.iter().map(|s| u64::from(s.stations)).sum::<u64>().to_string()),
+        ],
+        as_of: Some(to - chrono::Duration::days(1)),
+        ..Report::default()
+    };
+
+    // 1. Overview: one row per branch and the library as a whole.
     let overview_metrics = [
         Metric::Sessions,
         Metric::SurveyUses,
@@ -146,193 +164,160 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         Metric::TimeAtCapacity,
         Metric::PeakConcurrent,
     ];
-    let mut by_site: Option<DataFrame> = None;
-    let mut library_row: Vec<Cell> = vec![Cell::Text("(library)".into()), Cell::Text("All branches".into())];
-    for m in overview_metrics {
-        let per_site = run(m, BucketKind::All, vec![Dim::Site])?;
-        note(&per_site);
-        let all = run(m, BucketKind::All, vec![])?;
-        let v = all.frame.column(m.name())?.cast(&DataType::Float64)?.f64()?.get(0);
-        library_row.push(match (v, show(m.name())) {
-            (None, _) => Cell::Empty,
-            (Some(v), Show::Percent) => Cell::Percent(v),
-            (Some(v), Show::Decimals(d)) => Cell::Number(v, d),
-            (Some(v), Show::Int) => Cell::Int(v.round() as i64),
-        });
-        let part = per_site.frame.select(["site", m.name()])?;
-        by_site = Some(match by_site {
-            None => part,
-            Some(df) => df.join(&part, ["site"], ["site"], JoinArgs::new(JoinType::Left), None)?,
-        });
-    }
-    let mut overview = by_site.unwrap_or_default();
-    let names: Vec<String> =
-        overview.column("site")?.str()?.iter().map(|c| site_name(sites, c.unwrap_or(""))).collect();
-    overview.insert_column(1, Column::new("name".into(), names))?;
-    let mut overview_table = table_from_frame(&overview, &format!("Public computers, {period}"), &show)?;
+    let (overview, mut overview_table) = p.branch_table(&overview_metrics, &format!("Public computers, {period}"), &mut report)?;
     for h in &mut overview_table.header {
         if h == "time_at_capacity" {
             *h = "minutes at capacity".into();
         }
     }
-    overview_table.rows.push(library_row);
-    let sessions_bar = Chart::Bar {
-        categories: overview.column("name")?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect(),
-        series: Series::new("sessions", overview.column("sessions")?.cast(&DataType::Float64)?.f64()?.iter().collect()),
-    };
-    charts.push(ChartFile {
-        name: "sessions-by-branch".into(),
-        chart: sessions_bar,
-        style: style("Computer sessions by branch", &format!("{period}. {source}"), "sessions", ValueFormat::Number),
-    });
-    sections.push(Section {
+    let total_sessions = sum(&f64s(&overview, "sessions")?);
+    let busiest = strs(&overview, "name")?.into_iter().zip(f64s(&overview, "occupancy")?).filter_map(|(n, v)| Some((n, v?))).max_by(|a, b| a.1.total_cmp(&b.1));
+    report.sections.push(Section {
         id: "overview".into(),
-        title: "Overview by branch".into(),
+        title: "Public computers by branch".into(),
+        lead: format!(
+            "{} computer sessions in the period{}.",
+            thousands(total_sessions),
+            busiest.map(|(n, v)| format!("; the busiest branch by occupancy was {n} at {:.1}%", v * 100.0)).unwrap_or_default()
+        ),
         how_counted: overview_metrics.iter().map(|m| format!("{}: {}.", m.name(), m.definition())).collect(),
-        charts: vec![],
+        figures: vec![Figure {
+            name: "sessions-by-branch".into(),
+            chart: Chart::Bar { categories: strs(&overview, "name")?, series: Series::new("sessions", f64s(&overview, "sessions")?) },
+            style: style("Computer sessions by branch", &format!("{period}. {source}"), "sessions", ValueFormat::Number),
+        }],
         tables: vec![overview_table],
     });
-    tables.push(("overview-by-branch".into(), overview));
+    report.data.push(("overview-by-branch".into(), overview));
 
     // 2. Sessions over time, stacked by branch.
-    let sessions = run(Metric::Sessions, every, vec![Dim::Site])?;
-    note(&sessions);
-    let (cats, series) = pivot(&sessions, "site", sites)?;
-    charts.push(ChartFile {
-        name: "sessions-over-time".into(),
-        chart: Chart::Stacked { categories: cats.clone(), series: series.clone() },
-        style: style(&format!("Computer sessions per {}", every.as_str()), &format!("{period}, stacked by branch. {source}"), "sessions", ValueFormat::Number),
-    });
-    sections.push(Section {
+    let sessions = p.run(Metric::Sessions, every, vec![Dim::Site])?;
+    let (cats, series) = pivot(&sessions, Dim::Site, sites)?;
+    report.sections.push(Section {
         id: "sessions".into(),
         title: format!("Computer sessions per {}", every.as_str()),
-        how_counted: vec![format!("sessions: {}.", Metric::Sessions.definition()), "Buckets are local calendar periods in the library's time zone; a session belongs to the bucket its start falls in.".into()],
-        charts: vec![],
-        tables: vec![wide_table("Sessions by branch", &cats, &series, |v| v.map_or(Cell::Empty, |v| Cell::Int(v as i64)))],
+        how_counted: vec![
+            format!("sessions: {}.", Metric::Sessions.definition()),
+            "Buckets are local calendar periods in the library's time zone; a session belongs to the bucket its start falls in.".into(),
+        ],
+        figures: vec![Figure {
+            name: "sessions-over-time".into(),
+            chart: Chart::Stacked { categories: cats.clone(), series: series.clone() },
+            style: style(&format!("Computer sessions per {}", every.as_str()), &format!("{period}, stacked by branch. {source}"), "sessions", ValueFormat::Number),
+        }],
+        tables: vec![wide_table("Sessions by branch", &cats, &series, Show::Int)],
+        ..Section::default()
     });
-    tables.push(("sessions-by-branch".into(), sessions.frame.clone()));
+    report.data.push(("sessions-by-branch".into(), sessions.frame));
 
-    // 3. Occupancy over time, a line per branch.
-    let occupancy = run(Metric::Occupancy, every, vec![Dim::Site])?;
-    note(&occupancy);
-    let (cats, series) = pivot(&occupancy, "site", sites)?;
-    charts.push(ChartFile {
-        name: "occupancy-over-time".into(),
-        chart: Chart::Line { categories: cats.clone(), series: series.clone() },
-        style: style(&format!("Occupancy per {}", every.as_str()), &format!("Share of station time in use during opening hours. {period}. {source}"), "occupancy", ValueFormat::Percent),
-    });
-    sections.push(Section {
+    // 3. Occupancy and availability over time.
+    let occupancy = p.run(Metric::Occupancy, every, vec![Dim::Site])?;
+    report.warn(&occupancy.warnings);
+    let (cats, series) = pivot(&occupancy, Dim::Site, sites)?;
+    let availability = p.run(Metric::Availability, every, vec![Dim::Site])?;
+    let (acats, aseries) = pivot(&availability, Dim::Site, sites)?;
+    report.sections.push(Section {
         id: "occupancy".into(),
-        title: "Occupancy".into(),
-        how_counted: vec![format!("occupancy: {}.", Metric::Occupancy.definition()), "A dash means the branch had no opening hours in that bucket.".into()],
-        charts: vec![],
-        tables: vec![wide_table("Occupancy by branch", &cats, &series, |v| v.map_or(Cell::Empty, Cell::Percent))],
+        title: "Occupancy and availability".into(),
+        how_counted: vec![
+            format!("occupancy: {}.", Metric::Occupancy.definition()),
+            format!("availability: {}.", Metric::Availability.definition()),
+            "A dash means the branch had no opening hours in that bucket.".into(),
+        ],
+        figures: vec![
+            Figure {
+                name: "occupancy-over-time".into(),
+                chart: Chart::Line { categories: cats.clone(), series: series.clone() },
+                style: style(&format!("Occupancy per {}", every.as_str()), &format!("Share of station time in use during opening hours. {period}. {source}"), "occupancy", ValueFormat::Percent),
+            },
+            Figure {
+                name: "availability-over-time".into(),
+                chart: Chart::Line { categories: acats.clone(), series: aseries.clone() },
+                style: style(&format!("Availability per {}", every.as_str()), &format!("Share of opening time with at least one computer free. {period}. {source}"), "availability", ValueFormat::Percent),
+            },
+        ],
+        tables: vec![wide_table("Occupancy by branch", &cats, &series, Show::Percent), wide_table("Availability by branch", &acats, &aseries, Show::Percent)],
+        ..Section::default()
     });
-    tables.push(("occupancy-by-branch".into(), occupancy.frame.clone()));
+    report.data.push(("occupancy-by-branch".into(), occupancy.frame));
+    report.data.push(("availability-by-branch".into(), availability.frame));
 
     // 4. Peak hours: weekday x hour, library-wide.
-    let heat = run(Metric::Heatmap, BucketKind::Hour, vec![])?;
-    note(&heat);
+    let heat = p.run(Metric::Heatmap, BucketKind::Hour, vec![])?;
     let hf = &heat.frame;
-    let occ = hf.column("occupancy")?.f64()?;
-    let hours: Vec<usize> = hf.column("hour")?.i32()?.iter().map(|h| h.unwrap_or(0) as usize).collect();
+    let occ = f64s(hf, "occupancy")?;
+    let hours: Vec<usize> = hf.column("hour")?.cast(&DataType::Int64)?.i64()?.iter().map(|h| h.unwrap_or(0) as usize).collect();
     let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let mut grid = vec![vec![None; 24]; 7];
-    for i in 0..hf.height() {
-        grid[i / 24][hours[i]] = occ.get(i);
-    }
-    let (lo, hi) = (0..24).fold((24, 0), |(lo, hi), h| if (0..7).any(|d| grid[d][h].is_some()) { (lo.min(h), hi.max(h)) } else { (lo, hi) });
-    let (lo, hi) = if lo > hi { (0, 23) } else { (lo, hi) };
-    let columns: Vec<String> = (lo..=hi).map(|h| format!("{h:02}")).collect();
-    let values: Vec<Vec<Option<f64>>> = grid.iter().map(|r| r[lo..=hi].to_vec()).collect();
-    charts.push(ChartFile {
-        name: "peak-hours".into(),
-        chart: Chart::Heatmap { rows: weekdays.iter().map(|s| s.to_string()).collect(), columns, values },
-        style: Style { x_label: "hour of day (local time; a column is the hour that starts there)".into(), y_label: String::new(), ..style("Peak hours: average occupancy, all branches", &format!("{period}. {source}"), "", ValueFormat::Percent) },
-    });
-    let mut slots: Vec<(f64, usize, usize)> =
-        (0..7).flat_map(|d| (0..24).map(move |h| (d, h))).filter_map(|(d, h)| grid[d][h].map(|v| (v, d, h))).collect();
+    let mut slots: Vec<(f64, usize, usize)> = (0..hf.height()).filter_map(|i| occ[i].map(|v| (v, i / 24, hours[i]))).collect();
     slots.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
     let top = Table {
         caption: "The ten busiest hours of the week".into(),
         header: vec!["weekday".into(), "hour".into(), "occupancy".into()],
         rows: slots.iter().take(10).map(|(v, d, h)| vec![Cell::Text(weekdays[*d].into()), Cell::Text(format!("{h:02}:00-{:02}:00", h + 1)), Cell::Percent(*v)]).collect(),
     };
-    sections.push(Section {
+    report.sections.push(Section {
         id: "peak-hours".into(),
         title: "Peak hours".into(),
+        lead: slots.first().map(|(v, d, h)| format!("The busiest hour of the week was {} {h:02}:00, {:.1}% occupied on average.", weekdays[*d], v * 100.0)).unwrap_or_default(),
         how_counted: vec![format!("{}.", Metric::Heatmap.definition()), "Blank cells are hours when no branch is open.".into()],
-        charts: vec![],
+        figures: vec![Figure {
+            name: "peak-hours".into(),
+            chart: crate::plot::heatmap(&heat)?,
+            style: Style {
+                x_label: "hour of day (local time; a column is the hour that starts there)".into(),
+                y_label: String::new(),
+                ..style("Peak hours: average occupancy, all branches", &format!("{period}. {source}"), "", ValueFormat::Percent)
+            },
+        }],
         tables: vec![top],
     });
-    tables.push(("peak-hours".into(), heat.frame.clone()));
+    report.data.push(("peak-hours".into(), heat.frame.clone()));
 
     // 5. The turn-away signal.
-    let capacity = run(Metric::TimeAtCapacity, BucketKind::All, vec![Dim::Site])?;
-    note(&capacity);
+    let capacity = p.run(Metric::TimeAtCapacity, BucketKind::All, vec![Dim::Site])?;
     let weeks = (to - from).num_days() as f64 / 7.0;
-    let per_week: Vec<Option<f64>> = capacity.frame.column("time_at_capacity")?.f64()?.iter().map(|v| v.map(|v| v / weeks)).collect();
-    let cap_names: Vec<String> = capacity.frame.column("site")?.str()?.iter().map(|c| site_name(sites, c.unwrap_or(""))).collect();
-    charts.push(ChartFile {
-        name: "time-at-capacity".into(),
-        chart: Chart::Bar { categories: cap_names.clone(), series: Series::new("minutes per week", per_week.clone()) },
-        style: style("Minutes a week with every computer busy", &format!("Average over {period}. Threshold for adding stations: {} min/week. {source}", sites.library.thresholds.add_capacity_minutes_per_week), "minutes per week", ValueFormat::Number),
-    });
-    let availability = run(Metric::Availability, BucketKind::All, vec![Dim::Site])?;
-    let avail: Vec<Option<f64>> = availability.frame.column("availability")?.f64()?.iter().collect();
-    let mins: Vec<Option<f64>> = capacity.frame.column("time_at_capacity")?.f64()?.iter().collect();
-    let rows = cap_names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            vec![
-                Cell::Text(n.clone()),
-                mins[i].map_or(Cell::Empty, |v| Cell::Number(v, 0)),
-                per_week[i].map_or(Cell::Empty, |v| Cell::Number(v, 1)),
-                avail.get(i).copied().flatten().map_or(Cell::Empty, Cell::Percent),
-            ]
-        })
-        .collect();
-    sections.push(Section {
+    let mins = f64s(&capacity.frame, "time_at_capacity")?;
+    let per_week: Vec<Option<f64>> = mins.iter().map(|v| v.map(|v| v / weeks)).collect();
+    let cap_names: Vec<String> = strs(&capacity.frame, "site")?.iter().map(|c| site_name(sites, c)).collect();
+    let threshold = sites.library.thresholds.add_capacity_minutes_per_week;
+    let over: Vec<&String> = cap_names.iter().zip(&per_week).filter(|(_, w)| w.is_some_and(|w| w >= threshold)).map(|(n, _)| n).collect();
+    report.sections.push(Section {
         id: "capacity".into(),
         title: "Can a walk-in get a computer?".into(),
+        lead: if over.is_empty() {
+            format!("No branch had every computer busy for {threshold:.0} minutes a week or more.")
+        } else {
+            format!("Every computer was busy {threshold:.0} minutes a week or more at: {}.", over.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+        },
         how_counted: vec![
             format!("time_at_capacity: {}.", Metric::TimeAtCapacity.definition()),
-            format!("availability: {}.", Metric::Availability.definition()),
             format!("Minutes per week = time at capacity / {weeks:.1} weeks in the period."),
         ],
-        charts: vec![],
+        figures: vec![Figure {
+            name: "time-at-capacity".into(),
+            chart: Chart::Bar { categories: cap_names.clone(), series: Series::new("minutes per week", per_week.clone()) },
+            style: style("Minutes a week with every computer busy", &format!("Average over {period}. Threshold for adding stations: {threshold} min/week. {source}"), "minutes per week", ValueFormat::Number),
+        }],
         tables: vec![Table {
-            caption: "Time at capacity and availability by branch".into(),
-            header: vec!["branch".into(), "minutes at capacity".into(), "minutes per week".into(), "availability".into()],
-            rows,
+            caption: "Time at capacity by branch".into(),
+            header: vec!["branch".into(), "minutes at capacity".into(), "minutes per week".into()],
+            rows: cap_names.iter().enumerate().map(|(i, n)| vec![Cell::Text(n.clone()), cell(mins[i], Show::Decimals(0)), cell(per_week[i], Show::Decimals(1))]).collect(),
         }],
     });
-    tables.push(("time-at-capacity".into(), capacity.frame.clone()));
+    report.data.push(("time-at-capacity".into(), capacity.frame));
 
     // 6. Who uses them.
-    let by_type = run(Metric::Sessions, every, vec![Dim::UserType])?;
-    let (cats, series) = pivot(&by_type, "user_type", sites)?;
-    charts.push(ChartFile {
-        name: "sessions-by-user-type".into(),
-        chart: Chart::Stacked { categories: cats.clone(), series: series.clone() },
-        style: style(&format!("Sessions per {} by kind of user", every.as_str()), &format!("Staff sessions are left out of the survey's count. {period}. {source}"), "sessions", ValueFormat::Number),
-    });
-    let users = run(Metric::DistinctUsers, every, vec![])?;
-    note(&users);
-    let user_counts: Vec<Option<f64>> = users.frame.column("distinct_users")?.cast(&DataType::Float64)?.f64()?.iter().collect();
-    let user_cats: Vec<String> = users.frame.column("bucket")?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect();
-    charts.push(ChartFile {
-        name: "distinct-users".into(),
-        chart: Chart::Line { categories: user_cats.clone(), series: vec![Series::new("distinct patrons", user_counts.clone())] },
-        style: style(&format!("Distinct patrons per {}", every.as_str()), &format!("Pseudonymised card holders; guests not counted. {period}. {source}"), "patrons", ValueFormat::Number),
-    });
-    let mut type_table = wide_table("Sessions by kind of user", &cats, &series, |v| v.map_or(Cell::Empty, |v| Cell::Int(v as i64)));
+    let by_type = p.run(Metric::Sessions, every, vec![Dim::UserType])?;
+    let (cats, series) = pivot(&by_type, Dim::UserType, sites)?;
+    let users = p.run(Metric::DistinctUsers, every, vec![])?;
+    report.warn(&users.warnings);
+    let user_counts = f64s(&users.frame, "distinct_users")?;
+    let mut type_table = wide_table("Sessions by kind of user", &cats, &series, Show::Int);
     type_table.header.push("distinct patrons".into());
     for (row, v) in type_table.rows.iter_mut().zip(&user_counts) {
-        row.push(v.map_or(Cell::Empty, |v| Cell::Int(v as i64)));
+        row.push(cell(*v, Show::Int));
     }
-    sections.push(Section {
+    report.sections.push(Section {
         id: "users".into(),
         title: "Who uses the computers".into(),
         how_counted: vec![
@@ -340,105 +325,213 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
             format!("survey_uses: {}.", Metric::SurveyUses.definition()),
             format!("distinct_users: {}.", Metric::DistinctUsers.definition()),
         ],
-        charts: vec![],
+        figures: vec![
+            Figure {
+                name: "sessions-by-user-type".into(),
+                chart: Chart::Stacked { categories: cats.clone(), series: series.clone() },
+                style: style(&format!("Sessions per {} by kind of user", every.as_str()), &format!("Staff sessions are left out of the survey's count. {period}. {source}"), "sessions", ValueFormat::Number),
+            },
+            Figure {
+                name: "distinct-users".into(),
+                chart: Chart::Line { categories: strs(&users.frame, "bucket")?, series: vec![Series::new("distinct patrons", user_counts.clone())] },
+                style: style(&format!("Distinct patrons per {}", every.as_str()), &format!("Pseudonymised card holders; guests not counted. {period}. {source}"), "patrons", ValueFormat::Number),
+            },
+        ],
         tables: vec![type_table],
+        ..Section::default()
     });
-    tables.push(("sessions-by-user-type".into(), by_type.frame.clone()));
-    tables.push(("distinct-users".into(), users.frame.clone()));
+    report.data.push(("sessions-by-user-type".into(), by_type.frame));
+    report.data.push(("distinct-users".into(), users.frame));
 
-    // 7. What went in.
-    let ledger = lake.read_ledger().map_err(|source| ReportError::Io { path: lake.root().into(), source })?;
-    let mut files = Table {
-        caption: "Files in the lake (every table)".into(),
-        header: vec!["file".into(), "format".into(), "rows read".into(), "accepted".into(), "quarantined".into(), "excluded".into()],
-        rows: Vec::new(),
-    };
-    let mut totals = [0u64; 4];
-    let mut reasons: std::collections::BTreeMap<String, u64> = Default::default();
-    for e in &ledger {
-        let s = &e.summary;
-        let name = Path::new(&s.file).file_name().map_or(s.file.clone(), |n| n.to_string_lossy().to_string());
-        files.rows.push(vec![Cell::Text(name), Cell::Text(s.format.clone()), Cell::Int(s.rows_read as i64), Cell::Int(s.rows_accepted as i64), Cell::Int(s.rows_quarantined as i64), Cell::Int(s.rows_excluded as i64)]);
-        for (i, v) in [s.rows_read, s.rows_accepted, s.rows_quarantined, s.rows_excluded].into_iter().enumerate() {
-            totals[i] += v;
-        }
-        for (k, v) in s.quarantined.iter().chain(&s.excluded) {
-            *reasons.entry(k.clone()).or_default() += v;
-        }
+    if has(lake, LakeTable::Circulation)? {
+        circulation(&p, every, &mut report)?;
     }
-    files.rows.push(vec![Cell::Text("total".into()), Cell::Text(String::new()), Cell::Int(totals[0] as i64), Cell::Int(totals[1] as i64), Cell::Int(totals[2] as i64), Cell::Int(totals[3] as i64)]);
-    let reason_table = Table {
-        caption: "Rows not counted, by reason".into(),
-        header: vec!["reason".into(), "rows".into()],
-        rows: reasons.into_iter().map(|(k, v)| vec![Cell::Text(k), Cell::Int(v as i64)]).collect(),
-    };
-    sections.push(Section {
-        id: "data".into(),
-        title: "Data received".into(),
-        how_counted: vec![
-            "Every input row is accepted, quarantined (unreadable or impossible: kept aside with its reason, identifiers masked) or excluded by a rule (not a use of a computer). Rows read = accepted + quarantined + excluded, for every file.".into(),
-            "Libki writes two rows per session (LOGIN and its end); both count as accepted rows of one session.".into(),
-        ],
-        charts: vec![],
-        tables: vec![files, reason_table],
-    });
-
-    let report = Report {
-        title: format!("Public computer use — {}", sites.library.name),
-        subtitle: format!("Sessions, occupancy and peak hours, {period}"),
-        facts: vec![
-            ("Period".into(), period.clone()),
-            ("Buckets".into(), format!("{} (local time, {})", every.as_str(), sites.library.timezone)),
-            ("Sites".into(), sites.sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")),
-            ("Public computers".into(), sites.sites.iter().map(|s| u64::from(s.stations)).sum::<u64>().to_string()),
-        ],
-        warnings,
-        sections,
-        footer: format!(
-            "Made by tally {} from the lake's ledger ({} files). Patron identifiers are pseudonymised at ingest; breakdowns with fewer than {} patrons are suppressed. The CSV files beside this report hold every table at full precision.",
-            env!("CARGO_PKG_VERSION"),
-            ledger.len(),
-            sites.library.min_cell_size
-        ),
-    };
-    Ok(UsageReport { report, charts, tables })
+    if has(lake, LakeTable::Wifi)? {
+        wifi(&p, every, &mut report)?;
+    }
+    if has(lake, LakeTable::WorkOrders)? {
+        help_desk(&p, every, &mut report)?;
+    }
+    data_received(lake, &mut report)?;
+    report.footer = format!(
+        "Made by tally {} from the lake's ledger. Patron identifiers are pseudonymised at ingest; breakdowns with fewer than {} patrons are suppressed (shown as –). The CSV files beside this report hold every table at full precision.",
+        env!("CARGO_PKG_VERSION"),
+        sites.library.min_cell_size
+    );
+    Ok(report)
 }
 
-/// Writes report.html, charts/*.png and tables/*.csv under `out`; returns the HTML's path.
-pub fn write(mut usage: UsageReport, out: &Path) -> Result<PathBuf, ReportError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ReportError::Io { path, source }
-    };
-    let chart_dir = out.join("charts");
-    let table_dir = out.join("tables");
-    std::fs::create_dir_all(&chart_dir).map_err(io(&chart_dir))?;
-    std::fs::create_dir_all(&table_dir).map_err(io(&table_dir))?;
-    // Charts go into the sections in the order the sections name them.
-    let placement = [
-        ("sessions-by-branch", "overview"),
-        ("sessions-over-time", "sessions"),
-        ("occupancy-over-time", "occupancy"),
-        ("peak-hours", "peak-hours"),
-        ("time-at-capacity", "capacity"),
-        ("sessions-by-user-type", "users"),
-        ("distinct-users", "users"),
-    ];
-    for c in &usage.charts {
-        let png = tally_charts::render_png_bytes(&c.chart, &c.style)?;
-        let path = chart_dir.join(format!("{}.png", c.name));
-        std::fs::write(&path, &png).map_err(io(&path))?;
-        let section = placement.iter().find(|(n, _)| *n == c.name).map_or("overview", |(_, s)| s);
-        if let Some(s) = usage.report.sections.iter_mut().find(|s| s.id == section) {
-            s.charts.push((c.style.title.clone(), png));
+/// Circulation by branch over the period with the same period a year earlier, and per bucket.
+fn circulation(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), ReportError> {
+    let (period, source) = (p.label(), p.source());
+    let yoy = compute_yoy(p.lake, p.sites, &p.request(Metric::Circulation, BucketKind::All, vec![Dim::Site]))?;
+    report.warn(&yoy.warnings);
+    let (parts, mut table) = p.branch_table(&[Metric::Checkouts, Metric::Renewals, Metric::Circulation, Metric::InHouseUses, Metric::Checkins], &format!("Circulation, {period}"), report)?;
+    let yoy_all = compute_yoy(p.lake, p.sites, &p.request(Metric::Circulation, BucketKind::All, vec![]))?;
+    // The year before and the change, by branch (rows in the same site order), then the library.
+    let prev: BTreeMap<String, (Option<f64>, Option<f64>)> = strs(&yoy.frame, "site")?
+        .into_iter()
+        .zip(f64s(&yoy.frame, "previous_year")?.into_iter().zip(f64s(&yoy.frame, "change_pct")?))
+        .collect();
+    table.header.extend(["previous year".to_string(), "change %".to_string()]);
+    for (row, code) in table.rows.iter_mut().zip(strs(&parts, "site")?.into_iter().map(Some).chain([None])) {
+        let (pv, ch) = match code {
+            Some(c) => prev.get(&c).copied().unwrap_or((None, None)),
+            None => (f64s(&yoy_all.frame, "previous_year")?[0], f64s(&yoy_all.frame, "change_pct")?[0]),
+        };
+        row.push(cell(pv, Show::Int));
+        row.push(cell(ch, Show::Decimals(1)));
+    }
+    let over_time = p.run(Metric::Circulation, every, vec![Dim::Site])?;
+    let (cats, series) = pivot(&over_time, Dim::Site, p.sites)?;
+    let now = f64s(&yoy_all.frame, "circulation")?[0].unwrap_or(0.0);
+    let change = f64s(&yoy_all.frame, "change_pct")?[0];
+    report.sections.push(Section {
+        id: "circulation".into(),
+        title: "Circulation".into(),
+        lead: format!(
+            "{} items circulated{}.",
+            thousands(now),
+            change.map(|c| format!(", {c:+.1}% on the same period a year earlier")).unwrap_or_else(|| " (no figures for the year before)".into())
+        ),
+        how_counted: vec![
+            format!("circulation: {}.", Metric::Circulation.definition()),
+            format!("in_house_uses: {}.", Metric::InHouseUses.definition()),
+            "previous year: the same dates a year earlier, from the lake; change % = (now - then) / then x 100.".into(),
+        ],
+        figures: vec![Figure {
+            name: "circulation-over-time".into(),
+            chart: Chart::Stacked { categories: cats.clone(), series: series.clone() },
+            style: style(&format!("Circulation per {}", every.as_str()), &format!("Checkouts and renewals, stacked by branch. {period}. {source}"), "items", ValueFormat::Number),
+        }],
+        tables: vec![table, wide_table("Circulation by branch over time", &cats, &series, Show::Int)],
+    });
+    report.data.push(("circulation-by-branch".into(), parts));
+    report.data.push(("circulation-yoy".into(), yoy.frame));
+    report.data.push(("circulation-over-time".into(), over_time.frame));
+    Ok(())
+}
+
+fn wifi(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), ReportError> {
+    let (period, source) = (p.label(), p.source());
+    let (parts, table) = p.branch_table(&[Metric::WifiSessions, Metric::WifiDevices], &format!("Wi-Fi, {period}"), report)?;
+    let over_time = p.run(Metric::WifiSessions, every, vec![Dim::Site])?;
+    let (cats, series) = pivot(&over_time, Dim::Site, p.sites)?;
+    report.sections.push(Section {
+        id: "wifi".into(),
+        title: "Wi-Fi".into(),
+        lead: format!("{} wireless sessions in the period (the survey's line 652 counts these).", thousands(sum(&f64s(&parts, "wifi_sessions")?))),
+        how_counted: vec![format!("wifi_sessions: {}.", Metric::WifiSessions.definition()), format!("wifi_devices: {}.", Metric::WifiDevices.definition())],
+        figures: vec![Figure {
+            name: "wifi-over-time".into(),
+            chart: Chart::Stacked { categories: cats.clone(), series: series.clone() },
+            style: style(&format!("Wi-Fi sessions per {}", every.as_str()), &format!("Stacked by branch. {period}. {source}"), "connections", ValueFormat::Number),
+        }],
+        tables: vec![table, wide_table("Wi-Fi sessions by branch over time", &cats, &series, Show::Int)],
+    });
+    report.data.push(("wifi-by-branch".into(), parts));
+    report.data.push(("wifi-over-time".into(), over_time.frame));
+    Ok(())
+}
+
+fn help_desk(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), ReportError> {
+    let (period, source) = (p.label(), p.source());
+    let metrics = [Metric::TicketsOpened, Metric::TicketsResolved, Metric::Backlog, Metric::HoursToResolveMedian, Metric::HoursToResolveP90, Metric::ShareOverTarget];
+    let metrics: Vec<Metric> = metrics.into_iter().filter(|m| *m != Metric::ShareOverTarget || !p.sites.library.work_order_target_hours.is_empty()).collect();
+    let (parts, table) = p.branch_table(&metrics, &format!("Help desk by branch, {period}"), report)?;
+    let opened = p.run(Metric::TicketsOpened, every, vec![])?;
+    let resolved = p.run(Metric::TicketsResolved, every, vec![])?;
+    let cats = strs(&opened.frame, "bucket")?;
+    let series = vec![Series::new("opened", f64s(&opened.frame, "tickets_opened")?), Series::new("resolved", f64s(&resolved.frame, "tickets_resolved")?)];
+    let mut tables = vec![table];
+    let mut how: Vec<String> = metrics.iter().map(|m| format!("{}: {}.", m.name(), m.definition())).collect();
+    if metrics.contains(&Metric::ShareOverTarget) {
+        let by_priority = p.run(Metric::ShareOverTarget, BucketKind::All, vec![Dim::Priority])?;
+        let targets = &p.sites.library.work_order_target_hours;
+        let rows = strs(&by_priority.frame, "priority")?
+            .into_iter()
+            .zip(f64s(&by_priority.frame, "share_over_target")?)
+            .map(|(pr, v)| vec![Cell::Text(pr.clone()), cell(targets.get(&pr).copied(), Show::Decimals(0)), cell(v, Show::Percent)])
+            .collect();
+        tables.push(Table { caption: "Tickets over their target time, by priority".into(), header: vec!["priority".into(), "target hours".into(), "share over target".into()], rows });
+        report.data.push(("help-desk-over-target".into(), by_priority.frame));
+        how.push("Targets are sites.toml's work_order_target_hours.".into());
+    }
+    let total_opened = sum(&series[0].values);
+    report.sections.push(Section {
+        id: "help-desk".into(),
+        title: "Help desk".into(),
+        lead: format!("{} tickets opened and {} resolved in the period.", thousands(total_opened), thousands(sum(&series[1].values))),
+        how_counted: how,
+        figures: vec![Figure {
+            name: "help-desk-over-time".into(),
+            chart: Chart::Line { categories: cats, series },
+            style: style(&format!("Tickets opened and resolved per {}", every.as_str()), &format!("All branches. {period}. {source}"), "tickets", ValueFormat::Number),
+        }],
+        tables,
+    });
+    report.data.push(("help-desk-by-branch".into(), parts));
+    Ok(())
+}
+
+/// What went in: every file in the ledger with its row accounting, and the reasons rows
+/// were not counted.
+fn data_received(lake: &Lake, report: &mut Report) -> Result<(), ReportError> {
+    let ledger = lake.read_ledger().map_err(|source| ReportError::Io { path: lake.root().into(), source })?;
+    let mut per_table: BTreeMap<(String, String), [u64; 5]> = BTreeMap::new();
+    let mut reasons: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for e in &ledger {
+        let s = &e.summary;
+        let t = per_table.entry((s.table.clone(), s.format.clone())).or_default();
+        for (i, v) in [1, s.rows_read, s.rows_accepted, s.rows_quarantined, s.rows_excluded].into_iter().enumerate() {
+            t[i] += v;
+        }
+        for (k, v) in &s.quarantined {
+            *reasons.entry(("quarantined".into(), k.clone())).or_default() += v;
+        }
+        for (k, v) in &s.excluded {
+            *reasons.entry(("excluded".into(), k.clone())).or_default() += v;
         }
     }
-    for (name, df) in &mut usage.tables {
-        let path = table_dir.join(format!("{name}.csv"));
-        let mut f = std::fs::File::create(&path).map_err(io(&path))?;
-        CsvWriter::new(&mut f).finish(df)?;
+    let mut files = Table {
+        caption: "Files in the lake, by table and format".into(),
+        header: vec!["table".into(), "format".into(), "files".into(), "rows read".into(), "accepted".into(), "quarantined".into(), "excluded".into()],
+        rows: Vec::new(),
+    };
+    let mut totals = [0u64; 5];
+    for ((table, format), v) in &per_table {
+        let mut row = vec![Cell::Text(table.clone()), Cell::Text(format.clone())];
+        row.extend(v.iter().map(|x| Cell::Int(*x as i64)));
+        files.rows.push(row);
+        for i in 0..5 {
+            totals[i] += v[i];
+        }
     }
-    let path = out.join("report.html");
-    std::fs::write(&path, crate::html::render(&usage.report)).map_err(io(&path))?;
-    Ok(path)
+    let mut row = vec![Cell::Text("total".into()), Cell::Text(String::new())];
+    row.extend(totals.iter().map(|x| Cell::Int(*x as i64)));
+    files.rows.push(row);
+    let reason_table = Table {
+        caption: "Rows not counted, by reason".into(),
+        header: vec!["kind".into(), "reason".into(), "rows".into()],
+        rows: reasons.into_iter().map(|((kind, k), v)| vec![Cell::Text(kind), Cell::Text(k), Cell::Int(v as i64)]).collect(),
+    };
+    report.sections.push(Section {
+        id: "data".into(),
+        title: "Data received".into(),
+        lead: format!("{} files in the lake; rows read = accepted + quarantined + excluded for every one.", ledger.len()),
+        how_counted: vec![
+            "Every input row is accepted, quarantined (unreadable or impossible: kept aside with its reason, identifiers masked) or excluded by a rule (not a use: a Koha payment, a Symphony hold, a machine logon).".into(),
+            "Libki writes two rows per session (LOGIN and its end); both count as accepted rows of one session.".into(),
+        ],
+        figures: vec![],
+        tables: vec![files, reason_table],
+    });
+    Ok(())
+}
+
+/// Writes the report as HTML (report.html), its charts and CSV tables under `out`; the
+/// demo's output. Returns the HTML's path.
+pub fn write(report: &Report, out: &Path) -> Result<std::path::PathBuf, ReportError> {
+    crate::doc::write(report, out, "report", &[crate::Format::Html, crate::Format::Csv])?;
+    Ok(out.join("report.html"))
 }

@@ -1,0 +1,18 @@
+//! tally-pipeline: standing jobs (`pipelines/*.toml`) for scheduled runs.
+//!
+//! [`spec`] parses a pipeline file and validates it in one pass that reports every
+//! problem with its dotted key and line; [`period`] reads `--period`; [`run`] carries it
+//! out under a lock and writes a manifest beside the outputs.
+//!
+//! ```ignore
+//! let p = tally_pipeline::load("pipelines/monthly-usage.toml".as_ref())?;
+//! let outcome = tally_pipeline::run(&p, &RunOptions { period: Some("2026-10".into()), today, progress: false })?;
+//! ```
+
+pub mod period;
+pub mod run;
+pub mod spec;
+
+pub use period::Period;
+pub use run::{DEMO_KEY, Manifest, RunError, RunOptions, RunOutcome, run};
+pub use spec::{Pipeline, Problem, SpecError, load, parse};

@@ -1,0 +1,290 @@
+//! The budget report, for the meeting where next year's money is decided: which public
+//! computers and other devices fall due for replacement in which fiscal year and at what
+//! cost (five years ahead), where stations should be added or taken away and the evidence
+//! for it, cost per use, help-desk load per 10 devices, the fleet by kind and age and the
+//! devices that keep breaking. HTML to read, XLSX to paste into the city's workbook.
+//!
+//! The evidence (occupancy, tickets, sessions) is the period asked for; the schedule
+//! starts with the fiscal year after the one the period's last day falls in (the budget
+//! being planned), and devices already overdue count in that first year.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use tally_charts::{Chart, Series, ValueFormat};
+use tally_metrics::{Dim, Metric, Output, Request, compute};
+use tally_model::{BucketKind, Lake, Sites, Table as LakeTable};
+
+use crate::doc::{Figure, Report, ReportError, Section};
+use crate::frame::{Cell, Show, Table, table_from_frame};
+use crate::plot::{pivot, site_name};
+use crate::usage::{Period, f64s, show, strs, style};
+
+/// How many fiscal years the schedule and projection cover.
+pub const YEARS: i32 = 5;
+
+/// The first day of fiscal year `fy` (named by the calendar year it ends in).
+pub fn fy_start(sites: &Sites, fy: i32) -> NaiveDate {
+    let m = sites.library.fiscal_year_start_month;
+    let year = if m == 1 { fy } else { fy - 1 };
+    NaiveDate::from_ymd_opt(year, m, 1).expect("a valid month")
+}
+
+pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Result<Report, ReportError> {
+    let p = Period { lake, sites, from, to };
+    let (period, source) = (p.label(), p.source());
+    // The budget year: the fiscal year after the evidence's last day.
+    let last = to - chrono::Duration::days(1);
+    let first_fy = sites.fiscal_year(last) + 1;
+    let (sched_from, sched_to) = (fy_start(sites, first_fy), fy_start(sites, first_fy + YEARS));
+    let years = format!("FY{first_fy} to FY{}", first_fy + YEARS - 1);
+    let mut report = Report {
+        title: format!("IT budget planning — {}", sites.library.name),
+        subtitle: format!("Replacement schedule {years}; evidence from {period}"),
+        facts: vec![
+            ("Evidence period".into(), period.clone()),
+            ("Schedule".into(), format!("{years} (fiscal years start in month {})", sites.library.fiscal_year_start_month)),
+            ("Public computers".into(), sites.sites.iter().map(|s| u64::from(s.stations)).sum::<u64>().to_string()),
+        ],
+        as_of: Some(last),
+        ..Report::default()
+    };
+    // Units and cost due per fiscal year by one dimension, and both in one frame (CSV).
+    let schedule = |by: Dim| -> Result<(Output, Output, DataFrame), ReportError> {
+        let run = |metric| compute(lake, sites, &Request { metric, from: sched_from, to: sched_to, every: BucketKind::FiscalYear, by: vec![by] });
+        let (units, cost) = (run(Metric::ReplacementDue)?, run(Metric::ReplacementCost)?);
+        let mut both = units.frame.clone();
+        both.with_column(cost.frame.column("replacement_cost")?.clone())?;
+        Ok((units, cost, both))
+    };
+    let has_assets = lake
+        .read_ledger()
+        .map_err(|source| ReportError::Io { path: lake.root().into(), source })?
+        .iter()
+        .any(|e| e.summary.table == LakeTable::Assets.name());
+
+    if has_assets {
+        // 1. Replacement schedule by fiscal year and branch.
+        let (units, cost, both) = schedule(Dim::Site)?;
+        let (fys, unit_series) = pivot(&units, Dim::Site, sites)?;
+        let (_, cost_series) = pivot(&cost, Dim::Site, sites)?;
+        let mut header = vec!["branch".to_string()];
+        for fy in &fys {
+            header.push(format!("{fy} units"));
+            header.push(format!("{fy} cost"));
+        }
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        let mut totals = vec![0.0; fys.len() * 2];
+        for (u, c) in unit_series.iter().zip(&cost_series) {
+            let mut row = vec![Cell::Text(u.name.clone())];
+            for i in 0..fys.len() {
+                let (uv, cv) = (u.values[i].unwrap_or(0.0), c.values[i].unwrap_or(0.0));
+                totals[2 * i] += uv;
+                totals[2 * i + 1] += cv;
+                row.push(Cell::Int(uv as i64));
+                row.push(Cell::Number(cv, 0));
+            }
+            rows.push(row);
+        }
+        let mut total_row = vec![Cell::Text("All branches".into())];
+        for (i, t) in totals.iter().enumerate() {
+            total_row.push(if i % 2 == 0 { Cell::Int(*t as i64) } else { Cell::Number(*t, 0) });
+        }
+        rows.push(total_row);
+        let first_cost = totals.get(1).copied().unwrap_or(0.0);
+        let first_units = totals.first().copied().unwrap_or(0.0);
+        report.sections.push(Section {
+            id: "replacement".into(),
+            title: "Replacement schedule".into(),
+            lead: format!(
+                "FY{first_fy}: {} devices due for replacement (including any already overdue), {} at today's unit costs.",
+                first_units as i64,
+                Cell::Number(first_cost, 0).display()
+            ),
+            how_counted: vec![
+                format!("replacement_due: {}.", Metric::ReplacementDue.definition()),
+                format!("replacement_cost: {}.", Metric::ReplacementCost.definition()),
+                format!("Lives (years) by kind: {}.", sites.library.asset_life_years.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")),
+                format!("Unit costs by kind: {}.", sites.library.unit_cost.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")),
+            ],
+            figures: vec![Figure {
+                name: "replacement-cost".into(),
+                chart: Chart::Stacked { categories: fys.clone(), series: cost_series.clone() },
+                style: style("Replacement cost by fiscal year", &format!("Stacked by branch, at today's unit costs. {years}. {source}"), "cost", ValueFormat::Number),
+            }],
+            tables: vec![Table { caption: "Replacement by fiscal year and branch".into(), header, rows }],
+        });
+        report.data.push(("replacement-by-branch".into(), both));
+
+        // 2. Five-year projection by kind.
+        let (units, cost, both) = schedule(Dim::Kind)?;
+        let (_, kind_cost) = pivot(&cost, Dim::Kind, sites)?;
+        let (_, kind_units) = pivot(&units, Dim::Kind, sites)?;
+        let mut header = vec!["fiscal year".to_string()];
+        header.extend(kind_cost.iter().map(|s| format!("{} cost", s.name)));
+        header.extend(["units".to_string(), "total cost".to_string(), "cumulative cost".to_string()]);
+        let mut cumulative = 0.0;
+        let rows = fys
+            .iter()
+            .enumerate()
+            .map(|(i, fy)| {
+                let mut row = vec![Cell::Text(fy.clone())];
+                row.extend(kind_cost.iter().map(|s| Cell::Number(s.values[i].unwrap_or(0.0), 0)));
+                let total: f64 = kind_cost.iter().filter_map(|s| s.values[i]).sum();
+                cumulative += total;
+                row.push(Cell::Int(kind_units.iter().filter_map(|s| s.values[i]).sum::<f64>() as i64));
+                row.push(Cell::Number(total, 0));
+                row.push(Cell::Number(cumulative, 0));
+                row
+            })
+            .collect();
+        report.sections.push(Section {
+            id: "projection".into(),
+            title: "Five-year cost projection".into(),
+            lead: format!("{} over {years} at today's unit costs.", Cell::Number(cumulative, 0).display()),
+            how_counted: vec![
+                "Each fiscal year: the replacement cost of the devices that fall due in it, by kind; cumulative = the running total.".into(),
+                "Prices are today's unit costs from sites.toml (else the purchase price); no inflation is assumed.".into(),
+            ],
+            figures: vec![Figure {
+                name: "projection-by-kind".into(),
+                chart: Chart::Stacked { categories: fys.clone(), series: kind_cost.clone() },
+                style: style("Replacement cost by fiscal year and kind", &format!("{years}. {source}"), "cost", ValueFormat::Number),
+            }],
+            tables: vec![Table { caption: "Projection by fiscal year and kind".into(), header, rows }],
+        });
+        report.data.push(("projection-by-kind".into(), both));
+    }
+
+    // 3. Stations: add, keep or reduce, with the evidence.
+    let advice = p.run(Metric::StationAdvice, BucketKind::All, vec![Dim::Site])?;
+    report.warn(&advice.warnings);
+    let mut adf = advice.frame.clone();
+    let names: Vec<String> = strs(&adf, "site")?.iter().map(|c| site_name(sites, c)).collect();
+    adf.insert_column(1, Column::new("name".into(), names))?;
+    let advice_show = |c: &str| match c {
+        "occupancy" | "busiest_hour_occupancy" | "availability" => Show::Percent,
+        "capacity_minutes_per_week" => Show::Decimals(1),
+        _ => Show::Int,
+    };
+    let advice_of: Vec<(String, String)> = strs(&adf, "name")?.into_iter().zip(strs(&adf, "station_advice")?).collect();
+    let at = |what: &str| advice_of.iter().filter(|(_, a)| a == what).map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+    let changes: Vec<String> = [("add", "Add stations at"), ("reduce", "Fewer stations would do at")]
+        .into_iter()
+        .filter_map(|(what, text)| Some(format!("{text}: {}.", Some(at(what)).filter(|s| !s.is_empty())?)))
+        .collect();
+    let t = &sites.library.thresholds;
+    report.sections.push(Section {
+        id: "stations".into(),
+        title: "Public computers: add, keep or reduce".into(),
+        lead: if changes.is_empty() { "Every branch is within the thresholds: keep the stations as they are.".into() } else { changes.join(" ") },
+        how_counted: vec![
+            format!("station_advice: {}.", Metric::StationAdvice.definition()),
+            format!(
+                "Thresholds (sites.toml): add at {:.0}% busiest-hour occupancy or {} minutes a week at capacity; reduce below {:.0}% occupancy when never full.",
+                t.add_occupancy * 100.0,
+                t.add_capacity_minutes_per_week,
+                t.reduce_occupancy * 100.0
+            ),
+        ],
+        figures: vec![Figure {
+            name: "stations-occupancy".into(),
+            chart: Chart::Bar { categories: strs(&adf, "name")?, series: Series::new("busiest hour occupancy", f64s(&adf, "busiest_hour_occupancy")?) },
+            style: style("Occupancy at each branch's busiest weekday-hour", &format!("Add threshold {:.0}%. {period}. {source}", t.add_occupancy * 100.0), "occupancy", ValueFormat::Percent),
+        }],
+        tables: vec![table_from_frame(&adf, "Station recommendations with the evidence", &advice_show)?],
+    });
+    report.data.push(("station-advice".into(), adf));
+
+    // 4. Cost per use and help-desk load per 10 devices, by branch.
+    let mut metrics = vec![Metric::Sessions, Metric::CostPerUse];
+    if has_assets {
+        metrics.extend([Metric::TicketsOpened, Metric::TicketsPer10Devices]);
+    }
+    let (loads, table) = p.branch_table(&metrics, &format!("Cost per use and help-desk load, {period}"), &mut report)?;
+    report.sections.push(Section {
+        id: "cost-per-use".into(),
+        title: "Cost per use and help-desk load".into(),
+        how_counted: metrics.iter().map(|m| format!("{}: {}.", m.name(), m.definition())).collect(),
+        figures: vec![Figure {
+            name: "cost-per-use".into(),
+            chart: Chart::Bar { categories: strs(&loads, "name")?, series: Series::new("cost per use", f64s(&loads, "cost_per_use")?) },
+            style: style("Cost per computer session by branch", &format!("Yearly fleet cost / sessions. {period}. {source}"), "currency per session", ValueFormat::Number),
+        }],
+        tables: vec![table],
+        ..Section::default()
+    });
+    report.data.push(("cost-per-use-and-load".into(), loads));
+
+    if has_assets {
+        // 5. The fleet by kind and age at the period's end.
+        let fleet = p.run(Metric::Assets, BucketKind::All, vec![Dim::Kind, Dim::Age])?;
+        let kinds = strs(&fleet.frame, "kind")?;
+        let ages = fleet.frame.column("age_years")?.cast(&DataType::Int64)?.i64()?.iter().collect::<Vec<_>>();
+        let counts = f64s(&fleet.frame, "assets")?;
+        let mut grid: BTreeMap<String, BTreeMap<Option<i64>, f64>> = BTreeMap::new();
+        let mut all_ages: Vec<Option<i64>> = Vec::new();
+        for i in 0..kinds.len() {
+            *grid.entry(kinds[i].clone()).or_default().entry(ages[i]).or_default() += counts[i].unwrap_or(0.0);
+            if !all_ages.contains(&ages[i]) {
+                all_ages.push(ages[i]);
+            }
+        }
+        all_ages.sort_by_key(|a| a.unwrap_or(i64::MAX));
+        let age_label = |a: &Option<i64>| a.map_or("age unknown".to_string(), |a| format!("{a} yr"));
+        let mut header = vec!["kind".to_string()];
+        header.extend(all_ages.iter().map(age_label));
+        header.push("total".into());
+        let rows = grid
+            .iter()
+            .map(|(k, by_age)| {
+                let mut row = vec![Cell::Text(k.clone())];
+                row.extend(all_ages.iter().map(|a| Cell::Int(by_age.get(a).copied().unwrap_or(0.0) as i64)));
+                row.push(Cell::Int(by_age.values().sum::<f64>() as i64));
+                row
+            })
+            .collect();
+        let series: Vec<Series> = grid.iter().map(|(k, by_age)| Series::new(k.clone(), all_ages.iter().map(|a| by_age.get(a).copied()).collect())).collect();
+        report.sections.push(Section {
+            id: "fleet".into(),
+            title: "The fleet by kind and age".into(),
+            lead: format!("{} devices in service on {last}.", counts.iter().flatten().sum::<f64>() as i64),
+            how_counted: vec![format!("assets: {}.", Metric::Assets.definition())],
+            figures: vec![Figure {
+                name: "fleet-by-age".into(),
+                chart: Chart::Stacked { categories: all_ages.iter().map(age_label).collect(), series },
+                style: style("Devices in service by age", &format!("On {last}, stacked by kind. {source}"), "devices", ValueFormat::Number),
+            }],
+            tables: vec![Table { caption: "Devices by kind and age".into(), header, rows }],
+        });
+        report.data.push(("fleet-by-kind-and-age".into(), fleet.frame));
+
+        // 6. The devices with the most tickets.
+        let top = p.run(Metric::TicketsOpened, BucketKind::All, vec![Dim::AssetTag])?.top(10)?;
+        let mut tdf = top.frame.filter(&top.frame.column("asset_tag")?.str()?.not_equal("(none)"))?;
+        let assets = tally_metrics::query(lake, "SELECT asset_tag, kind, site, model, purchased FROM assets")?;
+        tdf = tdf.join(&assets, ["asset_tag"], ["asset_tag"], JoinArgs::new(JoinType::Left), None)?;
+        let tdf = tdf.select(["asset_tag", "kind", "site", "model", "purchased", "tickets_opened"])?;
+        let mut table = table_from_frame(&tdf, "The ten devices with the most tickets", &show)?;
+        for (row, v) in table.rows.iter_mut().zip(tdf.column("purchased")?.cast(&DataType::String)?.str()?.iter()) {
+            row[4] = v.map_or(Cell::Empty, |d| Cell::Text(d.to_string()));
+        }
+        report.sections.push(Section {
+            id: "top-assets".into(),
+            title: "Devices with the most tickets".into(),
+            how_counted: vec![
+                "tickets_opened by asset_tag over the period, most first; tickets that name no device are left out.".into(),
+                "A device that keeps breaking is a candidate for early replacement.".into(),
+            ],
+            tables: vec![table],
+            ..Section::default()
+        });
+        report.data.push(("top-assets-by-tickets".into(), tdf));
+    }
+    report.footer = format!(
+        "Made by tally {} from the lake's ledger. Costs are in the library's currency at the unit costs in sites.toml. The XLSX workbook has one sheet per table; the CSV files hold the frames at full precision.",
+        env!("CARGO_PKG_VERSION")
+    );
+    Ok(report)
+}
