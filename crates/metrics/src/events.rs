@@ -7,12 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use tally_model::{Lake, Sites, Table, UserType};
 
 use crate::catalogue::{Dim, Metric};
 use crate::compute::{MetricError, Output};
 use crate::grid::Grid;
-use crate::load::{micros, scan, scan_current, strings, utc_lit};
+use crate::load::{micros, scan_current, scan_partitions, strings, utc_lit};
 
 /// What is computed per (dimensions, bucket).
 enum Agg {
@@ -92,12 +93,13 @@ fn spec(metric: Metric, sites: &Sites) -> Spec {
     }
 }
 
-/// The table's rows that matter for [start, end): the current state where the latest
-/// export wins, else the partitions of the period.
-fn rows(lake: &Lake, table: Table, grid: &Grid) -> PolarsResult<LazyFrame> {
+/// The table's rows that matter for [start, end), in parts, each with the first instant
+/// its rows can have: the current state where the latest export wins (one part), else
+/// each month partition of the period, in time order.
+fn parts(lake: &Lake, table: Table, grid: &Grid) -> PolarsResult<Vec<(i64, LazyFrame)>> {
     match table.current_key() {
-        Some(_) => scan_current(lake, table),
-        None => scan(lake, table, Some((grid.start_us(), grid.end_us()))),
+        Some(_) => Ok(vec![(i64::MIN, scan_current(lake, table)?)]),
+        None => scan_partitions(lake, table, (grid.start_us(), grid.end_us())),
     }
 }
 
@@ -142,37 +144,84 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
     let rate = denominators(lake, sites, metric)?;
     // Counts are whole numbers, except rates: a count divided by population or devices.
     let integral = matches!(spec.agg, Agg::Count | Agg::Distinct(_)) && rate.is_none();
-    let time = col(spec.time);
-    let mut lf = rows(lake, spec.table, grid)?.filter(time.clone().gt_eq(utc_lit(grid.start_us())).and(time.lt(utc_lit(grid.end_us()))));
-    if let Some(f) = spec.filter {
-        lf = lf.filter(f);
-    }
+    // One partition (a month of the lake) at a time, each reduced to what the final
+    // aggregate needs: peak memory is one month's rows, not the period's.
     let mut select: Vec<Expr> = dims.iter().map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column())).collect();
     select.push(col(spec.time).alias("__time"));
-    let agg = match spec.agg {
-        Agg::Count => len().cast(DataType::Int64).alias("value"),
-        Agg::Distinct(c) => {
-            select.push(col(c).alias("__v"));
-            col("__v").n_unique().cast(DataType::Int64).alias("value")
-        }
-        Agg::Quantile(e, q) => {
-            select.push(e.alias("__v"));
-            col("__v").quantile(lit(q), QuantileMethod::Linear).alias("value")
-        }
-        Agg::Share(e) => {
-            select.push(e.cast(DataType::Float64).alias("__v"));
-            col("__v").mean().alias("value")
-        }
-    };
-    let tz = TimeZone::opt_try_new(Some(grid.tz.name()))?.expect("a zone");
-    lf = lf.with_column(col(spec.time).dt().convert_time_zone(tz).alias("__local"));
-    let mut df = lf.select(select).collect()?;
-    let times = micros(&df, "__time")?;
-    let bucket: Vec<u32> = times.iter().map(|&t| grid.index_of(t).map_or(u32::MAX, |i| i as u32)).collect();
-    df.with_column(Column::new("__bucket".into(), bucket))?;
+    match &spec.agg {
+        Agg::Count => {}
+        Agg::Distinct(c) => select.push(col(*c).alias("__v")),
+        Agg::Quantile(e, _) => select.push(e.clone().alias("__v")),
+        Agg::Share(e) => select.push(e.clone().cast(DataType::Float64).alias("__v")),
+    }
     let mut keys: Vec<Expr> = dims.iter().map(|d| col(d.column())).collect();
     keys.push(col("__bucket"));
-    let grouped = df.lazy().group_by(keys).agg([agg.cast(DataType::Float64)]).collect()?;
+    let key_names: Vec<PlSmallStr> = dims.iter().map(|d| PlSmallStr::from(d.column())).chain([PlSmallStr::from("__bucket")]).collect();
+    let tz = TimeZone::opt_try_new(Some(grid.tz.name()))?.expect("a zone");
+    let time = col(spec.time);
+    // Each partition reduced on its own (two at a time on two cores), then combined.
+    let reduce = |part: LazyFrame| -> Result<Option<Partial>, MetricError> {
+        let mut lf = part.filter(time.clone().gt_eq(utc_lit(grid.start_us())).and(time.clone().lt(utc_lit(grid.end_us()))));
+        if let Some(f) = &spec.filter {
+            lf = lf.filter(f.clone());
+        }
+        let mut df = lf.with_column(col(spec.time).dt().convert_time_zone(tz.clone()).alias("__local")).select(select.clone()).collect()?;
+        if df.height() == 0 {
+            return Ok(None);
+        }
+        let times = micros(&df, "__time")?;
+        let bucket: Vec<u32> = times.iter().map(|&t| grid.index_of(t).map_or(u32::MAX, |i| i as u32)).collect();
+        df.with_column(Column::new("__bucket".into(), bucket))?;
+        let df = df.drop("__time")?;
+        Ok(Some(match &spec.agg {
+            Agg::Count => Partial::Frame(df.lazy().group_by(keys.clone()).agg([len().cast(DataType::Float64).alias("__n")]).collect()?),
+            // Each (group, bucket, value) once: a patron counts once however often seen.
+            Agg::Distinct(_) => {
+                let mut sets = DistinctSets::default();
+                sets.add(df, dims)?;
+                Partial::Sets(sets)
+            }
+            Agg::Share(_) => Partial::Frame(
+                df.lazy().group_by(keys.clone()).agg([col("__v").sum().alias("__s"), col("__v").count().cast(DataType::Float64).alias("__n")]).collect()?,
+            ),
+            // Quantiles need every value (tickets: few).
+            Agg::Quantile(..) => Partial::Frame(df),
+        }))
+    };
+    // As many partitions at a time as there are cores, in time order. Once the next
+    // partitions start after a bucket's end, the bucket's distinct sets are complete and
+    // shrink to their counts: memory holds the buckets still open, not the period.
+    let parts = parts(lake, spec.table, grid)?;
+    let mut frames: Vec<DataFrame> = Vec::new();
+    let mut distinct = DistinctSets::default();
+    let width = rayon::current_num_threads().max(1);
+    for (i, chunk) in parts.chunks(width).enumerate() {
+        let reduced: Vec<Option<Partial>> = chunk.par_iter().map(|(_, part)| reduce(part.clone())).collect::<Result<_, _>>()?;
+        for p in reduced.into_iter().flatten() {
+            match p {
+                Partial::Frame(df) => frames.push(df),
+                Partial::Sets(sets) => distinct.merge(sets),
+            }
+        }
+        let next_start = parts.get((i + 1) * width).map_or(i64::MAX, |(start, _)| *start);
+        distinct.close_before(next_start, grid);
+    }
+    let partials: Vec<LazyFrame> = frames.into_iter().map(DataFrame::lazy).collect();
+    let agg = match spec.agg {
+        Agg::Count => col("__n").sum().alias("value"),
+        Agg::Distinct(_) => col("__v").drop_nulls().n_unique().cast(DataType::Float64).alias("value"),
+        Agg::Quantile(_, q) => col("__v").quantile(lit(q), QuantileMethod::Linear).alias("value"),
+        Agg::Share(_) => (col("__s").sum() / col("__n").sum()).alias("value"),
+    };
+    let grouped = if matches!(spec.agg, Agg::Distinct(_)) {
+        distinct.frame(dims)?
+    } else if partials.is_empty() {
+        let mut columns: Vec<Column> = key_names.iter().map(|k| Column::new_empty(k.clone(), if k == "__bucket" { &DataType::UInt32 } else { &DataType::String })).collect();
+        columns.push(Column::new_empty("value".into(), &DataType::Float64));
+        DataFrame::new_infer_height(columns)?
+    } else {
+        concat(partials, UnionArgs::default())?.group_by(keys).agg([agg.cast(DataType::Float64)]).collect()?
+    };
     let key_cols: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(&grouped, d.column())).collect::<Result<_, _>>()?;
     let buckets = grouped.column("__bucket")?.u32()?.clone();
     let values = grouped.column("value")?.f64()?.clone();
@@ -207,6 +256,167 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
         |key, b| cells.get(&(key.to_vec(), b)).copied().or_else(|| (rate_zero && per(key).is_some()).then_some(0.0)),
         integral,
     )
+}
+
+/// What one partition of the lake is reduced to before the partitions are combined.
+enum Partial {
+    Frame(DataFrame),
+    Sets(DistinctSets),
+}
+
+/// The distinct values seen per (group, bucket), a partition at a time. Group values are
+/// interned as small numbers (no string is copied per row); pseudonyms (32 hex digits,
+/// 128 bits) are kept as numbers, exactly, at a sixth of their size as text; any other
+/// value as text.
+#[derive(Default)]
+struct DistinctSets {
+    names: Vec<PlHashMap<String, u32>>,
+    sets: PlHashMap<([u32; MAX_DIMS], u32), (PlHashSet<u128>, PlHashSet<String>)>,
+    /// Counts of the (group, bucket)s no later row can reach.
+    closed: PlHashMap<([u32; MAX_DIMS], u32), usize>,
+}
+
+/// 32 hex digits as the 128-bit number they write; anything else `None`.
+fn hex128(s: &str) -> Option<u128> {
+    let s = s.as_bytes();
+    if s.len() != 32 {
+        return None;
+    }
+    let mut n = 0u128;
+    for &c in s {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        n = (n << 4) | u128::from(d);
+    }
+    Some(n)
+}
+
+/// More "by" dimensions than any table has columns to break down by.
+const MAX_DIMS: usize = 8;
+
+impl DistinctSets {
+    fn add(&mut self, df: DataFrame, dims: &[Dim]) -> Result<(), MetricError> {
+        assert!(dims.len() <= MAX_DIMS, "at most {MAX_DIMS} dimensions");
+        self.names.resize_with(dims.len(), PlHashMap::new);
+        // Each dimension column as interned ids, one pass each.
+        let mut ids: Vec<Vec<u32>> = Vec::with_capacity(dims.len());
+        for (i, d) in dims.iter().enumerate() {
+            let names = &mut self.names[i];
+            let column = df.column(d.column())?.str()?;
+            ids.push(
+                column
+                    .iter()
+                    .map(|name| {
+                        let name = name.unwrap_or("(none)");
+                        match names.get(name) {
+                            Some(&id) => id,
+                            None => {
+                                let id = names.len() as u32;
+                                names.insert(name.to_string(), id);
+                                id
+                            }
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        let buckets = df.column("__bucket")?.u32()?;
+        let values = df.column("__v")?.str()?;
+        for (row, (b, v)) in buckets.iter().zip(values.iter()).enumerate() {
+            let (Some(b), Some(v)) = (b, v) else { continue };
+            let mut key = [0u32; MAX_DIMS];
+            for (k, column) in key.iter_mut().zip(&ids) {
+                *k = column[row];
+            }
+            let (numbers, texts) = self.sets.entry((key, b)).or_default();
+            match hex128(v) {
+                Some(n) => {
+                    numbers.insert(n);
+                }
+                None => {
+                    texts.insert(v.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts and drops the sets of buckets that end by `instant`.
+    fn close_before(&mut self, instant: i64, grid: &Grid) {
+        let done: Vec<([u32; MAX_DIMS], u32)> =
+            self.sets.keys().filter(|(_, b)| grid.buckets.get(*b as usize).is_none_or(|bucket| bucket.end_us <= instant)).copied().collect();
+        for k in done {
+            if let Some((numbers, texts)) = self.sets.remove(&k) {
+                self.closed.insert(k, numbers.len() + texts.len());
+            }
+        }
+    }
+
+    /// Adds another partition's sets (whose names have ids of their own).
+    fn merge(&mut self, other: DistinctSets) {
+        if self.sets.is_empty() && self.names.is_empty() {
+            *self = other;
+            return;
+        }
+        self.names.resize_with(other.names.len(), PlHashMap::new);
+        let remap: Vec<Vec<u32>> = other
+            .names
+            .iter()
+            .zip(self.names.iter_mut())
+            .map(|(theirs, ours)| {
+                let mut map = vec![0u32; theirs.len()];
+                for (name, &id) in theirs {
+                    let next = ours.len() as u32;
+                    map[id as usize] = *ours.entry(name.clone()).or_insert(next);
+                }
+                map
+            })
+            .collect();
+        for ((mut key, b), (numbers, texts)) in other.sets {
+            for (k, map) in key.iter_mut().zip(&remap) {
+                *k = map[*k as usize];
+            }
+            let (n, t) = self.sets.entry((key, b)).or_default();
+            if n.is_empty() && t.is_empty() {
+                *n = numbers;
+                *t = texts;
+            } else {
+                n.extend(numbers);
+                t.extend(texts);
+            }
+        }
+    }
+
+    /// One row per (group, bucket): the dimension columns, `__bucket` and `value`.
+    fn frame(self, dims: &[Dim]) -> Result<DataFrame, MetricError> {
+        let names: Vec<Vec<&String>> = self
+            .names
+            .iter()
+            .map(|m| {
+                let mut v: Vec<(&String, &u32)> = m.iter().collect();
+                v.sort_by_key(|(_, id)| **id);
+                v.into_iter().map(|(n, _)| n).collect()
+            })
+            .collect();
+        let mut key_cols: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
+        let (mut buckets, mut values) = (Vec::new(), Vec::new());
+        let open = self.sets.iter().map(|(k, (numbers, texts))| (k, numbers.len() + texts.len()));
+        for ((key, b), n) in open.chain(self.closed.iter().map(|(k, n)| (k, *n))) {
+            for (i, col) in key_cols.iter_mut().enumerate() {
+                col.push(names[i][key[i] as usize].clone());
+            }
+            buckets.push(*b);
+            values.push(n as f64);
+        }
+        let mut columns: Vec<Column> = dims.iter().zip(key_cols).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+        columns.push(Column::new("__bucket".into(), buckets));
+        columns.push(Column::new("value".into(), values));
+        Ok(DataFrame::new_infer_height(columns)?)
+    }
 }
 
 /// Tickets open at each bucket's end: opened before it, not resolved by it, not

@@ -25,14 +25,39 @@ pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsRe
         return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
     }
     let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+    LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), parquet_args())
+}
+
+/// As [`scan`] over [start_us, end_us), one lazy scan per month partition, in time
+/// order, each with the first instant (UTC microseconds) its rows can have: a partition
+/// holds the rows whose time column falls in its UTC month.
+pub fn scan_partitions(lake: &Lake, table: Table, (start_us, end_us): (i64, i64)) -> PolarsResult<Vec<(i64, LazyFrame)>> {
+    let months = (month_index(start_us - LOOKBACK_US), month_index(end_us));
+    let files = lake
+        .parquet_files(table, Some(months))
+        .map_err(|e| PolarsError::ComputeError(format!("{}: reading the ledger: {e}", lake.root().display()).into()))?;
+    let mut by_month: std::collections::BTreeMap<i64, Vec<PlRefPath>> = Default::default();
+    for f in &files {
+        let start = f.parent().and_then(month_start_us).unwrap_or(i64::MIN);
+        by_month.entry(start).or_default().push(PlRefPath::new(f.to_string_lossy().as_ref()));
+    }
+    by_month
+        .into_iter()
+        .map(|(start, paths)| Ok((start, LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), parquet_args())?)))
+        .collect()
+}
+
+/// The first instant (UTC) of a `.../year=YYYY/month=MM` partition folder.
+fn month_start_us(dir: &std::path::Path) -> Option<i64> {
+    let month: u32 = dir.file_name()?.to_str()?.strip_prefix("month=")?.parse().ok()?;
+    let year: i32 = dir.parent()?.file_name()?.to_str()?.strip_prefix("year=")?.parse().ok()?;
+    Some(chrono::NaiveDate::from_ymd_opt(year, month, 1)?.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros())
+}
+
+fn parquet_args() -> ScanArgsParquet {
     // The ledger names the files; the partition folders are not read as columns, so the
     // scan has exactly the canonical columns.
-    let args = ScanArgsParquet {
-        glob: false,
-        hive_options: HiveOptions { enabled: Some(false), ..Default::default() },
-        ..Default::default()
-    };
-    LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
+    ScanArgsParquet { glob: false, hive_options: HiveOptions { enabled: Some(false), ..Default::default() }, ..Default::default() }
 }
 
 /// The current rows of a table: for tables where the latest export wins, the row of the
@@ -65,11 +90,6 @@ pub fn sessions_overlapping(lake: &Lake, start_us: i64, end_us: i64) -> PolarsRe
         .filter(col(s::END).gt(utc_lit(start_us)).and(col(s::START).lt(utc_lit(end_us)))))
 }
 
-/// Sessions that start in [start_us, end_us).
-pub fn sessions_starting(lake: &Lake, start_us: i64, end_us: i64) -> PolarsResult<LazyFrame> {
-    Ok(scan(lake, Table::Sessions, Some((start_us, end_us)))?
-        .filter(col(s::START).gt_eq(utc_lit(start_us)).and(col(s::START).lt(utc_lit(end_us)))))
-}
 
 /// A datetime column as UTC microseconds.
 pub fn micros(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
