@@ -35,7 +35,7 @@ fn demo_writes_a_self_contained_report() {
     let path = text(&out.stdout).trim().to_string();
     assert!(path.ends_with("report.html"), "prints the report's path: {path}");
     let html = std::fs::read_to_string(&path).unwrap();
-    for section in ["id=\"overview\"", "id=\"sessions\"", "id=\"occupancy\"", "id=\"peak-hours\"", "id=\"capacity\"", "id=\"users\"", "id=\"data\""] {
+    for section in ["id=\"overview\"", "id=\"sessions\"", "id=\"occupancy\"", "id=\"peak-hours\"", "id=\"capacity\"", "id=\"users\"", "id=\"circulation\"", "id=\"wifi\"", "id=\"help-desk\"", "id=\"data\""] {
         assert!(html.contains(section), "section {section} missing");
     }
     assert!(html.contains("How these are counted"));
@@ -55,6 +55,10 @@ fn demo_writes_a_self_contained_report() {
     let a = from_metric.select(["site", "sessions"]).unwrap();
     let b = overview.select(["site", "sessions"]).unwrap();
     assert_frame_eq(&a, &b);
+    // The demo also writes the budget (with its workbook) and the annual report.
+    for f in ["budget.html", "budget.xlsx", "annual.html", "report.md", "manifest.json", "tables/survey.csv"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
 }
 
 #[test]
@@ -206,8 +210,8 @@ fn metric_output_as_csv_and_json() {
     assert!(text(&out.stderr).contains("site \"BKM\" is not in sites.toml"), "a warning, not an error");
     let got = CsvReader::new(std::io::Cursor::new(out.stdout)).finish().unwrap();
     let got = got.lazy().with_column(col("sessions").cast(DataType::Int64)).collect().unwrap();
-    let expected = df!("site" => ["BKM", "T1"], "bucket" => ["2026-06-10", "2026-06-10"], "sessions" => [1i64, 4]).unwrap();
-    assert_frame_eq(&got, &expected);
+    let sessions = df!("site" => ["BKM", "T1"], "bucket" => ["2026-06-10", "2026-06-10"], "sessions" => [1i64, 4]).unwrap();
+    assert_frame_eq(&got, &sessions);
 
     let out = run(&["metric", "occupancy", "--lake", l, "--sites", "tests/data/sites.toml", "--from", "2026-06-10", "--to", "2026-06-11", "--every", "day", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -221,11 +225,29 @@ fn metric_output_as_csv_and_json() {
     assert!((got - expected).abs() < 1e-12, "{got} vs {expected}");
     assert_eq!(json[0]["bucket"], "2026-06-10");
 
+    // Parquet goes to a file, and reads back as the same frame as the CSV.
+    let pq = dir.path().join("sessions.parquet");
+    let args = ["metric", "sessions", "--lake", l, "--sites", "tests/data/sites.toml", "--from", "2026-06-10", "--to", "2026-06-11", "--every", "day", "--by", "site"];
+    let out = run(&[&args[..], &["--format", "parquet", "-o", pq.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let back = ParquetReader::new(std::fs::File::open(&pq).unwrap()).finish().unwrap();
+    let back = back.lazy().with_column(col("sessions").cast(DataType::Int64)).collect().unwrap();
+    assert_frame_eq(&back, &sessions);
+    let out = run(&[&args[..], &["--format", "parquet"]].concat());
+    assert_eq!(out.status.code(), Some(2), "parquet to a terminal is refused: {}", text(&out.stderr));
+    // tally query writes the same formats.
+    let js = dir.path().join("q.json");
+    let out = run(&["query", "--lake", l, "--format", "json", "-o", js.to_str().unwrap(), "SELECT site, COUNT(*) AS n FROM sessions GROUP BY site ORDER BY site"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let q: serde_json::Value = serde_json::from_slice(&std::fs::read(&js).unwrap()).unwrap();
+    assert_eq!(q[0]["site"], "BKM");
+
     let out = run(&["metric", "--list"]);
     let list = text(&out.stdout);
-    for m in ["sessions", "survey_uses", "occupancy", "peak_concurrent", "time_at_capacity", "availability", "distinct_users", "heatmap"] {
+    for m in ["sessions", "survey_uses", "occupancy", "peak_concurrent", "time_at_capacity", "availability", "distinct_users", "heatmap", "share_over_target", "tickets_per_10_devices", "assets"] {
         assert!(list.contains(m), "{m} listed");
     }
+    assert!(list.contains("by: site, kind, age_years"), "assets by kind and age");
 }
 
 #[test]

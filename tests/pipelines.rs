@@ -327,6 +327,21 @@ fn screenshot(html: &Path, png: &Path) {
     let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
     assert_eq!((width, height), (1280, 2400));
     assert!(bytes.len() > 50_000, "a rendered page, not a blank one: {} bytes", bytes.len());
+
+    // Printed to PDF: the print CSS starts each section on a page of its own.
+    let pdf = png.with_extension("pdf");
+    let out = std::process::Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-pdf-header-footer"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let bytes = std::fs::read(&pdf).unwrap_or_else(|e| panic!("no PDF ({e}): {}", text(&out.stderr)));
+    let pdf_text = String::from_utf8_lossy(&bytes);
+    let pages = pdf_text.matches("/Type /Page").count() - pdf_text.matches("/Type /Pages").count();
+    let sections = std::fs::read_to_string(html).unwrap().matches("<section id=").count();
+    assert!(pages >= sections, "{pages} pages for {sections} sections");
 }
 
 #[test]

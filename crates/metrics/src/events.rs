@@ -188,13 +188,15 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
             Agg::Quantile(..) => Partial::Frame(df),
         }))
     };
-    // As many partitions at a time as there are cores, in time order. Once the next
+    // Partitions in time order, a few at a time. Once the next
     // partitions start after a bucket's end, the bucket's distinct sets are complete and
     // shrink to their counts: memory holds the buckets still open, not the period.
     let parts = parts(lake, spec.table, grid)?;
     let mut frames: Vec<DataFrame> = Vec::new();
     let mut distinct = DistinctSets::default();
-    let width = rayon::current_num_threads().max(1);
+    // Counting is polars' work, parallel within a partition: one at a time keeps memory
+    // to one partition. Distinct values are a serial loop here: one per core.
+    let width = if matches!(spec.agg, Agg::Distinct(_)) { rayon::current_num_threads().max(1) } else { 1 };
     for (i, chunk) in parts.chunks(width).enumerate() {
         let reduced: Vec<Option<Partial>> = chunk.par_iter().map(|(_, part)| reduce(part.clone())).collect::<Result<_, _>>()?;
         for p in reduced.into_iter().flatten() {
