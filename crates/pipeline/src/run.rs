@@ -173,25 +173,11 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
         }
     };
     let asked = opts.period.as_ref().or(p.period.as_ref());
+    if asked.is_none() && (!p.metrics.is_empty() || !p.reports.is_empty()) {
+        return Err(RunError::Config(format!("{}: no period: pass --period (e.g. previous-month) or set pipeline.period", p.path.display())));
+    }
     // "all": the days the lake's sessions span, known once the inputs are in.
     let everything = asked.is_some_and(|s| s.trim() == "all");
-    let mut period = match asked {
-        Some(_) if everything => None,
-        Some(s) => {
-            let fy_start = p.sites.as_ref().map_or(1, |s| s.library.fiscal_year_start_month);
-            Some(Period::parse(s, opts.today, fy_start).map_err(|e| RunError::Config(format!("--period: {e}")))?)
-        }
-        None if !p.metrics.is_empty() || !p.reports.is_empty() => {
-            return Err(RunError::Config(format!("{}: no period: pass --period (e.g. previous-month) or set pipeline.period", p.path.display())));
-        }
-        None => None,
-    };
-    let label = period.as_ref().map_or("all".to_string(), |x| x.label.clone());
-    // Without "." parts: the manifest and the log name the folder as a reader would.
-    let out_dir: PathBuf = Path::new(&p.out.replace("{period}", &label).replace("{name}", &p.name))
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect();
     let _lock = lock(&p.lake, p.lock_wait)?;
     let lake = Lake::new(&p.lake);
     let steps = p.inputs.len() + p.metrics.len() + p.reports.len() + usize::from(p.synth.is_some());
@@ -227,6 +213,11 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
         Some(s) => s.clone(),
         None => tally_model::Sites::load(&p.sites_path).map_err(|e| RunError::Config(e.to_string()))?,
     };
+    let fy_start = sites.library.fiscal_year_start_month;
+    let mut period = match asked {
+        Some(s) if !everything => Some(Period::parse(s, opts.today, fy_start).map_err(|e| RunError::Config(format!("--period: {e}")))?),
+        _ => None,
+    };
 
     // Ingest.
     let mut inputs = Vec::new();
@@ -260,23 +251,38 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
                 }
                 outcomes.extend(tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &files)?);
             }
+            // Per file at debug (the manifest has every file); per input at info; a file with
+            // quarantined rows or a failure named on its own.
+            let (mut new, mut known, mut read, mut accepted, mut quarantined, mut excluded) = (0, 0, 0, 0, 0, 0);
             for o in &outcomes {
-                if o.status == Status::Ingested {
-                    batches.extend(o.batch.clone());
-                }
+                let s = &o.summary;
                 match o.status {
-                    Status::Failed => tracing::error!(file = %o.summary.file, "{}", o.error.clone().unwrap_or_default()),
-                    Status::AlreadyIngested => tracing::info!(file = %o.summary.file, "already in the lake"),
-                    Status::Ingested => tracing::info!(
-                        file = %o.summary.file,
-                        rows_read = o.summary.rows_read,
-                        rows_accepted = o.summary.rows_accepted,
-                        rows_quarantined = o.summary.rows_quarantined,
-                        rows_excluded = o.summary.rows_excluded,
-                        "ingested"
-                    ),
+                    Status::Failed => tracing::error!(file = %s.file, "{}", o.error.clone().unwrap_or_default()),
+                    Status::AlreadyIngested => {
+                        known += 1;
+                        tracing::debug!(file = %s.file, "already in the lake");
+                    }
+                    Status::Ingested => {
+                        new += 1;
+                        batches.extend(o.batch.clone());
+                        (read, accepted, quarantined, excluded) = (read + s.rows_read, accepted + s.rows_accepted, quarantined + s.rows_quarantined, excluded + s.rows_excluded);
+                        if s.rows_quarantined > 0 {
+                            tracing::warn!(file = %s.file, rows_quarantined = s.rows_quarantined, "rows quarantined: {:?}", s.quarantined);
+                        }
+                        tracing::debug!(file = %s.file, rows_read = s.rows_read, rows_accepted = s.rows_accepted, rows_excluded = s.rows_excluded, "ingested");
+                    }
                 }
             }
+            tracing::info!(
+                files_new = new,
+                files_already_in_lake = known,
+                rows_read = read,
+                rows_accepted = accepted,
+                rows_quarantined = quarantined,
+                rows_excluded = excluded,
+                "{}",
+                input.glob
+            );
             inputs.push(InputRecord {
                 glob: input.glob.clone(),
                 table: input.options.table.map(|t| t.name().to_string()),
@@ -292,6 +298,12 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
         let (from, to) = tally_metrics::data_range(&lake, &sites)?.ok_or_else(|| RunError::Config("period \"all\": the lake has no sessions".into()))?;
         period = Some(Period { from, to, label: "all".into() });
     }
+    let label = period.as_ref().map_or("all".to_string(), |x| x.label.clone());
+    // Without "." parts: the manifest and the log name the folder as a reader would.
+    let out_dir: PathBuf = Path::new(&p.out.replace("{period}", &label).replace("{name}", &p.name))
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
 
     // Metrics, charts and reports for the period.
     std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
@@ -308,7 +320,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
             bar.set_message(format!("report {}", job.kind.as_str()));
             let own = match &job.period {
                 Some(s) if s.trim() == "all" => None,
-                Some(s) => Some(Period::parse(s, opts.today, sites.library.fiscal_year_start_month).map_err(|e| RunError::Config(format!("reports: {e}")))?),
+                Some(s) => Some(Period::parse(s, opts.today, fy_start).map_err(|e| RunError::Config(format!("reports: {e}")))?),
                 None => None,
             };
             let period = own.as_ref().unwrap_or(period);

@@ -122,11 +122,6 @@ impl Period<'_> {
     }
 }
 
-/// Whether any file of this table is in the lake.
-fn has(lake: &Lake, table: LakeTable) -> Result<bool, ReportError> {
-    let ledger = lake.read_ledger().map_err(|source| ReportError::Io { path: lake.root().into(), source })?;
-    Ok(ledger.iter().any(|e| e.summary.table == table.name()))
-}
 
 fn sum(v: &[Option<f64>]) -> f64 {
     v.iter().flatten().sum()
@@ -343,16 +338,19 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
     report.data.push(("sessions-by-user-type".into(), by_type.frame));
     report.data.push(("distinct-users".into(), users.frame));
 
-    if has(lake, LakeTable::Circulation)? {
+    // The sections of the tables the lake has files of.
+    let ledger = lake.read_ledger().map_err(|source| ReportError::Io { path: lake.root().into(), source })?;
+    let has = |t: LakeTable| ledger.iter().any(|e| e.summary.table == t.name());
+    if has(LakeTable::Circulation) {
         circulation(&p, every, &mut report)?;
     }
-    if has(lake, LakeTable::Wifi)? {
+    if has(LakeTable::Wifi) {
         wifi(&p, every, &mut report)?;
     }
-    if has(lake, LakeTable::WorkOrders)? {
+    if has(LakeTable::WorkOrders) {
         help_desk(&p, every, &mut report)?;
     }
-    data_received(lake, &mut report)?;
+    data_received(&ledger, &mut report);
     report.footer = format!(
         "Made by tally {} from the lake's ledger. Patron identifiers are pseudonymised at ingest; breakdowns with fewer than {} patrons are suppressed (shown as –). The CSV files beside this report hold every table at full precision.",
         env!("CARGO_PKG_VERSION"),
@@ -476,11 +474,10 @@ fn help_desk(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), R
 
 /// What went in: every file in the ledger with its row accounting, and the reasons rows
 /// were not counted.
-fn data_received(lake: &Lake, report: &mut Report) -> Result<(), ReportError> {
-    let ledger = lake.read_ledger().map_err(|source| ReportError::Io { path: lake.root().into(), source })?;
+fn data_received(ledger: &[tally_model::LedgerEntry], report: &mut Report) {
     let mut per_table: BTreeMap<(String, String), [u64; 5]> = BTreeMap::new();
     let mut reasons: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for e in &ledger {
+    for e in ledger {
         let s = &e.summary;
         let t = per_table.entry((s.table.clone(), s.format.clone())).or_default();
         for (i, v) in [1, s.rows_read, s.rows_accepted, s.rows_quarantined, s.rows_excluded].into_iter().enumerate() {
@@ -526,7 +523,6 @@ fn data_received(lake: &Lake, report: &mut Report) -> Result<(), ReportError> {
         figures: vec![],
         tables: vec![files, reason_table],
     });
-    Ok(())
 }
 
 /// Writes the report as HTML (report.html), its charts and CSV tables under `out`; the
