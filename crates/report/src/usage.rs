@@ -122,7 +122,6 @@ impl Period<'_> {
     }
 }
 
-
 fn sum(v: &[Option<f64>]) -> f64 {
     v.iter().flatten().sum()
 }
