@@ -264,6 +264,14 @@ fn the_standing_jobs_run_unattended() {
         assert!(html.contains(line));
     }
     screenshot(&root.join("reports/monthly-usage/2025-10/usage.html"), &root.join("usage.png"));
+
+    // A month before any data: the reports still render and say there is nothing to draw.
+    for (file, period) in [("monthly-usage.toml", "2024-01"), ("budget.toml", "fy2024"), ("annual-report.toml", "fy2024")] {
+        let out = run_pipeline(root, file, &["--period", period]);
+        assert_eq!(out.status.code(), Some(0), "{file} {period}: {}", text(&out.stderr));
+    }
+    let empty = std::fs::read_to_string(root.join("reports/monthly-usage/2024-01/usage.html")).unwrap();
+    assert!(empty.contains("no data to draw for this period"));
 }
 
 /// Reads the budget workbook back: an About sheet, one sheet per table with a header

@@ -403,8 +403,11 @@ fn metric(lake: &Lake, sites: &Sites, job: &MetricJob, period: &Period, out: &Pa
         let label = format!("{} to {}", period.from, period.to - chrono::Duration::days(1));
         let style = tally_charts::Style { width: c.width, height: c.height, ..tally_report::plot::style(job.metric, by, &label, sites, c.title.as_deref()) };
         let path = out.join(format!("{}.{}", job.file, if c.svg { "svg" } else { "png" }));
-        tally_charts::render_file(&chart, &style, &path).map_err(ReportError::from)?;
-        written.push(path);
+        match tally_charts::render_file(&chart, &style, &path) {
+            Ok(()) => written.push(path),
+            Err(tally_charts::ChartError::Empty(_)) => warnings.push(format!("{}: nothing to draw for the period; no chart written", job.file)),
+            Err(e) => return Err(ReportError::from(e).into()),
+        }
     }
     Ok(written)
 }

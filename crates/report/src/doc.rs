@@ -129,7 +129,11 @@ pub fn write(report: &Report, dir: &Path, stem: &str, formats: &[Format]) -> Res
         let chart_dir = dir.join("charts");
         std::fs::create_dir_all(&chart_dir).map_err(io_error(&chart_dir))?;
         for f in report.sections.iter().flat_map(|s| &s.figures) {
-            let png = tally_charts::render_png_bytes(&f.chart, &f.style)?;
+            // A period without data has nothing to draw: the page says so instead.
+            let png = match tally_charts::render_png_bytes(&f.chart, &f.style) {
+                Err(tally_charts::ChartError::Empty(_)) => continue,
+                other => other?,
+            };
             let path = chart_dir.join(format!("{}.png", f.name));
             write_if_changed(&path, &png)?;
             written.push(path);
@@ -148,7 +152,7 @@ pub fn write(report: &Report, dir: &Path, stem: &str, formats: &[Format]) -> Res
             }
             Format::Markdown => {
                 let path = dir.join(format!("{stem}.md"));
-                write_if_changed(&path, crate::md::render(report, "charts").as_bytes())?;
+                write_if_changed(&path, crate::md::render(report, "charts", &pngs).as_bytes())?;
                 written.push(path);
             }
             Format::Xlsx => {

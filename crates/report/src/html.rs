@@ -40,6 +40,7 @@ nav ol { columns: 2; margin: .5rem 0 1.5rem; }
 .how p { margin: .25rem 0; }
 figure { margin: 1rem 0; } figure img { width: 100%; height: auto; border: 1px solid var(--rule); }
 .lead { font-size: 1.05rem; }
+.empty { color: var(--muted); font-style: italic; }
 table { border-collapse: collapse; margin: .8rem 0 1.2rem; font-size: .9rem; width: auto; }
 caption { text-align: left; font-weight: bold; padding: .3rem 0; }
 th, td { border-bottom: 1px solid var(--rule); padding: .25rem .7rem; }
@@ -120,7 +121,10 @@ pub fn render(report: &Report, pngs: &BTreeMap<String, Vec<u8>>) -> String {
             out.push_str(&format!("<p class=\"lead\">{}</p>", escape(&s.lead)));
         }
         for f in &s.figures {
-            let Some(png) = pngs.get(&f.name) else { continue };
+            let Some(png) = pngs.get(&f.name) else {
+                out.push_str(&format!("<p class=\"empty\">{}: no data to draw for this period.</p>", escape(&f.style.title)));
+                continue;
+            };
             let data = base64::engine::general_purpose::STANDARD.encode(png);
             // The title and subtitle (period, unit, source) are drawn in the image; the alt
             // text carries them for screen readers.

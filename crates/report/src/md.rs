@@ -1,6 +1,8 @@
 //! Markdown: the same sections as the HTML, tables as pipe tables, charts as links to the
 //! PNG files written beside it (for a wiki page, a ticket or an e-mail).
 
+use std::collections::BTreeMap;
+
 use crate::doc::Report;
 use crate::frame::Table;
 
@@ -22,8 +24,9 @@ fn table(t: &Table, out: &mut String) {
     out.push('\n');
 }
 
-/// The report as Markdown; figures link to `{chart_dir}/{name}.png`.
-pub fn render(report: &Report, chart_dir: &str) -> String {
+/// The report as Markdown; figures link to `{chart_dir}/{name}.png` (those in `drawn`;
+/// the others had nothing to draw).
+pub fn render(report: &Report, chart_dir: &str, drawn: &BTreeMap<String, Vec<u8>>) -> String {
     let mut out = String::new();
     out.push_str(&format!("# {}\n\n{}\n\n", report.title, report.subtitle));
     for (k, v) in &report.facts {
@@ -45,7 +48,11 @@ pub fn render(report: &Report, chart_dir: &str) -> String {
             out.push_str(&format!("{}\n\n", s.lead));
         }
         for f in &s.figures {
-            out.push_str(&format!("![{}]({chart_dir}/{}.png)\n\n", f.style.title.replace(']', ")"), f.name));
+            if drawn.contains_key(&f.name) {
+                out.push_str(&format!("![{}]({chart_dir}/{}.png)\n\n", f.style.title.replace(']', ")"), f.name));
+            } else {
+                out.push_str(&format!("*{}: no data to draw for this period.*\n\n", f.style.title));
+            }
         }
         for t in &s.tables {
             table(t, &mut out);

@@ -140,9 +140,10 @@ pub fn chart(metric: Metric, out: &Output, by: Option<Dim>, kind: Option<Kind>, 
         Some(dim) => {
             let (cats, series) = pivot(out, dim, sites).map_err(polars)?;
             Ok(match kind.unwrap_or(if cats.len() == 1 { Kind::Bar } else { Kind::Line }) {
-                Kind::Bar if cats.len() == 1 => Chart::Bar {
+                // One bucket (or none: an empty period, drawn as nothing to draw).
+                Kind::Bar if cats.len() <= 1 => Chart::Bar {
                     categories: series.iter().map(|s| s.name.clone()).collect(),
-                    series: Series::new(metric.name(), series.iter().map(|s| s.values[0]).collect()),
+                    series: Series::new(metric.name(), series.iter().map(|s| s.values.first().copied().flatten()).collect()),
                 },
                 Kind::Bar => return Err("--kind bar shows one bucket per dimension value; use --every all, or --kind stacked or line".into()),
                 Kind::Stacked => Chart::Stacked { categories: cats, series },
