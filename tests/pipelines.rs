@@ -383,3 +383,33 @@ fn shell_completions() {
         assert!(s.contains(marker) && s.contains("run"), "{shell}");
     }
 }
+
+#[test]
+fn a_file_that_fails_fails_the_run_and_the_others_still_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(data("envisionware_strad_bci.csv"), inbox.join("a.csv")).unwrap();
+    std::fs::write(inbox.join("b.csv"), "this is not an export\n1,2,3\n").unwrap();
+    let file = dir.path().join("p.toml");
+    let head = format!("[pipeline]\nname = \"p\"\nlake = \"lake\"\nsites = \"{}\"\nout = \"out\"\n", data("sites.toml").display());
+    std::fs::write(&file, format!("{head}\n[[inputs]]\ntable = \"sessions\"\nglob = \"inbox/*.csv\"\n")).unwrap();
+    let out = tally(&["run", file.to_str().unwrap()]).env("TALLY_KEY", TEST_KEY).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("b.csv"), "the failed file is named: {}", text(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["files_failed"].as_array().unwrap().len(), 1);
+    assert_eq!(m["batches"].as_array().unwrap().len(), 1, "a.csv landed");
+
+    // A required input with no file is a configuration error (exit 2), before anything runs.
+    std::fs::write(&file, format!("{head}\n[[inputs]]\ntable = \"sessions\"\nglob = \"nowhere/*.csv\"\nrequired = true\n")).unwrap();
+    let out = tally(&["run", file.to_str().unwrap()]).env("TALLY_KEY", TEST_KEY).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("no file matches"));
+
+    // Without a key, ingesting patrons is refused (exit 2) and says how to give one.
+    std::fs::write(&file, format!("{head}\n[[inputs]]\ntable = \"sessions\"\nglob = \"inbox/a.csv\"\n")).unwrap();
+    let out = run(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("TALLY_KEY"));
+}
