@@ -11,7 +11,7 @@ use tally_model::{BucketKind, Lake, Site, Sites, Table, WeekHours};
 use crate::calendar::open_intervals;
 use crate::catalogue::{Dim, Metric};
 use crate::grid::Grid;
-use crate::load::{micros, scan, sessions_overlapping, strings, utc_lit};
+use crate::load::{micros, scan, strings, utc_lit};
 use crate::sweep::{Acc, merge_per_station, split_time, sweep};
 
 #[derive(Debug, thiserror::Error)]
@@ -213,87 +213,66 @@ fn fallback_warning(sites: &Sites, site: &str) -> String {
     )
 }
 
-/// Occupancy, peak concurrent, time at capacity, availability, session hours, heatmap.
-fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
-    let df = sessions_overlapping(lake, grid.start_us(), grid.end_us())?
-        .select([col(s::SITE), col(s::STATION), col(s::START), col(s::END), col(s::USER_TYPE)])
-        .collect()?;
-    // One chunk per column: the row loop below indexes by row, which is a search over
-    // chunks otherwise (the scan yields one chunk per Parquet file or row group).
-    let mut df = df;
-    df.rechunk_mut_par();
-    let site_col = df.column(s::SITE)?.str()?.clone();
-    let station_col = df.column(s::STATION)?.str()?.clone();
-    let user_col = df.column(s::USER_TYPE)?.str()?.clone();
-    let starts = micros(&df, s::START)?;
-    let ends = micros(&df, s::END)?;
+/// One session, or the part of it a later window still has to sweep, with its ids.
+#[derive(Clone, Copy)]
+struct Piece {
+    key: [u32; 3],
+    site: usize,
+    station: u32,
+    a: i64,
+    b: i64,
+}
 
-    // Intern sites, stations and group keys as small integers: one hash lookup per value,
-    // no allocation per row. A session with no station name is a seat of its own.
-    let mut site_ids: HashMap<&str, usize> = HashMap::new();
-    let mut site_names: Vec<String> = Vec::new();
-    let mut station_ids: HashMap<(usize, &str), u32> = HashMap::new();
-    let mut named_stations: Vec<usize> = Vec::new();
-    let mut values: [HashMap<&str, u32>; 3] = Default::default();
-    let mut value_names: [Vec<String>; 3] = Default::default();
-    let mut next_anonymous: u32 = u32::MAX;
-    let mut task_ids: HashMap<([u32; 3], usize), usize> = HashMap::new();
-    let mut tasks: Vec<(([u32; 3], usize), Vec<(u32, i64, i64)>)> = Vec::new();
-    let mut raw: HashMap<[u32; 3], Vec<(i64, i64)>> = HashMap::new();
-    for row in 0..df.height() {
-        let Some(site_name) = site_col.get(row) else { continue };
-        let site = *site_ids.entry(site_name).or_insert_with(|| {
-            site_names.push(site_name.to_string());
-            named_stations.push(0);
-            site_names.len() - 1
-        });
-        let station_name = station_col.get(row);
-        let station = match station_name {
-            Some(name) => {
-                let n = station_ids.len() as u32;
-                *station_ids.entry((site, name)).or_insert_with(|| {
-                    named_stations[site] += 1;
-                    n
-                })
-            }
-            None => {
-                next_anonymous -= 1;
-                next_anonymous
-            }
-        };
-        let mut key = [0u32; 3];
-        for (i, d) in dims.iter().enumerate() {
-            let v = match d {
-                Dim::Site => site_name,
-                Dim::Station => station_name.unwrap_or("(none)"),
-                Dim::UserType => user_col.get(row).unwrap_or("(none)"),
-                other => unreachable!("{} is not a sessions dimension (checked by compute)", other.column()),
-            };
-            let names = &mut value_names[i];
-            key[i] = *values[i].entry(v).or_insert_with(|| {
-                names.push(v.to_string());
-                names.len() as u32 - 1
-            });
+/// Interned names: one hash lookup per value, no string copied per row.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
         }
-        let t = *task_ids.entry((key, site)).or_insert_with(|| {
-            tasks.push(((key, site), Vec::new()));
-            tasks.len() - 1
-        });
-        tasks[t].1.push((station, starts[row], ends[row]));
-        if metric == Metric::SessionHours {
-            raw.entry(key).or_default().push((starts[row], ends[row]));
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_string(), id);
+        self.names.push(name.to_string());
+        id
+    }
+}
+
+/// Occupancy, peak concurrent, time at capacity, availability, session hours, heatmap.
+///
+/// The lake's month partitions are swept one at a time, each over its window of time
+/// (from its first instant to the next partition's), with the parts of sessions that run
+/// past the window carried into the next: memory holds a month of sessions, not the
+/// period. Every accumulator is a sum over windows except the peak, a maximum.
+fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+    let (g0, g1) = (grid.start_us(), grid.end_us());
+    let overlapping = |lf: LazyFrame| lf.filter(col(s::END).gt(utc_lit(g0)).and(col(s::START).lt(utc_lit(g1))));
+    let parts = crate::load::scan_partitions(lake, Table::Sessions, (g0, g1))?;
+
+    // First the sites with sessions in the period and the stations seen at each: a site
+    // counts the larger of sites.toml's stations and the stations seen.
+    let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for (_, part) in &parts {
+        let df = overlapping(part.clone()).select([col(s::SITE), col(s::STATION)]).unique(None, UniqueKeepStrategy::Any).collect()?;
+        for (site, station) in strings(&df, s::SITE)?.into_iter().zip(strings(&df, s::STATION)?) {
+            let Some(site) = site else { continue };
+            let stations = seen.entry(site).or_default();
+            stations.extend(station);
         }
     }
-    let key_names = |key: &[u32; 3]| -> Key { (0..dims.len()).map(|i| value_names[i][key[i] as usize].clone()).collect() };
-    let site_index: BTreeMap<&String, usize> = site_names.iter().enumerate().map(|(i, n)| (n, i)).collect();
+    let site_names: Vec<String> = seen.keys().cloned().collect();
+    let site_index: HashMap<&str, usize> = site_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
 
     // Each site's stations and opening hours over the period.
     let mut warnings = Vec::new();
     let cals: Vec<SiteCal> = site_names
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let seen = named_stations[i] as i64;
+        .map(|name| {
+            let seen = seen[name].len() as i64;
             match sites.site(name) {
                 Some(site) => {
                     let tz = site.timezone.unwrap_or(sites.library.timezone);
@@ -303,7 +282,7 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
                             "site {name}: {seen} stations seen in the data but sites.toml says {configured}; using {seen}"
                         ));
                     }
-                    SiteCal { stations: configured.max(seen).max(1), open: open_intervals(sites, site, tz, grid.start_us(), grid.end_us()) }
+                    SiteCal { stations: configured.max(seen).max(1), open: open_intervals(sites, site, tz, g0, g1) }
                 }
                 None => {
                     warnings.push(fallback_warning(sites, name));
@@ -317,14 +296,14 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
                         hours: WeekHours::all_day(),
                         closed: Vec::new(),
                     };
-                    let open = open_intervals(&Sites::fallback(sites.library.timezone), &fallback, sites.library.timezone, grid.start_us(), grid.end_us());
+                    let open = open_intervals(&Sites::fallback(sites.library.timezone), &fallback, sites.library.timezone, g0, g1);
                     SiteCal { stations: seen.max(1), open }
                 }
             }
         })
         .collect();
     let configured_without_data: Vec<&str> =
-        sites.sites.iter().filter(|s| !site_index.contains_key(&s.code)).map(|s| s.code.as_str()).collect();
+        sites.sites.iter().filter(|s| !site_index.contains_key(s.code.as_str())).map(|s| s.code.as_str()).collect();
     if !configured_without_data.is_empty() && metric != Metric::SessionHours {
         warnings.push(format!(
             "no sessions in the period for {}: left out (their capacity is not counted)",
@@ -334,56 +313,119 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
 
     let n = grid.buckets.len();
     let per_station = dims.contains(&Dim::Station);
-    // Sweep every (group, site) in parallel.
-    let swept: Vec<(Key, Vec<Acc>, Vec<(i64, i64)>)> = tasks
-        .into_par_iter()
-        .map(|((key, site), sessions)| {
-            let key = key_names(&key);
-            let merged = merge_per_station(sessions);
-            let cal = &cals[site];
-            let stations = if per_station { 1 } else { cal.stations };
-            let mut acc = vec![Acc::default(); n];
-            sweep(&merged, &cal.open, grid, stations, &mut acc);
-            (key, acc, merged)
-        })
-        .collect();
-    let mut groups: BTreeMap<Key, (Vec<Acc>, Vec<(i64, i64)>, usize)> = BTreeMap::new();
-    for (key, acc, merged) in swept {
-        let entry = groups.entry(key).or_insert_with(|| (vec![Acc::default(); n], Vec::new(), 0));
-        for (total, a) in entry.0.iter_mut().zip(&acc) {
-            total.add(a);
-        }
-        entry.1.extend(merged);
-        entry.2 += 1;
-    }
-    // Across several sites, the peak is of the sum, not the largest site's: sweep again.
-    let groups: Vec<(Key, Vec<Acc>)> = groups
-        .into_par_iter()
-        .map(|(key, (mut acc, merged, n_sites))| {
-            if n_sites > 1 {
-                let mut combined = vec![Acc::default(); n];
-                sweep(&merged, &[], grid, i64::MAX, &mut combined);
-                for (a, c) in acc.iter_mut().zip(&combined) {
-                    a.peak = c.peak;
+    let mut stations = Names::default();
+    let mut values: [Names; 3] = Default::default();
+    let mut next_anonymous: u32 = u32::MAX;
+    let mut totals: HashMap<[u32; 3], Vec<Acc>> = HashMap::new();
+    let mut hours: HashMap<[u32; 3], Vec<i64>> = HashMap::new();
+    let mut carry: Vec<Piece> = Vec::new();
+    for (i, (w0, part)) in parts.iter().enumerate() {
+        let w1 = parts.get(i + 1).map_or(i64::MAX, |(next, _)| *next);
+        let mut df = overlapping(part.clone()).select([col(s::SITE), col(s::STATION), col(s::START), col(s::END), col(s::USER_TYPE)]).collect()?;
+        // One chunk per column: the row loop indexes by row.
+        df.rechunk_mut_par();
+        let site_col = df.column(s::SITE)?.str()?.clone();
+        let station_col = df.column(s::STATION)?.str()?.clone();
+        let user_col = df.column(s::USER_TYPE)?.str()?.clone();
+        let (starts, ends) = (micros(&df, s::START)?, micros(&df, s::END)?);
+        let mut pieces = std::mem::take(&mut carry);
+        for row in 0..df.height() {
+            let Some(site_name) = site_col.get(row) else { continue };
+            let Some(&site) = site_index.get(site_name) else { continue };
+            let station_name = station_col.get(row);
+            // A session with no station name is a seat of its own.
+            let station = match station_name {
+                Some(name) => stations.id(&format!("{site}\u{1f}{name}")),
+                None => {
+                    next_anonymous -= 1;
+                    next_anonymous
                 }
+            };
+            let mut key = [0u32; 3];
+            for (k, d) in dims.iter().enumerate() {
+                key[k] = values[k].id(match d {
+                    Dim::Site => site_name,
+                    Dim::Station => station_name.unwrap_or("(none)"),
+                    Dim::UserType => user_col.get(row).unwrap_or("(none)"),
+                    other => unreachable!("{} is not a sessions dimension (checked by compute)", other.column()),
+                });
             }
-            (key, acc)
-        })
-        .collect();
+            pieces.push(Piece { key, site, station, a: starts[row], b: ends[row] });
+        }
+        drop(df);
+        // This window's parts of the sessions; what runs past it waits for the next.
+        let mut tasks: HashMap<([u32; 3], usize), Vec<(u32, i64, i64)>> = HashMap::new();
+        for p in pieces {
+            if p.b > w1 {
+                carry.push(Piece { a: p.a.max(w1), ..p });
+            }
+            if p.a < w1 {
+                tasks.entry((p.key, p.site)).or_default().push((p.station, p.a.max(*w0), p.b.min(w1)));
+            }
+        }
+        if metric == Metric::SessionHours {
+            for ((key, _), list) in &tasks {
+                let raw: Vec<(i64, i64)> = list.iter().map(|&(_, a, b)| (a, b)).collect();
+                split_time(&raw, grid, hours.entry(*key).or_insert_with(|| vec![0; n]));
+            }
+        }
+        // Sweep every (group, site) of the window in parallel.
+        let swept: Vec<([u32; 3], Vec<Acc>, Vec<(i64, i64)>)> = tasks
+            .into_par_iter()
+            .map(|((key, site), list)| {
+                let merged = merge_per_station(list);
+                let cal = &cals[site];
+                let stations = if per_station { 1 } else { cal.stations };
+                let mut acc = vec![Acc::default(); n];
+                sweep(&merged, &cal.open, grid, (*w0, w1), stations, &mut acc);
+                (key, acc, merged)
+            })
+            .collect();
+        let mut groups: HashMap<[u32; 3], (Vec<Acc>, Vec<(i64, i64)>, usize)> = HashMap::new();
+        for (key, acc, merged) in swept {
+            let entry = groups.entry(key).or_insert_with(|| (vec![Acc::default(); n], Vec::new(), 0));
+            for (total, a) in entry.0.iter_mut().zip(&acc) {
+                total.add(a);
+            }
+            entry.1.extend(merged);
+            entry.2 += 1;
+        }
+        // Across several sites, the peak is of the sum, not the largest site's: sweep again.
+        let window: Vec<([u32; 3], Vec<Acc>)> = groups
+            .into_par_iter()
+            .map(|(key, (mut acc, merged, n_sites))| {
+                if n_sites > 1 {
+                    let mut combined = vec![Acc::default(); n];
+                    sweep(&merged, &[], grid, (*w0, w1), i64::MAX, &mut combined);
+                    for (a, c) in acc.iter_mut().zip(&combined) {
+                        a.peak = c.peak;
+                    }
+                }
+                (key, acc)
+            })
+            .collect();
+        for (key, acc) in window {
+            let total = totals.entry(key).or_insert_with(|| vec![Acc::default(); n]);
+            for (t, a) in total.iter_mut().zip(&acc) {
+                t.add(a);
+            }
+        }
+    }
+    let key_names = |key: &[u32; 3]| -> Key { (0..dims.len()).map(|i| values[i].names[key[i] as usize].clone()).collect() };
+    let groups: BTreeMap<Key, Vec<Acc>> = totals.iter().map(|(k, acc)| (key_names(k), acc.clone())).collect();
+    let groups: Vec<(Key, Vec<Acc>)> = groups.into_iter().collect();
+    let hours_by_name: BTreeMap<Key, Vec<i64>> = hours.iter().map(|(k, v)| (key_names(k), v.clone())).collect();
 
     if metric == Metric::Heatmap {
         return heatmap(groups, grid, dims, warnings);
     }
-    let raw_by_name: BTreeMap<Key, Vec<(i64, i64)>> = raw.into_iter().map(|(k, v)| (key_names(&k), v)).collect();
     let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
     let mut labels = Vec::new();
     let mut values: Vec<Option<f64>> = Vec::new();
     let mut peaks: Vec<i64> = Vec::new();
     for (key, acc) in &groups {
-        let mut hours = vec![0i64; n];
-        if metric == Metric::SessionHours {
-            split_time(&raw_by_name[key], grid, &mut hours);
-        }
+        let no_hours = vec![0i64; n];
+        let hours = hours_by_name.get(key).unwrap_or(&no_hours);
         for (b, bucket) in grid.buckets.iter().enumerate() {
             for (i, k) in key.iter().enumerate() {
                 out_keys[i].push(k.clone());

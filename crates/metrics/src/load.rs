@@ -1,7 +1,7 @@
 //! Lazy scans of the lake, pruned to the months of a period.
 
 use polars::prelude::*;
-use tally_model::tables::{self, sessions as s};
+use tally_model::tables;
 use tally_model::{Lake, Table};
 
 /// How far before the period a session may start and still overlap it. Sessions longer
@@ -84,11 +84,6 @@ pub fn utc_lit(t_us: i64) -> Expr {
     lit(t_us).cast(tables::utc_datetime())
 }
 
-/// Sessions that overlap [start_us, end_us).
-pub fn sessions_overlapping(lake: &Lake, start_us: i64, end_us: i64) -> PolarsResult<LazyFrame> {
-    Ok(scan(lake, Table::Sessions, Some((start_us, end_us)))?
-        .filter(col(s::END).gt(utc_lit(start_us)).and(col(s::START).lt(utc_lit(end_us)))))
-}
 
 
 /// A datetime column as UTC microseconds.

@@ -52,11 +52,16 @@ pub fn merge_per_station(mut intervals: Vec<(u32, i64, i64)>) -> Vec<(i64, i64)>
     out
 }
 
-/// Walks time across the grid once, cutting it at every session start and end, opening
-/// and closing time and bucket boundary, and adds each piece to its bucket.
+/// Walks time across the grid (or a window of it) once, cutting it at every session start
+/// and end, opening and closing time and bucket boundary, and adds each piece to its bucket.
 /// `busy` intervals are per-station merged; `open` is sorted and disjoint.
-pub fn sweep(busy: &[(i64, i64)], open: &[(i64, i64)], grid: &Grid, stations: i64, acc: &mut [Acc]) {
-    let (start, end) = (grid.start_us(), grid.end_us());
+/// Only time in `window` [from, to) is walked: a period swept a window at a time adds up
+/// to the period swept at once (every field but `peak` is a sum; `peak` a maximum).
+pub fn sweep(busy: &[(i64, i64)], open: &[(i64, i64)], grid: &Grid, window: (i64, i64), stations: i64, acc: &mut [Acc]) {
+    let (start, end) = (grid.start_us().max(window.0), grid.end_us().min(window.1));
+    if start >= end {
+        return;
+    }
     let mut events: Vec<(i64, i64)> = Vec::with_capacity(busy.len() * 2);
     for &(a, b) in busy {
         let (a, b) = (a.max(start), b.min(end));
@@ -67,7 +72,8 @@ pub fn sweep(busy: &[(i64, i64)], open: &[(i64, i64)], grid: &Grid, stations: i6
     }
     // At one instant, ends sort before starts: back-to-back sessions do not overlap.
     events.sort_unstable();
-    let (mut ei, mut oi, mut bi) = (0usize, 0usize, 0usize);
+    let (mut ei, mut oi) = (0usize, 0usize);
+    let mut bi = grid.index_of(start).unwrap_or(grid.buckets.len());
     let mut busy_now: i64 = 0;
     let mut t = start;
     while ei < events.len() && events[ei].0 <= t {
@@ -79,7 +85,7 @@ pub fn sweep(busy: &[(i64, i64)], open: &[(i64, i64)], grid: &Grid, stations: i6
     }
     while t < end && bi < grid.buckets.len() {
         let is_open = oi < open.len() && open[oi].0 <= t;
-        let mut next = grid.buckets[bi].end_us;
+        let mut next = grid.buckets[bi].end_us.min(end);
         if ei < events.len() {
             next = next.min(events[ei].0);
         }
