@@ -313,7 +313,8 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
 
     let n = grid.buckets.len();
     let per_station = dims.contains(&Dim::Station);
-    let mut stations = Names::default();
+    // Station ids are per site (a task is one site's): named from 0 up, anonymous from the top.
+    let mut stations: Vec<Names> = (0..site_names.len()).map(|_| Names::default()).collect();
     let mut values: [Names; 3] = Default::default();
     let mut next_anonymous: u32 = u32::MAX;
     let mut totals: HashMap<[u32; 3], Vec<Acc>> = HashMap::new();
@@ -335,7 +336,7 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
             let station_name = station_col.get(row);
             // A session with no station name is a seat of its own.
             let station = match station_name {
-                Some(name) => stations.id(&format!("{site}\u{1f}{name}")),
+                Some(name) => stations[site].id(name),
                 None => {
                     next_anonymous -= 1;
                     next_anonymous
