@@ -195,7 +195,7 @@ fn unknown_site_warnings(lake: &Lake, sites: &Sites, grid: &Grid) -> Result<Vec<
     // A month at a time: the site column of ten million sessions is big, its values few.
     let (a, b) = (grid.start_us(), grid.end_us());
     let mut names = std::collections::BTreeSet::new();
-    for (_, part) in crate::load::scan_partitions(lake, Table::Sessions, (a, b))? {
+    for (_, part) in crate::load::scan_partitions(lake, Table::Sessions, (a, b), 0)? {
         let df = part
             .filter(col(s::START).gt_eq(utc_lit(a)).and(col(s::START).lt(utc_lit(b))))
             .select([col(s::SITE)])
@@ -244,14 +244,14 @@ impl Names {
 
 /// Occupancy, peak concurrent, time at capacity, availability, session hours, heatmap.
 ///
-/// The lake's month partitions are swept one at a time, each over its window of time
-/// (from its first instant to the next partition's), with the parts of sessions that run
-/// past the window carried into the next: memory holds a month of sessions, not the
-/// period. Every accumulator is a sum over windows except the peak, a maximum.
+/// The lake's month partitions are swept a window at a time (a month or a few, by size),
+/// each over its span of time (from its first instant to the next window's), with the
+/// parts of sessions that run past it carried into the next: memory holds a window of
+/// sessions, not the period. Every accumulator is a sum over windows except the peak, a maximum.
 fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
     let (g0, g1) = (grid.start_us(), grid.end_us());
     let overlapping = |lf: LazyFrame| lf.filter(col(s::END).gt(utc_lit(g0)).and(col(s::START).lt(utc_lit(g1))));
-    let parts = crate::load::scan_partitions(lake, Table::Sessions, (g0, g1))?;
+    let parts = crate::load::scan_partitions(lake, Table::Sessions, (g0, g1), crate::load::SWEEP_WINDOW_BYTES)?;
 
     // First the sites with sessions in the period and the stations seen at each: a site
     // counts the larger of sites.toml's stations and the stations seen.

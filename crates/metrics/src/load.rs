@@ -28,22 +28,40 @@ pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsRe
     LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), parquet_args())
 }
 
-/// As [`scan`] over [start_us, end_us), one lazy scan per month partition, in time
-/// order, each with the first instant (UTC microseconds) its rows can have: a partition
-/// holds the rows whose time column falls in its UTC month.
-pub fn scan_partitions(lake: &Lake, table: Table, (start_us, end_us): (i64, i64)) -> PolarsResult<Vec<(i64, LazyFrame)>> {
+/// How much Parquet (compressed) a window of the sweep metrics reads at most, unless a
+/// single month is larger: about a million sessions, a few hundred MB in memory. Their
+/// fixed cost per window is a pass for the stations seen and a sweep per site.
+pub const SWEEP_WINDOW_BYTES: u64 = 24 << 20;
+
+/// As [`scan`] over [start_us, end_us), in windows of consecutive month partitions, in
+/// time order, each with the first instant (UTC microseconds) its rows can have (a
+/// partition holds the rows whose time column falls in its UTC month). A window holds
+/// as many months as fit in `max_bytes` of Parquet, at least one (0: a month each).
+pub fn scan_partitions(lake: &Lake, table: Table, (start_us, end_us): (i64, i64), max_bytes: u64) -> PolarsResult<Vec<(i64, LazyFrame)>> {
     let months = (month_index(start_us - LOOKBACK_US), month_index(end_us));
     let files = lake
         .parquet_files(table, Some(months))
         .map_err(|e| PolarsError::ComputeError(format!("{}: reading the ledger: {e}", lake.root().display()).into()))?;
-    let mut by_month: std::collections::BTreeMap<i64, Vec<PlRefPath>> = Default::default();
+    let mut by_month: std::collections::BTreeMap<i64, (u64, Vec<PlRefPath>)> = Default::default();
     for f in &files {
         let start = f.parent().and_then(month_start_us).unwrap_or(i64::MIN);
-        by_month.entry(start).or_default().push(PlRefPath::new(f.to_string_lossy().as_ref()));
+        let entry = by_month.entry(start).or_default();
+        entry.0 += std::fs::metadata(f).map_or(0, |m| m.len());
+        entry.1.push(PlRefPath::new(f.to_string_lossy().as_ref()));
     }
-    by_month
+    let mut windows: Vec<(i64, u64, Vec<PlRefPath>)> = Vec::new();
+    for (start, (bytes, paths)) in by_month {
+        match windows.last_mut() {
+            Some(w) if w.1 + bytes <= max_bytes => {
+                w.1 += bytes;
+                w.2.extend(paths);
+            }
+            _ => windows.push((start, bytes, paths)),
+        }
+    }
+    windows
         .into_iter()
-        .map(|(start, paths)| Ok((start, LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), parquet_args())?)))
+        .map(|(start, _, paths)| Ok((start, LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), parquet_args())?)))
         .collect()
 }
 
