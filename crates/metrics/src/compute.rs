@@ -11,7 +11,7 @@ use tally_model::{BucketKind, Lake, Site, Sites, Table, WeekHours};
 use crate::calendar::open_intervals;
 use crate::catalogue::{Dim, Metric};
 use crate::grid::Grid;
-use crate::load::{micros, scan, strings, utc_lit};
+use crate::load::{micros, strings, utc_lit};
 use crate::sweep::{Acc, merge_per_station, split_time, sweep};
 
 #[derive(Debug, thiserror::Error)]
@@ -131,11 +131,13 @@ impl Output {
 
 /// The local days the sessions in the lake span: (first day, day after the last).
 pub fn data_range(lake: &Lake, sites: &Sites) -> Result<Option<(NaiveDate, NaiveDate)>, MetricError> {
-    let df = scan(lake, Table::Sessions, None)?
-        .select([col(s::START).min().alias("lo"), col(s::START).max().alias("hi")])
-        .collect()?;
-    let lo = micros(&df, "lo")?;
-    let hi = micros(&df, "hi")?;
+    // A partition holds the sessions starting in its month: the first start is in the
+    // first partition, the last in the last; the months between need not be read.
+    let parts = crate::load::scan_partitions(lake, Table::Sessions, (i64::MIN / 2, i64::MAX / 2), 0)?;
+    let (Some((_, first)), Some((_, last))) = (parts.first(), parts.last()) else { return Ok(None) };
+    let bound = |lf: &LazyFrame, e: Expr| -> Result<Vec<i64>, MetricError> { Ok(micros(&lf.clone().select([e.alias("t")]).collect()?, "t")?) };
+    let lo = bound(first, col(s::START).min())?;
+    let hi = bound(last, col(s::START).max())?;
     match (lo.first(), hi.first()) {
         (Some(&lo), Some(&hi)) if lo != i64::MIN && hi != i64::MIN => {
             let tz = sites.library.timezone;
