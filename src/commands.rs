@@ -219,9 +219,6 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     let lake = lake_arg(&a.period)?;
     let sites = load_sites(&a.period.sites)?;
     let req = request(metric, &a.period, &lake, &sites)?;
-    if req.by.len() > 1 {
-        return Err(usage("a chart takes at most one --by dimension"));
-    }
     let kind = a.kind.map(|k| match k {
         ChartKind::Bar => plot::Kind::Bar,
         ChartKind::Stacked => plot::Kind::Stacked,
@@ -229,9 +226,7 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
         ChartKind::Heatmap => plot::Kind::Heatmap,
     });
     // Refuse what cannot be drawn before computing anything.
-    if metric == Metric::StationAdvice {
-        return Err(usage(plot::chart(metric, &empty_output(), None, kind, &sites).err().unwrap_or_default()));
-    }
+    plot::check(metric, &req.by, kind).map_err(usage)?;
     let mut result = tally_metrics::compute(&lake, &sites, &req).map_err(|e| match e {
         tally_metrics::MetricError::Invalid(m) => usage(m),
         e => e.into(),
@@ -249,10 +244,6 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     tally_charts::render_file(&chart, &style, &a.output)?;
     writeln!(std::io::stdout().lock(), "{}", a.output.display())?;
     Ok(Status::Ok)
-}
-
-fn empty_output() -> tally_metrics::Output {
-    tally_metrics::Output { frame: polars::prelude::DataFrame::empty(), value_column: String::new(), warnings: Vec::new() }
 }
 
 fn query(a: QueryArgs) -> anyhow::Result<Status> {

@@ -484,13 +484,10 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
             let span = ch.span();
             let ch = ch.get_ref();
             let kind = ch.kind.as_ref().and_then(|k| c.parse(k, &key("chart.kind"), |s| s.parse::<Kind>()));
-            if by.len() > 1 {
-                c.at(span.clone(), key("chart"), "a chart takes at most one `by` dimension");
-            }
             if let Some(m) = metric
-                && (m == Metric::StationAdvice || (kind == Some(Kind::Heatmap)) != (m == Metric::Heatmap) && kind.is_some())
+                && let Err(e) = tally_report::plot::check(m, &by, kind)
             {
-                c.at(span.clone(), key("chart.kind"), format!("{} cannot be drawn as {}", m.name(), kind.map_or("a chart", |k| k.as_str())));
+                c.at(span.clone(), key("chart"), e);
             }
             if !(100..=10_000).contains(&ch.width) || !(100..=10_000).contains(&ch.height) {
                 c.at(span, key("chart"), "width and height: expected 100 to 10000 pixels");

@@ -109,24 +109,35 @@ pub fn heatmap(out: &Output) -> PolarsResult<Chart> {
     })
 }
 
-/// The chart of a metric's table. `kind` defaults to a heatmap for the heatmap, bars for
-/// one bucket, else lines. Fails with a sentence a user can act on.
-pub fn chart(metric: Metric, out: &Output, by: Option<Dim>, kind: Option<Kind>, sites: &Sites) -> Result<Chart, String> {
-    let polars = |e: PolarsError| e.to_string();
+/// Whether a metric can be drawn so, before anything is computed: a sentence a user can
+/// act on if not.
+pub fn check(metric: Metric, by: &[Dim], kind: Option<Kind>) -> Result<(), String> {
     if metric == Metric::StationAdvice {
         return Err("station_advice is a table of recommendations, not numbers to draw: use tally metric station_advice".into());
     }
+    if by.len() > 1 {
+        return Err("a chart takes at most one `by` dimension".into());
+    }
     if metric == Metric::Heatmap {
-        if by.is_some() {
+        if !by.is_empty() {
             return Err("the heatmap chart is library-wide: drop --by, or filter with tally query".into());
         }
         if kind.is_some_and(|k| k != Kind::Heatmap) {
             return Err("the heatmap metric draws as --kind heatmap only".into());
         }
-        return heatmap(out).map_err(polars);
-    }
-    if kind == Some(Kind::Heatmap) {
+    } else if kind == Some(Kind::Heatmap) {
         return Err(format!("--kind heatmap draws weekday x hour: use the heatmap metric, not {}", metric.name()));
+    }
+    Ok(())
+}
+
+/// The chart of a metric's table. `kind` defaults to a heatmap for the heatmap, bars for
+/// one bucket, else lines. Fails with a sentence a user can act on.
+pub fn chart(metric: Metric, out: &Output, by: Option<Dim>, kind: Option<Kind>, sites: &Sites) -> Result<Chart, String> {
+    let polars = |e: PolarsError| e.to_string();
+    check(metric, by.as_slice(), kind)?;
+    if metric == Metric::Heatmap {
+        return heatmap(out).map_err(polars);
     }
     match by {
         None => {
