@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// tally: usage data, charts and reports for a public library's IT team.
 ///
 /// Start with `tally demo`: it makes a synthetic nine-branch library, ingests its
-/// exports, and writes an HTML report.
+/// exports, and writes its usage, budget and annual reports.
 #[derive(Debug, Parser)]
 #[command(name = "tally", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -31,11 +31,11 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The embedded default: synthetic exports -> lake -> metrics -> charts -> HTML report.
+    /// The embedded default: synthetic exports -> lake -> the usage, budget and annual reports.
     Demo(DemoArgs),
     /// Add export files to the lake (each file one atomic batch; a repeat is a no-op).
     Ingest(IngestArgs),
-    /// Compute one metric as a table, CSV or JSON.
+    /// Compute one metric as a table, CSV, JSON or Parquet.
     Metric(MetricArgs),
     /// Draw one metric as a PNG or SVG chart.
     Chart(ChartArgs),
