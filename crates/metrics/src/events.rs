@@ -361,10 +361,6 @@ impl DistinctSets {
 
     /// Adds another partition's sets (whose names have ids of their own).
     fn merge(&mut self, other: DistinctSets) {
-        if self.sets.is_empty() && self.names.is_empty() {
-            *self = other;
-            return;
-        }
         self.names.resize_with(other.names.len(), PlHashMap::new);
         let remap: Vec<Vec<u32>> = other
             .names
@@ -510,4 +506,37 @@ pub(crate) fn assemble(
     columns.push(Column::new("bucket".into(), labels));
     columns.push(if integral { Column::new(metric.name().into(), ints) } else { Column::new(metric.name().into(), floats) });
     Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_model::BucketKind;
+
+    /// One partition's (bucket, value) rows, library-wide (no dimensions).
+    fn part(rows: &[(u32, &str)]) -> DistinctSets {
+        let df = df!("__bucket" => rows.iter().map(|r| r.0).collect::<Vec<_>>(), "__v" => rows.iter().map(|r| r.1).collect::<Vec<_>>()).unwrap();
+        let mut sets = DistinctSets::default();
+        sets.add(df, &[]).unwrap();
+        sets
+    }
+
+    fn counts(sets: DistinctSets) -> Vec<(u32, f64)> {
+        let df = sets.frame(&[]).unwrap().sort(["__bucket"], SortMultipleOptions::default()).unwrap();
+        df.column("__bucket").unwrap().u32().unwrap().iter().flatten().zip(df.column("value").unwrap().f64().unwrap().iter().flatten()).collect()
+    }
+
+    #[test]
+    fn closed_buckets_survive_later_partitions() {
+        // A UTC library: month buckets end exactly where partitions do, so after a
+        // partition every open set is closed and the next merge starts from none open.
+        let grid = Grid::new("2026-01-01".parse().unwrap(), "2026-03-01".parse().unwrap(), BucketKind::Month, chrono_tz::UTC, 1);
+        let (a, b, c) = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210", "not-a-pseudonym");
+        let mut all = DistinctSets::default();
+        all.merge(part(&[(0, a), (0, b), (0, a)]));
+        all.close_before(grid.buckets[1].start_us, &grid);
+        all.merge(part(&[(1, a), (1, c), (1, c)]));
+        all.close_before(i64::MAX, &grid);
+        assert_eq!(counts(all), vec![(0, 2.0), (1, 2.0)]);
+    }
 }

@@ -30,7 +30,7 @@ pub fn natural_bucket(days: i64) -> BucketKind {
 
 pub fn show(name: &str) -> Show {
     match name {
-        "occupancy" | "availability" | "share_over_target" | "change_pct_share" => Show::Percent,
+        "occupancy" | "availability" | "share_over_target" => Show::Percent,
         "session_hours" | "hours_to_resolve_median" | "hours_to_resolve_p90" | "change_pct" | "tickets_per_10_devices" => Show::Decimals(1),
         "time_at_capacity" => Show::Decimals(0),
         "cost_per_use" => Show::Decimals(2),
