@@ -9,7 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Start with `tally demo`: it makes a synthetic nine-branch library, ingests its
 /// exports, and writes its usage, budget and annual reports.
 #[derive(Debug, Parser)]
-#[command(name = "tally", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "tally",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -151,6 +156,10 @@ pub struct IngestArgs {
     /// Wait up to this many seconds for another writer, instead of refusing at once.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,
+    /// The memory the engine may buffer, in MiB: records read ahead, rows being built
+    /// and rows waiting to be written stay within it, whatever the file's size
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub memory_mib: usize,
     /// Print the per-file summary as JSON.
     #[arg(long)]
     pub json: bool,

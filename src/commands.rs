@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use tally_charts::Style;
-use tally_report::plot;
-use tally_ingest::{FileOutcome, Format, IngestOptions, Pseudonymiser, Status as FileStatus, TimestampMeans};
+use tally_ingest::{
+    FileOutcome, Format, IngestOptions, Pseudonymiser, Status as FileStatus, TimestampMeans,
+};
 use tally_metrics::{Dim, Metric, Request};
 use tally_model::{BucketKind, Lake, Sites, Table};
+use tally_report::plot;
 
 use crate::cli::*;
 use crate::output::write_frame;
@@ -55,7 +57,8 @@ fn load_sites(arg: &SitesArg) -> anyhow::Result<Sites> {
 }
 
 fn parse_date(s: &str, flag: &str) -> anyhow::Result<NaiveDate> {
-    s.parse().map_err(|_| usage(format!("{flag} \"{s}\": expected a date as YYYY-MM-DD")))
+    s.parse()
+        .map_err(|_| usage(format!("{flag} \"{s}\": expected a date as YYYY-MM-DD")))
 }
 
 fn print_outcomes(outcomes: &[FileOutcome], json: bool) -> anyhow::Result<()> {
@@ -65,10 +68,16 @@ fn print_outcomes(outcomes: &[FileOutcome], json: bool) -> anyhow::Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    writeln!(out, "{:<44} {:<13} {:<17} {:>9} {:>9} {:>11} {:>9}", "file", "format", "status", "read", "accepted", "quarantined", "excluded")?;
+    writeln!(
+        out,
+        "{:<44} {:<13} {:<17} {:>9} {:>9} {:>11} {:>9}",
+        "file", "format", "status", "read", "accepted", "quarantined", "excluded"
+    )?;
     for o in outcomes {
         let s = &o.summary;
-        let name = Path::new(&s.file).file_name().map_or(s.file.clone(), |n| n.to_string_lossy().to_string());
+        let name = Path::new(&s.file)
+            .file_name()
+            .map_or(s.file.clone(), |n| n.to_string_lossy().to_string());
         let status = match o.status {
             FileStatus::Ingested => "ingested",
             FileStatus::AlreadyIngested => "already ingested",
@@ -89,28 +98,57 @@ fn print_outcomes(outcomes: &[FileOutcome], json: bool) -> anyhow::Result<()> {
             writeln!(out, "  excluded {n}: {rule}")?;
         }
         for (note, n) in &s.notes {
-            writeln!(out, "  note{}: {note}", if *n > 1 { format!(" ({n} times)") } else { String::new() })?;
+            writeln!(
+                out,
+                "  note{}: {note}",
+                if *n > 1 {
+                    format!(" ({n} times)")
+                } else {
+                    String::new()
+                }
+            )?;
         }
         if !s.unknown_sites.is_empty() {
-            writeln!(out, "  sites not in sites.toml (accepted as written): {}", s.unknown_sites.join(", "))?;
+            writeln!(
+                out,
+                "  sites not in sites.toml (accepted as written): {}",
+                s.unknown_sites.join(", ")
+            )?;
         }
     }
     Ok(())
 }
 
 fn outcome_status(outcomes: &[FileOutcome]) -> anyhow::Result<Status> {
-    let failed = outcomes.iter().filter(|o| o.status == FileStatus::Failed).count();
+    let failed = outcomes
+        .iter()
+        .filter(|o| o.status == FileStatus::Failed)
+        .count();
     if failed > 0 {
-        anyhow::bail!("{failed} of {} file(s) failed; the lake holds the others", outcomes.len());
+        anyhow::bail!(
+            "{failed} of {} file(s) failed; the lake holds the others",
+            outcomes.len()
+        );
     }
-    let quarantined: u64 =
-        outcomes.iter().filter(|o| o.status == FileStatus::Ingested).map(|o| o.summary.rows_quarantined).sum();
-    Ok(if quarantined > 0 { Status::Quarantined } else { Status::Ok })
+    let quarantined: u64 = outcomes
+        .iter()
+        .filter(|o| o.status == FileStatus::Ingested)
+        .map(|o| o.summary.rows_quarantined)
+        .sum();
+    Ok(if quarantined > 0 {
+        Status::Quarantined
+    } else {
+        Status::Ok
+    })
 }
 
 fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
     let sites = load_sites(&a.sites)?;
-    let mut format = if a.format.eq_ignore_ascii_case("auto") { None } else { Some(a.format.parse::<Format>().map_err(usage)?) };
+    let mut format = if a.format.eq_ignore_ascii_case("auto") {
+        None
+    } else {
+        Some(a.format.parse::<Format>().map_err(usage)?)
+    };
     let mapping = match &a.map {
         Some(path) => Some(tally_ingest::Mapping::load(path).map_err(|e| usage(e.to_string()))?),
         None => None,
@@ -121,15 +159,22 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
     }
     let table = match &a.table {
         Some(t) => Some(Table::parse(t).ok_or_else(|| {
-            usage(format!("unknown table \"{t}\"; known: {}", Table::ALL.map(|t| t.name()).join(", ")))
+            usage(format!(
+                "unknown table \"{t}\"; known: {}",
+                Table::ALL.map(|t| t.name()).join(", ")
+            ))
         })?),
         None => None,
     };
     let tz = match &a.tz {
-        Some(z) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| usage(format!("--tz \"{z}\": unknown time zone")))?),
+        Some(z) => Some(
+            z.parse::<chrono_tz::Tz>()
+                .map_err(|_| usage(format!("--tz \"{z}\": unknown time zone")))?,
+        ),
         None => None,
     };
-    let pseudo = Pseudonymiser::from_file_or_env(a.key_file.as_deref()).map_err(|e| usage(e.to_string()))?;
+    let pseudo =
+        Pseudonymiser::from_file_or_env(a.key_file.as_deref()).map_err(|e| usage(e.to_string()))?;
     let options = IngestOptions {
         table,
         format,
@@ -145,6 +190,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         site: a.site.clone(),
         station: a.station.clone(),
         mapping,
+        budget: tally_ingest::Budget::new(a.memory_mib << 20),
     };
     let lake = Lake::new(&a.lake);
     let outcomes = tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &a.files)?;
@@ -160,24 +206,43 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
 /// The request a metric or chart command asks for.
 fn request(metric: Metric, p: &PeriodArgs, lake: &Lake, sites: &Sites) -> anyhow::Result<Request> {
     let every: BucketKind = p.every.parse().map_err(usage)?;
-    let by = p.by.iter().filter(|s| !s.is_empty()).map(|s| s.parse::<Dim>().map_err(usage)).collect::<anyhow::Result<Vec<_>>>()?;
+    let by =
+        p.by.iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<Dim>().map_err(usage))
+            .collect::<anyhow::Result<Vec<_>>>()?;
     let range = || tally_metrics::data_range(lake, sites);
     let from = match &p.from {
         Some(s) => parse_date(s, "--from")?,
-        None => range()?.map(|r| r.0).ok_or_else(|| usage("the lake has no sessions; pass --from and --to"))?,
+        None => range()?
+            .map(|r| r.0)
+            .ok_or_else(|| usage("the lake has no sessions; pass --from and --to"))?,
     };
     let to = match &p.to {
         Some(s) => parse_date(s, "--to")?,
-        None => range()?.map(|r| r.1).ok_or_else(|| usage("the lake has no sessions; pass --from and --to"))?,
+        None => range()?
+            .map(|r| r.1)
+            .ok_or_else(|| usage("the lake has no sessions; pass --from and --to"))?,
     };
     if from >= to {
-        return Err(usage(format!("--from {from} must be before --to {to} (--to is exclusive)")));
+        return Err(usage(format!(
+            "--from {from} must be before --to {to} (--to is exclusive)"
+        )));
     }
-    Ok(Request { metric, from, to, every, by })
+    Ok(Request {
+        metric,
+        from,
+        to,
+        every,
+        by,
+    })
 }
 
 fn lake_arg(p: &PeriodArgs) -> anyhow::Result<Lake> {
-    let dir = p.lake.as_ref().ok_or_else(|| usage("--lake DIR is required"))?;
+    let dir = p
+        .lake
+        .as_ref()
+        .ok_or_else(|| usage("--lake DIR is required"))?;
     if !dir.exists() {
         return Err(usage(format!("--lake {}: no such folder", dir.display())));
     }
@@ -190,7 +255,19 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
         let buckets = BucketKind::ALL.map(|b| b.as_str()).join(", ");
         for m in Metric::ALL {
             let dims: Vec<&str> = m.dims().iter().map(|d| d.column()).collect();
-            writeln!(out, "{}\n    {}\n    unit: {}; by: {}; every: {}", m.name(), m.definition(), m.unit(), dims.join(", "), if m == Metric::Heatmap { "weekday x hour" } else { &buckets })?;
+            writeln!(
+                out,
+                "{}\n    {}\n    unit: {}; by: {}; every: {}",
+                m.name(),
+                m.definition(),
+                m.unit(),
+                dims.join(", "),
+                if m == Metric::Heatmap {
+                    "weekday x hour"
+                } else {
+                    &buckets
+                }
+            )?;
         }
         return Ok(Status::Ok);
     }
@@ -199,11 +276,15 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
     let lake = lake_arg(&a.period)?;
     let sites = load_sites(&a.period.sites)?;
     let req = request(metric, &a.period, &lake, &sites)?;
-    let mut result = if a.yoy { tally_metrics::compute_yoy(&lake, &sites, &req) } else { tally_metrics::compute(&lake, &sites, &req) }
-        .map_err(|e| match e {
-            tally_metrics::MetricError::Invalid(m) => usage(m),
-            e => e.into(),
-        })?;
+    let mut result = if a.yoy {
+        tally_metrics::compute_yoy(&lake, &sites, &req)
+    } else {
+        tally_metrics::compute(&lake, &sites, &req)
+    }
+    .map_err(|e| match e {
+        tally_metrics::MetricError::Invalid(m) => usage(m),
+        e => e.into(),
+    })?;
     if let Some(n) = a.top {
         result = result.top(n)?;
     }
@@ -240,7 +321,11 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     let by = req.by.first().copied();
     let chart = plot::chart(metric, &result, by, kind, &sites).map_err(usage)?;
     let period = format!("{} to {}", req.from, req.to - chrono::Duration::days(1));
-    let style = Style { width: a.width, height: a.height, ..plot::style(metric, by, &period, &sites, a.title.as_deref()) };
+    let style = Style {
+        width: a.width,
+        height: a.height,
+        ..plot::style(metric, by, &period, &sites, a.title.as_deref())
+    };
     tally_charts::render_file(&chart, &style, &a.output)?;
     writeln!(std::io::stdout().lock(), "{}", a.output.display())?;
     Ok(Status::Ok)
@@ -248,23 +333,32 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
 
 fn query(a: QueryArgs) -> anyhow::Result<Status> {
     if !a.lake.exists() {
-        return Err(usage(format!("--lake {}: no such folder", a.lake.display())));
+        return Err(usage(format!(
+            "--lake {}: no such folder",
+            a.lake.display()
+        )));
     }
-    let mut df = tally_metrics::query(&Lake::new(&a.lake), &a.sql).map_err(|e| usage(format!("query failed: {e}")))?;
+    let mut df = tally_metrics::query(&Lake::new(&a.lake), &a.sql)
+        .map_err(|e| usage(format!("query failed: {e}")))?;
     write_frame(&mut df, a.format, a.output.as_deref())?;
     Ok(Status::Ok)
 }
 
 fn survey(a: SurveyArgs) -> anyhow::Result<Status> {
     if !a.lake.exists() {
-        return Err(usage(format!("--lake {}: no such folder", a.lake.display())));
+        return Err(usage(format!(
+            "--lake {}: no such folder",
+            a.lake.display()
+        )));
     }
     let sites = load_sites(&a.sites)?;
     let start_month = sites.library.fiscal_year_start_month;
     // FY N ends in calendar year N: it starts in N-1 unless the year starts in January.
     let first_year = if start_month == 1 { a.fy } else { a.fy - 1 };
-    let from = NaiveDate::from_ymd_opt(first_year, start_month, 1).ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
-    let to = NaiveDate::from_ymd_opt(first_year + 1, start_month, 1).ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
+    let from = NaiveDate::from_ymd_opt(first_year, start_month, 1)
+        .ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
+    let to = NaiveDate::from_ymd_opt(first_year + 1, start_month, 1)
+        .ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
     tracing::info!("FY{}: {from} to {}", a.fy, to - chrono::Duration::days(1));
     let mut df = tally_metrics::survey(&Lake::new(&a.lake), &sites, from, to)?;
     write_frame(&mut df, a.format, None)?;
@@ -286,7 +380,14 @@ fn synth(a: SynthArgs) -> anyhow::Result<Status> {
         e => e.into(),
     })?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "wrote {} sessions in {} files under {} ({:.1} s)", summary.sessions, summary.files.len(), a.out.display(), started.elapsed().as_secs_f64())?;
+    writeln!(
+        out,
+        "wrote {} sessions in {} files under {} ({:.1} s)",
+        summary.sessions,
+        summary.files.len(),
+        a.out.display(),
+        started.elapsed().as_secs_f64()
+    )?;
     for (vendor, rows) in &summary.rows {
         writeln!(out, "  {}: {rows} rows", vendor.dir())?;
     }
@@ -300,8 +401,20 @@ fn formats() -> anyhow::Result<Status> {
     let mut out = std::io::stdout().lock();
     for f in Format::ALL {
         let i = f.info();
-        let table = if f == Format::Generic { "the mapping's".to_string() } else { i.table.to_string() };
-        writeln!(out, "{} -> table {table}\n    detected when: {}\n    required: {}\n    optional: {}\n    {}", i.name, i.detected_by, i.required.join(", "), i.optional.join(", "), i.notes)?;
+        let table = if f == Format::Generic {
+            "the mapping's".to_string()
+        } else {
+            i.table.to_string()
+        };
+        writeln!(
+            out,
+            "{} -> table {table}\n    detected when: {}\n    required: {}\n    optional: {}\n    {}",
+            i.name,
+            i.detected_by,
+            i.required.join(", "),
+            i.optional.join(", "),
+            i.notes
+        )?;
     }
     Ok(Status::Ok)
 }
@@ -311,13 +424,23 @@ const DEMO_PIPELINE: &str = include_str!("../pipelines/demo.toml");
 
 fn demo(a: DemoArgs) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let mut p = tally_pipeline::parse(DEMO_PIPELINE, Path::new("pipelines/demo.toml"), Path::new("."), Some(&a.out)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut p = tally_pipeline::parse(
+        DEMO_PIPELINE,
+        Path::new("pipelines/demo.toml"),
+        Path::new("."),
+        Some(&a.out),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(s) = &mut p.synth {
         s.days = a.days;
         s.seed = a.seed;
         s.scale = a.scale;
     }
-    let opts = tally_pipeline::RunOptions { period: None, today: chrono::Local::now().date_naive(), progress: std::io::stderr().is_terminal() };
+    let opts = tally_pipeline::RunOptions {
+        period: None,
+        today: chrono::Local::now().date_naive(),
+        progress: std::io::stderr().is_terminal(),
+    };
     let outcome = tally_pipeline::run(&p, &opts).map_err(run_error)?;
     let m = &outcome.manifest;
     if let Some(failed) = m.files_failed.first() {
@@ -332,7 +455,11 @@ fn demo(a: DemoArgs) -> anyhow::Result<Status> {
         "demo finished in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    writeln!(std::io::stdout().lock(), "{}", outcome.out_dir.join("report.html").display())?;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        outcome.out_dir.join("report.html").display()
+    )?;
     Ok(Status::Ok)
 }
 
@@ -344,16 +471,31 @@ fn run_error(e: tally_pipeline::RunError) -> anyhow::Error {
 }
 
 fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
-    let src = std::fs::read_to_string(&a.pipeline).map_err(|e| usage(format!("cannot read {}: {e}", a.pipeline.display())))?;
-    let base = a.pipeline.parent().map(Path::to_path_buf).unwrap_or_default();
-    let p = tally_pipeline::parse(&src, &a.pipeline, &base, a.root.as_deref()).map_err(|e| usage(e.to_string()))?;
+    let src = std::fs::read_to_string(&a.pipeline)
+        .map_err(|e| usage(format!("cannot read {}: {e}", a.pipeline.display())))?;
+    let base = a
+        .pipeline
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let p = tally_pipeline::parse(&src, &a.pipeline, &base, a.root.as_deref())
+        .map_err(|e| usage(e.to_string()))?;
     let today = match &a.today {
         Some(d) => parse_date(d, "--today")?,
         None => chrono::Local::now().date_naive(),
     };
-    if let Some(period) = a.period.as_ref().or(p.period.as_ref()).filter(|s| s.trim() != "all") {
-        let fy = p.sites.as_ref().map_or(1, |s| s.library.fiscal_year_start_month);
-        tally_pipeline::Period::parse(period, today, fy).map_err(|e| usage(format!("--period: {e}")))?;
+    if let Some(period) = a
+        .period
+        .as_ref()
+        .or(p.period.as_ref())
+        .filter(|s| s.trim() != "all")
+    {
+        let fy = p
+            .sites
+            .as_ref()
+            .map_or(1, |s| s.library.fiscal_year_start_month);
+        tally_pipeline::Period::parse(period, today, fy)
+            .map_err(|e| usage(format!("--period: {e}")))?;
     }
     if a.check {
         writeln!(
@@ -366,7 +508,11 @@ fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
         )?;
         return Ok(Status::Ok);
     }
-    let opts = tally_pipeline::RunOptions { period: a.period.clone(), today, progress: std::io::stderr().is_terminal() };
+    let opts = tally_pipeline::RunOptions {
+        period: a.period.clone(),
+        today,
+        progress: std::io::stderr().is_terminal(),
+    };
     let outcome = tally_pipeline::run(&p, &opts).map_err(run_error)?;
     let m = &outcome.manifest;
     tracing::info!(
@@ -379,9 +525,21 @@ fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
         m.seconds,
         outcome.manifest_path.display()
     );
-    writeln!(std::io::stdout().lock(), "{}", outcome.manifest_path.display())?;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        outcome.manifest_path.display()
+    )?;
     if !m.files_failed.is_empty() {
-        anyhow::bail!("{} file(s) failed: {}; the lake holds the others", m.files_failed.len(), m.files_failed.join(", "));
+        anyhow::bail!(
+            "{} file(s) failed: {}; the lake holds the others",
+            m.files_failed.len(),
+            m.files_failed.join(", ")
+        );
     }
-    Ok(if outcome.quarantined() > 0 { Status::Quarantined } else { Status::Ok })
+    Ok(if outcome.quarantined() > 0 {
+        Status::Quarantined
+    } else {
+        Status::Ok
+    })
 }

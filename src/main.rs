@@ -32,8 +32,13 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn init_logging(cli: &Cli) {
-    let default = if cli.quiet { "warn" } else { "warn,tally=info,tally_ingest=info,tally_report=info,tally_pipeline=info" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| default.into());
+    let default = if cli.quiet {
+        "warn"
+    } else {
+        "warn,tally=info,tally_ingest=info,tally_report=info,tally_pipeline=info"
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| default.into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -53,11 +58,18 @@ fn main() -> ExitCode {
         Ok(Status::Quarantined) => ExitCode::from(3),
         Err(err) => {
             // A closed pipe (`tally metric ... | head`) is not a failure.
-            if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::SUCCESS;
             }
             tracing::error!("{err:#}");
-            if err.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

@@ -10,16 +10,23 @@ use tally_report::tables::TableFormat;
 use crate::cli::OutFormat;
 
 /// The frame to a file, or to standard output; Parquet only to a file.
-pub fn write_frame(df: &mut DataFrame, format: OutFormat, path: Option<&Path>) -> anyhow::Result<()> {
+pub fn write_frame(
+    df: &mut DataFrame,
+    format: OutFormat,
+    path: Option<&Path>,
+) -> anyhow::Result<()> {
     match path {
         Some(p) => {
-            let file = std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+            let file = std::fs::File::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
             let mut w = std::io::BufWriter::new(file);
             write_text(df, format, &mut w)?;
             w.flush()?;
             Ok(())
         }
-        None if format == OutFormat::Parquet => Err(crate::commands::usage("--format parquet writes a file: add -o FILE.parquet")),
+        None if format == OutFormat::Parquet => Err(crate::commands::usage(
+            "--format parquet writes a file: add -o FILE.parquet",
+        )),
         None => write_text(df, format, &mut std::io::stdout().lock()),
     }
 }
@@ -51,19 +58,50 @@ fn cell_text(v: AnyValue<'_>) -> (String, bool) {
 fn write_table(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
     let columns = df.columns();
     let header: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
-    let cells: Vec<Vec<(String, bool)>> =
-        (0..df.height()).map(|i| columns.iter().map(|c| cell_text(c.get(i).unwrap_or(AnyValue::Null))).collect()).collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|j| cells.iter().map(|r| r[j].0.chars().count()).chain([header[j].len()]).max().unwrap_or(0))
+    let cells: Vec<Vec<(String, bool)>> = (0..df.height())
+        .map(|i| {
+            columns
+                .iter()
+                .map(|c| cell_text(c.get(i).unwrap_or(AnyValue::Null)))
+                .collect()
+        })
         .collect();
-    let line: Vec<String> = header.iter().zip(&widths).map(|(h, w)| format!("{h:<w$}")).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|j| {
+            cells
+                .iter()
+                .map(|r| r[j].0.chars().count())
+                .chain([header[j].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line: Vec<String> = header
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| format!("{h:<w$}"))
+        .collect();
     writeln!(out, "{}", line.join("  ").trim_end())?;
-    writeln!(out, "{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "))?;
+    writeln!(
+        out,
+        "{}",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  ")
+    )?;
     for row in &cells {
         let line: Vec<String> = row
             .iter()
             .zip(&widths)
-            .map(|((t, num), w)| if *num { format!("{t:>w$}") } else { format!("{t:<w$}") })
+            .map(|((t, num), w)| {
+                if *num {
+                    format!("{t:>w$}")
+                } else {
+                    format!("{t:<w$}")
+                }
+            })
             .collect();
         writeln!(out, "{}", line.join("  ").trim_end())?;
     }

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use crate::common::*;
 
-const EW: &str = "pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n";
+const EW: &str =
+    "pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n";
 const LIBKI: &str = "instance,id,username,client_name,client_location,client_type,action,created_on,anonymized,session_id,info\n";
 
 fn ew_row(i: u32, minutes: &str, when: &str, branch: &str) -> String {
@@ -31,18 +32,37 @@ fn ingest(name: &str, bytes: &[u8], args: &[&str]) -> Outcome {
 
 fn ingest_files(dir: &Path, files: &[&Path], args: &[&str]) -> Outcome {
     let lake = dir.join("lake");
-    let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", "--json"]);
+    let mut cmd = tally(&[
+        "ingest",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--sites",
+        "tests/data/sites.toml",
+        "--json",
+    ]);
     cmd.env("TALLY_KEY", TEST_KEY).args(args).args(files);
     let out = cmd.output().unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    let ledger_entries = std::fs::read_dir(lake.join("_ledger")).map(|d| d.count()).unwrap_or(0);
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    let ledger_entries = std::fs::read_dir(lake.join("_ledger"))
+        .map(|d| d.count())
+        .unwrap_or(0);
     if let Some(files) = json.as_array() {
         for f in files.iter().filter(|f| f["status"] != "failed") {
             let n = |k: &str| f[k].as_u64().unwrap();
-            assert_eq!(n("rows_read"), n("rows_accepted") + n("rows_quarantined") + n("rows_excluded"), "{f}");
+            assert_eq!(
+                n("rows_read"),
+                n("rows_accepted") + n("rows_quarantined") + n("rows_excluded"),
+                "{f}"
+            );
         }
     }
-    Outcome { code: out.status.code().unwrap_or(-1), json, stderr: text(&out.stderr), ledger_entries }
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        json,
+        stderr: text(&out.stderr),
+        ledger_entries,
+    }
 }
 
 impl Outcome {
@@ -58,7 +78,10 @@ impl Outcome {
         for p in pieces {
             assert!(err.contains(p), "error lacks {p:?}: {err}");
         }
-        assert_eq!(self.ledger_entries, 0, "a failed file leaves the lake as it was");
+        assert_eq!(
+            self.ledger_entries, 0,
+            "a failed file leaves the lake as it was"
+        );
     }
 
     fn quarantined(&self, reason: &str, n: u64) {
@@ -91,7 +114,10 @@ fn header_only_is_zero_rows() {
 
 #[test]
 fn truncated_last_line_is_quarantined() {
-    let text = format!("{EW}{}3,21221", ew_row(1, "30", "2026-06-10 10:00:00", "T1"));
+    let text = format!(
+        "{EW}{}3,21221",
+        ew_row(1, "30", "2026-06-10 10:00:00", "T1")
+    );
     let o = ingest("t.csv", text.as_bytes(), &[]);
     o.quarantined("wrong number of fields", 1);
     o.accepted(1);
@@ -101,13 +127,15 @@ fn truncated_last_line_is_quarantined() {
 fn binary_garbage_fails() {
     ingest("g.csv", b"\x00\x01\x02PK\x03\x04garbage", &[]).fails(&["g.csv", "binary data"]);
     // Bytes that are not text in any encoding tally reads still get a clear no.
-    ingest("h.csv", &[0xff, 0xfe, 0xfd, b'\n', 0x81, 0x82], &[]).fails(&["h.csv", "cannot tell the format"]);
+    ingest("h.csv", &[0xff, 0xfe, 0xfd, b'\n', 0x81, 0x82], &[])
+        .fails(&["h.csv", "cannot tell the format"]);
 }
 
 #[test]
 fn a_format_for_another_table_fails() {
     let text = format!("{EW}{}", ew_row(1, "30", "2026-06-10 10:00:00", "T1"));
-    ingest("s.csv", text.as_bytes(), &["--table", "work_orders"]).fails(&["holds sessions rows", "--table is work_orders"]);
+    ingest("s.csv", text.as_bytes(), &["--table", "work_orders"])
+        .fails(&["holds sessions rows", "--table is work_orders"]);
 }
 
 #[test]
@@ -116,7 +144,12 @@ fn encodings_and_line_endings() {
     let o = ingest("bom.csv", format!("\u{feff}{EW}{row}").as_bytes(), &[]);
     o.accepted(1);
     assert_eq!(o.file()["encoding"], "utf-8 with BOM");
-    ingest("crlf.csv", format!("{EW}{row}").replace('\n', "\r\n").as_bytes(), &[]).accepted(1);
+    ingest(
+        "crlf.csv",
+        format!("{EW}{row}").replace('\n', "\r\n").as_bytes(),
+        &[],
+    )
+    .accepted(1);
     // Windows-1252: é is one byte, 0xE9.
     let mut koha = b"datetime,branch,value,type,other,itemnumber,itemtype,location,borrowernumber,ccode,categorycode,interface\n".to_vec();
     koha.extend_from_slice(b"2026-06-10 10:00:00,T1,0,issue,,1,BK,Caf\xe9,5,FIC,PT,intranet\n");
@@ -126,15 +159,32 @@ fn encodings_and_line_endings() {
     let o = ingest_files(dir.path(), &[&file], &[]);
     o.accepted(1);
     assert_eq!(o.file()["encoding"], "windows-1252");
-    let out = run(&["query", "--lake", dir.path().join("lake").to_str().unwrap(), "--format", "csv", "SELECT location FROM circulation"]);
+    let out = run(&[
+        "query",
+        "--lake",
+        dir.path().join("lake").to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT location FROM circulation",
+    ]);
     assert!(text(&out.stdout).contains("Café"));
 }
 
 #[test]
 fn semicolon_and_tab_delimiters() {
     let row = ew_row(1, "30", "2026-06-10 10:00:00", "T1");
-    ingest("semi.csv", format!("{EW}{row}").replace(',', ";").as_bytes(), &[]).accepted(1);
-    ingest("tab.tsv", format!("{EW}{row}").replace(',', "\t").as_bytes(), &[]).accepted(1);
+    ingest(
+        "semi.csv",
+        format!("{EW}{row}").replace(',', ";").as_bytes(),
+        &[],
+    )
+    .accepted(1);
+    ingest(
+        "tab.tsv",
+        format!("{EW}{row}").replace(',', "\t").as_bytes(),
+        &[],
+    )
+    .accepted(1);
 }
 
 #[test]
@@ -151,15 +201,32 @@ fn quoted_delimiters_and_newlines_keep_line_numbers_right() {
     o.accepted(1);
     o.quarantined("minutes out of range", 1);
     let batch = o.file()["batch"].as_str().unwrap();
-    let q = std::fs::read_to_string(dir.path().join(format!("lake/_quarantine/{batch}.csv"))).unwrap();
-    assert!(q.lines().nth(1).unwrap().contains(",4,pcrMinutesUsed,"), "{q}");
+    let q =
+        std::fs::read_to_string(dir.path().join(format!("lake/_quarantine/{batch}.csv"))).unwrap();
+    assert!(
+        q.lines().nth(1).unwrap().contains(",4,pcrMinutesUsed,"),
+        "{q}"
+    );
 }
 
 #[test]
 fn missing_extra_and_renamed_columns() {
-    ingest("m.csv", b"pcrKey,pcrUserID,pcrDateTime\n1,2,2026-06-10 10:00:00\n", &["--format", "envisionware"])
-        .fails(&["m.csv", "line 1", "missing required column(s) [\"pcrMinutesUsed\", \"pcrBranch\"]", "expected"]);
-    let extra = format!("{},Notes\n{}", EW.trim_end(), ew_row(1, "30", "2026-06-10 10:00:00", "T1").replace('\n', ",hello\n"));
+    ingest(
+        "m.csv",
+        b"pcrKey,pcrUserID,pcrDateTime\n1,2,2026-06-10 10:00:00\n",
+        &["--format", "envisionware"],
+    )
+    .fails(&[
+        "m.csv",
+        "line 1",
+        "missing required column(s) [\"pcrMinutesUsed\", \"pcrBranch\"]",
+        "expected",
+    ]);
+    let extra = format!(
+        "{},Notes\n{}",
+        EW.trim_end(),
+        ew_row(1, "30", "2026-06-10 10:00:00", "T1").replace('\n', ",hello\n")
+    );
     let o = ingest("x.csv", extra.as_bytes(), &[]);
     o.accepted(1);
     assert!(o.stderr.contains("extra column ignored"), "{}", o.stderr);
@@ -171,7 +238,11 @@ fn missing_extra_and_renamed_columns() {
 #[test]
 fn a_ten_megabyte_field_is_quarantined() {
     let huge = "x".repeat(10 * 1024 * 1024);
-    let text = format!("{EW}{}{}", ew_row(1, "30", "2026-06-10 10:00:00", "T1"), ew_row(2, "30", "2026-06-10 11:00:00", &huge));
+    let text = format!(
+        "{EW}{}{}",
+        ew_row(1, "30", "2026-06-10 10:00:00", "T1"),
+        ew_row(2, "30", "2026-06-10 11:00:00", &huge)
+    );
     let o = ingest("big.csv", text.as_bytes(), &[]);
     o.quarantined("field too long", 1);
     o.accepted(1);
@@ -210,7 +281,11 @@ fn end_before_start_and_unpaired_rows() {
 
 #[test]
 fn dst_gap_and_overlap() {
-    let text = format!("{EW}{}{}", ew_row(1, "30", "2026-03-08 02:30:00", "N1"), ew_row(2, "30", "2026-11-01 01:30:00", "N1"));
+    let text = format!(
+        "{EW}{}{}",
+        ew_row(1, "30", "2026-03-08 02:30:00", "N1"),
+        ew_row(2, "30", "2026-11-01 01:30:00", "N1")
+    );
     let o = ingest("d.csv", text.as_bytes(), &[]);
     o.quarantined("local time does not exist (skipped by the DST change)", 1);
     o.accepted(1);
@@ -230,8 +305,19 @@ fn dates_in_four_locale_styles() {
         std::fs::write(&file, format!("{header}1,{value},Open,High\n")).unwrap();
         let o = ingest_files(dir.path(), &[&file], &[]);
         o.accepted(1);
-        let out = run(&["query", "--lake", dir.path().join("lake").to_str().unwrap(), "--format", "csv", "SELECT STRFTIME(opened, '%Y-%m-%d %H:%M') AS t FROM work_orders"]);
-        assert!(text(&out.stdout).contains("2026-07-19 14:58"), "{style}: {}", text(&out.stdout));
+        let out = run(&[
+            "query",
+            "--lake",
+            dir.path().join("lake").to_str().unwrap(),
+            "--format",
+            "csv",
+            "SELECT STRFTIME(opened, '%Y-%m-%d %H:%M') AS t FROM work_orders",
+        ]);
+        assert!(
+            text(&out.stdout).contains("2026-07-19 14:58"),
+            "{style}: {}",
+            text(&out.stdout)
+        );
     }
 }
 
@@ -240,20 +326,27 @@ fn duplicates_in_a_file_and_the_same_file_twice() {
     let row = ew_row(1, "30", "2026-06-10 10:00:00", "T1");
     let o = ingest("dup.csv", format!("{EW}{row}{row}").as_bytes(), &[]);
     o.accepted(1);
-    o.excluded("duplicate of an earlier row in this file", 1);
+    o.excluded("duplicate record key in this file", 1);
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.csv");
     let b = dir.path().join("b.csv");
     std::fs::write(&a, format!("{EW}{row}")).unwrap();
     std::fs::write(&b, format!("{EW}{row}")).unwrap();
     let o = ingest_files(dir.path(), &[&a, &b], &[]);
-    assert_eq!(o.json[1]["status"], "already_ingested", "same bytes, another name");
+    assert_eq!(
+        o.json[1]["status"], "already_ingested",
+        "same bytes, another name"
+    );
     assert_eq!(o.ledger_entries, 1);
 }
 
 #[test]
 fn unknown_sites_are_accepted_and_reported_aliases_map() {
-    let text = format!("{EW}{}{}", ew_row(1, "30", "2026-06-10 10:00:00", "ZZTOP"), ew_row(2, "30", "2026-06-10 10:00:00", "town-branch"));
+    let text = format!(
+        "{EW}{}{}",
+        ew_row(1, "30", "2026-06-10 10:00:00", "ZZTOP"),
+        ew_row(2, "30", "2026-06-10 10:00:00", "town-branch")
+    );
     let o = ingest("u.csv", text.as_bytes(), &[]);
     o.accepted(2);
     assert_eq!(o.file()["unknown_sites"], serde_json::json!(["ZZTOP"]));
@@ -272,12 +365,21 @@ fn unknown_vendor_words_and_relative_dates() {
     let o = ingest("t.csv", b"Ticket Number,Date Created,Current Status,Priority\n1,2026-06-01 10:00,Sideways,High\n2,2026-06-01 10:00,Open,Whenever\n", &[]);
     o.quarantined("unknown status \"Sideways\"", 1);
     o.quarantined("unknown priority \"Whenever\"", 1);
-    ingest("rt.tsv", b"id\tCreated\tStatus\tQueue\tPriority\n1\t3 hours ago\topen\tIT\t10\n", &[]).fails(&["relative", "Created", "Resolved"]);
+    ingest(
+        "rt.tsv",
+        b"id\tCreated\tStatus\tQueue\tPriority\n1\t3 hours ago\topen\tIT\t10\n",
+        &[],
+    )
+    .fails(&["relative", "Created", "Resolved"]);
 }
 
 #[test]
 fn totals_with_text_for_numbers() {
-    let o = ingest("totals.csv", b"_id,Year,BranchCode,Visits\n1,2020,T1,100\n2,2020,N1,closed\n3,twenty,T1,5\n", &[]);
+    let o = ingest(
+        "totals.csv",
+        b"_id,Year,BranchCode,Visits\n1,2020,T1,100\n2,2020,N1,closed\n3,twenty,T1,5\n",
+        &[],
+    );
     o.quarantined("value not a number", 1);
     o.quarantined("year not a year", 1);
     o.accepted(1);
@@ -285,15 +387,32 @@ fn totals_with_text_for_numbers() {
 
 #[test]
 fn broken_json_and_broken_compression_fail() {
-    ingest("c.json", b"[{\"mac\": \"00:11:22:33:44:55\", ", &["--site", "T1"]).fails(&["c.json", "not a JSON array"]);
-    ingest("x.hist.Z", &[0x1f, 0x9d, 0x90, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &[]).fails(&["x.hist.Z", ".Z"]);
+    ingest(
+        "c.json",
+        b"[{\"mac\": \"00:11:22:33:44:55\", ",
+        &["--site", "T1"],
+    )
+    .fails(&["c.json", "not a JSON array"]);
+    ingest(
+        "x.hist.Z",
+        &[0x1f, 0x9d, 0x90, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        &[],
+    )
+    .fails(&["x.hist.Z", ".Z"]);
 }
 
 #[test]
 fn a_session_longer_than_a_day_is_quarantined() {
     // Libki writes a crashed session's LOGOUT at the next login, days later.
-    let text = format!("{LIBKI},1,u1,PC1,Night,,LOGIN,2026-06-10 10:00:00,0,s1,\n,2,u1,PC1,Night,,LOGOUT,2026-06-13 09:00:00,0,s1,\n");
+    let text = format!(
+        "{LIBKI},1,u1,PC1,Night,,LOGIN,2026-06-10 10:00:00,0,s1,\n,2,u1,PC1,Night,,LOGOUT,2026-06-13 09:00:00,0,s1,\n"
+    );
     let o = ingest("crash.csv", text.as_bytes(), &[]);
     assert_eq!(o.file()["rows_quarantined"], 2);
-    assert_eq!(o.file()["quarantined"]["session longer than a day"], 2, "{}", o.file());
+    assert_eq!(
+        o.file()["quarantined"]["session longer than a day"],
+        2,
+        "{}",
+        o.file()
+    );
 }

@@ -12,7 +12,9 @@ use tally_model::{BucketKind, Lake, Sites};
 pub const TEST_KEY: &str = "test-key-0123456789abcdef";
 
 pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 pub fn test_sites() -> Sites {
@@ -22,7 +24,10 @@ pub fn test_sites() -> Sites {
 /// `tally` with a clean environment for the key and logs.
 pub fn tally(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tally"));
-    c.args(args).env_remove("TALLY_KEY").env_remove("TALLY_LOG").current_dir(env!("CARGO_MANIFEST_DIR"));
+    c.args(args)
+        .env_remove("TALLY_KEY")
+        .env_remove("TALLY_LOG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     c
 }
 
@@ -40,9 +45,15 @@ pub fn date(s: &str) -> NaiveDate {
 
 /// One EnvisionWare row: (station, local start, minutes), at `site`.
 pub fn envisionware_csv(rows: &[(&str, &str, &str, i64)]) -> String {
-    let mut s = String::from("pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n");
+    let mut s = String::from(
+        "pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n",
+    );
     for (i, (site, station, start, minutes)) in rows.iter().enumerate() {
-        s.push_str(&format!("{},2122100000{:04},{minutes},{start},{site},Adult,,{station}\n", i + 1, i % 7));
+        s.push_str(&format!(
+            "{},2122100000{:04},{minutes},{start},{site},Adult,,{station}\n",
+            i + 1,
+            i % 7
+        ));
     }
     s
 }
@@ -53,14 +64,34 @@ pub fn ingest_text(dir: &Path, sites: &Sites, name: &str, csv: &str) -> (Lake, V
     std::fs::write(&file, csv).unwrap();
     let lake = Lake::new(dir.join("lake"));
     let pseudo = Pseudonymiser::new(TEST_KEY.as_bytes()).unwrap();
-    let outcomes = tally_ingest::ingest_files(&lake, sites, &pseudo, &IngestOptions::default(), &[file]).unwrap();
+    let outcomes =
+        tally_ingest::ingest_files(&lake, sites, &pseudo, &IngestOptions::default(), &[file])
+            .unwrap();
     (lake, outcomes)
 }
 
-pub fn metric(lake: &Lake, sites: &Sites, metric: Metric, from: &str, to: &str, every: BucketKind, by: &[Dim]) -> DataFrame {
-    tally_metrics::compute(lake, sites, &Request { metric, from: date(from), to: date(to), every, by: by.to_vec() })
-        .unwrap()
-        .frame
+pub fn metric(
+    lake: &Lake,
+    sites: &Sites,
+    metric: Metric,
+    from: &str,
+    to: &str,
+    every: BucketKind,
+    by: &[Dim],
+) -> DataFrame {
+    tally_metrics::compute(
+        lake,
+        sites,
+        &Request {
+            metric,
+            from: date(from),
+            to: date(to),
+            every,
+            by: by.to_vec(),
+        },
+    )
+    .unwrap()
+    .frame
 }
 
 /// The value column of a metric frame for one bucket label (the first match).
@@ -68,12 +99,18 @@ pub fn value_at(df: &DataFrame, column: &str, bucket: &str) -> Option<f64> {
     let buckets = df.column("bucket").unwrap().str().unwrap().clone();
     let values = df.column(column).unwrap().cast(&DataType::Float64).unwrap();
     let values = values.f64().unwrap();
-    let i = buckets.iter().position(|b| b == Some(bucket)).unwrap_or_else(|| panic!("no bucket {bucket} in\n{df}"));
+    let i = buckets
+        .iter()
+        .position(|b| b == Some(bucket))
+        .unwrap_or_else(|| panic!("no bucket {bucket} in\n{df}"));
     values.get(i)
 }
 
 pub fn assert_frame_eq(actual: &DataFrame, expected: &DataFrame) {
-    assert!(actual.equals_missing(expected), "frames differ\nactual:\n{actual}\nexpected:\n{expected}");
+    assert!(
+        actual.equals_missing(expected),
+        "frames differ\nactual:\n{actual}\nexpected:\n{expected}"
+    );
 }
 
 /// A key file holding the test key, in `dir`; its path.
@@ -85,8 +122,22 @@ pub fn key_file(dir: &Path) -> String {
 
 /// `tally ingest --json` on `files` with the test sites and a key file, plus `extra`
 /// arguments: (exit code, the JSON summary, stderr).
-pub fn ingest_cli(lake: &Path, key: &str, extra: &[&str], files: &[&Path]) -> (i32, serde_json::Value, String) {
-    let mut args = vec!["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml", "--key-file", key, "--json"];
+pub fn ingest_cli(
+    lake: &Path,
+    key: &str,
+    extra: &[&str],
+    files: &[&Path],
+) -> (i32, serde_json::Value, String) {
+    let mut args = vec![
+        "ingest",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--sites",
+        "tests/data/sites.toml",
+        "--key-file",
+        key,
+        "--json",
+    ];
     args.extend(extra);
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     args.extend(names.iter().map(String::as_str));

@@ -12,7 +12,15 @@ use crate::common::*;
 
 fn inputs(dir: &Path) -> Vec<PathBuf> {
     let inbox = dir.join("inbox");
-    let out = run(&["synth", "--out", inbox.to_str().unwrap(), "--days", "150", "--seed", "3"]);
+    let out = run(&[
+        "synth",
+        "--out",
+        inbox.to_str().unwrap(),
+        "--days",
+        "150",
+        "--seed",
+        "3",
+    ]);
     assert!(out.status.success());
     let mut files = Vec::new();
     for sub in ["envisionware", "libki"] {
@@ -25,18 +33,35 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn ingest_cmd(lake: &Path, sites: &Path, files: &[PathBuf]) -> std::process::Command {
-    let mut c = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", sites.to_str().unwrap(), "--json"]);
-    c.env("TALLY_KEY", TEST_KEY).args(files).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut c = tally(&[
+        "ingest",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--sites",
+        sites.to_str().unwrap(),
+        "--json",
+    ]);
+    c.env("TALLY_KEY", TEST_KEY)
+        .args(files)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     c
 }
 
 /// Rows per batch as the ledger says and as the Parquet files the ledger names hold.
 fn ledger_vs_lake(lake: &Path) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     let entries = tally_model::Lake::new(lake).read_ledger().unwrap();
-    let ledger: BTreeMap<String, u64> = entries.iter().map(|e| (e.batch.clone(), e.rows_stored)).collect();
+    let ledger: BTreeMap<String, u64> = entries
+        .iter()
+        .map(|e| (e.batch.clone(), e.rows_stored))
+        .collect();
     let mut stored = BTreeMap::new();
     if !ledger.is_empty() {
-        let df = tally_metrics::query(&tally_model::Lake::new(lake), "SELECT batch, COUNT(*) AS n FROM sessions GROUP BY batch").unwrap();
+        let df = tally_metrics::query(
+            &tally_model::Lake::new(lake),
+            "SELECT batch, COUNT(*) AS n FROM sessions GROUP BY batch",
+        )
+        .unwrap();
         let batches = df.column("batch").unwrap().str().unwrap().clone();
         let n = df.column("n").unwrap().cast(&DataType::UInt64).unwrap();
         for (b, n) in batches.iter().zip(n.u64().unwrap().iter()) {
@@ -56,7 +81,11 @@ fn sigkill_at_many_points_never_leaves_half_a_batch() {
     let started = Instant::now();
     let status = ingest_cmd(&clean, &sites, &files).status().unwrap();
     let full = started.elapsed();
-    assert_eq!(status.code(), Some(3), "synthetic data plant a few bad rows");
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "synthetic data plant a few bad rows"
+    );
     let (expected, _) = ledger_vs_lake(&clean);
     assert_eq!(expected.len(), files.len());
 
@@ -85,14 +114,22 @@ fn sigkill_at_many_points_never_leaves_half_a_batch() {
         }
         // A re-run finishes the job: the same lake as the clean run, nothing twice.
         let status = ingest_cmd(&lake, &sites, &files).status().unwrap();
-        assert!(matches!(status.code(), Some(0) | Some(3)), "re-run after kill point {k}");
+        assert!(
+            matches!(status.code(), Some(0) | Some(3)),
+            "re-run after kill point {k}"
+        );
         let (ledger, stored) = ledger_vs_lake(&lake);
         assert_eq!(ledger, expected, "kill point {k}: ledger after the re-run");
         assert_eq!(stored, expected, "kill point {k}: rows after the re-run");
     }
-    eprintln!("kill points: {points}; killed mid-run: {interrupted}; ledger/Parquet mismatches: {mismatches}; clean run {full:?}");
+    eprintln!(
+        "kill points: {points}; killed mid-run: {interrupted}; ledger/Parquet mismatches: {mismatches}; clean run {full:?}"
+    );
     assert_eq!(mismatches, 0);
-    assert!(interrupted >= points / 2, "most kills landed mid-run ({interrupted} of {points}); the run took {full:?}");
+    assert!(
+        interrupted >= points / 2,
+        "most kills landed mid-run ({interrupted} of {points}); the run took {full:?}"
+    );
 }
 
 #[test]
@@ -109,7 +146,10 @@ fn a_second_writer_waits_for_the_first() {
     let b = b.status().unwrap();
     let a = a.wait().unwrap();
     assert!(matches!(a.code(), Some(0) | Some(3)));
-    assert!(matches!(b.code(), Some(0) | Some(3)), "the second waited and ran");
+    assert!(
+        matches!(b.code(), Some(0) | Some(3)),
+        "the second waited and ran"
+    );
     let (ledger, stored) = ledger_vs_lake(&lake);
     assert_eq!(ledger.len(), files.len());
     assert_eq!(ledger, stored);

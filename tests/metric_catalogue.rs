@@ -10,15 +10,38 @@ use crate::common::*;
 fn lake_of(files: &[&str], extra: &[&str]) -> (tempfile::TempDir, tally_model::Lake) {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml"]);
-    cmd.env("TALLY_KEY", TEST_KEY).args(extra).args(files.iter().map(|f| data(f)));
+    let mut cmd = tally(&[
+        "ingest",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--sites",
+        "tests/data/sites.toml",
+    ]);
+    cmd.env("TALLY_KEY", TEST_KEY)
+        .args(extra)
+        .args(files.iter().map(|f| data(f)));
     let out = cmd.output().unwrap();
-    assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", text(&out.stderr));
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "{}",
+        text(&out.stderr)
+    );
     (dir, tally_model::Lake::new(lake))
 }
 
-fn one(lake: &tally_model::Lake, m: Metric, from: &str, to: &str, every: BucketKind, bucket: &str) -> Option<f64> {
-    value_at(&metric(lake, &test_sites(), m, from, to, every, &[]), m.name(), bucket)
+fn one(
+    lake: &tally_model::Lake,
+    m: Metric,
+    from: &str,
+    to: &str,
+    every: BucketKind,
+    bucket: &str,
+) -> Option<f64> {
+    value_at(
+        &metric(lake, &test_sites(), m, from, to, every, &[]),
+        m.name(),
+        bucket,
+    )
 }
 
 #[test]
@@ -26,22 +49,54 @@ fn circulation_counts_follow_the_survey_rule() {
     // koha_statistics.csv: issue x2, onsite_checkout, renew, return, localuse (payment,
     // writeoff excluded; one bad date quarantined).
     let (_d, lake) = lake_of(&["koha_statistics.csv"], &[]);
-    let day = |m| one(&lake, m, "2026-06-10", "2026-06-11", BucketKind::Day, "2026-06-10");
+    let day = |m| {
+        one(
+            &lake,
+            m,
+            "2026-06-10",
+            "2026-06-11",
+            BucketKind::Day,
+            "2026-06-10",
+        )
+    };
     assert_eq!(day(Metric::Checkouts), Some(3.0));
     assert_eq!(day(Metric::Renewals), Some(1.0));
     assert_eq!(day(Metric::Checkins), Some(1.0));
     assert_eq!(day(Metric::InHouseUses), Some(1.0));
-    assert_eq!(day(Metric::Circulation), Some(4.0), "checkouts + renewals, in-house use out");
-    let by = metric(&lake, &test_sites(), Metric::Circulation, "2026-06-10", "2026-06-11", BucketKind::Day, &[Dim::Site]);
+    assert_eq!(
+        day(Metric::Circulation),
+        Some(4.0),
+        "checkouts + renewals, in-house use out"
+    );
+    let by = metric(
+        &lake,
+        &test_sites(),
+        Metric::Circulation,
+        "2026-06-10",
+        "2026-06-11",
+        BucketKind::Day,
+        &[Dim::Site],
+    );
     assert_eq!(value_at(&by, "circulation", "2026-06-10"), Some(4.0));
     // A breakdown by patron category is small enough to single someone out: suppressed.
-    let cat = metric(&lake, &test_sites(), Metric::Checkouts, "2026-06-10", "2026-06-11", BucketKind::Day, &[Dim::PatronCategory]);
+    let cat = metric(
+        &lake,
+        &test_sites(),
+        Metric::Checkouts,
+        "2026-06-10",
+        "2026-06-11",
+        BucketKind::Day,
+        &[Dim::PatronCategory],
+    );
     assert!(cat.column("checkouts").unwrap().null_count() > 0, "{cat}");
 }
 
 #[test]
 fn wifi_connections_and_devices() {
-    let (_d, lake) = lake_of(&["meraki_clients.json", "meraki_clients.csv"], &["--site", "T1"]);
+    let (_d, lake) = lake_of(
+        &["meraki_clients.json", "meraki_clients.csv"],
+        &["--site", "T1"],
+    );
     let day = |m, d: &str| one(&lake, m, "2026-06-01", "2026-06-03", BucketKind::Day, d);
     assert_eq!(day(Metric::WifiSessions, "2026-06-01"), Some(2.0));
     assert_eq!(day(Metric::WifiSessions, "2026-06-02"), Some(1.0));
@@ -50,7 +105,15 @@ fn wifi_connections_and_devices() {
 
 #[test]
 fn tickets_backlog_and_time_to_resolve() {
-    let (_d, lake) = lake_of(&["osticket_tickets.csv", "rt_tickets.tsv", "glpi_tickets.csv", "jira_tickets.csv"], &[]);
+    let (_d, lake) = lake_of(
+        &[
+            "osticket_tickets.csv",
+            "rt_tickets.tsv",
+            "glpi_tickets.csv",
+            "jira_tickets.csv",
+        ],
+        &[],
+    );
     let day = |m, d: &str| one(&lake, m, "2026-06-01", "2026-06-07", BucketKind::Day, d);
     // Opened on 06-01: osTicket 100231, RT 41 and 42.
     assert_eq!(day(Metric::TicketsOpened, "2026-06-01"), Some(3.0));
@@ -62,14 +125,33 @@ fn tickets_backlog_and_time_to_resolve() {
     // Resolved in June 2026: 1.5 h (100231), 0.6667 h (100233), 54.5 h (RT 42), 19.5 h
     // (GLPI 8). Sorted: 0.667, 1.5, 19.5, 54.5. Median (1.5 + 19.5) / 2 = 10.5;
     // p90 at rank 0.9 x 3 = 2.7: 19.5 + 0.7 x (54.5 - 19.5) = 44.0.
-    let june = |m| one(&lake, m, "2026-06-01", "2026-07-01", BucketKind::Month, "2026-06");
+    let june = |m| {
+        one(
+            &lake,
+            m,
+            "2026-06-01",
+            "2026-07-01",
+            BucketKind::Month,
+            "2026-06",
+        )
+    };
     assert_eq!(june(Metric::TicketsResolved), Some(4.0));
     let median = june(Metric::HoursToResolveMedian).unwrap();
     assert!((median - 10.5).abs() < 1e-9, "{median}");
     let p90 = june(Metric::HoursToResolveP90).unwrap();
     assert!((p90 - 44.0).abs() < 1e-9, "{p90}");
     // No ticket resolved in a bucket: no median (not zero).
-    assert_eq!(one(&lake, Metric::HoursToResolveMedian, "2026-08-01", "2026-09-01", BucketKind::Month, "2026-08"), None);
+    assert_eq!(
+        one(
+            &lake,
+            Metric::HoursToResolveMedian,
+            "2026-08-01",
+            "2026-09-01",
+            BucketKind::Month,
+            "2026-08"
+        ),
+        None
+    );
 }
 
 #[test]
@@ -78,11 +160,22 @@ fn a_breakdown_the_metric_does_not_have_is_refused() {
     let err = tally_metrics::compute(
         &lake,
         &test_sites(),
-        &tally_metrics::Request { metric: Metric::Occupancy, from: date("2026-06-01"), to: date("2026-06-02"), every: BucketKind::Day, by: vec![Dim::Event] },
+        &tally_metrics::Request {
+            metric: Metric::Occupancy,
+            from: date("2026-06-01"),
+            to: date("2026-06-02"),
+            every: BucketKind::Day,
+            by: vec![Dim::Event],
+        },
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("occupancy cannot be broken down by event; it can by site, station, user_type"), "{err}");
+    assert!(
+        err.contains(
+            "occupancy cannot be broken down by event; it can by site, station, user_type"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -91,19 +184,62 @@ fn replacement_schedule_by_fiscal_year() {
     // default: PC-0001 and PC-0002 (2021-03-15) fall due 2026-03-15, in FY2026; the laptop
     // (2024-01-10, 4 years) on 2028-01-10, in FY2028; retired ones never.
     let (_d, lake) = lake_of(&["snipeit_assets.csv", "inventory_assets.csv"], &[]);
-    let fy = |m, from: &str, to: &str, label: &str| one(&lake, m, from, to, BucketKind::FiscalYear, label);
-    assert_eq!(fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2026"), Some(2.0));
-    assert_eq!(fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2027"), Some(0.0));
-    assert_eq!(fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2028"), Some(1.0));
+    let fy = |m, from: &str, to: &str, label: &str| {
+        one(&lake, m, from, to, BucketKind::FiscalYear, label)
+    };
+    assert_eq!(
+        fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2026"),
+        Some(2.0)
+    );
+    assert_eq!(
+        fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2027"),
+        Some(0.0)
+    );
+    assert_eq!(
+        fy(Metric::ReplacementDue, "2025-07-01", "2028-07-01", "FY2028"),
+        Some(1.0)
+    );
     // No unit costs in the test sites.toml: the purchase costs.
-    assert_eq!(fy(Metric::ReplacementCost, "2025-07-01", "2028-07-01", "FY2026"), Some(2198.0));
+    assert_eq!(
+        fy(
+            Metric::ReplacementCost,
+            "2025-07-01",
+            "2028-07-01",
+            "FY2026"
+        ),
+        Some(2198.0)
+    );
     // Overdue at the start of a later period: still to replace, in its first year.
-    assert_eq!(fy(Metric::ReplacementDue, "2027-07-01", "2028-07-01", "FY2028"), Some(3.0));
-    let by_kind = metric(&lake, &test_sites(), Metric::ReplacementDue, "2025-07-01", "2026-07-01", BucketKind::FiscalYear, &[Dim::Kind]);
+    assert_eq!(
+        fy(Metric::ReplacementDue, "2027-07-01", "2028-07-01", "FY2028"),
+        Some(3.0)
+    );
+    let by_kind = metric(
+        &lake,
+        &test_sites(),
+        Metric::ReplacementDue,
+        "2025-07-01",
+        "2026-07-01",
+        BucketKind::FiscalYear,
+        &[Dim::Kind],
+    );
     assert_eq!(by_kind.height(), 1, "{by_kind}");
-    assert_eq!(by_kind.column("kind").unwrap().str().unwrap().get(0), Some("public_pc"));
+    assert_eq!(
+        by_kind.column("kind").unwrap().str().unwrap().get(0),
+        Some("public_pc")
+    );
     // Survey line 650: stations of every site (2 + 2).
-    assert_eq!(one(&lake, Metric::PublicComputers, "2025-07-01", "2026-07-01", BucketKind::FiscalYear, "FY2026"), Some(4.0));
+    assert_eq!(
+        one(
+            &lake,
+            Metric::PublicComputers,
+            "2025-07-01",
+            "2026-07-01",
+            BucketKind::FiscalYear,
+            "FY2026"
+        ),
+        Some(4.0)
+    );
 }
 
 #[test]
@@ -112,35 +248,86 @@ fn equity_shares_and_use_per_1000_residents() {
     // BKM (not in sites.toml, no population) 1; none after 17:00, none on a weekend.
     let (_d, lake) = lake_of(&["envisionware_strad_bci.csv"], &[]);
     let sites = test_sites();
-    let by_site = |m: Metric| metric(&lake, &sites, m, "2026-06-10", "2026-06-11", BucketKind::Day, &[Dim::Site]);
+    let by_site = |m: Metric| {
+        metric(
+            &lake,
+            &sites,
+            m,
+            "2026-06-10",
+            "2026-06-11",
+            BucketKind::Day,
+            &[Dim::Site],
+        )
+    };
     let t1 = |df: &polars::prelude::DataFrame, col: &str| {
         let site = df.column("site").unwrap().str().unwrap().clone();
         let v = df.column(col).unwrap().f64().unwrap().clone();
-        (0..df.height()).find(|&i| site.get(i) == Some("T1")).and_then(|i| v.get(i))
+        (0..df.height())
+            .find(|&i| site.get(i) == Some("T1"))
+            .and_then(|i| v.get(i))
     };
     assert_eq!(t1(&by_site(Metric::GuestShare), "guest_share"), Some(0.25));
-    assert_eq!(t1(&by_site(Metric::EveningWeekendShare), "evening_weekend_share"), Some(0.0));
+    assert_eq!(
+        t1(
+            &by_site(Metric::EveningWeekendShare),
+            "evening_weekend_share"
+        ),
+        Some(0.0)
+    );
     // 4 sessions / 10,000 residents x 1,000 = 0.4; library-wide 5 / 15,000 x 1,000.
-    assert_eq!(t1(&by_site(Metric::SessionsPer1000), "sessions_per_1000"), Some(0.4));
-    let all = one(&lake, Metric::SessionsPer1000, "2026-06-10", "2026-06-11", BucketKind::Day, "2026-06-10").unwrap();
+    assert_eq!(
+        t1(&by_site(Metric::SessionsPer1000), "sessions_per_1000"),
+        Some(0.4)
+    );
+    let all = one(
+        &lake,
+        Metric::SessionsPer1000,
+        "2026-06-10",
+        "2026-06-11",
+        BucketKind::Day,
+        "2026-06-10",
+    )
+    .unwrap();
     assert!((all - 5.0 / 15.0).abs() < 1e-12, "{all}");
 }
 
 #[test]
 fn year_over_year_pairs_the_same_months() {
     // Koha statistics from June 2026 only: June 2025 had nothing, so the change is empty.
-    let (_d, lake) = lake_of(&["koha_statistics.csv", "real/toronto/tpl-circulation-annual-by-branch-2012-2022.csv"], &[]);
+    let (_d, lake) = lake_of(
+        &[
+            "koha_statistics.csv",
+            "real/toronto/tpl-circulation-annual-by-branch-2012-2022.csv",
+        ],
+        &[],
+    );
     let out = tally_metrics::compute_yoy(
         &lake,
         &test_sites(),
-        &tally_metrics::Request { metric: Metric::Circulation, from: date("2026-05-01"), to: date("2026-07-01"), every: BucketKind::Month, by: vec![] },
+        &tally_metrics::Request {
+            metric: Metric::Circulation,
+            from: date("2026-05-01"),
+            to: date("2026-07-01"),
+            every: BucketKind::Month,
+            by: vec![],
+        },
     )
     .unwrap();
     let df = out.frame;
-    assert_eq!(df.get_column_names().iter().map(|c| c.as_str()).collect::<Vec<_>>(), ["bucket", "circulation", "previous_year", "change_pct"]);
+    assert_eq!(
+        df.get_column_names()
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
+        ["bucket", "circulation", "previous_year", "change_pct"]
+    );
     assert_eq!(value_at(&df, "circulation", "2026-06"), Some(4.0));
     assert_eq!(value_at(&df, "previous_year", "2026-06"), Some(0.0));
-    assert_eq!(value_at(&df, "change_pct", "2026-06"), None, "no change from zero");
+    assert_eq!(
+        value_at(&df, "change_pct", "2026-06"),
+        None,
+        "no change from zero"
+    );
     // Two checkouts in June 2025: 4 against 2 is +100%.
     let dir = tempfile::tempdir().unwrap();
     let last_year = dir.path().join("koha_2025.csv");
@@ -150,16 +337,43 @@ fn year_over_year_pairs_the_same_months() {
          2025-06-10 10:00:00,T1,0,issue,,2001,BK,ADULT,61,FIC,PT,intranet\n2025-06-11 10:00:00,N1,0,issue,,2002,BK,ADULT,62,FIC,PT,intranet\n",
     )
     .unwrap();
-    let mut cmd = tally(&["ingest", "--lake", lake.root().to_str().unwrap(), "--sites", "tests/data/sites.toml"]);
-    assert_eq!(cmd.env("TALLY_KEY", TEST_KEY).arg(&last_year).status().unwrap().code(), Some(0));
-    let req = tally_metrics::Request { metric: Metric::Circulation, from: date("2026-05-01"), to: date("2026-07-01"), every: BucketKind::Month, by: vec![] };
-    let df = tally_metrics::compute_yoy(&lake, &test_sites(), &req).unwrap().frame;
+    let mut cmd = tally(&[
+        "ingest",
+        "--lake",
+        lake.root().to_str().unwrap(),
+        "--sites",
+        "tests/data/sites.toml",
+    ]);
+    assert_eq!(
+        cmd.env("TALLY_KEY", TEST_KEY)
+            .arg(&last_year)
+            .status()
+            .unwrap()
+            .code(),
+        Some(0)
+    );
+    let req = tally_metrics::Request {
+        metric: Metric::Circulation,
+        from: date("2026-05-01"),
+        to: date("2026-07-01"),
+        every: BucketKind::Month,
+        by: vec![],
+    };
+    let df = tally_metrics::compute_yoy(&lake, &test_sites(), &req)
+        .unwrap()
+        .frame;
     assert_eq!(value_at(&df, "previous_year", "2026-06"), Some(2.0));
     assert_eq!(value_at(&df, "change_pct", "2026-06"), Some(100.0));
     let days = tally_metrics::compute_yoy(
         &lake,
         &test_sites(),
-        &tally_metrics::Request { metric: Metric::Circulation, from: date("2026-05-01"), to: date("2026-07-01"), every: BucketKind::Day, by: vec![] },
+        &tally_metrics::Request {
+            metric: Metric::Circulation,
+            from: date("2026-05-01"),
+            to: date("2026-07-01"),
+            every: BucketKind::Day,
+            by: vec![],
+        },
     );
     assert!(days.unwrap_err().to_string().contains("not days"));
 }
@@ -167,21 +381,52 @@ fn year_over_year_pairs_the_same_months() {
 #[test]
 fn trends_join_events_with_past_years_totals() {
     // Toronto's workstation sessions 2012-2017 (totals) and a day of 2026 sessions (events).
-    let (_d, lake) = lake_of(&["real/toronto/tpl-workstation-usage-annual-by-branch-2012-2017.csv", "envisionware_strad_bci.csv"], &[]);
+    let (_d, lake) = lake_of(
+        &[
+            "real/toronto/tpl-workstation-usage-annual-by-branch-2012-2017.csv",
+            "envisionware_strad_bci.csv",
+        ],
+        &[],
+    );
     let mut sites = test_sites();
     sites.library.fiscal_year_start_month = 1;
-    let req = tally_metrics::Request { metric: Metric::SessionsTrend, from: date("2012-01-01"), to: date("2027-01-01"), every: BucketKind::FiscalYear, by: vec![] };
+    let req = tally_metrics::Request {
+        metric: Metric::SessionsTrend,
+        from: date("2012-01-01"),
+        to: date("2027-01-01"),
+        every: BucketKind::FiscalYear,
+        by: vec![],
+    };
     let df = tally_metrics::compute(&lake, &sites, &req).unwrap().frame;
     // 2012: every branch's row of that year, summed (no library-wide row in the file).
-    let csv = std::fs::read_to_string(data("real/toronto/tpl-workstation-usage-annual-by-branch-2012-2017.csv")).unwrap();
-    let total_2012: f64 = csv.lines().skip(1).filter(|l| l.split(',').nth(1) == Some("2012")).map(|l| l.split(',').nth(3).unwrap().trim().parse::<f64>().unwrap()).sum();
+    let csv = std::fs::read_to_string(data(
+        "real/toronto/tpl-workstation-usage-annual-by-branch-2012-2017.csv",
+    ))
+    .unwrap();
+    let total_2012: f64 = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("2012"))
+        .map(|l| l.split(',').nth(3).unwrap().trim().parse::<f64>().unwrap())
+        .sum();
     assert_eq!(value_at(&df, "sessions_trend", "FY2012"), Some(total_2012));
-    assert_eq!(value_at(&df, "sessions_trend", "FY2020"), None, "neither events nor totals");
+    assert_eq!(
+        value_at(&df, "sessions_trend", "FY2020"),
+        None,
+        "neither events nor totals"
+    );
     assert_eq!(value_at(&df, "sessions_trend", "FY2026"), Some(5.0));
     let from = df.column("from").unwrap().str().unwrap().clone();
     let bucket = df.column("bucket").unwrap().str().unwrap().clone();
-    let from_of = |b: &str| (0..df.height()).find(|&i| bucket.get(i) == Some(b)).and_then(|i| from.get(i));
-    assert_eq!((from_of("FY2012"), from_of("FY2026"), from_of("FY2020")), (Some("totals"), Some("events"), None));
+    let from_of = |b: &str| {
+        (0..df.height())
+            .find(|&i| bucket.get(i) == Some(b))
+            .and_then(|i| from.get(i))
+    };
+    assert_eq!(
+        (from_of("FY2012"), from_of("FY2026"), from_of("FY2020")),
+        (Some("totals"), Some("events"), None)
+    );
 }
 
 #[test]
@@ -195,15 +440,44 @@ fn station_advice_against_the_thresholds() {
         dir.path(),
         &sites,
         "s.csv",
-        &envisionware_csv(&[("T1", "PC1", "2026-06-10 10:00:00", 60), ("T1", "PC2", "2026-06-10 10:00:00", 60), ("N1", "PC1", "2026-06-10 10:00:00", 60)]),
+        &envisionware_csv(&[
+            ("T1", "PC1", "2026-06-10 10:00:00", 60),
+            ("T1", "PC2", "2026-06-10 10:00:00", 60),
+            ("N1", "PC1", "2026-06-10 10:00:00", 60),
+        ]),
     );
-    let req = tally_metrics::Request { metric: Metric::StationAdvice, from: date("2026-06-10"), to: date("2026-06-11"), every: BucketKind::All, by: vec![] };
+    let req = tally_metrics::Request {
+        metric: Metric::StationAdvice,
+        from: date("2026-06-10"),
+        to: date("2026-06-11"),
+        every: BucketKind::All,
+        by: vec![],
+    };
     let df = tally_metrics::compute(&lake, &sites, &req).unwrap().frame;
-    let advice: Vec<_> = df.column("station_advice").unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
-    let site: Vec<_> = df.column("site").unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
+    let advice: Vec<_> = df
+        .column("station_advice")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect();
+    let site: Vec<_> = df
+        .column("site")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect();
     assert_eq!(site, ["N1", "T1"]);
     assert_eq!(advice, ["reduce", "add"]);
-    let busiest = df.column("busiest_hour_occupancy").unwrap().f64().unwrap().get(1);
+    let busiest = df
+        .column("busiest_hour_occupancy")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .get(1);
     assert_eq!(busiest, Some(1.0));
 }
 
@@ -212,11 +486,25 @@ fn cost_per_use_prorates_the_fleet() {
     // Two public PCs at T1 (Snipe-IT fixture, $1,099 each, 5-year life): 439.60 a year.
     // On 2026-06-10, T1 had 4 sessions: 439.60 / 365.25 / 4 per session.
     let (_d, lake) = lake_of(&["snipeit_assets.csv", "envisionware_strad_bci.csv"], &[]);
-    let df = metric(&lake, &test_sites(), Metric::CostPerUse, "2026-06-10", "2026-06-11", BucketKind::Day, &[Dim::Site]);
+    let df = metric(
+        &lake,
+        &test_sites(),
+        Metric::CostPerUse,
+        "2026-06-10",
+        "2026-06-11",
+        BucketKind::Day,
+        &[Dim::Site],
+    );
     let site = df.column("site").unwrap().str().unwrap().clone();
     let v = df.column("cost_per_use").unwrap().f64().unwrap().clone();
-    let t1 = (0..df.height()).find(|&i| site.get(i) == Some("T1")).and_then(|i| v.get(i)).unwrap();
-    assert!((t1 - 2.0 * 1099.0 / 5.0 / 365.25 / 4.0).abs() < 1e-9, "{t1}");
+    let t1 = (0..df.height())
+        .find(|&i| site.get(i) == Some("T1"))
+        .and_then(|i| v.get(i))
+        .unwrap();
+    assert!(
+        (t1 - 2.0 * 1099.0 / 5.0 / 365.25 / 4.0).abs() < 1e-9,
+        "{t1}"
+    );
 }
 
 #[test]
@@ -225,19 +513,38 @@ fn survey_figures_of_a_hand_made_year_match_the_golden_file() {
     // in the test's history); TALLY_BLESS=1 rewrites it from tally's output instead.
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    for (file, extra) in [("survey_year/sessions.csv", vec![]), ("survey_year/circulation.csv", vec![]), ("survey_year/wifi.csv", vec!["--site", "T1"])] {
-        let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml"]);
+    for (file, extra) in [
+        ("survey_year/sessions.csv", vec![]),
+        ("survey_year/circulation.csv", vec![]),
+        ("survey_year/wifi.csv", vec!["--site", "T1"]),
+    ] {
+        let mut cmd = tally(&[
+            "ingest",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--sites",
+            "tests/data/sites.toml",
+        ]);
         cmd.env("TALLY_KEY", TEST_KEY).args(extra).arg(data(file));
         assert_eq!(cmd.output().unwrap().status.code(), Some(0), "{file}");
     }
-    let mut got = tally_metrics::survey(&tally_model::Lake::new(&lake), &test_sites(), date("2024-07-01"), date("2025-07-01")).unwrap();
+    let mut got = tally_metrics::survey(
+        &tally_model::Lake::new(&lake),
+        &test_sites(),
+        date("2024-07-01"),
+        date("2025-07-01"),
+    )
+    .unwrap();
     let golden = data("../golden/survey_fy2025.csv");
     if std::env::var_os("TALLY_BLESS").is_some() {
         let mut f = std::fs::File::create(&golden).unwrap();
         CsvWriter::new(&mut f).finish(&mut got).unwrap();
     }
     let want = CsvReadOptions::default()
-        .with_schema_overwrite(Some(std::sync::Arc::new(Schema::from_iter([Field::new("line".into(), DataType::String)]))))
+        .with_schema_overwrite(Some(std::sync::Arc::new(Schema::from_iter([Field::new(
+            "line".into(),
+            DataType::String,
+        )]))))
         .try_into_reader_with_file_path(Some(golden))
         .unwrap()
         .finish()
@@ -266,14 +573,43 @@ fn automatic_renewals_count_as_the_library_says() {
     )
     .unwrap();
     let lake = dir.path().join("lake");
-    let mut cmd = tally(&["ingest", "--lake", lake.to_str().unwrap(), "--sites", "tests/data/sites.toml"]);
-    assert_eq!(cmd.env("TALLY_KEY", TEST_KEY).args([&koha, &eg]).status().unwrap().code(), Some(0));
+    let mut cmd = tally(&[
+        "ingest",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--sites",
+        "tests/data/sites.toml",
+    ]);
+    assert_eq!(
+        cmd.env("TALLY_KEY", TEST_KEY)
+            .args([&koha, &eg])
+            .status()
+            .unwrap()
+            .code(),
+        Some(0)
+    );
     let lake = tally_model::Lake::new(lake);
     let mut sites = test_sites();
     let day = |sites: &tally_model::Sites, m: Metric| {
-        value_at(&metric(&lake, sites, m, "2026-06-10", "2026-06-11", BucketKind::Day, &[]), m.name(), "2026-06-10")
+        value_at(
+            &metric(
+                &lake,
+                sites,
+                m,
+                "2026-06-10",
+                "2026-06-11",
+                BucketKind::Day,
+                &[],
+            ),
+            m.name(),
+            "2026-06-10",
+        )
     };
-    assert_eq!(day(&sites, Metric::Renewals), Some(4.0), "counted by default");
+    assert_eq!(
+        day(&sites, Metric::Renewals),
+        Some(4.0),
+        "counted by default"
+    );
     assert_eq!(day(&sites, Metric::Circulation), Some(5.0));
     sites.library.count_automatic_renewals = false;
     assert_eq!(day(&sites, Metric::Renewals), Some(2.0));

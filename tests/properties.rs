@@ -9,7 +9,14 @@ use crate::common::*;
 /// A row of an EnvisionWare export, good or bad.
 #[derive(Debug, Clone)]
 enum Row {
-    Session { site: usize, station: u8, day: u8, minute: u16, minutes: i64, user: u8 },
+    Session {
+        site: usize,
+        station: u8,
+        day: u8,
+        minute: u16,
+        minutes: i64,
+        user: u8,
+    },
     BadDate,
     BadMinutes,
     Truncated,
@@ -26,10 +33,19 @@ fn row() -> impl Strategy<Value = Row> {
 }
 
 fn render(rows: &[Row]) -> String {
-    let mut s = String::from("pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n");
+    let mut s = String::from(
+        "pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch,pcrArea,pcrUserData1,pcrMachineName\n",
+    );
     for (i, r) in rows.iter().enumerate() {
         let line = match r {
-            Row::Session { site, station, day, minute, minutes, user } => {
+            Row::Session {
+                site,
+                station,
+                day,
+                minute,
+                minutes,
+                user,
+            } => {
                 let site = ["T1", "N1", "ZZ"][*site];
                 let user = match user {
                     0 => "21221000000111".to_string(),
@@ -88,14 +104,26 @@ proptest! {
     }
 }
 
-fn metric_frame(lake: &tally_model::Lake, sites: &tally_model::Sites, m: Metric, every: BucketKind, by: &[Dim]) -> polars::prelude::DataFrame {
+fn metric_frame(
+    lake: &tally_model::Lake,
+    sites: &tally_model::Sites,
+    m: Metric,
+    every: BucketKind,
+    by: &[Dim],
+) -> polars::prelude::DataFrame {
     metric(lake, sites, m, "2026-03-06", "2026-03-13", every, by)
 }
 
 /// A Libki statistics row: an action for one of a few session ids at some minute, or junk.
 #[derive(Debug, Clone)]
 enum LibkiRow {
-    Event { action: u8, session: u8, minute: u16, station: u8, site: u8 },
+    Event {
+        action: u8,
+        session: u8,
+        minute: u16,
+        station: u8,
+        site: u8,
+    },
     Junk,
 }
 
@@ -108,12 +136,31 @@ fn libki_row() -> impl Strategy<Value = LibkiRow> {
 }
 
 fn render_libki(rows: &[LibkiRow]) -> String {
-    let mut s = String::from("instance,id,username,client_name,client_location,client_type,action,created_on,anonymized,session_id,info\n");
+    let mut s = String::from(
+        "instance,id,username,client_name,client_location,client_type,action,created_on,anonymized,session_id,info\n",
+    );
     for (i, r) in rows.iter().enumerate() {
         match r {
-            LibkiRow::Event { action, session, minute, station, site } => {
-                let action = ["LOGIN", "LOGOUT", "FORCE_LOGOUT", "SESSION_DELETED", "LOGIN", "PRINT"][*action as usize];
-                let user = if session % 3 == 0 { format!("guest{session}") } else { format!("2122107777{session:04}") };
+            LibkiRow::Event {
+                action,
+                session,
+                minute,
+                station,
+                site,
+            } => {
+                let action = [
+                    "LOGIN",
+                    "LOGOUT",
+                    "FORCE_LOGOUT",
+                    "SESSION_DELETED",
+                    "LOGIN",
+                    "PRINT",
+                ][*action as usize];
+                let user = if session % 3 == 0 {
+                    format!("guest{session}")
+                } else {
+                    format!("2122107777{session:04}")
+                };
                 let (site, prefix) = [("Night", "N1"), ("Town", "T1")][*site as usize];
                 s.push_str(&format!(
                     ",{i},{user},{prefix}-PC{station},{site},,{action},2026-03-{:02} {:02}:{:02}:00,0,s{session},\n",

@@ -2,10 +2,11 @@
 
 mod bad_input;
 mod common;
-mod crosscheck;
 mod crash;
+mod crosscheck;
 mod e2e;
 mod formats;
+mod identity;
 mod metric_catalogue;
 mod metric_defs;
 mod pipelines;

@@ -16,7 +16,10 @@ pub enum ChartError {
     #[error("drawing the chart: {0}")]
     Draw(String),
     #[error("{path}: {source}")]
-    Io { path: std::path::PathBuf, source: std::io::Error },
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("nothing to draw: {0}")]
     Empty(String),
 }
@@ -31,7 +34,11 @@ static FONTS: Once = Once::new();
 fn register_fonts() {
     FONTS.call_once(|| {
         // Both faces are bundled bytes; registration fails only on a malformed font.
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
         let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
     });
 }
@@ -58,10 +65,16 @@ fn colour(i: usize) -> RGBColor {
 pub fn render_file(chart: &Chart, style: &Style, path: &Path) -> Result<(), ChartError> {
     if is_svg(path) {
         let svg = render_svg(chart, style)?;
-        std::fs::write(path, svg).map_err(|source| ChartError::Io { path: path.into(), source })
+        std::fs::write(path, svg).map_err(|source| ChartError::Io {
+            path: path.into(),
+            source,
+        })
     } else {
         let png = render_png_bytes(chart, style)?;
-        std::fs::write(path, png).map_err(|source| ChartError::Io { path: path.into(), source })
+        std::fs::write(path, png).map_err(|source| ChartError::Io {
+            path: path.into(),
+            source,
+        })
     }
 }
 
@@ -69,7 +82,8 @@ pub fn render_svg(chart: &Chart, style: &Style) -> Result<String, ChartError> {
     register_fonts();
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (style.width, style.height)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut out, (style.width, style.height)).into_drawing_area();
         draw(chart, style, &root)?;
         root.present().map_err(draw_err)?;
     }
@@ -88,7 +102,8 @@ pub fn render_png_bytes(chart: &Chart, style: &Style) -> Result<Vec<u8>, ChartEr
     }
     let mut png = Vec::new();
     let encoder = image::codecs::png::PngEncoder::new(&mut png);
-    image::ImageEncoder::write_image(encoder, &rgb, w, h, image::ColorType::Rgb8).map_err(draw_err)?;
+    image::ImageEncoder::write_image(encoder, &rgb, w, h, image::ColorType::Rgb8)
+        .map_err(draw_err)?;
     Ok(png)
 }
 
@@ -102,7 +117,7 @@ pub fn format_value(v: f64, format: ValueFormat) -> String {
                 let s = n.abs().to_string();
                 let mut out = String::new();
                 for (i, ch) in s.chars().enumerate() {
-                    if i > 0 && (s.len() - i) % 3 == 0 {
+                    if i > 0 && (s.len() - i).is_multiple_of(3) {
                         out.push(',');
                     }
                     out.push(ch);
@@ -111,13 +126,20 @@ pub fn format_value(v: f64, format: ValueFormat) -> String {
             } else if v.fract().abs() < 1e-9 {
                 format!("{v:.0}")
             } else {
-                format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
+                format!("{v:.2}")
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string()
             }
         }
     }
 }
 
-fn draw<DB: DrawingBackend>(chart: &Chart, style: &Style, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError>
+fn draw<DB: DrawingBackend>(
+    chart: &Chart,
+    style: &Style,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), ChartError>
 where
     DB::ErrorType: 'static,
 {
@@ -125,18 +147,39 @@ where
     let (w, _) = root.dim_in_pixel();
     // Title and subtitle in a band of their own, so they never collide with the plot.
     let (head, body) = root.split_vertically(if style.subtitle.is_empty() { 56 } else { 84 });
-    head.draw(&Text::new(style.title.clone(), (24, 14), ("sans-serif", 28).into_font().style(FontStyle::Bold).color(&BLACK)))
-        .map_err(draw_err)?;
+    head.draw(&Text::new(
+        style.title.clone(),
+        (24, 14),
+        ("sans-serif", 28)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&BLACK),
+    ))
+    .map_err(draw_err)?;
     if !style.subtitle.is_empty() {
-        head.draw(&Text::new(style.subtitle.clone(), (24, 52), ("sans-serif", 17).into_font().color(&RGBColor(90, 90, 90))))
-            .map_err(draw_err)?;
+        head.draw(&Text::new(
+            style.subtitle.clone(),
+            (24, 52),
+            ("sans-serif", 17).into_font().color(&RGBColor(90, 90, 90)),
+        ))
+        .map_err(draw_err)?;
     }
     let _ = w;
     match chart {
-        Chart::Bar { categories, series } => bars(&body, style, categories, std::slice::from_ref(series), false),
+        Chart::Bar { categories, series } => bars(
+            &body,
+            style,
+            categories,
+            std::slice::from_ref(series),
+            false,
+        ),
         Chart::Stacked { categories, series } => bars(&body, style, categories, series, true),
         Chart::Line { categories, series } => lines(&body, style, categories, series),
-        Chart::Heatmap { rows, columns, values } => heatmap(&body, style, rows, columns, values),
+        Chart::Heatmap {
+            rows,
+            columns,
+            values,
+        } => heatmap(&body, style, rows, columns, values),
     }
 }
 
@@ -161,9 +204,19 @@ fn label_fit(n: usize, chars: usize, width: u32) -> (u32, usize) {
 
 fn y_max(series: &[Series], stacked: bool, n: usize) -> f64 {
     let max = if stacked {
-        (0..n).map(|i| series.iter().map(|s| s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0)).sum::<f64>()).fold(0.0, f64::max)
+        (0..n)
+            .map(|i| {
+                series
+                    .iter()
+                    .map(|s| s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0))
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max)
     } else {
-        series.iter().flat_map(|s| s.values.iter().flatten().copied()).fold(0.0, f64::max)
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten().copied())
+            .fold(0.0, f64::max)
     };
     if max <= 0.0 { 1.0 } else { max * 1.08 }
 }
@@ -172,7 +225,8 @@ fn legend_needed(series: &[Series]) -> bool {
     series.len() > 1
 }
 
-type CategoryChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>>;
+type CategoryChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>>;
 
 /// The axes bars and lines share: one slot per category, values from 0 up, labels that
 /// fit (smaller, then every k-th), thousands separators or percentages on the y axis.
@@ -186,8 +240,16 @@ where
     DB::ErrorType: 'static,
 {
     let n = categories.len();
-    let max_label_chars = categories.iter().map(|c| c.chars().count()).max().unwrap_or(1);
-    let (label_size, step) = label_fit(n, max_label_chars, plot.dim_in_pixel().0.saturating_sub(130));
+    let max_label_chars = categories
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(1);
+    let (label_size, step) = label_fit(
+        n,
+        max_label_chars,
+        plot.dim_in_pixel().0.saturating_sub(130),
+    );
     let mut chart = ChartBuilder::on(plot)
         .margin(16)
         .x_label_area_size(if style.x_label.is_empty() { 36 } else { 62 })
@@ -200,7 +262,11 @@ where
         .disable_x_mesh()
         .x_labels(n + 1)
         .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) if (*i as usize) < n && (*i as usize) % step == 0 => categories[*i as usize].clone(),
+            SegmentValue::CenterOf(i)
+                if (*i as usize) < n && (*i as usize).is_multiple_of(step) =>
+            {
+                categories[*i as usize].clone()
+            }
             _ => String::new(),
         })
         .y_label_formatter(&|v| format_value(*v, format))
@@ -236,13 +302,30 @@ where
     for i in 0..n {
         let mut base = 0.0;
         for (j, s) in series.iter().enumerate() {
-            let Some(v) = s.values.get(i).copied().flatten() else { continue };
+            let Some(v) = s.values.get(i).copied().flatten() else {
+                continue;
+            };
             let (y0, y1) = if stacked { (base, base + v) } else { (0.0, v) };
             base = y1;
-            let corners = || [(SegmentValue::Exact(i as i32), y0), (SegmentValue::Exact(i as i32 + 1), y1)];
-            chart.draw_series(std::iter::once(Rectangle::new(corners(), colour(j).filled()))).map_err(draw_err)?;
+            let corners = || {
+                [
+                    (SegmentValue::Exact(i as i32), y0),
+                    (SegmentValue::Exact(i as i32 + 1), y1),
+                ]
+            };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    corners(),
+                    colour(j).filled(),
+                )))
+                .map_err(draw_err)?;
             // A white outline separates neighbouring bars and stacked segments.
-            chart.draw_series(std::iter::once(Rectangle::new(corners(), WHITE.stroke_width(3)))).map_err(draw_err)?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    corners(),
+                    WHITE.stroke_width(3),
+                )))
+                .map_err(draw_err)?;
         }
     }
     if let Some(legend) = legend {
@@ -280,9 +363,13 @@ where
         runs.push(run);
         for r in runs.into_iter().filter(|r| !r.is_empty()) {
             if n <= 40 {
-                chart.draw_series(r.iter().map(|p| Circle::new(p.clone(), 3, c.filled()))).map_err(draw_err)?;
+                chart
+                    .draw_series(r.iter().map(|p| Circle::new(p.clone(), 3, c.filled())))
+                    .map_err(draw_err)?;
             }
-            chart.draw_series(LineSeries::new(r, c.stroke_width(3))).map_err(draw_err)?;
+            chart
+                .draw_series(LineSeries::new(r, c.stroke_width(3)))
+                .map_err(draw_err)?;
         }
     }
     if let Some(legend) = legend {
@@ -294,25 +381,41 @@ where
 type Split<'a, DB> = (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>);
 
 /// With more than one series, a legend column on the right.
-fn split_legend<'a, DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &[Series]) -> Split<'a, DB> {
+fn split_legend<'a, DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    series: &[Series],
+) -> Split<'a, DB> {
     if !legend_needed(series) {
         return (area.clone(), None);
     }
-    let longest = series.iter().map(|s| s.name.chars().count()).max().unwrap_or(4) as u32;
+    let longest = series
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(4) as u32;
     let width = (longest * 10 + 60).clamp(120, 320);
     let (w, _) = area.dim_in_pixel();
     let (plot, legend) = area.split_horizontally(w.saturating_sub(width));
     (plot, Some(legend))
 }
 
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &[Series]) -> Result<(), ChartError>
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    series: &[Series],
+) -> Result<(), ChartError>
 where
     DB::ErrorType: 'static,
 {
     for (j, s) in series.iter().enumerate() {
         let y = 24 + j as i32 * 26;
-        area.draw(&Rectangle::new([(8, y), (26, y + 16)], colour(j).filled())).map_err(draw_err)?;
-        area.draw(&Text::new(s.name.clone(), (34, y), ("sans-serif", 15).into_font())).map_err(draw_err)?;
+        area.draw(&Rectangle::new([(8, y), (26, y + 16)], colour(j).filled()))
+            .map_err(draw_err)?;
+        area.draw(&Text::new(
+            s.name.clone(),
+            (34, y),
+            ("sans-serif", 15).into_font(),
+        ))
+        .map_err(draw_err)?;
     }
     Ok(())
 }
@@ -339,8 +442,17 @@ where
     if nr == 0 || nc == 0 {
         return Err(ChartError::Empty("an empty grid".into()));
     }
-    let vmax = values.iter().flatten().flatten().copied().fold(0.0, f64::max);
-    let scale_max = if style.format == ValueFormat::Percent { vmax.max(0.01).min(1.0).max(vmax) } else { vmax.max(1e-9) };
+    let vmax = values
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .fold(0.0, f64::max);
+    let scale_max = if style.format == ValueFormat::Percent {
+        if vmax > 1.0 { vmax } else { vmax.max(0.01) }
+    } else {
+        vmax.max(1e-9)
+    };
     let (w, _) = area.dim_in_pixel();
     let (plot, legend) = area.split_horizontally(w.saturating_sub(150));
     let mut chart = ChartBuilder::on(&plot)
@@ -376,10 +488,29 @@ where
                 Some(v) => ramp(v / scale_max),
                 None => WHITE,
             };
-            let rect = || [(SegmentValue::Exact(c as i32), SegmentValue::Exact(y)), (SegmentValue::Exact(c as i32 + 1), SegmentValue::Exact(y + 1))];
-            chart.draw_series(std::iter::once(Rectangle::new(rect(), fill.filled()))).map_err(draw_err)?;
-            let edge = if v.is_some() { WHITE } else { RGBColor(225, 225, 225) };
-            chart.draw_series(std::iter::once(Rectangle::new(rect(), edge.stroke_width(1)))).map_err(draw_err)?;
+            let rect = || {
+                [
+                    (SegmentValue::Exact(c as i32), SegmentValue::Exact(y)),
+                    (
+                        SegmentValue::Exact(c as i32 + 1),
+                        SegmentValue::Exact(y + 1),
+                    ),
+                ]
+            };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(rect(), fill.filled())))
+                .map_err(draw_err)?;
+            let edge = if v.is_some() {
+                WHITE
+            } else {
+                RGBColor(225, 225, 225)
+            };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    rect(),
+                    edge.stroke_width(1),
+                )))
+                .map_err(draw_err)?;
         }
     }
     // The colour scale, with its ends labelled, and what a blank cell means.
@@ -390,14 +521,40 @@ where
         let t = 1.0 - k as f64 / steps as f64;
         let y0 = top + (bottom - top) * k / steps;
         let y1 = top + (bottom - top) * (k + 1) / steps;
-        legend.draw(&Rectangle::new([(20, y0), (48, y1 + 1)], ramp(t).filled())).map_err(draw_err)?;
+        legend
+            .draw(&Rectangle::new([(20, y0), (48, y1 + 1)], ramp(t).filled()))
+            .map_err(draw_err)?;
     }
     let font = ("sans-serif", 15).into_font();
-    legend.draw(&Text::new(format_value(scale_max, style.format), (56, top - 6), font.clone())).map_err(draw_err)?;
-    legend.draw(&Text::new(format_value(0.0, style.format), (56, bottom - 10), font.clone())).map_err(draw_err)?;
-    legend.draw(&Rectangle::new([(20, bottom + 24), (48, bottom + 44)], WHITE.filled())).map_err(draw_err)?;
-    legend.draw(&Rectangle::new([(20, bottom + 24), (48, bottom + 44)], RGBColor(200, 200, 200).stroke_width(1))).map_err(draw_err)?;
-    legend.draw(&Text::new("closed", (56, bottom + 26), font)).map_err(draw_err)?;
+    legend
+        .draw(&Text::new(
+            format_value(scale_max, style.format),
+            (56, top - 6),
+            font.clone(),
+        ))
+        .map_err(draw_err)?;
+    legend
+        .draw(&Text::new(
+            format_value(0.0, style.format),
+            (56, bottom - 10),
+            font.clone(),
+        ))
+        .map_err(draw_err)?;
+    legend
+        .draw(&Rectangle::new(
+            [(20, bottom + 24), (48, bottom + 44)],
+            WHITE.filled(),
+        ))
+        .map_err(draw_err)?;
+    legend
+        .draw(&Rectangle::new(
+            [(20, bottom + 24), (48, bottom + 44)],
+            RGBColor(200, 200, 200).stroke_width(1),
+        ))
+        .map_err(draw_err)?;
+    legend
+        .draw(&Text::new("closed", (56, bottom + 26), font))
+        .map_err(draw_err)?;
     Ok(())
 }
 

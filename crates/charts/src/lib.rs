@@ -24,20 +24,36 @@ pub struct Series {
 
 impl Series {
     pub fn new(name: impl Into<String>, values: Vec<Option<f64>>) -> Series {
-        Series { name: name.into(), values }
+        Series {
+            name: name.into(),
+            values,
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Chart {
     /// One bar per category.
-    Bar { categories: Vec<String>, series: Series },
+    Bar {
+        categories: Vec<String>,
+        series: Series,
+    },
     /// Bars per category, one segment per series, stacked.
-    Stacked { categories: Vec<String>, series: Vec<Series> },
+    Stacked {
+        categories: Vec<String>,
+        series: Vec<Series>,
+    },
     /// One line per series over the categories (usually time buckets).
-    Line { categories: Vec<String>, series: Vec<Series> },
+    Line {
+        categories: Vec<String>,
+        series: Vec<Series>,
+    },
     /// A grid of cells: `values[row][column]`, coloured from 0 to the largest value.
-    Heatmap { rows: Vec<String>, columns: Vec<String>, values: Vec<Vec<Option<f64>>> },
+    Heatmap {
+        rows: Vec<String>,
+        columns: Vec<String>,
+        values: Vec<Vec<Option<f64>>>,
+    },
 }
 
 /// How values are printed on the axis and in the heatmap's legend.
@@ -77,5 +93,6 @@ impl Style {
 
 /// Whether a path asks for SVG (by extension); anything else is PNG.
 pub fn is_svg(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
 }

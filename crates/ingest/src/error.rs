@@ -4,15 +4,36 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: the file is empty")]
     Empty { path: PathBuf },
-    #[error("{path}: line 1: cannot tell the format from the header [{header}]; pass --format (known: {known})")]
-    UnknownFormat { path: PathBuf, header: String, known: String },
-    #[error("{path}: line 1: missing required column(s) {missing:?} for format {format}; expected {expected:?}, found {found:?}")]
-    MissingColumns { path: PathBuf, format: String, missing: Vec<String>, expected: Vec<String>, found: Vec<String> },
+    #[error(
+        "{path}: line 1: cannot tell the format from the header [{header}]; pass --format (known: {known})"
+    )]
+    UnknownFormat {
+        path: PathBuf,
+        header: String,
+        known: String,
+    },
+    #[error(
+        "{path}: line 1: missing required column(s) {missing:?} for format {format}; expected {expected:?}, found {found:?}"
+    )]
+    MissingColumns {
+        path: PathBuf,
+        format: String,
+        missing: Vec<String>,
+        expected: Vec<String>,
+        found: Vec<String>,
+    },
     #[error("{path}: line {line}: {message}")]
-    Malformed { path: PathBuf, line: u64, message: String },
+    Malformed {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
     #[error(
         "no pseudonymisation key: patron identifiers are replaced by a keyed hash at ingest. \
          Pass --key-file FILE or set TALLY_KEY (keep the key secret and the same across runs)"
@@ -20,10 +41,28 @@ pub enum IngestError {
     NoKey,
     #[error("key file {path}: {message}")]
     BadKey { path: PathBuf, message: String },
-    #[error("another tally is writing to {lake} (lock {lock} is held); retry later or pass --wait SECONDS")]
+    #[error(
+        "another tally is writing to {lake} (lock {lock} is held); retry later or pass --wait SECONDS"
+    )]
     Locked { lake: PathBuf, lock: PathBuf },
     #[error("{path}: writing Parquet: {source}")]
-    Parquet { path: PathBuf, source: polars::error::PolarsError },
+    Parquet {
+        path: PathBuf,
+        source: polars::error::PolarsError,
+    },
+    #[error(
+        "{path}: rows do not add up: read {read} != accepted {accepted} + quarantined {quarantined} + excluded {excluded} (a bug in tally; nothing was committed)"
+    )]
+    Unbalanced {
+        path: PathBuf,
+        read: u64,
+        accepted: u64,
+        quarantined: u64,
+        excluded: u64,
+    },
     #[error("{lake}: the ledger is unreadable: {source}")]
-    Ledger { lake: PathBuf, source: std::io::Error },
+    Ledger {
+        lake: PathBuf,
+        source: std::io::Error,
+    },
 }

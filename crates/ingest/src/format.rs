@@ -59,9 +59,18 @@ pub struct FormatInfo {
     pub notes: &'static str,
 }
 
-pub(crate) const ENVISIONWARE_REQUIRED: &[&str] = &["pcrUserID", "pcrMinutesUsed", "pcrDateTime", "pcrBranch"];
-pub(crate) const ENVISIONWARE_OPTIONAL: &[&str] = &["pcrKey", "pcrArea", "pcrUserData1", "pcrMachineName"];
-pub(crate) const LIBKI_REQUIRED: &[&str] = &["username", "client_name", "client_location", "action", "created_on", "session_id"];
+pub(crate) const ENVISIONWARE_REQUIRED: &[&str] =
+    &["pcrUserID", "pcrMinutesUsed", "pcrDateTime", "pcrBranch"];
+pub(crate) const ENVISIONWARE_OPTIONAL: &[&str] =
+    &["pcrKey", "pcrArea", "pcrUserData1", "pcrMachineName"];
+pub(crate) const LIBKI_REQUIRED: &[&str] = &[
+    "username",
+    "client_name",
+    "client_location",
+    "action",
+    "created_on",
+    "session_id",
+];
 pub(crate) const LIBKI_OPTIONAL: &[&str] = &["instance", "id", "client_type", "anonymized", "info"];
 
 impl Format {
@@ -152,7 +161,11 @@ impl Format {
                 table: Table::Totals,
                 detected_by: "header has Year and one value column (Toronto open data; Chicago Wi-Fi by month)",
                 required: &["Year", "a value column"],
-                optional: &["Month", "BranchCode | Branch | Location | Site", "CUMULATIVE ... | YTD"],
+                optional: &[
+                    "Month",
+                    "BranchCode | Branch | Location | Site",
+                    "CUMULATIVE ... | YTD",
+                ],
                 notes: "measure from --measure, else the value column's name and the file name; a cumulative column is \
                         checked against the running sum and a mismatch is noted",
             },
@@ -269,15 +282,22 @@ impl Format {
     pub fn detect(header: &[String]) -> Option<Format> {
         let names: Vec<String> = header.iter().map(|h| normalize_header(h)).collect();
         let has = |c: &str| names.iter().any(|n| *n == normalize_header(c));
-        let months = crate::adapters::totals::MONTHS.iter().filter(|m| has(m)).count();
+        let months = crate::adapters::totals::MONTHS
+            .iter()
+            .filter(|m| has(m))
+            .count();
         let mut found = Format::ALL.into_iter().filter(|f| match f {
             Format::EnvisionWare => has("pcrDateTime") && has("pcrMinutesUsed"),
             Format::Libki => has("action") && has("created_on") && has("session_id"),
             // Lines, not a CSV header: recognised by `detect_line`.
             Format::SymphonyHist => false,
-            Format::KohaStatistics => has("datetime") && has("branch") && has("type") && has("itemnumber"),
+            Format::KohaStatistics => {
+                has("datetime") && has("branch") && has("type") && has("itemnumber")
+            }
             Format::TotalsWide => months == 12,
-            Format::TotalsLong => has("year") && months < 12 && !has("pcrDateTime") && !has("created_on"),
+            Format::TotalsLong => {
+                has("year") && months < 12 && !has("pcrDateTime") && !has("created_on")
+            }
             Format::OsTicket => has("Ticket Number") && has("Date Created"),
             Format::Rt => has("id") && has("Created") && has("Queue"),
             Format::Glpi => has("ID") && has("Opening date"),
@@ -285,9 +305,13 @@ impl Format {
             Format::Meraki => has("MAC address") && has("First seen"),
             Format::SnipeIt => has("Asset Tag") && has("Purchase Date"),
             Format::Inventory => has("asset_tag") && has("kind") && has("purchased"),
-            Format::WindowsEvents => has("Date and Time") && has("Event ID") && has("Task Category"),
+            Format::WindowsEvents => {
+                has("Date and Time") && has("Event ID") && has("Task Category")
+            }
             Format::Generic => false,
-            Format::LibkiHistory => has("Username") && has("Client") && has("Action") && has("Timestamp"),
+            Format::LibkiHistory => {
+                has("Username") && has("Client") && has("Action") && has("Timestamp")
+            }
             Format::KohaOldIssues => has("issue_id") && has("issuedate") && has("branchcode"),
             Format::EvergreenCirc => has("xact_start") && has("target_copy") && has("circ_lib"),
         });
@@ -307,7 +331,11 @@ impl Format {
     }
 
     pub fn known_names() -> String {
-        Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+        Format::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -319,6 +347,11 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format \"{s}\"; known: {}, auto", Format::known_names()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown format \"{s}\"; known: {}, auto",
+                    Format::known_names()
+                )
+            })
     }
 }

@@ -1,10 +1,13 @@
 //! tally-ingest: vendor export files in, canonical rows in the lake out.
 //!
-//! Each input file goes through: format detection ([`Format`]), the shared reader core
-//! (encoding, delimiter, header matching, line numbers), one adapter that maps records to
-//! canonical rows or to a quarantine reason or an exclusion rule, pseudonymisation of
-//! patron identifiers ([`Pseudonymiser`]), and one atomic batch in the lake
-//! ([`LakeWriter`]). For every file rows_read = accepted + quarantined + excluded.
+//! Each input file streams through: format detection ([`Format`]), the shared reader core
+//! (encoding, delimiter, header matching, line numbers; read in bounded batches on a
+//! thread of its own), one adapter that maps records to canonical rows or to a
+//! quarantine reason or an exclusion rule, pseudonymisation of patron identifiers
+//! ([`Pseudonymiser`]), the identity rules that tell records apart and recognise rows the
+//! lake already has, the part writer (Parquet per month partition, a row group at a time)
+//! and one atomic batch in the lake ([`LakeWriter`]). Memory is bounded by [`Budget`],
+//! not by the file. For every file rows_read = accepted + quarantined + excluded.
 //!
 //! What it is not: metrics. Nothing here reads the lake's rows back.
 //!
@@ -15,16 +18,23 @@
 
 mod adapters;
 mod decode;
+mod engine;
 mod error;
 mod format;
+mod identity;
+mod options;
 mod pseudo;
 mod reader;
 mod rows;
+mod sink;
+mod source;
 mod time;
 mod writer;
 
-pub use error::IngestError;
 pub use adapters::generic::Mapping;
+pub use engine::{FileOutcome, Status, ingest_files};
+pub use error::IngestError;
 pub use format::{Format, FormatInfo};
+pub use options::{Budget, DEFAULT_MEMORY_BUDGET, IngestOptions, TimestampMeans};
 pub use pseudo::{KEY_ENV, Pseudonymiser};
-pub use writer::{FileOutcome, IngestOptions, LakeWriter, Status, TimestampMeans, ingest_files};
+pub use writer::LakeWriter;

@@ -29,21 +29,36 @@ impl Pseudonymiser {
     /// small space of card numbers.
     pub fn new(key: &[u8]) -> Result<Pseudonymiser, String> {
         if key.len() < 16 {
-            return Err(format!("the key is {} bytes; use at least 16 (e.g. `openssl rand -hex 32`)", key.len()));
+            return Err(format!(
+                "the key is {} bytes; use at least 16 (e.g. `openssl rand -hex 32`)",
+                key.len()
+            ));
         }
-        Ok(Pseudonymiser { mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length") })
+        Ok(Pseudonymiser {
+            mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length"),
+        })
     }
 
     /// From `--key-file`, else the TALLY_KEY environment variable, else an error.
     pub fn from_file_or_env(key_file: Option<&Path>) -> Result<Pseudonymiser, IngestError> {
         if let Some(path) = key_file {
-            let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.into(), source })?;
+            let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+                path: path.into(),
+                source,
+            })?;
             let trimmed = String::from_utf8_lossy(&bytes).trim().as_bytes().to_vec();
-            return Pseudonymiser::new(&trimmed).map_err(|message| IngestError::BadKey { path: path.into(), message });
+            return Pseudonymiser::new(&trimmed).map_err(|message| IngestError::BadKey {
+                path: path.into(),
+                message,
+            });
         }
         match std::env::var(KEY_ENV) {
-            Ok(k) if !k.trim().is_empty() => Pseudonymiser::new(k.trim().as_bytes())
-                .map_err(|message| IngestError::BadKey { path: KEY_ENV.into(), message }),
+            Ok(k) if !k.trim().is_empty() => {
+                Pseudonymiser::new(k.trim().as_bytes()).map_err(|message| IngestError::BadKey {
+                    path: KEY_ENV.into(),
+                    message,
+                })
+            }
             _ => Err(IngestError::NoKey),
         }
     }
@@ -64,7 +79,10 @@ pub struct PseudoCache<'a> {
 
 impl<'a> PseudoCache<'a> {
     pub fn new(pseudo: &'a Pseudonymiser) -> Self {
-        PseudoCache { pseudo, cache: HashMap::new() }
+        PseudoCache {
+            pseudo,
+            cache: HashMap::new(),
+        }
     }
 
     pub fn key_of(&mut self, id: &str) -> String {

@@ -8,9 +8,21 @@ use crate::grid::{local_us, midnight_us};
 
 /// The site's open intervals (UTC microseconds, sorted, disjoint) that overlap
 /// [start_us, end_us), clipped to it. Holidays (library-wide or the site's) are closed.
-pub fn open_intervals(sites: &Sites, site: &Site, tz: Tz, start_us: i64, end_us: i64) -> Vec<(i64, i64)> {
-    let first = chrono::DateTime::from_timestamp_micros(start_us).expect("in range").with_timezone(&tz).date_naive();
-    let last = chrono::DateTime::from_timestamp_micros(end_us).expect("in range").with_timezone(&tz).date_naive();
+pub fn open_intervals(
+    sites: &Sites,
+    site: &Site,
+    tz: Tz,
+    start_us: i64,
+    end_us: i64,
+) -> Vec<(i64, i64)> {
+    let first = chrono::DateTime::from_timestamp_micros(start_us)
+        .expect("in range")
+        .with_timezone(&tz)
+        .date_naive();
+    let last = chrono::DateTime::from_timestamp_micros(end_us)
+        .expect("in range")
+        .with_timezone(&tz)
+        .date_naive();
     let mut out = Vec::new();
     let mut d: NaiveDate = first - Duration::days(1);
     while d <= last {

@@ -104,7 +104,15 @@ impl Dim {
     /// Breakdowns finer than a site that could single a patron out: small cells of
     /// patron tables are suppressed in them.
     pub fn is_personal(self) -> bool {
-        matches!(self, Dim::Station | Dim::UserType | Dim::PatronCategory | Dim::ItemType | Dim::Collection | Dim::Location)
+        matches!(
+            self,
+            Dim::Station
+                | Dim::UserType
+                | Dim::PatronCategory
+                | Dim::ItemType
+                | Dim::Collection
+                | Dim::Location
+        )
     }
 }
 
@@ -113,9 +121,15 @@ impl FromStr for Dim {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        Dim::ALL.into_iter().find(|d| d.column() == s).ok_or_else(|| {
-            format!("unknown dimension \"{s}\"; known: {}", Dim::ALL.map(|d| d.column()).join(", "))
-        })
+        Dim::ALL
+            .into_iter()
+            .find(|d| d.column() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown dimension \"{s}\"; known: {}",
+                    Dim::ALL.map(|d| d.column()).join(", ")
+                )
+            })
     }
 }
 
@@ -162,7 +176,11 @@ impl Metric {
     pub fn table(self) -> tally_model::Table {
         use tally_model::Table;
         match self {
-            Metric::Checkouts | Metric::Renewals | Metric::Checkins | Metric::InHouseUses | Metric::Circulation => Table::Circulation,
+            Metric::Checkouts
+            | Metric::Renewals
+            | Metric::Checkins
+            | Metric::InHouseUses
+            | Metric::Circulation => Table::Circulation,
             Metric::WifiSessions | Metric::WifiDevices => Table::Wifi,
             Metric::TicketsOpened
             | Metric::TicketsResolved
@@ -227,7 +245,11 @@ impl Metric {
             Metric::PeakConcurrent => "stations in use",
             Metric::TimeAtCapacity => "minutes",
             Metric::DistinctUsers => "patrons",
-            Metric::Checkouts | Metric::Renewals | Metric::Checkins | Metric::InHouseUses | Metric::Circulation => "items",
+            Metric::Checkouts
+            | Metric::Renewals
+            | Metric::Checkins
+            | Metric::InHouseUses
+            | Metric::Circulation => "items",
             Metric::WifiSessions => "connections",
             Metric::WifiDevices => "devices",
             Metric::TicketsOpened | Metric::TicketsResolved | Metric::Backlog => "tickets",
@@ -251,39 +273,93 @@ impl Metric {
     /// One line: how it is counted.
     pub fn definition(self) -> &'static str {
         match self {
-            Metric::Sessions => "sessions whose start falls in the bucket (the survey's uses of public internet computers, staff included)",
-            Metric::SurveyUses => "sessions whose start falls in the bucket, staff sessions excluded (the annual survey's count)",
-            Metric::SessionHours => "hours of session time, each session split across the buckets it overlaps",
-            Metric::Occupancy => "busy station-seconds / (stations x open seconds), busy time clipped to the bucket and opening hours, overlapping sessions on one station counted once",
-            Metric::PeakConcurrent => "most stations in use at one instant in the bucket (overlapping sessions on one station count once)",
-            Metric::TimeAtCapacity => "open minutes in which every public station of the site was busy (summed over sites library-wide)",
-            Metric::Availability => "share of open time in which at least one public station was free",
-            Metric::DistinctUsers => "distinct pseudonymised patrons with a session starting in the bucket (guests excluded); counts below the minimum cell size are suppressed in breakdowns",
-            Metric::Heatmap => "occupancy by weekday and local hour over the period: busy station-seconds / station open seconds of all such hours",
-            Metric::Checkouts => "checkout events in the bucket (Symphony CV, Koha issue and on-site checkout, loans' issue dates)",
-            Metric::Renewals => "renewal events in the bucket (automatic ones only if sites.toml count_automatic_renewals is true, the default)",
+            Metric::Sessions => {
+                "sessions whose start falls in the bucket (the survey's uses of public internet computers, staff included)"
+            }
+            Metric::SurveyUses => {
+                "sessions whose start falls in the bucket, staff sessions excluded (the annual survey's count)"
+            }
+            Metric::SessionHours => {
+                "hours of session time, each session split across the buckets it overlaps"
+            }
+            Metric::Occupancy => {
+                "busy station-seconds / (stations x open seconds), busy time clipped to the bucket and opening hours, overlapping sessions on one station counted once"
+            }
+            Metric::PeakConcurrent => {
+                "most stations in use at one instant in the bucket (overlapping sessions on one station count once)"
+            }
+            Metric::TimeAtCapacity => {
+                "open minutes in which every public station of the site was busy (summed over sites library-wide)"
+            }
+            Metric::Availability => {
+                "share of open time in which at least one public station was free"
+            }
+            Metric::DistinctUsers => {
+                "distinct pseudonymised patrons with a session starting in the bucket (guests excluded); counts below the minimum cell size are suppressed in breakdowns"
+            }
+            Metric::Heatmap => {
+                "occupancy by weekday and local hour over the period: busy station-seconds / station open seconds of all such hours"
+            }
+            Metric::Checkouts => {
+                "checkout events in the bucket (Symphony CV, Koha issue and on-site checkout, loans' issue dates)"
+            }
+            Metric::Renewals => {
+                "renewal events in the bucket (automatic ones only if sites.toml count_automatic_renewals is true, the default)"
+            }
             Metric::Checkins => "checkin events in the bucket",
             Metric::InHouseUses => "in-house use events in the bucket (Symphony WV, Koha localuse)",
-            Metric::Circulation => "checkouts + renewals in the bucket (the survey's circulation: in-house use excluded; automatic renewals as count_automatic_renewals says)",
-            Metric::WifiSessions => "wireless connections whose start falls in the bucket (one per device connection, whatever its length)",
+            Metric::Circulation => {
+                "checkouts + renewals in the bucket (the survey's circulation: in-house use excluded; automatic renewals as count_automatic_renewals says)"
+            }
+            Metric::WifiSessions => {
+                "wireless connections whose start falls in the bucket (one per device connection, whatever its length)"
+            }
             Metric::WifiDevices => "distinct devices (keyed MAC hashes) connecting in the bucket",
             Metric::TicketsOpened => "tickets opened in the bucket (current state of each ticket)",
             Metric::TicketsResolved => "tickets whose resolution time falls in the bucket",
-            Metric::Backlog => "tickets open at the bucket's end: opened before it, not resolved by then, not cancelled",
-            Metric::HoursToResolveMedian => "median hours from opened to resolved of tickets resolved in the bucket (linear interpolation, as Excel's MEDIAN)",
-            Metric::HoursToResolveP90 => "90th percentile of hours from opened to resolved of tickets resolved in the bucket (as Excel's PERCENTILE.INC)",
-            Metric::ReplacementDue => "assets (not retired) whose purchase date + life (the asset's, else the kind's in sites.toml) falls in the bucket; ones already overdue count in the first bucket",
-            Metric::ReplacementCost => "replacement_due priced at today's unit cost of the kind (sites.toml), else the asset's purchase cost",
-            Metric::PublicComputers => "public internet computers (annual survey line 650): the stations sites.toml gives each site; survey_uses is line 651, wifi_sessions 652, circulation 553",
-            Metric::SessionsPer1000 => "sessions / service-area population x 1,000 (population from sites.toml; library-wide, the sites' total)",
-            Metric::EveningWeekendShare => "share of sessions starting at 17:00 local time or later, or on a Saturday or Sunday",
+            Metric::Backlog => {
+                "tickets open at the bucket's end: opened before it, not resolved by then, not cancelled"
+            }
+            Metric::HoursToResolveMedian => {
+                "median hours from opened to resolved of tickets resolved in the bucket (linear interpolation, as Excel's MEDIAN)"
+            }
+            Metric::HoursToResolveP90 => {
+                "90th percentile of hours from opened to resolved of tickets resolved in the bucket (as Excel's PERCENTILE.INC)"
+            }
+            Metric::ReplacementDue => {
+                "assets (not retired) whose purchase date + life (the asset's, else the kind's in sites.toml) falls in the bucket; ones already overdue count in the first bucket"
+            }
+            Metric::ReplacementCost => {
+                "replacement_due priced at today's unit cost of the kind (sites.toml), else the asset's purchase cost"
+            }
+            Metric::PublicComputers => {
+                "public internet computers (annual survey line 650): the stations sites.toml gives each site; survey_uses is line 651, wifi_sessions 652, circulation 553"
+            }
+            Metric::SessionsPer1000 => {
+                "sessions / service-area population x 1,000 (population from sites.toml; library-wide, the sites' total)"
+            }
+            Metric::EveningWeekendShare => {
+                "share of sessions starting at 17:00 local time or later, or on a Saturday or Sunday"
+            }
             Metric::GuestShare => "share of sessions on a guest pass",
-            Metric::StationAdvice => "per site over the period: add stations when the busiest weekday-hour is at least add_occupancy full or every station is busy add_capacity_minutes_per_week a week; reduce when occupancy is below reduce_occupancy and the site is never full; else keep (thresholds in sites.toml)",
-            Metric::CostPerUse => "yearly cost of the public computers (each one's cost / life, prorated to the bucket) / sessions in the bucket",
-            Metric::ShareOverTarget => "share of tickets resolved in the bucket that took longer than the target hours for their priority (sites.toml work_order_target_hours; priorities without a target left out)",
-            Metric::TicketsPer10Devices => "tickets opened in the bucket x 10 / devices in the inventory that are not retired (current state; library-wide, the totals)",
-            Metric::Assets => "devices in service at the bucket's end (purchased before it, not retired by it), by kind, site and age in whole years",
-            Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend => "the event count where the lake has events for the bucket, else the totals whose periods lie within it (past years kept as spreadsheets); the column `from` says which",
+            Metric::StationAdvice => {
+                "per site over the period: add stations when the busiest weekday-hour is at least add_occupancy full or every station is busy add_capacity_minutes_per_week a week; reduce when occupancy is below reduce_occupancy and the site is never full; else keep (thresholds in sites.toml)"
+            }
+            Metric::CostPerUse => {
+                "yearly cost of the public computers (each one's cost / life, prorated to the bucket) / sessions in the bucket"
+            }
+            Metric::ShareOverTarget => {
+                "share of tickets resolved in the bucket that took longer than the target hours for their priority (sites.toml work_order_target_hours; priorities without a target left out)"
+            }
+            Metric::TicketsPer10Devices => {
+                "tickets opened in the bucket x 10 / devices in the inventory that are not retired (current state; library-wide, the totals)"
+            }
+            Metric::Assets => {
+                "devices in service at the bucket's end (purchased before it, not retired by it), by kind, site and age in whole years"
+            }
+            Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend => {
+                "the event count where the lake has events for the bucket, else the totals whose periods lie within it (past years kept as spreadsheets); the column `from` says which"
+            }
         }
     }
 
@@ -303,10 +379,25 @@ impl Metric {
             return &[Dim::Site];
         }
         match self.table() {
-            tally_model::Table::Circulation => &[Dim::Site, Dim::Event, Dim::ItemType, Dim::Collection, Dim::Location, Dim::PatronCategory],
+            tally_model::Table::Circulation => &[
+                Dim::Site,
+                Dim::Event,
+                Dim::ItemType,
+                Dim::Collection,
+                Dim::Location,
+                Dim::PatronCategory,
+            ],
             tally_model::Table::Wifi => &[Dim::Site, Dim::Ssid],
-            tally_model::Table::WorkOrders => &[Dim::Site, Dim::Category, Dim::Priority, Dim::Status, Dim::AssetTag],
-            tally_model::Table::Assets if self == Metric::Assets => &[Dim::Site, Dim::Kind, Dim::Age],
+            tally_model::Table::WorkOrders => &[
+                Dim::Site,
+                Dim::Category,
+                Dim::Priority,
+                Dim::Status,
+                Dim::AssetTag,
+            ],
+            tally_model::Table::Assets if self == Metric::Assets => {
+                &[Dim::Site, Dim::Kind, Dim::Age]
+            }
             tally_model::Table::Assets => &[Dim::Site, Dim::Kind],
             _ => &[Dim::Site, Dim::Station, Dim::UserType],
         }
@@ -316,7 +407,12 @@ impl Metric {
     pub fn is_interval(self) -> bool {
         matches!(
             self,
-            Metric::SessionHours | Metric::Occupancy | Metric::PeakConcurrent | Metric::TimeAtCapacity | Metric::Availability | Metric::Heatmap
+            Metric::SessionHours
+                | Metric::Occupancy
+                | Metric::PeakConcurrent
+                | Metric::TimeAtCapacity
+                | Metric::Availability
+                | Metric::Heatmap
         )
     }
 }
@@ -326,11 +422,18 @@ impl FromStr for Metric {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().replace('-', "_");
-        Metric::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            format!(
-                "unknown metric \"{s}\"; known: {}",
-                Metric::ALL.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")
-            )
-        })
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown metric \"{s}\"; known: {}",
+                    Metric::ALL
+                        .iter()
+                        .map(|m| m.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
     }
 }

@@ -35,14 +35,24 @@ pub struct Request {
 
 /// The same request a year earlier, for year-over-year columns.
 fn year_before(req: &Request) -> Result<Request, MetricError> {
-    if !matches!(req.every, BucketKind::Month | BucketKind::Quarter | BucketKind::FiscalYear | BucketKind::All) {
+    if !matches!(
+        req.every,
+        BucketKind::Month | BucketKind::Quarter | BucketKind::FiscalYear | BucketKind::All
+    ) {
         return Err(MetricError::Invalid(format!(
             "year over year compares months, quarters, fiscal years or the whole period, not {}s (their count differs from year to year)",
             req.every.as_str()
         )));
     }
-    let back = |d: NaiveDate| d.with_year(d.year() - 1).unwrap_or_else(|| d - chrono::Duration::days(365));
-    Ok(Request { from: back(req.from), to: back(req.to), ..req.clone() })
+    let back = |d: NaiveDate| {
+        d.with_year(d.year() - 1)
+            .unwrap_or_else(|| d - chrono::Duration::days(365))
+    };
+    Ok(Request {
+        from: back(req.from),
+        to: back(req.to),
+        ..req.clone()
+    })
 }
 
 /// `compute` plus `previous_year` (the same bucket a year earlier) and `change_pct`
@@ -50,15 +60,27 @@ fn year_before(req: &Request) -> Result<Request, MetricError> {
 pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, MetricError> {
     let now = compute(lake, sites, req)?;
     let then = compute(lake, sites, &year_before(req)?)?;
-    let dims: Vec<String> = now.frame.get_column_names().iter().map(|c| c.to_string()).filter(|c| c != "bucket" && *c != now.value_column).collect();
+    let dims: Vec<String> = now
+        .frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .filter(|c| c != "bucket" && *c != now.value_column)
+        .collect();
     // Buckets pair by their position within a group: the n-th month of the period with
     // the n-th month of the period a year before.
     let positions = |df: &DataFrame| -> Result<Vec<(Vec<String>, usize)>, MetricError> {
-        let keys: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(df, d)).collect::<Result<_, _>>()?;
+        let keys: Vec<Vec<Option<String>>> = dims
+            .iter()
+            .map(|d| strings(df, d))
+            .collect::<Result<_, _>>()?;
         let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
         Ok((0..df.height())
             .map(|i| {
-                let k: Vec<String> = keys.iter().map(|c| c[i].clone().unwrap_or_default()).collect();
+                let k: Vec<String> = keys
+                    .iter()
+                    .map(|c| c[i].clone().unwrap_or_default())
+                    .collect();
                 let n = seen.entry(k.clone()).or_default();
                 *n += 1;
                 (k, *n - 1)
@@ -66,9 +88,17 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
             .collect())
     };
     let value = |df: &DataFrame| -> Result<Vec<Option<f64>>, MetricError> {
-        Ok(df.column(&now.value_column)?.cast(&DataType::Float64)?.f64()?.iter().collect())
+        Ok(df
+            .column(&now.value_column)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .collect())
     };
-    let before: HashMap<(Vec<String>, usize), Option<f64>> = positions(&then.frame)?.into_iter().zip(value(&then.frame)?).collect();
+    let before: HashMap<(Vec<String>, usize), Option<f64>> = positions(&then.frame)?
+        .into_iter()
+        .zip(value(&then.frame)?)
+        .collect();
     let current = value(&now.frame)?;
     let (mut previous, mut change) = (Vec::new(), Vec::new());
     for (pos, v) in positions(&now.frame)?.into_iter().zip(current) {
@@ -83,8 +113,16 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
     frame.with_column(Column::new("previous_year".into(), previous))?;
     frame.with_column(Column::new("change_pct".into(), change))?;
     let mut warnings = now.warnings;
-    warnings.extend(then.warnings.into_iter().filter(|w| !w.contains("suppressed")));
-    Ok(Output { frame, value_column: now.value_column, warnings })
+    warnings.extend(
+        then.warnings
+            .into_iter()
+            .filter(|w| !w.contains("suppressed")),
+    );
+    Ok(Output {
+        frame,
+        value_column: now.value_column,
+        warnings,
+    })
 }
 
 /// A metric's table: one column per `by` dimension, `bucket`, and the value column
@@ -104,9 +142,15 @@ impl Output {
     pub fn top(mut self, n: usize) -> Result<Output, MetricError> {
         let df = &self.frame;
         let buckets = strings(df, "bucket")?;
-        let values: Vec<Option<f64>> = df.column(&self.value_column)?.cast(&DataType::Float64)?.f64()?.iter().collect();
+        let values: Vec<Option<f64>> = df
+            .column(&self.value_column)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .collect();
         let mut order: Vec<Option<String>> = Vec::new();
-        let mut rows: std::collections::HashMap<Option<String>, Vec<usize>> = std::collections::HashMap::new();
+        let mut rows: std::collections::HashMap<Option<String>, Vec<usize>> =
+            std::collections::HashMap::new();
         for (i, b) in buckets.into_iter().enumerate() {
             if !rows.contains_key(&b) {
                 order.push(b.clone());
@@ -130,18 +174,31 @@ impl Output {
 }
 
 /// The local days the sessions in the lake span: (first day, day after the last).
-pub fn data_range(lake: &Lake, sites: &Sites) -> Result<Option<(NaiveDate, NaiveDate)>, MetricError> {
+pub fn data_range(
+    lake: &Lake,
+    sites: &Sites,
+) -> Result<Option<(NaiveDate, NaiveDate)>, MetricError> {
     // A partition holds the sessions starting in its month: the first start is in the
     // first partition, the last in the last; the months between need not be read.
-    let parts = crate::load::scan_partitions(lake, Table::Sessions, (i64::MIN / 2, i64::MAX / 2), 0)?;
-    let (Some((_, first)), Some((_, last))) = (parts.first(), parts.last()) else { return Ok(None) };
-    let bound = |lf: &LazyFrame, e: Expr| -> Result<Vec<i64>, MetricError> { Ok(micros(&lf.clone().select([e.alias("t")]).collect()?, "t")?) };
+    let parts =
+        crate::load::scan_partitions(lake, Table::Sessions, (i64::MIN / 2, i64::MAX / 2), 0)?;
+    let (Some((_, first)), Some((_, last))) = (parts.first(), parts.last()) else {
+        return Ok(None);
+    };
+    let bound = |lf: &LazyFrame, e: Expr| -> Result<Vec<i64>, MetricError> {
+        Ok(micros(&lf.clone().select([e.alias("t")]).collect()?, "t")?)
+    };
     let lo = bound(first, col(s::START).min())?;
     let hi = bound(last, col(s::START).max())?;
     match (lo.first(), hi.first()) {
         (Some(&lo), Some(&hi)) if lo != i64::MIN && hi != i64::MIN => {
             let tz = sites.library.timezone;
-            let day = |t: i64| chrono::DateTime::from_timestamp_micros(t).expect("in range").with_timezone(&tz).date_naive();
+            let day = |t: i64| {
+                chrono::DateTime::from_timestamp_micros(t)
+                    .expect("in range")
+                    .with_timezone(&tz)
+                    .date_naive()
+            };
             Ok(Some((day(lo), day(hi) + chrono::Duration::days(1))))
         }
         _ => Ok(None),
@@ -150,28 +207,50 @@ pub fn data_range(lake: &Lake, sites: &Sites) -> Result<Option<(NaiveDate, Naive
 
 pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, MetricError> {
     if req.from >= req.to {
-        return Err(MetricError::Invalid(format!("--from {} must be before --to {} (--to is exclusive)", req.from, req.to)));
+        return Err(MetricError::Invalid(format!(
+            "--from {} must be before --to {} (--to is exclusive)",
+            req.from, req.to
+        )));
     }
     let mut dims = req.by.clone();
     dims.sort();
     dims.dedup();
-    let every = if req.metric == Metric::Heatmap { BucketKind::Hour } else { req.every };
-    let grid = Grid::new(req.from, req.to, every, sites.library.timezone, sites.library.fiscal_year_start_month);
+    let every = if req.metric == Metric::Heatmap {
+        BucketKind::Hour
+    } else {
+        req.every
+    };
+    let grid = Grid::new(
+        req.from,
+        req.to,
+        every,
+        sites.library.timezone,
+        sites.library.fiscal_year_start_month,
+    );
     if let Some(d) = dims.iter().find(|d| !req.metric.dims().contains(d)) {
         return Err(MetricError::Invalid(format!(
             "{} cannot be broken down by {}; it can by {}",
             req.metric.name(),
             d.column(),
-            req.metric.dims().iter().map(|d| d.column()).collect::<Vec<_>>().join(", ")
+            req.metric
+                .dims()
+                .iter()
+                .map(|d| d.column())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let mut out = match req.metric {
         m if m.is_interval() => intervals(lake, sites, m, &grid, &dims)?,
         Metric::Backlog => crate::events::backlog(lake, sites, &grid, &dims)?,
-        Metric::ReplacementDue | Metric::ReplacementCost => crate::fleet::replacement(lake, sites, req.metric, &grid, &dims)?,
+        Metric::ReplacementDue | Metric::ReplacementCost => {
+            crate::fleet::replacement(lake, sites, req.metric, &grid, &dims)?
+        }
         Metric::PublicComputers => crate::fleet::public_computers(sites, &grid, &dims)?,
         Metric::Assets => crate::fleet::assets_in_service(lake, sites, &grid, &dims)?,
-        m @ (Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend) => crate::trends::trend(lake, sites, m, req, &grid, &dims)?,
+        m @ (Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend) => {
+            crate::trends::trend(lake, sites, m, req, &grid, &dims)?
+        }
         Metric::StationAdvice => crate::fleet::station_advice(lake, sites, req)?,
         Metric::CostPerUse => crate::fleet::cost_per_use(lake, sites, req, &grid, &dims)?,
         m => crate::events::event_metric(lake, sites, m, &grid, &dims)?,
@@ -193,19 +272,35 @@ struct SiteCal {
 }
 
 /// Warnings for sessions at sites sites.toml does not know.
-fn unknown_site_warnings(lake: &Lake, sites: &Sites, grid: &Grid) -> Result<Vec<String>, MetricError> {
+fn unknown_site_warnings(
+    lake: &Lake,
+    sites: &Sites,
+    grid: &Grid,
+) -> Result<Vec<String>, MetricError> {
     // A month at a time: the site column of ten million sessions is big, its values few.
     let (a, b) = (grid.start_us(), grid.end_us());
     let mut names = std::collections::BTreeSet::new();
     for (_, part) in crate::load::scan_partitions(lake, Table::Sessions, (a, b), 0)? {
         let df = part
-            .filter(col(s::START).gt_eq(utc_lit(a)).and(col(s::START).lt(utc_lit(b))))
+            .filter(
+                col(s::START)
+                    .gt_eq(utc_lit(a))
+                    .and(col(s::START).lt(utc_lit(b))),
+            )
             .select([col(s::SITE)])
             .unique(None, UniqueKeepStrategy::Any)
             .collect()?;
-        names.extend(strings(&df, s::SITE)?.into_iter().flatten().filter(|n| sites.site(n).is_none()));
+        names.extend(
+            strings(&df, s::SITE)?
+                .into_iter()
+                .flatten()
+                .filter(|n| sites.site(n).is_none()),
+        );
     }
-    Ok(names.into_iter().map(|n| fallback_warning(sites, &n)).collect())
+    Ok(names
+        .into_iter()
+        .map(|n| fallback_warning(sites, &n))
+        .collect())
 }
 
 fn fallback_warning(sites: &Sites, site: &str) -> String {
@@ -250,24 +345,51 @@ impl Names {
 /// each over its span of time (from its first instant to the next window's), with the
 /// parts of sessions that run past it carried into the next: memory holds a window of
 /// sessions, not the period. Every accumulator is a sum over windows except the peak, a maximum.
-fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+fn intervals(
+    lake: &Lake,
+    sites: &Sites,
+    metric: Metric,
+    grid: &Grid,
+    dims: &[Dim],
+) -> Result<Output, MetricError> {
     let (g0, g1) = (grid.start_us(), grid.end_us());
-    let overlapping = |lf: LazyFrame| lf.filter(col(s::END).gt(utc_lit(g0)).and(col(s::START).lt(utc_lit(g1))));
-    let parts = crate::load::scan_partitions(lake, Table::Sessions, (g0, g1), crate::load::SWEEP_WINDOW_BYTES)?;
+    let overlapping = |lf: LazyFrame| {
+        lf.filter(
+            col(s::END)
+                .gt(utc_lit(g0))
+                .and(col(s::START).lt(utc_lit(g1))),
+        )
+    };
+    let parts = crate::load::scan_partitions(
+        lake,
+        Table::Sessions,
+        (g0, g1),
+        crate::load::SWEEP_WINDOW_BYTES,
+    )?;
 
     // First the sites with sessions in the period and the stations seen at each: a site
     // counts the larger of sites.toml's stations and the stations seen.
     let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for (_, part) in &parts {
-        let df = overlapping(part.clone()).select([col(s::SITE), col(s::STATION)]).unique(None, UniqueKeepStrategy::Any).collect()?;
-        for (site, station) in strings(&df, s::SITE)?.into_iter().zip(strings(&df, s::STATION)?) {
+        let df = overlapping(part.clone())
+            .select([col(s::SITE), col(s::STATION)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()?;
+        for (site, station) in strings(&df, s::SITE)?
+            .into_iter()
+            .zip(strings(&df, s::STATION)?)
+        {
             let Some(site) = site else { continue };
             let stations = seen.entry(site).or_default();
             stations.extend(station);
         }
     }
     let site_names: Vec<String> = seen.keys().cloned().collect();
-    let site_index: HashMap<&str, usize> = site_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let site_index: HashMap<&str, usize> = site_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
 
     // Each site's stations and opening hours over the period.
     let mut warnings = Vec::new();
@@ -304,8 +426,12 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
             }
         })
         .collect();
-    let configured_without_data: Vec<&str> =
-        sites.sites.iter().filter(|s| !site_index.contains_key(s.code.as_str())).map(|s| s.code.as_str()).collect();
+    let configured_without_data: Vec<&str> = sites
+        .sites
+        .iter()
+        .filter(|s| !site_index.contains_key(s.code.as_str()))
+        .map(|s| s.code.as_str())
+        .collect();
     if !configured_without_data.is_empty() && metric != Metric::SessionHours {
         warnings.push(format!(
             "no sessions in the period for {}: left out (their capacity is not counted)",
@@ -324,7 +450,15 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
     let mut carry: Vec<Piece> = Vec::new();
     for (i, (w0, part)) in parts.iter().enumerate() {
         let w1 = parts.get(i + 1).map_or(i64::MAX, |(next, _)| *next);
-        let mut df = overlapping(part.clone()).select([col(s::SITE), col(s::STATION), col(s::START), col(s::END), col(s::USER_TYPE)]).collect()?;
+        let mut df = overlapping(part.clone())
+            .select([
+                col(s::SITE),
+                col(s::STATION),
+                col(s::START),
+                col(s::END),
+                col(s::USER_TYPE),
+            ])
+            .collect()?;
         // One chunk per column: the row loop indexes by row.
         df.rechunk_mut_par();
         let site_col = df.column(s::SITE)?.str()?.clone();
@@ -333,8 +467,12 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
         let (starts, ends) = (micros(&df, s::START)?, micros(&df, s::END)?);
         let mut pieces = std::mem::take(&mut carry);
         for row in 0..df.height() {
-            let Some(site_name) = site_col.get(row) else { continue };
-            let Some(&site) = site_index.get(site_name) else { continue };
+            let Some(site_name) = site_col.get(row) else {
+                continue;
+            };
+            let Some(&site) = site_index.get(site_name) else {
+                continue;
+            };
             let station_name = station_col.get(row);
             // A session with no station name is a seat of its own.
             let station = match station_name {
@@ -350,20 +488,36 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
                     Dim::Site => site_name,
                     Dim::Station => station_name.unwrap_or("(none)"),
                     Dim::UserType => user_col.get(row).unwrap_or("(none)"),
-                    other => unreachable!("{} is not a sessions dimension (checked by compute)", other.column()),
+                    other => unreachable!(
+                        "{} is not a sessions dimension (checked by compute)",
+                        other.column()
+                    ),
                 });
             }
-            pieces.push(Piece { key, site, station, a: starts[row], b: ends[row] });
+            pieces.push(Piece {
+                key,
+                site,
+                station,
+                a: starts[row],
+                b: ends[row],
+            });
         }
         drop(df);
         // This window's parts of the sessions; what runs past it waits for the next.
         let mut tasks: HashMap<([u32; 3], usize), Vec<(u32, i64, i64)>> = HashMap::new();
         for p in pieces {
             if p.b > w1 {
-                carry.push(Piece { a: p.a.max(w1), ..p });
+                carry.push(Piece {
+                    a: p.a.max(w1),
+                    ..p
+                });
             }
             if p.a < w1 {
-                tasks.entry((p.key, p.site)).or_default().push((p.station, p.a.max(*w0), p.b.min(w1)));
+                tasks.entry((p.key, p.site)).or_default().push((
+                    p.station,
+                    p.a.max(*w0),
+                    p.b.min(w1),
+                ));
             }
         }
         if metric == Metric::SessionHours {
@@ -386,7 +540,9 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
             .collect();
         let mut groups: HashMap<[u32; 3], (Vec<Acc>, Vec<(i64, i64)>, usize)> = HashMap::new();
         for (key, acc, merged) in swept {
-            let entry = groups.entry(key).or_insert_with(|| (vec![Acc::default(); n], Vec::new(), 0));
+            let entry = groups
+                .entry(key)
+                .or_insert_with(|| (vec![Acc::default(); n], Vec::new(), 0));
             for (total, a) in entry.0.iter_mut().zip(&acc) {
                 total.add(a);
             }
@@ -414,10 +570,20 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
             }
         }
     }
-    let key_names = |key: &[u32; 3]| -> Key { (0..dims.len()).map(|i| values[i].names[key[i] as usize].clone()).collect() };
-    let groups: BTreeMap<Key, Vec<Acc>> = totals.iter().map(|(k, acc)| (key_names(k), acc.clone())).collect();
+    let key_names = |key: &[u32; 3]| -> Key {
+        (0..dims.len())
+            .map(|i| values[i].names[key[i] as usize].clone())
+            .collect()
+    };
+    let groups: BTreeMap<Key, Vec<Acc>> = totals
+        .iter()
+        .map(|(k, acc)| (key_names(k), acc.clone()))
+        .collect();
     let groups: Vec<(Key, Vec<Acc>)> = groups.into_iter().collect();
-    let hours_by_name: BTreeMap<Key, Vec<i64>> = hours.iter().map(|(k, v)| (key_names(k), v.clone())).collect();
+    let hours_by_name: BTreeMap<Key, Vec<i64>> = hours
+        .iter()
+        .map(|(k, v)| (key_names(k), v.clone()))
+        .collect();
 
     if metric == Metric::Heatmap {
         return heatmap(groups, grid, dims, warnings);
@@ -446,27 +612,45 @@ fn intervals(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Di
             peaks.push(a.peak);
         }
     }
-    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+    let mut columns: Vec<Column> = dims
+        .iter()
+        .zip(out_keys)
+        .map(|(d, v)| Column::new(d.column().into(), v))
+        .collect();
     columns.push(Column::new("bucket".into(), labels));
     if metric == Metric::PeakConcurrent {
         columns.push(Column::new(metric.name().into(), peaks));
     } else {
         columns.push(Column::new(metric.name().into(), values));
     }
-    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings })
+    Ok(Output {
+        frame: DataFrame::new_infer_height(columns)?,
+        value_column: metric.name().into(),
+        warnings,
+    })
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// Average occupancy by local weekday and hour: the sums of busy and capacity time of all
 /// hourly buckets with that weekday and hour, divided.
-fn heatmap(groups: Vec<(Key, Vec<Acc>)>, grid: &Grid, dims: &[Dim], warnings: Vec<String>) -> Result<Output, MetricError> {
+fn heatmap(
+    groups: Vec<(Key, Vec<Acc>)>,
+    grid: &Grid,
+    dims: &[Dim],
+    warnings: Vec<String>,
+) -> Result<Output, MetricError> {
     let slots: Vec<(usize, usize)> = grid
         .buckets
         .iter()
         .map(|b| {
-            let local = chrono::DateTime::from_timestamp_micros(b.start_us).expect("in range").with_timezone(&grid.tz);
-            (local.weekday().num_days_from_monday() as usize, local.hour() as usize)
+            let local = chrono::DateTime::from_timestamp_micros(b.start_us)
+                .expect("in range")
+                .with_timezone(&grid.tz);
+            (
+                local.weekday().num_days_from_monday() as usize,
+                local.hour() as usize,
+            )
         })
         .collect();
     let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
@@ -489,9 +673,17 @@ fn heatmap(groups: Vec<(Key, Vec<Acc>)>, grid: &Grid, dims: &[Dim], warnings: Ve
             }
         }
     }
-    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+    let mut columns: Vec<Column> = dims
+        .iter()
+        .zip(out_keys)
+        .map(|(d, v)| Column::new(d.column().into(), v))
+        .collect();
     columns.push(Column::new("weekday".into(), wd_col));
     columns.push(Column::new("hour".into(), hour_col));
     columns.push(Column::new("occupancy".into(), values));
-    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: "occupancy".into(), warnings })
+    Ok(Output {
+        frame: DataFrame::new_infer_height(columns)?,
+        value_column: "occupancy".into(),
+        warnings,
+    })
 }

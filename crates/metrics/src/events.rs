@@ -40,11 +40,20 @@ fn event_is(events: &[&str]) -> Expr {
 }
 
 fn resolve_hours() -> Expr {
-    (col("resolved") - col("opened")).dt().total_seconds(false).cast(DataType::Float64) / lit(3600.0)
+    (col("resolved") - col("opened"))
+        .dt()
+        .total_seconds(false)
+        .cast(DataType::Float64)
+        / lit(3600.0)
 }
 
 fn spec(metric: Metric, sites: &Sites) -> Spec {
-    let s = |time, filter, agg| Spec { table: metric.table(), time, filter, agg };
+    let s = |time, filter, agg| Spec {
+        table: metric.table(),
+        time,
+        filter,
+        agg,
+    };
     // Renewals the system made itself count only where the library says they do.
     let renewals_counted = |e: Expr| {
         if sites.library.count_automatic_renewals {
@@ -55,17 +64,33 @@ fn spec(metric: Metric, sites: &Sites) -> Spec {
     };
     match metric {
         Metric::Sessions => s("start", None, Agg::Count),
-        Metric::SurveyUses => s("start", Some(col("user_type").neq(lit(UserType::Staff.as_str()))), Agg::Count),
+        Metric::SurveyUses => s(
+            "start",
+            Some(col("user_type").neq(lit(UserType::Staff.as_str()))),
+            Agg::Count,
+        ),
         Metric::DistinctUsers => s(
             "start",
-            Some(col("user_type").neq(lit(UserType::Guest.as_str())).and(col("patron_key").is_not_null())),
+            Some(
+                col("user_type")
+                    .neq(lit(UserType::Guest.as_str()))
+                    .and(col("patron_key").is_not_null()),
+            ),
             Agg::Distinct("patron_key"),
         ),
         Metric::Checkouts => s("time", Some(event_is(&["checkout"])), Agg::Count),
-        Metric::Renewals => s("time", Some(renewals_counted(event_is(&["renewal"]))), Agg::Count),
+        Metric::Renewals => s(
+            "time",
+            Some(renewals_counted(event_is(&["renewal"]))),
+            Agg::Count,
+        ),
         Metric::Checkins => s("time", Some(event_is(&["checkin"])), Agg::Count),
         Metric::InHouseUses => s("time", Some(event_is(&["in_house_use"])), Agg::Count),
-        Metric::Circulation => s("time", Some(renewals_counted(event_is(&["checkout", "renewal"]))), Agg::Count),
+        Metric::Circulation => s(
+            "time",
+            Some(renewals_counted(event_is(&["checkout", "renewal"]))),
+            Agg::Count,
+        ),
         Metric::WifiSessions => s("start", None, Agg::Count),
         Metric::WifiDevices => s("start", None, Agg::Distinct("device_key")),
         Metric::TicketsOpened => s("opened", None, Agg::Count),
@@ -77,17 +102,43 @@ fn spec(metric: Metric, sites: &Sites) -> Spec {
         Metric::ShareOverTarget => {
             // The target of the ticket's priority; priorities without one are left out.
             let targets = &sites.library.work_order_target_hours;
-            let target = targets.iter().fold(lit(NULL).cast(DataType::Float64), |other, (priority, hours)| {
-                when(col("priority").eq(lit(priority.as_str()))).then(lit(*hours)).otherwise(other)
-            });
-            let known = Series::new("priorities".into(), targets.keys().map(String::as_str).collect::<Vec<_>>());
-            s("resolved", Some(col("priority").is_in(lit(known).implode(false), false)), Agg::Share(resolve_hours().gt(target)))
+            let target = targets.iter().fold(
+                lit(NULL).cast(DataType::Float64),
+                |other, (priority, hours)| {
+                    when(col("priority").eq(lit(priority.as_str())))
+                        .then(lit(*hours))
+                        .otherwise(other)
+                },
+            );
+            let known = Series::new(
+                "priorities".into(),
+                targets.keys().map(String::as_str).collect::<Vec<_>>(),
+            );
+            s(
+                "resolved",
+                Some(col("priority").is_in(lit(known).implode(false), false)),
+                Agg::Share(resolve_hours().gt(target)),
+            )
         }
-        Metric::GuestShare => s("start", None, Agg::Share(col("user_type").eq(lit(UserType::Guest.as_str())))),
+        Metric::GuestShare => s(
+            "start",
+            None,
+            Agg::Share(col("user_type").eq(lit(UserType::Guest.as_str()))),
+        ),
         Metric::EveningWeekendShare => {
             // Local hour and weekday: the zone of the library (sites' zones differ only in
             // consortia that cross zones; buckets use the library's too).
-            s("start", None, Agg::Share(col("__local").dt().hour().gt_eq(lit(17)).or(col("__local").dt().weekday().gt_eq(lit(6)))))
+            s(
+                "start",
+                None,
+                Agg::Share(
+                    col("__local")
+                        .dt()
+                        .hour()
+                        .gt_eq(lit(17))
+                        .or(col("__local").dt().weekday().gt_eq(lit(6))),
+                ),
+            )
         }
         other => unreachable!("{} is not an event metric", other.name()),
     }
@@ -121,7 +172,14 @@ type Rate = (BTreeMap<String, f64>, f64);
 
 fn denominators(lake: &Lake, sites: &Sites, metric: Metric) -> Result<Option<Rate>, MetricError> {
     Ok(match metric {
-        Metric::SessionsPer1000 => Some((sites.sites.iter().map(|s| (s.code.clone(), s.population as f64)).collect(), 1000.0)),
+        Metric::SessionsPer1000 => Some((
+            sites
+                .sites
+                .iter()
+                .map(|s| (s.code.clone(), s.population as f64))
+                .collect(),
+            1000.0,
+        )),
         Metric::TicketsPer10Devices => {
             let df = scan_current(lake, Table::Assets)?
                 .filter(col("status").neq(lit("retired")))
@@ -130,16 +188,29 @@ fn denominators(lake: &Lake, sites: &Sites, metric: Metric) -> Result<Option<Rat
                 .collect()?;
             let codes = strings(&df, "site")?;
             let n = df.column("n")?.f64()?.clone();
-            let map = codes.into_iter().zip(n.iter()).filter_map(|(c, n)| Some((c?, n?))).collect();
+            let map = codes
+                .into_iter()
+                .zip(n.iter())
+                .filter_map(|(c, n)| Some((c?, n?)))
+                .collect();
             Some((map, 10.0))
         }
         _ => None,
     })
 }
 
-pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+pub fn event_metric(
+    lake: &Lake,
+    sites: &Sites,
+    metric: Metric,
+    grid: &Grid,
+    dims: &[Dim],
+) -> Result<Output, MetricError> {
     if metric == Metric::ShareOverTarget && sites.library.work_order_target_hours.is_empty() {
-        return Err(MetricError::Invalid("share_over_target needs targets: sites.toml has no [library.work_order_target_hours]".into()));
+        return Err(MetricError::Invalid(
+            "share_over_target needs targets: sites.toml has no [library.work_order_target_hours]"
+                .into(),
+        ));
     }
     let spec = spec(metric, sites);
     let rate = denominators(lake, sites, metric)?;
@@ -147,7 +218,10 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
     let integral = matches!(spec.agg, Agg::Count | Agg::Distinct(_)) && rate.is_none();
     // One partition (a month of the lake) at a time, each reduced to what the final
     // aggregate needs: peak memory is one month's rows, not the period's.
-    let mut select: Vec<Expr> = dims.iter().map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column())).collect();
+    let mut select: Vec<Expr> = dims
+        .iter()
+        .map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column()))
+        .collect();
     select.push(col(spec.time).alias("__time"));
     match &spec.agg {
         Agg::Count => {}
@@ -157,25 +231,49 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
     }
     let mut keys: Vec<Expr> = dims.iter().map(|d| col(d.column())).collect();
     keys.push(col("__bucket"));
-    let key_names: Vec<PlSmallStr> = dims.iter().map(|d| PlSmallStr::from(d.column())).chain([PlSmallStr::from("__bucket")]).collect();
+    let key_names: Vec<PlSmallStr> = dims
+        .iter()
+        .map(|d| PlSmallStr::from(d.column()))
+        .chain([PlSmallStr::from("__bucket")])
+        .collect();
     let tz = TimeZone::opt_try_new(Some(grid.tz.name()))?.expect("a zone");
     let time = col(spec.time);
     // Each partition reduced on its own (two at a time on two cores), then combined.
     let reduce = |part: LazyFrame| -> Result<Option<Partial>, MetricError> {
-        let mut lf = part.filter(time.clone().gt_eq(utc_lit(grid.start_us())).and(time.clone().lt(utc_lit(grid.end_us()))));
+        let mut lf = part.filter(
+            time.clone()
+                .gt_eq(utc_lit(grid.start_us()))
+                .and(time.clone().lt(utc_lit(grid.end_us()))),
+        );
         if let Some(f) = &spec.filter {
             lf = lf.filter(f.clone());
         }
-        let mut df = lf.with_column(col(spec.time).dt().convert_time_zone(tz.clone()).alias("__local")).select(select.clone()).collect()?;
+        let mut df = lf
+            .with_column(
+                col(spec.time)
+                    .dt()
+                    .convert_time_zone(tz.clone())
+                    .alias("__local"),
+            )
+            .select(select.clone())
+            .collect()?;
         if df.height() == 0 {
             return Ok(None);
         }
         let times = micros(&df, "__time")?;
-        let bucket: Vec<u32> = times.iter().map(|&t| grid.index_of(t).map_or(u32::MAX, |i| i as u32)).collect();
+        let bucket: Vec<u32> = times
+            .iter()
+            .map(|&t| grid.index_of(t).map_or(u32::MAX, |i| i as u32))
+            .collect();
         df.with_column(Column::new("__bucket".into(), bucket))?;
         let df = df.drop("__time")?;
         Ok(Some(match &spec.agg {
-            Agg::Count => Partial::Frame(df.lazy().group_by(keys.clone()).agg([len().cast(DataType::Float64).alias("__n")]).collect()?),
+            Agg::Count => Partial::Frame(
+                df.lazy()
+                    .group_by(keys.clone())
+                    .agg([len().cast(DataType::Float64).alias("__n")])
+                    .collect()?,
+            ),
             // Each (group, bucket, value) once: a patron counts once however often seen.
             Agg::Distinct(_) => {
                 let mut sets = DistinctSets::default();
@@ -183,7 +281,13 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
                 Partial::Sets(sets)
             }
             Agg::Share(_) => Partial::Frame(
-                df.lazy().group_by(keys.clone()).agg([col("__v").sum().alias("__s"), col("__v").count().cast(DataType::Float64).alias("__n")]).collect()?,
+                df.lazy()
+                    .group_by(keys.clone())
+                    .agg([
+                        col("__v").sum().alias("__s"),
+                        col("__v").count().cast(DataType::Float64).alias("__n"),
+                    ])
+                    .collect()?,
             ),
             // Quantiles need every value (tickets: few).
             Agg::Quantile(..) => Partial::Frame(df),
@@ -197,35 +301,68 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
     let mut distinct = DistinctSets::default();
     // Counting is polars' work, parallel within a partition: one at a time keeps memory
     // to one partition. Distinct values are a serial loop here: one per core.
-    let width = if matches!(spec.agg, Agg::Distinct(_)) { rayon::current_num_threads().max(1) } else { 1 };
+    let width = if matches!(spec.agg, Agg::Distinct(_)) {
+        rayon::current_num_threads().max(1)
+    } else {
+        1
+    };
     for (i, chunk) in parts.chunks(width).enumerate() {
-        let reduced: Vec<Option<Partial>> = chunk.par_iter().map(|(_, part)| reduce(part.clone())).collect::<Result<_, _>>()?;
+        let reduced: Vec<Option<Partial>> = chunk
+            .par_iter()
+            .map(|(_, part)| reduce(part.clone()))
+            .collect::<Result<_, _>>()?;
         for p in reduced.into_iter().flatten() {
             match p {
                 Partial::Frame(df) => frames.push(df),
                 Partial::Sets(sets) => distinct.merge(sets),
             }
         }
-        let next_start = parts.get((i + 1) * width).map_or(i64::MAX, |(start, _)| *start);
+        let next_start = parts
+            .get((i + 1) * width)
+            .map_or(i64::MAX, |(start, _)| *start);
         distinct.close_before(next_start, grid);
     }
     let partials: Vec<LazyFrame> = frames.into_iter().map(DataFrame::lazy).collect();
     let agg = match spec.agg {
         Agg::Count => col("__n").sum().alias("value"),
-        Agg::Distinct(_) => col("__v").drop_nulls().n_unique().cast(DataType::Float64).alias("value"),
-        Agg::Quantile(_, q) => col("__v").quantile(lit(q), QuantileMethod::Linear).alias("value"),
+        Agg::Distinct(_) => col("__v")
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::Float64)
+            .alias("value"),
+        Agg::Quantile(_, q) => col("__v")
+            .quantile(lit(q), QuantileMethod::Linear)
+            .alias("value"),
         Agg::Share(_) => (col("__s").sum() / col("__n").sum()).alias("value"),
     };
     let grouped = if matches!(spec.agg, Agg::Distinct(_)) {
         distinct.frame(dims)?
     } else if partials.is_empty() {
-        let mut columns: Vec<Column> = key_names.iter().map(|k| Column::new_empty(k.clone(), if k == "__bucket" { &DataType::UInt32 } else { &DataType::String })).collect();
+        let mut columns: Vec<Column> = key_names
+            .iter()
+            .map(|k| {
+                Column::new_empty(
+                    k.clone(),
+                    if k == "__bucket" {
+                        &DataType::UInt32
+                    } else {
+                        &DataType::String
+                    },
+                )
+            })
+            .collect();
         columns.push(Column::new_empty("value".into(), &DataType::Float64));
         DataFrame::new_infer_height(columns)?
     } else {
-        concat(partials, UnionArgs::default())?.group_by(keys).agg([agg.cast(DataType::Float64)]).collect()?
+        concat(partials, UnionArgs::default())?
+            .group_by(keys)
+            .agg([agg.cast(DataType::Float64)])
+            .collect()?
     };
-    let key_cols: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(&grouped, d.column())).collect::<Result<_, _>>()?;
+    let key_cols: Vec<Vec<Option<String>>> = dims
+        .iter()
+        .map(|d| strings(&grouped, d.column()))
+        .collect::<Result<_, _>>()?;
     let buckets = grouped.column("__bucket")?.u32()?.clone();
     let values = grouped.column("value")?.f64()?.clone();
     let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
@@ -240,10 +377,17 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
         (d > 0.0).then_some(d / scale)
     };
     for row in 0..grouped.height() {
-        let key: Vec<String> = key_cols.iter().map(|c| c[row].clone().unwrap_or_default()).collect();
+        let key: Vec<String> = key_cols
+            .iter()
+            .map(|c| c[row].clone().unwrap_or_default())
+            .collect();
         groups.insert(key.clone());
         if let (Some(b), Some(v)) = (buckets.get(row), values.get(row)) {
-            let v = if rate.is_some() { per(&key).map(|d| v / d) } else { Some(v) };
+            let v = if rate.is_some() {
+                per(&key).map(|d| v / d)
+            } else {
+                Some(v)
+            };
             if let Some(v) = v {
                 cells.insert((key, b as usize), v);
             }
@@ -256,7 +400,12 @@ pub fn event_metric(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dim
         grid,
         dims,
         groups,
-        |key, b| cells.get(&(key.to_vec(), b)).copied().or_else(|| (rate_zero && per(key).is_some()).then_some(0.0)),
+        |key, b| {
+            cells
+                .get(&(key.to_vec(), b))
+                .copied()
+                .or_else(|| (rate_zero && per(key).is_some()).then_some(0.0))
+        },
         integral,
     )
 }
@@ -350,8 +499,16 @@ impl DistinctSets {
 
     /// Counts and drops the sets of buckets that end by `instant`.
     fn close_before(&mut self, instant: i64, grid: &Grid) {
-        let done: Vec<([u32; MAX_DIMS], u32)> =
-            self.sets.keys().filter(|(_, b)| grid.buckets.get(*b as usize).is_none_or(|bucket| bucket.end_us <= instant)).copied().collect();
+        let done: Vec<([u32; MAX_DIMS], u32)> = self
+            .sets
+            .keys()
+            .filter(|(_, b)| {
+                grid.buckets
+                    .get(*b as usize)
+                    .is_none_or(|bucket| bucket.end_us <= instant)
+            })
+            .copied()
+            .collect();
         for k in done {
             if let Some((numbers, texts)) = self.sets.remove(&k) {
                 self.closed.insert(k, numbers.len() + texts.len());
@@ -403,7 +560,10 @@ impl DistinctSets {
             .collect();
         let mut key_cols: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
         let (mut buckets, mut values) = (Vec::new(), Vec::new());
-        let open = self.sets.iter().map(|(k, (numbers, texts))| (k, numbers.len() + texts.len()));
+        let open = self
+            .sets
+            .iter()
+            .map(|(k, (numbers, texts))| (k, numbers.len() + texts.len()));
         for ((key, b), n) in open.chain(self.closed.iter().map(|(k, n)| (k, *n))) {
             for (i, col) in key_cols.iter_mut().enumerate() {
                 col.push(names[i][key[i] as usize].clone());
@@ -411,7 +571,11 @@ impl DistinctSets {
             buckets.push(*b);
             values.push(n as f64);
         }
-        let mut columns: Vec<Column> = dims.iter().zip(key_cols).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+        let mut columns: Vec<Column> = dims
+            .iter()
+            .zip(key_cols)
+            .map(|(d, v)| Column::new(d.column().into(), v))
+            .collect();
         columns.push(Column::new("__bucket".into(), buckets));
         columns.push(Column::new("value".into(), values));
         Ok(DataFrame::new_infer_height(columns)?)
@@ -420,21 +584,42 @@ impl DistinctSets {
 
 /// Tickets open at each bucket's end: opened before it, not resolved by it, not
 /// cancelled. Each ticket adds one to the buckets whose end falls in (opened, resolved].
-pub fn backlog(lake: &Lake, sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
-    let mut select: Vec<Expr> = dims.iter().map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column())).collect();
+pub fn backlog(
+    lake: &Lake,
+    sites: &Sites,
+    grid: &Grid,
+    dims: &[Dim],
+) -> Result<Output, MetricError> {
+    let mut select: Vec<Expr> = dims
+        .iter()
+        .map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column()))
+        .collect();
     select.extend([col("opened"), col("resolved")]);
-    let df = scan_current(lake, Table::WorkOrders)?.filter(col("status").neq(lit("cancelled"))).select(select).collect()?;
+    let df = scan_current(lake, Table::WorkOrders)?
+        .filter(col("status").neq(lit("cancelled")))
+        .select(select)
+        .collect()?;
     let opened = micros(&df, "opened")?;
     let resolved = micros(&df, "resolved")?;
-    let key_cols: Vec<Vec<Option<String>>> = dims.iter().map(|d| strings(&df, d.column())).collect::<Result<_, _>>()?;
+    let key_cols: Vec<Vec<Option<String>>> = dims
+        .iter()
+        .map(|d| strings(&df, d.column()))
+        .collect::<Result<_, _>>()?;
     let n = grid.buckets.len();
     let ends: Vec<i64> = grid.buckets.iter().map(|b| b.end_us).collect();
     let mut diffs: HashMap<Vec<String>, Vec<i64>> = HashMap::new();
     for row in 0..df.height() {
-        let key: Vec<String> = key_cols.iter().map(|c| c[row].clone().unwrap_or_default()).collect();
+        let key: Vec<String> = key_cols
+            .iter()
+            .map(|c| c[row].clone().unwrap_or_default())
+            .collect();
         // First bucket whose end is after the opening; first whose end is after the resolution.
         let from = ends.partition_point(|&e| e <= opened[row]);
-        let to = if resolved[row] == i64::MIN { n } else { ends.partition_point(|&e| e <= resolved[row]).min(n) };
+        let to = if resolved[row] == i64::MIN {
+            n
+        } else {
+            ends.partition_point(|&e| e <= resolved[row]).min(n)
+        };
         if from < to {
             let d = diffs.entry(key).or_insert_with(|| vec![0; n + 1]);
             d[from] += 1;
@@ -451,7 +636,15 @@ pub fn backlog(lake: &Lake, sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<
         }
         groups.insert(key);
     }
-    assemble(sites, Metric::Backlog, grid, dims, groups, |key, b| cells.get(&(key.to_vec(), b)).copied(), true)
+    assemble(
+        sites,
+        Metric::Backlog,
+        grid,
+        dims,
+        groups,
+        |key, b| cells.get(&(key.to_vec(), b)).copied(),
+        true,
+    )
 }
 
 /// One row per group and bucket, in order; counts are 0 where nothing happened, other
@@ -502,10 +695,22 @@ pub(crate) fn assemble(
             sites.library.min_cell_size
         ));
     }
-    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+    let mut columns: Vec<Column> = dims
+        .iter()
+        .zip(out_keys)
+        .map(|(d, v)| Column::new(d.column().into(), v))
+        .collect();
     columns.push(Column::new("bucket".into(), labels));
-    columns.push(if integral { Column::new(metric.name().into(), ints) } else { Column::new(metric.name().into(), floats) });
-    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings })
+    columns.push(if integral {
+        Column::new(metric.name().into(), ints)
+    } else {
+        Column::new(metric.name().into(), floats)
+    });
+    Ok(Output {
+        frame: DataFrame::new_infer_height(columns)?,
+        value_column: metric.name().into(),
+        warnings,
+    })
 }
 
 #[cfg(test)]
@@ -522,16 +727,37 @@ mod tests {
     }
 
     fn counts(sets: DistinctSets) -> Vec<(u32, f64)> {
-        let df = sets.frame(&[]).unwrap().sort(["__bucket"], SortMultipleOptions::default()).unwrap();
-        df.column("__bucket").unwrap().u32().unwrap().iter().flatten().zip(df.column("value").unwrap().f64().unwrap().iter().flatten()).collect()
+        let df = sets
+            .frame(&[])
+            .unwrap()
+            .sort(["__bucket"], SortMultipleOptions::default())
+            .unwrap();
+        df.column("__bucket")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .iter()
+            .flatten()
+            .zip(df.column("value").unwrap().f64().unwrap().iter().flatten())
+            .collect()
     }
 
     #[test]
     fn closed_buckets_survive_later_partitions() {
         // A UTC library: month buckets end exactly where partitions do, so after a
         // partition every open set is closed and the next merge starts from none open.
-        let grid = Grid::new("2026-01-01".parse().unwrap(), "2026-03-01".parse().unwrap(), BucketKind::Month, chrono_tz::UTC, 1);
-        let (a, b, c) = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210", "not-a-pseudonym");
+        let grid = Grid::new(
+            "2026-01-01".parse().unwrap(),
+            "2026-03-01".parse().unwrap(),
+            BucketKind::Month,
+            chrono_tz::UTC,
+            1,
+        );
+        let (a, b, c) = (
+            "0123456789abcdef0123456789abcdef",
+            "fedcba9876543210fedcba9876543210",
+            "not-a-pseudonym",
+        );
         let mut all = DistinctSets::default();
         all.merge(part(&[(0, a), (0, b), (0, a)]));
         all.close_before(grid.buckets[1].start_us, &grid);

@@ -16,19 +16,30 @@ use crate::load::scan_current;
 /// its kind in sites.toml, else 5 years), to the month.
 pub fn due_date(purchased: NaiveDate, life_years: f64) -> NaiveDate {
     let months = (life_years * 12.0).round().max(0.0) as u32;
-    purchased.checked_add_months(Months::new(months)).unwrap_or(purchased)
+    purchased
+        .checked_add_months(Months::new(months))
+        .unwrap_or(purchased)
 }
 
 fn life_of(sites: &Sites, kind: &str, own: Option<f64>) -> f64 {
-    own.or_else(|| sites.library.asset_life_years.get(kind).copied()).unwrap_or(5.0)
+    own.or_else(|| sites.library.asset_life_years.get(kind).copied())
+        .unwrap_or(5.0)
 }
 
 /// Units (or their cost) falling due in each bucket, by site and kind. An asset already
 /// overdue at the period's start (and not retired) counts in the first bucket: it still
 /// has to be replaced. Cost is today's unit cost for the kind from sites.toml, else
 /// the asset's purchase cost.
-pub fn replacement(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
-    let df = scan_current(lake, Table::Assets)?.filter(col("status").neq(lit("retired"))).collect()?;
+pub fn replacement(
+    lake: &Lake,
+    sites: &Sites,
+    metric: Metric,
+    grid: &Grid,
+    dims: &[Dim],
+) -> Result<Output, MetricError> {
+    let df = scan_current(lake, Table::Assets)?
+        .filter(col("status").neq(lit("retired")))
+        .collect()?;
     let kinds = df.column("kind")?.str()?.clone();
     let site_col = df.column("site")?.str()?.clone();
     let purchased = df.column("purchased")?.cast(&DataType::Int32)?;
@@ -37,12 +48,23 @@ pub fn replacement(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims
     let cost = df.column("cost")?.f64()?.clone();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let tz = grid.tz;
-    let local = |us: i64| chrono::DateTime::from_timestamp_micros(us).expect("in range").with_timezone(&tz).date_naive();
-    let bucket_days: Vec<(NaiveDate, NaiveDate)> = grid.buckets.iter().map(|b| (local(b.start_us), local(b.end_us))).collect();
+    let local = |us: i64| {
+        chrono::DateTime::from_timestamp_micros(us)
+            .expect("in range")
+            .with_timezone(&tz)
+            .date_naive()
+    };
+    let bucket_days: Vec<(NaiveDate, NaiveDate)> = grid
+        .buckets
+        .iter()
+        .map(|b| (local(b.start_us), local(b.end_us)))
+        .collect();
     let mut cells: BTreeMap<(Vec<String>, usize), f64> = BTreeMap::new();
     let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
     for i in 0..df.height() {
-        let (Some(kind), Some(days)) = (kinds.get(i), purchased.get(i)) else { continue };
+        let (Some(kind), Some(days)) = (kinds.get(i), purchased.get(i)) else {
+            continue;
+        };
         let bought = epoch + chrono::Duration::days(i64::from(days));
         let due = due_date(bought, life_of(sites, kind, life.get(i)));
         let Some(b) = (match bucket_days.iter().position(|(a, z)| due >= *a && due < *z) {
@@ -60,7 +82,13 @@ pub fn replacement(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims
             })
             .collect();
         let value = match metric {
-            Metric::ReplacementCost => sites.library.unit_cost.get(kind).copied().or(cost.get(i)).unwrap_or(0.0),
+            Metric::ReplacementCost => sites
+                .library
+                .unit_cost
+                .get(kind)
+                .copied()
+                .or(cost.get(i))
+                .unwrap_or(0.0),
             _ => 1.0,
         };
         *cells.entry((key.clone(), b)).or_default() += value;
@@ -80,14 +108,25 @@ pub fn replacement(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims
             values.push(cells.get(&(key.clone(), b)).copied().unwrap_or(0.0));
         }
     }
-    let mut columns: Vec<Column> = dims.iter().zip(out_keys).map(|(d, v)| Column::new(d.column().into(), v)).collect();
+    let mut columns: Vec<Column> = dims
+        .iter()
+        .zip(out_keys)
+        .map(|(d, v)| Column::new(d.column().into(), v))
+        .collect();
     columns.push(Column::new("bucket".into(), labels));
     if metric == Metric::ReplacementCost {
         columns.push(Column::new(metric.name().into(), values));
     } else {
-        columns.push(Column::new(metric.name().into(), values.into_iter().map(|v| v as i64).collect::<Vec<_>>()));
+        columns.push(Column::new(
+            metric.name().into(),
+            values.into_iter().map(|v| v as i64).collect::<Vec<_>>(),
+        ));
     }
-    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings: Vec::new() })
+    Ok(Output {
+        frame: DataFrame::new_infer_height(columns)?,
+        value_column: metric.name().into(),
+        warnings: Vec::new(),
+    })
 }
 
 /// The survey's public internet computers (line 650): the stations sites.toml gives each
@@ -95,9 +134,16 @@ pub fn replacement(lake: &Lake, sites: &Sites, metric: Metric, grid: &Grid, dims
 pub fn public_computers(sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
     let mut columns = Vec::new();
     let rows: Vec<(Option<&str>, i64)> = if dims.contains(&Dim::Site) {
-        sites.sites.iter().map(|s| (Some(s.code.as_str()), i64::from(s.stations))).collect()
+        sites
+            .sites
+            .iter()
+            .map(|s| (Some(s.code.as_str()), i64::from(s.stations)))
+            .collect()
     } else {
-        vec![(None, sites.sites.iter().map(|s| i64::from(s.stations)).sum())]
+        vec![(
+            None,
+            sites.sites.iter().map(|s| i64::from(s.stations)).sum(),
+        )]
     };
     let (mut site, mut labels, mut values) = (Vec::new(), Vec::new(), Vec::new());
     for (code, n) in rows {
@@ -112,13 +158,22 @@ pub fn public_computers(sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<Outp
     }
     columns.push(Column::new("bucket".into(), labels));
     columns.push(Column::new("public_computers".into(), values));
-    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: "public_computers".into(), warnings: Vec::new() })
+    Ok(Output {
+        frame: DataFrame::new_infer_height(columns)?,
+        value_column: "public_computers".into(),
+        warnings: Vec::new(),
+    })
 }
 
 /// Devices in service at each bucket's end: purchased before it and not retired by it
 /// (an asset marked retired without a date is out of service), by site, kind and age in
 /// whole years on the bucket's last day. Without a purchase date the age is unknown.
-pub fn assets_in_service(lake: &Lake, sites: &Sites, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+pub fn assets_in_service(
+    lake: &Lake,
+    sites: &Sites,
+    grid: &Grid,
+    dims: &[Dim],
+) -> Result<Output, MetricError> {
     let df = scan_current(lake, Table::Assets)?.collect()?;
     let kinds = crate::load::strings(&df, "kind")?;
     let site_col = crate::load::strings(&df, "site")?;
@@ -126,11 +181,20 @@ pub fn assets_in_service(lake: &Lake, sites: &Sites, grid: &Grid, dims: &[Dim]) 
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let dates = |c: &str| -> Result<Vec<Option<NaiveDate>>, MetricError> {
         let days = df.column(c)?.cast(&DataType::Int32)?;
-        Ok(days.i32()?.iter().map(|d| d.map(|d| epoch + chrono::Duration::days(i64::from(d)))).collect())
+        Ok(days
+            .i32()?
+            .iter()
+            .map(|d| d.map(|d| epoch + chrono::Duration::days(i64::from(d))))
+            .collect())
     };
     let (purchased, retired) = (dates("purchased")?, dates("retired")?);
     let tz = grid.tz;
-    let last_day = |us: i64| chrono::DateTime::from_timestamp_micros(us - 1).expect("in range").with_timezone(&tz).date_naive();
+    let last_day = |us: i64| {
+        chrono::DateTime::from_timestamp_micros(us - 1)
+            .expect("in range")
+            .with_timezone(&tz)
+            .date_naive()
+    };
     let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
     let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
     for (b, bucket) in grid.buckets.iter().enumerate() {
@@ -148,20 +212,38 @@ pub fn assets_in_service(lake: &Lake, sites: &Sites, grid: &Grid, dims: &[Dim]) 
                 .map(|d| match d {
                     Dim::Site => site_col[i].clone().unwrap_or_else(|| "(none)".into()),
                     Dim::Kind => kinds[i].clone().unwrap_or_else(|| "(none)".into()),
-                    _ => purchased[i].and_then(|p| last.years_since(p)).map_or_else(|| "(unknown)".into(), |y| y.to_string()),
+                    _ => purchased[i]
+                        .and_then(|p| last.years_since(p))
+                        .map_or_else(|| "(unknown)".into(), |y| y.to_string()),
                 })
                 .collect();
             *cells.entry((key.clone(), b)).or_default() += 1.0;
             groups.insert(key);
         }
     }
-    let mut out = crate::events::assemble(sites, Metric::Assets, grid, dims, groups, |key, b| cells.get(&(key.to_vec(), b)).copied(), true)?;
+    let mut out = crate::events::assemble(
+        sites,
+        Metric::Assets,
+        grid,
+        dims,
+        groups,
+        |key, b| cells.get(&(key.to_vec(), b)).copied(),
+        true,
+    )?;
     if dims.contains(&Dim::Age) {
         // Ages in number order (as text, 10 would sort before 2); buckets keep their order.
-        let age = out.frame.column(Dim::Age.column())?.cast(&DataType::Int64)?;
+        let age = out
+            .frame
+            .column(Dim::Age.column())?
+            .cast(&DataType::Int64)?;
         out.frame.with_column(age)?;
         let by: Vec<PlSmallStr> = dims.iter().map(|d| d.column().into()).collect();
-        out.frame = out.frame.sort(by, SortMultipleOptions::default().with_maintain_order(true).with_nulls_last(true))?;
+        out.frame = out.frame.sort(
+            by,
+            SortMultipleOptions::default()
+                .with_maintain_order(true)
+                .with_nulls_last(true),
+        )?;
     }
     Ok(out)
 }
@@ -184,16 +266,38 @@ mod tests {
 /// add when the busiest hour reaches `add_occupancy` or the minutes at capacity a week
 /// reach `add_capacity_minutes_per_week`; reduce when occupancy stays below
 /// `reduce_occupancy` and the site never fills; keep otherwise.
-pub fn station_advice(lake: &Lake, sites: &Sites, req: &crate::compute::Request) -> Result<Output, MetricError> {
+pub fn station_advice(
+    lake: &Lake,
+    sites: &Sites,
+    req: &crate::compute::Request,
+) -> Result<Output, MetricError> {
     use crate::compute::{Request, compute};
     use tally_model::BucketKind;
-    let run = |m: Metric, every: BucketKind| compute(lake, sites, &Request { metric: m, every, by: vec![Dim::Site], ..req.clone() });
+    let run = |m: Metric, every: BucketKind| {
+        compute(
+            lake,
+            sites,
+            &Request {
+                metric: m,
+                every,
+                by: vec![Dim::Site],
+                ..req.clone()
+            },
+        )
+    };
     let occupancy = run(Metric::Occupancy, BucketKind::All)?;
     let capacity = run(Metric::TimeAtCapacity, BucketKind::All)?;
     let availability = run(Metric::Availability, BucketKind::All)?;
     let heat = run(Metric::Heatmap, BucketKind::Hour)?;
     let weeks = (req.to - req.from).num_days() as f64 / 7.0;
-    let col_f64 = |o: &Output, c: &str| -> Result<Vec<Option<f64>>, MetricError> { Ok(o.frame.column(c)?.cast(&DataType::Float64)?.f64()?.iter().collect()) };
+    let col_f64 = |o: &Output, c: &str| -> Result<Vec<Option<f64>>, MetricError> {
+        Ok(o.frame
+            .column(c)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .collect())
+    };
     let site_names = crate::load::strings(&occupancy.frame, "site")?;
     let occ = col_f64(&occupancy, "occupancy")?;
     let cap = col_f64(&capacity, "time_at_capacity")?;
@@ -208,20 +312,44 @@ pub fn station_advice(lake: &Lake, sites: &Sites, req: &crate::compute::Request)
         }
     }
     let t = &sites.library.thresholds;
-    let (mut site, mut stations, mut o, mut p, mut m, mut a, mut advice, mut why) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut site, mut stations, mut o, mut p, mut m, mut a, mut advice, mut why) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for (i, s) in site_names.iter().enumerate() {
         let Some(s) = s else { continue };
         let per_week = cap[i].map(|c| c / weeks);
         let peak_occ = peak.get(s).copied();
         let (rec, reason) = match (occ[i], peak_occ, per_week) {
-            (_, Some(pk), _) if pk >= t.add_occupancy => ("add", format!("busiest hour {:.0}% full (threshold {:.0}%)", pk * 100.0, t.add_occupancy * 100.0)),
-            (_, _, Some(w)) if w >= t.add_capacity_minutes_per_week => {
-                ("add", format!("every station busy {w:.0} min a week (threshold {:.0})", t.add_capacity_minutes_per_week))
-            }
-            (Some(oc), _, Some(w)) if oc < t.reduce_occupancy && w == 0.0 => {
-                ("reduce", format!("{:.0}% occupied on average (threshold {:.0}%) and never full", oc * 100.0, t.reduce_occupancy * 100.0))
-            }
+            (_, Some(pk), _) if pk >= t.add_occupancy => (
+                "add",
+                format!(
+                    "busiest hour {:.0}% full (threshold {:.0}%)",
+                    pk * 100.0,
+                    t.add_occupancy * 100.0
+                ),
+            ),
+            (_, _, Some(w)) if w >= t.add_capacity_minutes_per_week => (
+                "add",
+                format!(
+                    "every station busy {w:.0} min a week (threshold {:.0})",
+                    t.add_capacity_minutes_per_week
+                ),
+            ),
+            (Some(oc), _, Some(w)) if oc < t.reduce_occupancy && w == 0.0 => (
+                "reduce",
+                format!(
+                    "{:.0}% occupied on average (threshold {:.0}%) and never full",
+                    oc * 100.0,
+                    t.reduce_occupancy * 100.0
+                ),
+            ),
             (None, _, _) => ("keep", "no opening hours in the period".to_string()),
             _ => ("keep", "within the thresholds".to_string()),
         };
@@ -244,38 +372,90 @@ pub fn station_advice(lake: &Lake, sites: &Sites, req: &crate::compute::Request)
         Column::new("station_advice".into(), advice),
         Column::new("reason".into(), why),
     ])?;
-    Ok(Output { frame, value_column: "station_advice".into(), warnings: occupancy.warnings })
+    Ok(Output {
+        frame,
+        value_column: "station_advice".into(),
+        warnings: occupancy.warnings,
+    })
 }
 
 /// Yearly cost of the public computers (each one's cost / life, prorated to the bucket's
 /// length) divided by the bucket's sessions, per site; library-wide, the sums.
-pub fn cost_per_use(lake: &Lake, sites: &Sites, req: &crate::compute::Request, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+pub fn cost_per_use(
+    lake: &Lake,
+    sites: &Sites,
+    req: &crate::compute::Request,
+    grid: &Grid,
+    dims: &[Dim],
+) -> Result<Output, MetricError> {
     use crate::compute::{Request, compute};
-    let sessions = compute(lake, sites, &Request { metric: Metric::Sessions, ..req.clone() })?;
-    let df = scan_current(lake, Table::Assets)?.filter(col("status").neq(lit("retired")).and(col("kind").eq(lit("public_pc")))).collect()?;
+    let sessions = compute(
+        lake,
+        sites,
+        &Request {
+            metric: Metric::Sessions,
+            ..req.clone()
+        },
+    )?;
+    let df = scan_current(lake, Table::Assets)?
+        .filter(
+            col("status")
+                .neq(lit("retired"))
+                .and(col("kind").eq(lit("public_pc"))),
+        )
+        .collect()?;
     let a_site = crate::load::strings(&df, "site")?;
     let a_cost: Vec<Option<f64>> = df.column("cost")?.f64()?.iter().collect();
     let a_life: Vec<Option<f64>> = df.column("life_years")?.f64()?.iter().collect();
     let mut yearly: BTreeMap<String, f64> = BTreeMap::new();
     for i in 0..df.height() {
-        let cost = a_cost[i].or_else(|| sites.library.unit_cost.get("public_pc").copied()).unwrap_or(0.0);
+        let cost = a_cost[i]
+            .or_else(|| sites.library.unit_cost.get("public_pc").copied())
+            .unwrap_or(0.0);
         let life = life_of(sites, "public_pc", a_life[i]);
-        let key = if dims.contains(&Dim::Site) { a_site[i].clone().unwrap_or_default() } else { String::new() };
+        let key = if dims.contains(&Dim::Site) {
+            a_site[i].clone().unwrap_or_default()
+        } else {
+            String::new()
+        };
         *yearly.entry(key).or_default() += cost / life;
     }
     let sf = &sessions.frame;
-    let keys = if dims.contains(&Dim::Site) { crate::load::strings(sf, "site")? } else { vec![None; sf.height()] };
+    let keys = if dims.contains(&Dim::Site) {
+        crate::load::strings(sf, "site")?
+    } else {
+        vec![None; sf.height()]
+    };
     let labels = crate::load::strings(sf, "bucket")?;
-    let counts: Vec<Option<f64>> = sf.column("sessions")?.cast(&DataType::Float64)?.f64()?.iter().collect();
-    let length: BTreeMap<String, f64> = grid.buckets.iter().map(|b| (b.label.clone(), (b.end_us - b.start_us) as f64 / (365.25 * 86_400e6))).collect();
+    let counts: Vec<Option<f64>> = sf
+        .column("sessions")?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect();
+    let length: BTreeMap<String, f64> = grid
+        .buckets
+        .iter()
+        .map(|b| {
+            (
+                b.label.clone(),
+                (b.end_us - b.start_us) as f64 / (365.25 * 86_400e6),
+            )
+        })
+        .collect();
     let values: Vec<Option<f64>> = (0..sf.height())
         .map(|i| {
-            let fleet = yearly.get(&keys[i].clone().unwrap_or_default()).copied()? * length.get(labels[i].as_deref()?)?;
+            let fleet = yearly.get(&keys[i].clone().unwrap_or_default()).copied()?
+                * length.get(labels[i].as_deref()?)?;
             counts[i].filter(|c| *c > 0.0).map(|c| fleet / c)
         })
         .collect();
     let mut frame = sessions.frame.clone();
     frame.with_column(Column::new("cost_per_use".into(), values))?;
     let frame = frame.drop("sessions")?;
-    Ok(Output { frame, value_column: "cost_per_use".into(), warnings: sessions.warnings })
+    Ok(Output {
+        frame,
+        value_column: "cost_per_use".into(),
+        warnings: sessions.warnings,
+    })
 }

@@ -35,7 +35,9 @@ pub fn midnight_us(date: NaiveDate, tz: Tz) -> i64 {
 /// the instant the clocks jump to if it does not exist.
 pub fn local_us(t: chrono::NaiveDateTime, tz: Tz) -> i64 {
     match tz.from_local_datetime(&t) {
-        chrono::LocalResult::Single(x) | chrono::LocalResult::Ambiguous(x, _) => x.timestamp_micros(),
+        chrono::LocalResult::Single(x) | chrono::LocalResult::Ambiguous(x, _) => {
+            x.timestamp_micros()
+        }
         chrono::LocalResult::None => {
             // Walk forward a minute at a time to the first time that exists (DST gaps are
             // at most an hour or two).
@@ -61,21 +63,35 @@ impl Grid {
                 let mut t = midnight_us(from, tz);
                 while t < end_us {
                     let next = (t + 3_600_000_000).min(end_us);
-                    let local = chrono::DateTime::from_timestamp_micros(t).expect("in range").with_timezone(&tz);
-                    buckets.push(Bucket { start_us: t, end_us: next, label: local.format("%Y-%m-%dT%H:%M%:z").to_string() });
+                    let local = chrono::DateTime::from_timestamp_micros(t)
+                        .expect("in range")
+                        .with_timezone(&tz);
+                    buckets.push(Bucket {
+                        start_us: t,
+                        end_us: next,
+                        label: local.format("%Y-%m-%dT%H:%M%:z").to_string(),
+                    });
                     t = next;
                 }
             }
             BucketKind::All => {
                 if from < to {
-                    buckets.push(Bucket { start_us: midnight_us(from, tz), end_us, label: format!("{from}..{to}") });
+                    buckets.push(Bucket {
+                        start_us: midnight_us(from, tz),
+                        end_us,
+                        label: format!("{from}..{to}"),
+                    });
                 }
             }
             _ => {
                 let mut d = from;
                 while d < to {
                     let next = next_start(d, kind, fy_start).min(to);
-                    buckets.push(Bucket { start_us: midnight_us(d, tz), end_us: midnight_us(next, tz), label: label(d, kind, fy_start) });
+                    buckets.push(Bucket {
+                        start_us: midnight_us(d, tz),
+                        end_us: midnight_us(next, tz),
+                        label: label(d, kind, fy_start),
+                    });
                     d = next;
                 }
             }
@@ -113,7 +129,11 @@ fn next_start(d: NaiveDate, kind: BucketKind, fy_start: u32) -> NaiveDate {
         BucketKind::Month => add_months(d.year(), d.month(), 1),
         BucketKind::Quarter => add_months(d.year(), (d.month() - 1) / 3 * 3 + 1, 3),
         BucketKind::FiscalYear => {
-            let start_year = if d.month() >= fy_start { d.year() } else { d.year() - 1 };
+            let start_year = if d.month() >= fy_start {
+                d.year()
+            } else {
+                d.year() - 1
+            };
             first_of(start_year + 1, fy_start)
         }
     }
@@ -129,7 +149,11 @@ fn label(d: NaiveDate, kind: BucketKind, fy_start: u32) -> String {
         BucketKind::Month => d.format("%Y-%m").to_string(),
         BucketKind::Quarter => format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1),
         BucketKind::FiscalYear => {
-            let fy = if fy_start == 1 || d.month() < fy_start { d.year() } else { d.year() + 1 };
+            let fy = if fy_start == 1 || d.month() < fy_start {
+                d.year()
+            } else {
+                d.year() + 1
+            };
             format!("FY{fy}")
         }
     }
@@ -146,9 +170,21 @@ mod tests {
 
     #[test]
     fn dst_days_have_23_and_25_hours() {
-        let spring = Grid::new(date("2026-03-08"), date("2026-03-09"), BucketKind::Hour, Chicago, 1);
+        let spring = Grid::new(
+            date("2026-03-08"),
+            date("2026-03-09"),
+            BucketKind::Hour,
+            Chicago,
+            1,
+        );
         assert_eq!(spring.buckets.len(), 23);
-        let fall = Grid::new(date("2026-11-01"), date("2026-11-02"), BucketKind::Hour, Chicago, 1);
+        let fall = Grid::new(
+            date("2026-11-01"),
+            date("2026-11-02"),
+            BucketKind::Hour,
+            Chicago,
+            1,
+        );
         assert_eq!(fall.buckets.len(), 25);
         assert_eq!(fall.buckets[1].label, "2026-11-01T01:00-05:00");
         assert_eq!(fall.buckets[2].label, "2026-11-01T01:00-06:00");
@@ -156,13 +192,31 @@ mod tests {
 
     #[test]
     fn calendar_buckets_clip_to_period() {
-        let weeks = Grid::new(date("2026-10-01"), date("2026-10-15"), BucketKind::Week, Chicago, 1);
+        let weeks = Grid::new(
+            date("2026-10-01"),
+            date("2026-10-15"),
+            BucketKind::Week,
+            Chicago,
+            1,
+        );
         let labels: Vec<_> = weeks.buckets.iter().map(|b| b.label.as_str()).collect();
         assert_eq!(labels, ["2026-W40", "2026-W41", "2026-W42"]);
-        let fy = Grid::new(date("2025-01-01"), date("2026-01-01"), BucketKind::FiscalYear, Chicago, 7);
+        let fy = Grid::new(
+            date("2025-01-01"),
+            date("2026-01-01"),
+            BucketKind::FiscalYear,
+            Chicago,
+            7,
+        );
         let labels: Vec<_> = fy.buckets.iter().map(|b| b.label.as_str()).collect();
         assert_eq!(labels, ["FY2025", "FY2026"]);
-        let q = Grid::new(date("2025-02-10"), date("2025-07-01"), BucketKind::Quarter, Chicago, 1);
+        let q = Grid::new(
+            date("2025-02-10"),
+            date("2025-07-01"),
+            BucketKind::Quarter,
+            Chicago,
+            1,
+        );
         let labels: Vec<_> = q.buckets.iter().map(|b| b.label.as_str()).collect();
         assert_eq!(labels, ["2025-Q1", "2025-Q2"]);
         assert_eq!(q.index_of(q.buckets[1].start_us), Some(1));

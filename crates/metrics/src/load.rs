@@ -10,7 +10,9 @@ const LOOKBACK_US: i64 = 2 * 86_400_000_000;
 
 fn month_index(t_us: i64) -> i32 {
     use chrono::Datelike;
-    let d = chrono::DateTime::from_timestamp_micros(t_us).expect("in range").date_naive();
+    let d = chrono::DateTime::from_timestamp_micros(t_us)
+        .expect("in range")
+        .date_naive();
     d.year() * 12 + d.month() as i32 - 1
 }
 
@@ -18,14 +20,22 @@ fn month_index(t_us: i64) -> i32 {
 /// in [start_us - lookback, end_us), or of all of them.
 pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsResult<LazyFrame> {
     let months = range_us.map(|(a, b)| (month_index(a - LOOKBACK_US), month_index(b)));
-    let files = lake
-        .parquet_files(table, months)
-        .map_err(|e| PolarsError::ComputeError(format!("{}: reading the ledger: {e}", lake.root().display()).into()))?;
+    let files = lake.parquet_files(table, months).map_err(|e| {
+        PolarsError::ComputeError(
+            format!("{}: reading the ledger: {e}", lake.root().display()).into(),
+        )
+    })?;
     if files.is_empty() {
         return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
     }
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), parquet_args())
+    let paths: Vec<PlRefPath> = files
+        .iter()
+        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+        .collect();
+    LazyFrame::scan_parquet_sources(
+        ScanSources::Paths(paths.into_iter().collect()),
+        parquet_args(),
+    )
 }
 
 /// How much Parquet (compressed) a window of the sweep metrics reads at most, unless a
@@ -37,11 +47,18 @@ pub const SWEEP_WINDOW_BYTES: u64 = 24 << 20;
 /// time order, each with the first instant (UTC microseconds) its rows can have (a
 /// partition holds the rows whose time column falls in its UTC month). A window holds
 /// as many months as fit in `max_bytes` of Parquet, at least one (0: a month each).
-pub fn scan_partitions(lake: &Lake, table: Table, (start_us, end_us): (i64, i64), max_bytes: u64) -> PolarsResult<Vec<(i64, LazyFrame)>> {
+pub fn scan_partitions(
+    lake: &Lake,
+    table: Table,
+    (start_us, end_us): (i64, i64),
+    max_bytes: u64,
+) -> PolarsResult<Vec<(i64, LazyFrame)>> {
     let months = (month_index(start_us - LOOKBACK_US), month_index(end_us));
-    let files = lake
-        .parquet_files(table, Some(months))
-        .map_err(|e| PolarsError::ComputeError(format!("{}: reading the ledger: {e}", lake.root().display()).into()))?;
+    let files = lake.parquet_files(table, Some(months)).map_err(|e| {
+        PolarsError::ComputeError(
+            format!("{}: reading the ledger: {e}", lake.root().display()).into(),
+        )
+    })?;
     let mut by_month: std::collections::BTreeMap<i64, (u64, Vec<PlRefPath>)> = Default::default();
     for f in &files {
         let start = f.parent().and_then(month_start_us).unwrap_or(i64::MIN);
@@ -61,48 +78,92 @@ pub fn scan_partitions(lake: &Lake, table: Table, (start_us, end_us): (i64, i64)
     }
     windows
         .into_iter()
-        .map(|(start, _, paths)| Ok((start, LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), parquet_args())?)))
+        .map(|(start, _, paths)| {
+            Ok((
+                start,
+                LazyFrame::scan_parquet_sources(
+                    ScanSources::Paths(paths.into_iter().collect()),
+                    parquet_args(),
+                )?,
+            ))
+        })
         .collect()
 }
 
 /// The first instant (UTC) of a `.../year=YYYY/month=MM` partition folder.
 fn month_start_us(dir: &std::path::Path) -> Option<i64> {
-    let month: u32 = dir.file_name()?.to_str()?.strip_prefix("month=")?.parse().ok()?;
-    let year: i32 = dir.parent()?.file_name()?.to_str()?.strip_prefix("year=")?.parse().ok()?;
-    Some(chrono::NaiveDate::from_ymd_opt(year, month, 1)?.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros())
+    let month: u32 = dir
+        .file_name()?
+        .to_str()?
+        .strip_prefix("month=")?
+        .parse()
+        .ok()?;
+    let year: i32 = dir
+        .parent()?
+        .file_name()?
+        .to_str()?
+        .strip_prefix("year=")?
+        .parse()
+        .ok()?;
+    Some(
+        chrono::NaiveDate::from_ymd_opt(year, month, 1)?
+            .and_hms_opt(0, 0, 0)?
+            .and_utc()
+            .timestamp_micros(),
+    )
 }
 
 fn parquet_args() -> ScanArgsParquet {
     // The ledger names the files; the partition folders are not read as columns, so the
     // scan has exactly the canonical columns.
-    ScanArgsParquet { glob: false, hive_options: HiveOptions { enabled: Some(false), ..Default::default() }, ..Default::default() }
+    ScanArgsParquet {
+        glob: false,
+        hive_options: HiveOptions {
+            enabled: Some(false),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 /// The current rows of a table: for tables where the latest export wins, the row of the
 /// latest batch (ledger commit order) per thing; for event tables, every row.
 pub fn scan_current(lake: &Lake, table: Table) -> PolarsResult<LazyFrame> {
     let all = scan(lake, table, None)?;
-    let Some(key) = table.current_key() else { return Ok(all) };
-    let ledger = lake
-        .read_ledger()
-        .map_err(|e| PolarsError::ComputeError(format!("{}: reading the ledger: {e}", lake.root().display()).into()))?;
+    let Some(key) = table.current_key() else {
+        return Ok(all);
+    };
+    let ledger = lake.read_ledger().map_err(|e| {
+        PolarsError::ComputeError(
+            format!("{}: reading the ledger: {e}", lake.root().display()).into(),
+        )
+    })?;
     let order = df!(
         "batch" => ledger.iter().map(|e| e.batch.clone()).collect::<Vec<_>>(),
         "__seq" => ledger.iter().map(|e| e.seq).collect::<Vec<_>>(),
     )?;
     let keys: Vec<Expr> = key.iter().map(|k| col(*k)).collect();
     Ok(all
-        .join(order.lazy(), [col("batch")], [col("batch")], JoinArgs::new(JoinType::Left))
-        .sort(["__seq"], SortMultipleOptions::default().with_maintain_order(true))
+        .join(
+            order.lazy(),
+            [col("batch")],
+            [col("batch")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .sort(
+            ["__seq"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .unique_stable_generic(Some(keys), UniqueKeepStrategy::Last)
-        .drop(Selector::ByName { names: ["__seq".into()].into(), strict: true }))
+        .drop(Selector::ByName {
+            names: ["__seq".into()].into(),
+            strict: true,
+        }))
 }
 
 pub fn utc_lit(t_us: i64) -> Expr {
     lit(t_us).cast(tables::utc_datetime())
 }
-
-
 
 /// A datetime column as UTC microseconds.
 pub fn micros(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
@@ -112,5 +173,10 @@ pub fn micros(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
 
 /// A string column, nulls as `None`.
 pub fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-    Ok(df.column(name)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+    Ok(df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
 }

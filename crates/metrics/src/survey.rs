@@ -12,23 +12,66 @@ use crate::compute::{MetricError, Request, compute};
 
 /// (survey line, metric, rule)
 pub const LINES: [(&str, Metric, &str); 4] = [
-    ("650", Metric::PublicComputers, "public internet computers: the stations in sites.toml"),
-    ("651", Metric::SurveyUses, "uses of public internet computers: sessions started in the year, staff sessions excluded"),
-    ("652", Metric::WifiSessions, "wireless sessions: connections started in the year, one per device connection"),
-    ("553", Metric::Circulation, "physical circulation: checkouts + renewals in the year, in-house use excluded"),
+    (
+        "650",
+        Metric::PublicComputers,
+        "public internet computers: the stations in sites.toml",
+    ),
+    (
+        "651",
+        Metric::SurveyUses,
+        "uses of public internet computers: sessions started in the year, staff sessions excluded",
+    ),
+    (
+        "652",
+        Metric::WifiSessions,
+        "wireless sessions: connections started in the year, one per device connection",
+    ),
+    (
+        "553",
+        Metric::Circulation,
+        "physical circulation: checkouts + renewals in the year, in-house use excluded",
+    ),
 ];
 
 /// The figures for [from, to) (a fiscal or calendar year): columns `site` (the code, or
 /// "(library)"), `line`, `value`, `rule`; branches in sites.toml order, then the library.
-pub fn survey(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Result<DataFrame, MetricError> {
-    let (mut site, mut line, mut value, mut rule) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+pub fn survey(
+    lake: &Lake,
+    sites: &Sites,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<DataFrame, MetricError> {
+    let (mut site, mut line, mut value, mut rule) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (code, metric, text) in LINES {
-        let run = |by: Vec<Dim>| compute(lake, sites, &Request { metric, from, to, every: BucketKind::All, by });
+        let run = |by: Vec<Dim>| {
+            compute(
+                lake,
+                sites,
+                &Request {
+                    metric,
+                    from,
+                    to,
+                    every: BucketKind::All,
+                    by,
+                },
+            )
+        };
         let per_site = run(vec![Dim::Site])?.frame;
         let codes = crate::load::strings(&per_site, "site")?;
-        let values: Vec<Option<i64>> = per_site.column(metric.name())?.cast(&DataType::Int64)?.i64()?.iter().collect();
+        let values: Vec<Option<i64>> = per_site
+            .column(metric.name())?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .collect();
         for s in &sites.sites {
-            let v = codes.iter().position(|c| c.as_deref() == Some(s.code.as_str())).and_then(|i| values[i]).unwrap_or(0);
+            let v = codes
+                .iter()
+                .position(|c| c.as_deref() == Some(s.code.as_str()))
+                .and_then(|i| values[i])
+                .unwrap_or(0);
             site.push(s.code.clone());
             line.push(code);
             value.push(v);
@@ -37,7 +80,13 @@ pub fn survey(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Res
         let all = run(vec![])?.frame;
         site.push("(library)".to_string());
         line.push(code);
-        value.push(all.column(metric.name())?.cast(&DataType::Int64)?.i64()?.get(0).unwrap_or(0));
+        value.push(
+            all.column(metric.name())?
+                .cast(&DataType::Int64)?
+                .i64()?
+                .get(0)
+                .unwrap_or(0),
+        );
         rule.push(text);
     }
     Ok(DataFrame::new_infer_height(vec![

@@ -57,7 +57,14 @@ pub fn merge_per_station(mut intervals: Vec<(u32, i64, i64)>) -> Vec<(i64, i64)>
 /// `busy` intervals are per-station merged; `open` is sorted and disjoint.
 /// Only time in `window` [from, to) is walked: a period swept a window at a time adds up
 /// to the period swept at once (every field but `peak` is a sum; `peak` a maximum).
-pub fn sweep(busy: &[(i64, i64)], open: &[(i64, i64)], grid: &Grid, window: (i64, i64), stations: i64, acc: &mut [Acc]) {
+pub fn sweep(
+    busy: &[(i64, i64)],
+    open: &[(i64, i64)],
+    grid: &Grid,
+    window: (i64, i64),
+    stations: i64,
+    acc: &mut [Acc],
+) {
     let (start, end) = (grid.start_us().max(window.0), grid.end_us().min(window.1));
     if start >= end {
         return;

@@ -25,14 +25,37 @@ pub fn parts(metric: Metric) -> (Metric, &'static str) {
 /// A bucket's value from events when it has any, else the totals whose periods lie
 /// wholly inside it (library-wide: the library's own rows if any, else the sum of the
 /// sites'), else empty.
-pub fn trend(lake: &Lake, sites: &Sites, metric: Metric, req: &Request, grid: &Grid, dims: &[Dim]) -> Result<Output, MetricError> {
+pub fn trend(
+    lake: &Lake,
+    sites: &Sites,
+    metric: Metric,
+    req: &Request,
+    grid: &Grid,
+    dims: &[Dim],
+) -> Result<Output, MetricError> {
     let (event_metric, measure) = parts(metric);
-    let events = compute(lake, sites, &Request { metric: event_metric, ..req.clone() })?;
+    let events = compute(
+        lake,
+        sites,
+        &Request {
+            metric: event_metric,
+            ..req.clone()
+        },
+    )?;
     let by_site = dims.contains(&Dim::Site);
     let ef = &events.frame;
-    let e_sites = if by_site { strings(ef, "site")? } else { vec![None; ef.height()] };
+    let e_sites = if by_site {
+        strings(ef, "site")?
+    } else {
+        vec![None; ef.height()]
+    };
     let e_buckets = strings(ef, "bucket")?;
-    let e_values: Vec<Option<f64>> = ef.column(event_metric.name())?.cast(&DataType::Float64)?.f64()?.iter().collect();
+    let e_values: Vec<Option<f64>> = ef
+        .column(event_metric.name())?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect();
     let mut from_events: BTreeMap<(String, String), f64> = BTreeMap::new();
     let mut keys: BTreeSet<String> = BTreeSet::new();
     for i in 0..ef.height() {
@@ -45,15 +68,32 @@ pub fn trend(lake: &Lake, sites: &Sites, metric: Metric, req: &Request, grid: &G
         }
     }
     // Totals rows of the measure.
-    let t = scan_current(lake, Table::Totals)?.filter(col("measure").eq(lit(measure))).collect()?;
+    let t = scan_current(lake, Table::Totals)?
+        .filter(col("measure").eq(lit(measure)))
+        .collect()?;
     let t_site = strings(&t, "site")?;
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let day = |c: &str| -> Result<Vec<NaiveDate>, MetricError> {
-        Ok(t.column(c)?.cast(&DataType::Int32)?.i32()?.iter().map(|d| epoch + chrono::Duration::days(i64::from(d.unwrap_or(0)))).collect())
+        Ok(t.column(c)?
+            .cast(&DataType::Int32)?
+            .i32()?
+            .iter()
+            .map(|d| epoch + chrono::Duration::days(i64::from(d.unwrap_or(0))))
+            .collect())
     };
     let (t_start, t_end) = (day("period_start")?, day("period_end")?);
-    let t_value: Vec<f64> = t.column("value")?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
-    let local = |us: i64| chrono::DateTime::from_timestamp_micros(us).expect("in range").with_timezone(&grid.tz).date_naive();
+    let t_value: Vec<f64> = t
+        .column("value")?
+        .f64()?
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    let local = |us: i64| {
+        chrono::DateTime::from_timestamp_micros(us)
+            .expect("in range")
+            .with_timezone(&grid.tz)
+            .date_naive()
+    };
     // (key, bucket label) -> (site rows sum, library rows sum, any library row)
     let mut from_totals: BTreeMap<(String, String), (f64, f64, bool)> = BTreeMap::new();
     for b in &grid.buckets {
@@ -62,8 +102,16 @@ pub fn trend(lake: &Lake, sites: &Sites, metric: Metric, req: &Request, grid: &G
             if t_start[i] < a || t_end[i] > z {
                 continue;
             }
-            let code = t_site[i].as_deref().map(|s| sites.site(s).map_or_else(|| s.to_string(), |x| x.code.clone()));
-            let key = if by_site { code.clone().unwrap_or_default() } else { String::new() };
+            let code = t_site[i].as_deref().map(|s| {
+                sites
+                    .site(s)
+                    .map_or_else(|| s.to_string(), |x| x.code.clone())
+            });
+            let key = if by_site {
+                code.clone().unwrap_or_default()
+            } else {
+                String::new()
+            };
             if by_site && code.is_none() {
                 continue;
             }
@@ -78,13 +126,17 @@ pub fn trend(lake: &Lake, sites: &Sites, metric: Metric, req: &Request, grid: &G
             }
         }
     }
-    let (mut site_col, mut labels, mut values, mut from) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut site_col, mut labels, mut values, mut from) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for k in &keys {
         for b in &grid.buckets {
             let id = (k.clone(), b.label.clone());
             let (v, f) = match (from_events.get(&id), from_totals.get(&id)) {
                 (Some(v), _) => (Some(*v), Some("events")),
-                (None, Some((sum, library, has_library))) => (Some(if *has_library { *library } else { *sum }), Some("totals")),
+                (None, Some((sum, library, has_library))) => (
+                    Some(if *has_library { *library } else { *sum }),
+                    Some("totals"),
+                ),
                 (None, None) => (None, None),
             };
             site_col.push(k.clone());
@@ -100,5 +152,9 @@ pub fn trend(lake: &Lake, sites: &Sites, metric: Metric, req: &Request, grid: &G
     columns.push(Column::new("bucket".into(), labels));
     columns.push(Column::new(metric.name().into(), values));
     columns.push(Column::new("from".into(), from));
-    Ok(Output { frame: DataFrame::new_infer_height(columns)?, value_column: metric.name().into(), warnings: events.warnings })
+    Ok(Output {
+        frame: DataFrame::new_infer_height(columns)?,
+        value_column: metric.name().into(),
+        warnings: events.warnings,
+    })
 }

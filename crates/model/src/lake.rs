@@ -44,7 +44,10 @@ impl Lake {
 
     /// Relative path (from the lake root) of a batch's Parquet file in one partition.
     pub fn parquet_rel_path(table: Table, year: i32, month: u32, batch: &str) -> String {
-        format!("{}/year={year:04}/month={month:02}/{batch}.parquet", table.name())
+        format!(
+            "{}/year={year:04}/month={month:02}/{batch}.parquet",
+            table.name()
+        )
     }
 
     pub fn ledger_dir(&self) -> PathBuf {
@@ -85,7 +88,10 @@ impl Lake {
             if path.extension().is_some_and(|e| e == "json") {
                 let bytes = std::fs::read(&path)?;
                 let entry: LedgerEntry = serde_json::from_slice(&bytes).map_err(|e| {
-                    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{}: {e}", path.display()),
+                    )
                 })?;
                 entries.push(entry);
             }
@@ -96,7 +102,11 @@ impl Lake {
 
     /// The committed Parquet files of `table` whose partition (UTC year, month) lies in
     /// `months` (inclusive, as year*12 + month-1), or all of them for `None`.
-    pub fn parquet_files(&self, table: Table, months: Option<(i32, i32)>) -> std::io::Result<Vec<PathBuf>> {
+    pub fn parquet_files(
+        &self,
+        table: Table,
+        months: Option<(i32, i32)>,
+    ) -> std::io::Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         for entry in self.read_ledger()? {
             if entry.summary.table != table.name() {
@@ -117,8 +127,9 @@ impl Lake {
     }
 }
 
-/// year*12 + month-1 of a partition path such as `sessions/year=2026/month=03/b.parquet`.
-fn partition_month(rel: &str) -> Option<i32> {
+/// year*12 + month-1 of a partition path such as `sessions/year=2026/month=03/b.parquet`:
+/// the one place the partition folders' names are read.
+pub fn partition_month(rel: &str) -> Option<i32> {
     let mut year = None;
     let mut month = None;
     for part in rel.split('/') {
@@ -192,7 +203,10 @@ mod tests {
 
     #[test]
     fn partition_month_reads_hive_names() {
-        assert_eq!(partition_month("sessions/year=2026/month=03/x.parquet"), Some(2026 * 12 + 2));
+        assert_eq!(
+            partition_month("sessions/year=2026/month=03/x.parquet"),
+            Some(2026 * 12 + 2)
+        );
         assert_eq!(partition_month("x.parquet"), None);
     }
 }

@@ -14,9 +14,15 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum SitesError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Toml { path: PathBuf, source: Box<toml::de::Error> },
+    Toml {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -81,7 +87,11 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { add_occupancy: 0.75, add_capacity_minutes_per_week: 60.0, reduce_occupancy: 0.25 }
+        Thresholds {
+            add_occupancy: 0.75,
+            add_capacity_minutes_per_week: 60.0,
+            reduce_occupancy: 0.25,
+        }
     }
 }
 
@@ -125,7 +135,15 @@ impl WeekHours {
     /// Open round the clock every day.
     pub fn all_day() -> WeekHours {
         let d = DayHours::all_day();
-        WeekHours { mon: d.clone(), tue: d.clone(), wed: d.clone(), thu: d.clone(), fri: d.clone(), sat: d.clone(), sun: d }
+        WeekHours {
+            mon: d.clone(),
+            tue: d.clone(),
+            wed: d.clone(),
+            thu: d.clone(),
+            fri: d.clone(),
+            sat: d.clone(),
+            sun: d,
+        }
     }
 
     pub fn day(&self, weekday: Weekday) -> &DayHours {
@@ -172,11 +190,14 @@ impl FromStr for DayHours {
                 format!("opening hours \"{part}\": expected HH:MM-HH:MM, a comma-separated list of them, or \"closed\"")
             })?;
             let parse = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M");
-            let start = parse(a).map_err(|_| format!("opening hours \"{part}\": \"{}\" is not HH:MM", a.trim()))?;
+            let start = parse(a)
+                .map_err(|_| format!("opening hours \"{part}\": \"{}\" is not HH:MM", a.trim()))?;
             let end = if b.trim() == "24:00" {
                 None
             } else {
-                Some(parse(b).map_err(|_| format!("opening hours \"{part}\": \"{}\" is not HH:MM", b.trim()))?)
+                Some(parse(b).map_err(|_| {
+                    format!("opening hours \"{part}\": \"{}\" is not HH:MM", b.trim())
+                })?)
             };
             if let Some(e) = end
                 && e <= start
@@ -215,8 +236,11 @@ fn five() -> u64 {
 
 fn de_tz<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
     let s = String::deserialize(d)?;
-    s.parse::<Tz>()
-        .map_err(|_| serde::de::Error::custom(format!("unknown time zone \"{s}\"; expected an IANA name such as America/Chicago")))
+    s.parse::<Tz>().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "unknown time zone \"{s}\"; expected an IANA name such as America/Chicago"
+        ))
+    })
 }
 
 fn de_opt_tz<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Tz>, D::Error> {
@@ -234,14 +258,19 @@ fn de_month<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
 
 impl Sites {
     pub fn load(path: &Path) -> Result<Sites, SitesError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SitesError::Io { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| SitesError::Io {
+            path: path.into(),
+            source,
+        })?;
         Sites::from_toml(&text, path)
     }
 
     /// Parses and checks `sites.toml`; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Sites, SitesError> {
-        let sites: Sites =
-            toml::from_str(text).map_err(|e| SitesError::Toml { path: origin.into(), source: Box::new(e) })?;
+        let sites: Sites = toml::from_str(text).map_err(|e| SitesError::Toml {
+            path: origin.into(),
+            source: Box::new(e),
+        })?;
         let mut seen = BTreeMap::new();
         for (i, site) in sites.sites.iter().enumerate() {
             for code in [&site.code, &site.name].into_iter().chain(&site.aliases) {
@@ -264,18 +293,18 @@ impl Sites {
     /// The site with this code, name or alias (case-insensitive).
     pub fn site(&self, code: &str) -> Option<&Site> {
         let code = code.trim();
-        self.sites
-            .iter()
-            .find(|s| {
-                s.code.eq_ignore_ascii_case(code)
-                    || s.name.eq_ignore_ascii_case(code)
-                    || s.aliases.iter().any(|a| a.eq_ignore_ascii_case(code))
-            })
+        self.sites.iter().find(|s| {
+            s.code.eq_ignore_ascii_case(code)
+                || s.name.eq_ignore_ascii_case(code)
+                || s.aliases.iter().any(|a| a.eq_ignore_ascii_case(code))
+        })
     }
 
     /// The zone a site's local times are in.
     pub fn tz_of(&self, code: &str) -> Tz {
-        self.site(code).and_then(|s| s.timezone).unwrap_or(self.library.timezone)
+        self.site(code)
+            .and_then(|s| s.timezone)
+            .unwrap_or(self.library.timezone)
     }
 
     /// Is `site` closed all day on `date` (a library-wide or a site holiday)?
@@ -286,7 +315,11 @@ impl Sites {
     /// The fiscal year `date` falls in, named by the calendar year it ends in.
     pub fn fiscal_year(&self, date: NaiveDate) -> i32 {
         let start = self.library.fiscal_year_start_month;
-        if start == 1 || date.month() < start { date.year() } else { date.year() + 1 }
+        if start == 1 || date.month() < start {
+            date.year()
+        } else {
+            date.year() + 1
+        }
     }
 
     /// A library with no sites, for when no sites.toml exists: every site then falls
@@ -329,16 +362,27 @@ mod tests {
     #[test]
     fn bad_zone_names_line() {
         let text = "[library]\nname = \"x\"\ntimezone = \"America/Chicgo\"\n";
-        let err = Sites::from_toml(text, Path::new("sites.toml")).unwrap_err().to_string();
+        let err = Sites::from_toml(text, Path::new("sites.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3"), "{err}");
-        assert!(err.contains("unknown time zone \"America/Chicgo\""), "{err}");
+        assert!(
+            err.contains("unknown time zone \"America/Chicgo\""),
+            "{err}"
+        );
     }
 
     #[test]
     fn fiscal_year_names_the_year_it_ends_in() {
         let mut sites = Sites::fallback(chrono_tz::America::Chicago);
         sites.library.fiscal_year_start_month = 7;
-        assert_eq!(sites.fiscal_year(NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()), 2025);
-        assert_eq!(sites.fiscal_year(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap()), 2026);
+        assert_eq!(
+            sites.fiscal_year(NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()),
+            2025
+        );
+        assert_eq!(
+            sites.fiscal_year(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap()),
+            2026
+        );
     }
 }

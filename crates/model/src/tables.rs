@@ -68,7 +68,12 @@ pub enum UserType {
 }
 
 impl UserType {
-    pub const ALL: [UserType; 4] = [UserType::Patron, UserType::Guest, UserType::Staff, UserType::Unknown];
+    pub const ALL: [UserType; 4] = [
+        UserType::Patron,
+        UserType::Guest,
+        UserType::Staff,
+        UserType::Unknown,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -128,14 +133,25 @@ impl Table {
 }
 
 fn fields(columns: &[(&str, DataType)]) -> Schema {
-    Schema::from_iter(columns.iter().map(|(n, t)| Field::new((*n).into(), t.clone())))
+    Schema::from_iter(
+        columns
+            .iter()
+            .map(|(n, t)| Field::new((*n).into(), t.clone())),
+    )
 }
 
 /// `circulation`: one row per circulation event.
 pub mod circulation {
     use super::*;
 
-    pub const EVENTS: [&str; 6] = ["checkout", "renewal", "checkin", "in_house_use", "hold_placed", "hold_filled"];
+    pub const EVENTS: [&str; 6] = [
+        "checkout",
+        "renewal",
+        "checkin",
+        "in_house_use",
+        "hold_placed",
+        "hold_filled",
+    ];
 
     pub fn schema() -> Schema {
         fields(&[
@@ -163,7 +179,14 @@ pub mod circulation {
 pub mod work_orders {
     use super::*;
 
-    pub const STATUSES: [&str; 6] = ["open", "in_progress", "waiting", "resolved", "closed", "cancelled"];
+    pub const STATUSES: [&str; 6] = [
+        "open",
+        "in_progress",
+        "waiting",
+        "resolved",
+        "closed",
+        "cancelled",
+    ];
     pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 
     pub fn schema() -> Schema {
@@ -207,7 +230,17 @@ pub mod wifi {
 pub mod assets {
     use super::*;
 
-    pub const KINDS: [&str; 9] = ["public_pc", "staff_pc", "laptop", "tablet", "printer", "network", "server", "av", "other"];
+    pub const KINDS: [&str; 9] = [
+        "public_pc",
+        "staff_pc",
+        "laptop",
+        "tablet",
+        "printer",
+        "network",
+        "server",
+        "av",
+        "other",
+    ];
     pub const STATUSES: [&str; 3] = ["active", "spare", "retired"];
 
     pub fn schema() -> Schema {

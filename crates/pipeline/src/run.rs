@@ -34,7 +34,9 @@ pub enum RunError {
     /// A problem with the pipeline or how it was called (exit 2).
     #[error("{0}")]
     Config(String),
-    #[error("another tally run holds {lock}; it did not finish within {waited} s (lock_wait_seconds)")]
+    #[error(
+        "another tally run holds {lock}; it did not finish within {waited} s (lock_wait_seconds)"
+    )]
     Locked { lock: PathBuf, waited: u64 },
     #[error(transparent)]
     Ingest(#[from] IngestError),
@@ -45,13 +47,19 @@ pub enum RunError {
     #[error(transparent)]
     Polars(#[from] PolarsError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("synthesising the demo data: {0}")]
     Synth(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io { path: path.to_path_buf(), source }
+    move |source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 pub struct RunOptions {
@@ -134,13 +142,25 @@ struct RunLock(#[allow(dead_code)] File);
 fn lock(lake: &Path, wait: Duration) -> Result<RunLock, RunError> {
     std::fs::create_dir_all(lake).map_err(io(lake))?;
     let path = lake.join("_run.lock");
-    let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io(&path))?;
     let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(RunLock(file)),
-            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
-            Err(std::fs::TryLockError::WouldBlock) => return Err(RunError::Locked { lock: path, waited: wait.as_secs() }),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(RunError::Locked {
+                    lock: path,
+                    waited: wait.as_secs(),
+                });
+            }
             Err(std::fs::TryLockError::Error(e)) => return Err(RunError::Io { path, source: e }),
         }
     }
@@ -168,21 +188,38 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let mut lap = {
         let mut last = Instant::now();
         move |step: String, timings: &mut Vec<StepTime>| {
-            timings.push(StepTime { step, seconds: (last.elapsed().as_secs_f64() * 1000.0).round() / 1000.0 });
+            timings.push(StepTime {
+                step,
+                seconds: (last.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            });
             last = Instant::now();
         }
     };
     let asked = opts.period.as_ref().or(p.period.as_ref());
     if asked.is_none() && (!p.metrics.is_empty() || !p.reports.is_empty()) {
-        return Err(RunError::Config(format!("{}: no period: pass --period (e.g. previous-month) or set pipeline.period", p.path.display())));
+        return Err(RunError::Config(format!(
+            "{}: no period: pass --period (e.g. previous-month) or set pipeline.period",
+            p.path.display()
+        )));
     }
     // "all": the days the lake's sessions span, known once the inputs are in.
     let everything = asked.is_some_and(|s| s.trim() == "all");
     let _lock = lock(&p.lake, p.lock_wait)?;
     let lake = Lake::new(&p.lake);
     let steps = p.inputs.len() + p.metrics.len() + p.reports.len() + usize::from(p.synth.is_some());
-    let bar = ProgressBar::with_draw_target(Some(steps as u64), if opts.progress { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
-    bar.set_style(ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}").expect("a valid template").progress_chars("=> "));
+    let bar = ProgressBar::with_draw_target(
+        Some(steps as u64),
+        if opts.progress {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
     bar.set_prefix(p.name.clone());
 
     // Demos: synthetic exports, and a lake rebuilt from nothing.
@@ -194,28 +231,49 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
                 if path.file_name().is_some_and(|n| n == "_run.lock") {
                     continue;
                 }
-                if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) }.map_err(io(&path))?;
+                if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                }
+                .map_err(io(&path))?;
             }
         }
         if s.out.exists() {
             std::fs::remove_dir_all(&s.out).map_err(io(&s.out))?;
         }
-        let mut config = tally_synth::SynthConfig { out: s.out.clone(), days: s.days, seed: s.seed, scale: s.scale, ..Default::default() };
+        let mut config = tally_synth::SynthConfig {
+            out: s.out.clone(),
+            days: s.days,
+            seed: s.seed,
+            scale: s.scale,
+            ..Default::default()
+        };
         if let Some(start) = s.start {
             config.start = start;
         }
         let summary = tally_synth::generate(&config).map_err(|e| RunError::Synth(e.to_string()))?;
-        tracing::info!(sessions = summary.sessions, files = summary.files.len(), "synthetic exports written to {}", s.out.display());
+        tracing::info!(
+            sessions = summary.sessions,
+            files = summary.files.len(),
+            "synthetic exports written to {}",
+            s.out.display()
+        );
         bar.inc(1);
         lap("synth".into(), &mut timings);
     }
     let sites = match &p.sites {
         Some(s) => s.clone(),
-        None => tally_model::Sites::load(&p.sites_path).map_err(|e| RunError::Config(e.to_string()))?,
+        None => {
+            tally_model::Sites::load(&p.sites_path).map_err(|e| RunError::Config(e.to_string()))?
+        }
     };
     let fy_start = sites.library.fiscal_year_start_month;
     let mut period = match asked {
-        Some(s) if !everything => Some(Period::parse(s, opts.today, fy_start).map_err(|e| RunError::Config(format!("--period: {e}")))?),
+        Some(s) if !everything => Some(
+            Period::parse(s, opts.today, fy_start)
+                .map_err(|e| RunError::Config(format!("--period: {e}")))?,
+        ),
         _ => None,
     };
 
@@ -226,21 +284,32 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
         let pseudo = if p.synth.is_some() {
             Pseudonymiser::new(DEMO_KEY).map_err(RunError::Config)?
         } else {
-            Pseudonymiser::from_file_or_env(p.key_file.as_deref()).map_err(|e| RunError::Config(e.to_string()))?
+            Pseudonymiser::from_file_or_env(p.key_file.as_deref())
+                .map_err(|e| RunError::Config(e.to_string()))?
         };
         for input in &p.inputs {
             bar.set_message(format!("ingesting {}", input.glob));
             let files = expand(&input.pattern)?;
             if files.is_empty() {
                 if input.required {
-                    return Err(RunError::Config(format!("inputs: no file matches {} (required = true)", input.glob)));
+                    return Err(RunError::Config(format!(
+                        "inputs: no file matches {} (required = true)",
+                        input.glob
+                    )));
                 }
                 tracing::info!("no file matches {}", input.glob);
             }
             // One call per site folder when the folder names the site.
             let mut groups: BTreeMap<Option<String>, Vec<PathBuf>> = BTreeMap::new();
             for f in files {
-                let site = input.site_from_folder.then(|| f.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().to_string())).flatten();
+                let site = input
+                    .site_from_folder
+                    .then(|| {
+                        f.parent()
+                            .and_then(|d| d.file_name())
+                            .map(|n| n.to_string_lossy().to_string())
+                    })
+                    .flatten();
                 groups.entry(site).or_default().push(f);
             }
             let mut outcomes = Vec::new();
@@ -249,15 +318,20 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
                 if site.is_some() {
                     options.site = site;
                 }
-                outcomes.extend(tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &files)?);
+                outcomes.extend(tally_ingest::ingest_files(
+                    &lake, &sites, &pseudo, &options, &files,
+                )?);
             }
             // Per file at debug (the manifest has every file); per input at info; a file with
             // quarantined rows or a failure named on its own.
-            let (mut new, mut known, mut read, mut accepted, mut quarantined, mut excluded) = (0, 0, 0, 0, 0, 0);
+            let (mut new, mut known, mut read, mut accepted, mut quarantined, mut excluded) =
+                (0, 0, 0, 0, 0, 0);
             for o in &outcomes {
                 let s = &o.summary;
                 match o.status {
-                    Status::Failed => tracing::error!(file = %s.file, "{}", o.error.clone().unwrap_or_default()),
+                    Status::Failed => {
+                        tracing::error!(file = %s.file, "{}", o.error.clone().unwrap_or_default())
+                    }
                     Status::AlreadyIngested => {
                         known += 1;
                         tracing::debug!(file = %s.file, "already in the lake");
@@ -265,7 +339,12 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
                     Status::Ingested => {
                         new += 1;
                         batches.extend(o.batch.clone());
-                        (read, accepted, quarantined, excluded) = (read + s.rows_read, accepted + s.rows_accepted, quarantined + s.rows_quarantined, excluded + s.rows_excluded);
+                        (read, accepted, quarantined, excluded) = (
+                            read + s.rows_read,
+                            accepted + s.rows_accepted,
+                            quarantined + s.rows_quarantined,
+                            excluded + s.rows_excluded,
+                        );
                         if s.rows_quarantined > 0 {
                             tracing::warn!(file = %s.file, rows_quarantined = s.rows_quarantined, "rows quarantined: {:?}", s.quarantined);
                         }
@@ -286,7 +365,10 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
             inputs.push(InputRecord {
                 glob: input.glob.clone(),
                 table: input.options.table.map(|t| t.name().to_string()),
-                format: input.options.format.map_or("auto".to_string(), |f| f.name().to_string()),
+                format: input
+                    .options
+                    .format
+                    .map_or("auto".to_string(), |f| f.name().to_string()),
                 files: outcomes,
             });
             bar.inc(1);
@@ -295,10 +377,17 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     }
 
     if everything {
-        let (from, to) = tally_metrics::data_range(&lake, &sites)?.ok_or_else(|| RunError::Config("period \"all\": the lake has no sessions".into()))?;
-        period = Some(Period { from, to, label: "all".into() });
+        let (from, to) = tally_metrics::data_range(&lake, &sites)?
+            .ok_or_else(|| RunError::Config("period \"all\": the lake has no sessions".into()))?;
+        period = Some(Period {
+            from,
+            to,
+            label: "all".into(),
+        });
     }
-    let label = period.as_ref().map_or("all".to_string(), |x| x.label.clone());
+    let label = period
+        .as_ref()
+        .map_or("all".to_string(), |x| x.label.clone());
     // Without "." parts: the manifest and the log name the folder as a reader would.
     let out_dir: PathBuf = Path::new(&p.out.replace("{period}", &label).replace("{name}", &p.name))
         .components()
@@ -320,21 +409,35 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
             bar.set_message(format!("report {}", job.kind.as_str()));
             let own = match &job.period {
                 Some(s) if s.trim() == "all" => None,
-                Some(s) => Some(Period::parse(s, opts.today, fy_start).map_err(|e| RunError::Config(format!("reports: {e}")))?),
+                Some(s) => Some(
+                    Period::parse(s, opts.today, fy_start)
+                        .map_err(|e| RunError::Config(format!("reports: {e}")))?,
+                ),
                 None => None,
             };
             let period = own.as_ref().unwrap_or(period);
             let report = match job.kind {
-                ReportKind::Usage => tally_report::usage::build(&lake, &sites, period.from, period.to)?,
-                ReportKind::Budget => tally_report::budget::build(&lake, &sites, period.from, period.to)?,
-                ReportKind::Annual => tally_report::annual::build(&lake, &sites, period.from, period.to)?,
+                ReportKind::Usage => {
+                    tally_report::usage::build(&lake, &sites, period.from, period.to)?
+                }
+                ReportKind::Budget => {
+                    tally_report::budget::build(&lake, &sites, period.from, period.to)?
+                }
+                ReportKind::Annual => {
+                    tally_report::annual::build(&lake, &sites, period.from, period.to)?
+                }
             };
             for w in &report.warnings {
                 if !warnings.contains(w) {
                     warnings.push(w.clone());
                 }
             }
-            written.extend(tally_report::write(&report, &out_dir, &job.file, &job.formats)?);
+            written.extend(tally_report::write(
+                &report,
+                &out_dir,
+                &job.file,
+                &job.formats,
+            )?);
             bar.inc(1);
             lap(format!("report {}", job.file), &mut timings);
         }
@@ -350,22 +453,43 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     written.dedup();
     for path in &written {
         let (bytes, sha256) = sha256_file(path)?;
-        let rel = path.strip_prefix(&out_dir).unwrap_or(path).to_string_lossy().to_string();
-        outputs.push(OutputRecord { path: rel, bytes, sha256 });
+        let rel = path
+            .strip_prefix(&out_dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .to_string();
+        outputs.push(OutputRecord {
+            path: rel,
+            bytes,
+            sha256,
+        });
     }
-    let all: Vec<&FileOutcome> = inputs.iter().flat_map(|i| &i.files).filter(|o| o.status == Status::Ingested).collect();
+    let all: Vec<&FileOutcome> = inputs
+        .iter()
+        .flat_map(|i| &i.files)
+        .filter(|o| o.status == Status::Ingested)
+        .collect();
     let manifest = Manifest {
         pipeline: p.path.to_string_lossy().to_string(),
         name: p.name.clone(),
         tally_version: env!("CARGO_PKG_VERSION").to_string(),
-        period: period.as_ref().map(|x| PeriodRecord { label: x.label.clone(), from: x.from, to: x.to - chrono::Duration::days(1) }),
+        period: period.as_ref().map(|x| PeriodRecord {
+            label: x.label.clone(),
+            from: x.from,
+            to: x.to - chrono::Duration::days(1),
+        }),
         lake: p.lake.to_string_lossy().to_string(),
         batches,
         rows_read: all.iter().map(|o| o.summary.rows_read).sum(),
         rows_accepted: all.iter().map(|o| o.summary.rows_accepted).sum(),
         rows_quarantined: all.iter().map(|o| o.summary.rows_quarantined).sum(),
         rows_excluded: all.iter().map(|o| o.summary.rows_excluded).sum(),
-        files_failed: inputs.iter().flat_map(|i| &i.files).filter(|o| o.status == Status::Failed).map(|o| o.summary.file.clone()).collect(),
+        files_failed: inputs
+            .iter()
+            .flat_map(|i| &i.files)
+            .filter(|o| o.status == Status::Failed)
+            .map(|o| o.summary.file.clone())
+            .collect(),
         inputs,
         warnings,
         outputs,
@@ -374,15 +498,39 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     };
     let manifest_path = out_dir.join("manifest.json");
     let mut f = File::create(&manifest_path).map_err(io(&manifest_path))?;
-    serde_json::to_writer_pretty(&mut f, &manifest).map_err(|e| RunError::Io { path: manifest_path.clone(), source: e.into() })?;
+    serde_json::to_writer_pretty(&mut f, &manifest).map_err(|e| RunError::Io {
+        path: manifest_path.clone(),
+        source: e.into(),
+    })?;
     writeln!(f).map_err(io(&manifest_path))?;
-    Ok(RunOutcome { out_dir, manifest_path, manifest })
+    Ok(RunOutcome {
+        out_dir,
+        manifest_path,
+        manifest,
+    })
 }
 
 /// One metric job: its table in each format and its chart.
-fn metric(lake: &Lake, sites: &Sites, job: &MetricJob, period: &Period, out: &Path, warnings: &mut Vec<String>) -> Result<Vec<PathBuf>, RunError> {
-    let req = Request { metric: job.metric, from: period.from, to: period.to, every: job.every, by: job.by.clone() };
-    let mut result = if job.yoy { tally_metrics::compute_yoy(lake, sites, &req)? } else { tally_metrics::compute(lake, sites, &req)? };
+fn metric(
+    lake: &Lake,
+    sites: &Sites,
+    job: &MetricJob,
+    period: &Period,
+    out: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PathBuf>, RunError> {
+    let req = Request {
+        metric: job.metric,
+        from: period.from,
+        to: period.to,
+        every: job.every,
+        by: job.by.clone(),
+    };
+    let mut result = if job.yoy {
+        tally_metrics::compute_yoy(lake, sites, &req)?
+    } else {
+        tally_metrics::compute(lake, sites, &req)?
+    };
     if let Some(n) = job.top {
         result = result.top(n)?;
     }
@@ -399,13 +547,29 @@ fn metric(lake: &Lake, sites: &Sites, job: &MetricJob, period: &Period, out: &Pa
     }
     if let Some(c) = &job.chart {
         let by = job.by.first().copied();
-        let chart = tally_report::plot::chart(job.metric, &result, by, c.kind, sites).map_err(RunError::Config)?;
-        let label = format!("{} to {}", period.from, period.to - chrono::Duration::days(1));
-        let style = tally_charts::Style { width: c.width, height: c.height, ..tally_report::plot::style(job.metric, by, &label, sites, c.title.as_deref()) };
-        let path = out.join(format!("{}.{}", job.file, if c.svg { "svg" } else { "png" }));
+        let chart = tally_report::plot::chart(job.metric, &result, by, c.kind, sites)
+            .map_err(RunError::Config)?;
+        let label = format!(
+            "{} to {}",
+            period.from,
+            period.to - chrono::Duration::days(1)
+        );
+        let style = tally_charts::Style {
+            width: c.width,
+            height: c.height,
+            ..tally_report::plot::style(job.metric, by, &label, sites, c.title.as_deref())
+        };
+        let path = out.join(format!(
+            "{}.{}",
+            job.file,
+            if c.svg { "svg" } else { "png" }
+        ));
         match tally_charts::render_file(&chart, &style, &path) {
             Ok(()) => written.push(path),
-            Err(tally_charts::ChartError::Empty(_)) => warnings.push(format!("{}: nothing to draw for the period; no chart written", job.file)),
+            Err(tally_charts::ChartError::Empty(_)) => warnings.push(format!(
+                "{}: nothing to draw for the period; no chart written",
+                job.file
+            )),
             Err(e) => return Err(ReportError::from(e).into()),
         }
     }

@@ -32,17 +32,29 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{}", render_problems(path, problems))]
-    Invalid { path: PathBuf, problems: Vec<Problem> },
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
 }
 
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
     let mut out = format!("{}: {} problem(s)", path.display(), problems.len());
     for p in problems {
-        out.push_str(&format!("\n  {}:{}: {}: {}", path.display(), p.line, p.key, p.message));
+        out.push_str(&format!(
+            "\n  {}:{}: {}: {}",
+            path.display(),
+            p.line,
+            p.key,
+            p.message
+        ));
     }
     out
 }
@@ -287,7 +299,11 @@ pub struct ReportJob {
 
 /// Line (1-based) of a byte offset.
 fn line_of(src: &str, offset: usize) -> usize {
-    src[..offset.min(src.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    src[..offset.min(src.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 struct Check<'a> {
@@ -296,12 +312,26 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
-    fn at(&mut self, span: std::ops::Range<usize>, key: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { line: line_of(self.src, span.start), key: key.into(), message: message.into() });
+    fn at(
+        &mut self,
+        span: std::ops::Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.problems.push(Problem {
+            line: line_of(self.src, span.start),
+            key: key.into(),
+            message: message.into(),
+        });
     }
 
     /// Parses a spanned value, recording the problem under `key` when it fails.
-    fn parse<T>(&mut self, v: &Spanned<String>, key: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn parse<T>(
+        &mut self,
+        v: &Spanned<String>,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match parse(v.get_ref()) {
             Ok(t) => Some(t),
             Err(m) => {
@@ -314,16 +344,30 @@ impl Check<'_> {
 
 /// Reads, parses and validates a pipeline file; every problem at once.
 pub fn load(path: &Path) -> Result<Pipeline, SpecError> {
-    let src = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.into(), source })?;
+    let src = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        path: path.into(),
+        source,
+    })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse(&src, path, &base, None)
 }
 
 /// Parses and validates pipeline text; relative paths against `pipeline.root` resolved
 /// from `base` (the file's folder), or against `root` when given (`tally demo --out`).
-pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result<Pipeline, SpecError> {
-    let raw: RawFile = toml::from_str(src).map_err(|e| SpecError::Parse { path: path.into(), message: e.to_string() })?;
-    let mut c = Check { src, problems: Vec::new() };
+pub fn parse(
+    src: &str,
+    path: &Path,
+    base: &Path,
+    root: Option<&Path>,
+) -> Result<Pipeline, SpecError> {
+    let raw: RawFile = toml::from_str(src).map_err(|e| SpecError::Parse {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    let mut c = Check {
+        src,
+        problems: Vec::new(),
+    };
     let p = &raw.pipeline;
     let root = match (root, &p.root) {
         (Some(r), _) => r.to_path_buf(),
@@ -332,11 +376,18 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
     };
     let resolve = |s: &str| root.join(s);
     if p.name.get_ref().trim().is_empty() || p.name.get_ref().contains(['/', '\\']) {
-        c.at(p.name.span(), "pipeline.name", "expected a name without slashes (it names the run's lock and log)");
+        c.at(
+            p.name.span(),
+            "pipeline.name",
+            "expected a name without slashes (it names the run's lock and log)",
+        );
     }
     let sites_path = resolve(p.sites.get_ref());
     // A demo's sites.toml is written by its synth step: loaded when the run starts.
-    let from_synth = raw.synth.as_ref().is_some_and(|s| sites_path.starts_with(resolve(&s.get_ref().out)));
+    let from_synth = raw
+        .synth
+        .as_ref()
+        .is_some_and(|s| sites_path.starts_with(resolve(&s.get_ref().out)));
     let sites = match Sites::load(&sites_path) {
         Ok(s) => Some(s),
         Err(_) if from_synth => None,
@@ -354,7 +405,11 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
         };
         let name = &rest[i + 1..i + j];
         if !matches!(name, "period" | "name") {
-            c.at(p.out.span(), "pipeline.out", format!("unknown placeholder {{{name}}}; known: {{period}}, {{name}}"));
+            c.at(
+                p.out.span(),
+                "pipeline.out",
+                format!("unknown placeholder {{{name}}}; known: {{period}}, {{name}}"),
+            );
         }
         rest = &rest[i + j + 1..];
     }
@@ -362,13 +417,24 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
         && period.get_ref() != "all"
     {
         let today = chrono::Local::now().date_naive();
-        let fy = sites.as_ref().map_or(1, |s| s.library.fiscal_year_start_month);
-        c.parse(period, "pipeline.period", |s| Period::parse(s, today, fy).map(|_| ()));
+        let fy = sites
+            .as_ref()
+            .map_or(1, |s| s.library.fiscal_year_start_month);
+        c.parse(period, "pipeline.period", |s| {
+            Period::parse(s, today, fy).map(|_| ())
+        });
     }
     let key_file = p.key_file.as_ref().map(|k| {
         let f = resolve(k.get_ref());
         if !f.exists() {
-            c.at(k.span(), "pipeline.key_file", format!("{}: no such file (the secret key for pseudonymising patrons)", f.display()));
+            c.at(
+                k.span(),
+                "pipeline.key_file",
+                format!(
+                    "{}: no such file (the secret key for pseudonymising patrons)",
+                    f.display()
+                ),
+            );
         }
         f
     });
@@ -376,11 +442,27 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
     let synth = raw.synth.as_ref().map(|s| {
         let span = s.span();
         let s = s.get_ref();
-        let start = s.start.as_ref().and_then(|d| c.parse(d, "synth.start", |x| x.parse::<NaiveDate>().map_err(|_| format!("\"{x}\": expected a date as YYYY-MM-DD"))));
+        let start = s.start.as_ref().and_then(|d| {
+            c.parse(d, "synth.start", |x| {
+                x.parse::<NaiveDate>()
+                    .map_err(|_| format!("\"{x}\": expected a date as YYYY-MM-DD"))
+            })
+        });
         if !(s.scale > 0.0 && s.scale <= 1000.0) {
-            c.at(span.clone(), "synth.scale", format!("{}: expected a number above 0 and at most 1000", s.scale));
+            c.at(
+                span.clone(),
+                "synth.scale",
+                format!("{}: expected a number above 0 and at most 1000", s.scale),
+            );
         }
-        Synth { out: resolve(&s.out), days: s.days, seed: s.seed, scale: s.scale, start, replace_lake: s.replace_lake }
+        Synth {
+            out: resolve(&s.out),
+            days: s.days,
+            seed: s.seed,
+            scale: s.scale,
+            start,
+            replace_lake: s.replace_lake,
+        }
     });
 
     let mut inputs = Vec::new();
@@ -388,23 +470,59 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
         let key = |k: &str| format!("inputs[{i}].{k}");
         let span = input.span();
         let r = input.get_ref();
-        let table = c.parse(&r.table, &key("table"), |t| Table::parse(t).ok_or_else(|| format!("unknown table \"{t}\"; known: {}", Table::ALL.map(|t| t.name()).join(", "))));
-        let format = if r.format.get_ref().eq_ignore_ascii_case("auto") { Some(None) } else { c.parse(&r.format, &key("format"), |f| f.parse::<Format>().map(Some)) };
+        let table = c.parse(&r.table, &key("table"), |t| {
+            Table::parse(t).ok_or_else(|| {
+                format!(
+                    "unknown table \"{t}\"; known: {}",
+                    Table::ALL.map(|t| t.name()).join(", ")
+                )
+            })
+        });
+        let format = if r.format.get_ref().eq_ignore_ascii_case("auto") {
+            Some(None)
+        } else {
+            c.parse(&r.format, &key("format"), |f| f.parse::<Format>().map(Some))
+        };
         if let (Some(t), Some(Some(f))) = (table, format)
             && f != Format::Generic
             && f.table() != t
         {
-            c.at(r.format.span(), key("format"), format!("{} files are {} rows, not {}", f.name(), f.table().name(), t.name()));
+            c.at(
+                r.format.span(),
+                key("format"),
+                format!(
+                    "{} files are {} rows, not {}",
+                    f.name(),
+                    f.table().name(),
+                    t.name()
+                ),
+            );
         }
         let pattern = resolve(r.glob.get_ref()).to_string_lossy().to_string();
         if let Err(e) = glob::Pattern::new(&pattern) {
-            c.at(r.glob.span(), key("glob"), format!("not a glob pattern: {e}"));
+            c.at(
+                r.glob.span(),
+                key("glob"),
+                format!("not a glob pattern: {e}"),
+            );
         }
-        let tz = r.tz.as_ref().and_then(|z| c.parse(z, &key("tz"), |s| s.parse::<chrono_tz::Tz>().map_err(|_| format!("unknown time zone \"{s}\" (expected an IANA name such as America/Chicago)"))));
+        let tz = r.tz.as_ref().and_then(|z| {
+            c.parse(z, &key("tz"), |s| {
+                s.parse::<chrono_tz::Tz>().map_err(|_| {
+                    format!(
+                        "unknown time zone \"{s}\" (expected an IANA name such as America/Chicago)"
+                    )
+                })
+            })
+        });
         let mapping = match (&r.mapping, format) {
             (Some(m), Some(f)) => {
                 if f.is_some_and(|f| f != Format::Generic) {
-                    c.at(m.span(), key("mapping"), "a mapping is for format = \"generic\" only");
+                    c.at(
+                        m.span(),
+                        key("mapping"),
+                        "a mapping is for format = \"generic\" only",
+                    );
                 }
                 match Mapping::load(&resolve(m.get_ref())) {
                     Ok(m) => Some(m),
@@ -415,7 +533,11 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
                 }
             }
             (None, Some(Some(Format::Generic))) => {
-                c.at(r.format.span(), key("mapping"), "format = \"generic\" needs mapping = \"FILE.toml\" (the column mapping)");
+                c.at(
+                    r.format.span(),
+                    key("mapping"),
+                    "format = \"generic\" needs mapping = \"FILE.toml\" (the column mapping)",
+                );
                 None
             }
             _ => None,
@@ -438,7 +560,9 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
             pattern,
             options: IngestOptions {
                 table,
-                format: format.flatten().or(mapping.as_ref().map(|_| Format::Generic)),
+                format: format
+                    .flatten()
+                    .or(mapping.as_ref().map(|_| Format::Generic)),
                 tz,
                 envisionware_time,
                 lock_wait: Duration::from_secs(p.lock_wait_seconds),
@@ -448,6 +572,7 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
                 site: r.site.clone(),
                 station: r.station.clone(),
                 mapping,
+                budget: Default::default(),
             },
             site_from_folder: r.site_from_folder,
             required: r.required,
@@ -467,8 +592,21 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
                 Ok(d) if metric.is_none_or(|m| m.dims().contains(&d)) => by.push(d),
                 Ok(d) => {
                     let m = metric.expect("checked");
-                    let can = m.dims().iter().map(|d| d.column()).collect::<Vec<_>>().join(", ");
-                    c.at(r.by.span(), key("by"), format!("{} cannot be broken down by {}; it can by {can}", m.name(), d.column()));
+                    let can = m
+                        .dims()
+                        .iter()
+                        .map(|d| d.column())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    c.at(
+                        r.by.span(),
+                        key("by"),
+                        format!(
+                            "{} cannot be broken down by {}; it can by {can}",
+                            m.name(),
+                            d.column()
+                        ),
+                    );
                 }
                 Err(e) => c.at(r.by.span(), key("by"), e),
             }
@@ -483,31 +621,59 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
         let chart = r.chart.as_ref().map(|ch| {
             let span = ch.span();
             let ch = ch.get_ref();
-            let kind = ch.kind.as_ref().and_then(|k| c.parse(k, &key("chart.kind"), |s| s.parse::<Kind>()));
+            let kind = ch
+                .kind
+                .as_ref()
+                .and_then(|k| c.parse(k, &key("chart.kind"), |s| s.parse::<Kind>()));
             if let Some(m) = metric
                 && let Err(e) = tally_report::plot::check(m, &by, kind)
             {
                 c.at(span.clone(), key("chart"), e);
             }
             if !(100..=10_000).contains(&ch.width) || !(100..=10_000).contains(&ch.height) {
-                c.at(span, key("chart"), "width and height: expected 100 to 10000 pixels");
+                c.at(
+                    span,
+                    key("chart"),
+                    "width and height: expected 100 to 10000 pixels",
+                );
             }
-            ChartJob { kind, title: ch.title.clone(), width: ch.width, height: ch.height, svg: ch.svg }
+            ChartJob {
+                kind,
+                title: ch.title.clone(),
+                width: ch.width,
+                height: ch.height,
+                svg: ch.svg,
+            }
         });
-        let (Some(metric), Some(every)) = (metric, every) else { continue };
+        let (Some(metric), Some(every)) = (metric, every) else {
+            continue;
+        };
         let file = r.file.clone().unwrap_or_else(|| {
             let mut f = metric.name().replace('_', "-");
             for d in &by {
                 f.push_str(&format!("-by-{}", d.column().replace('_', "-")));
             }
             // The heatmap is weekday x hour whatever the bucket.
-            if metric == Metric::Heatmap { f } else { format!("{f}-{}", every.as_str()) }
+            if metric == Metric::Heatmap {
+                f
+            } else {
+                format!("{f}-{}", every.as_str())
+            }
         });
         if files.contains(&file) {
             c.at(m.span(), key("file"), format!("\"{file}\" is written by an earlier metric too: give this one its own file = \"...\""));
         }
         files.push(file.clone());
-        metrics.push(MetricJob { metric, every, by, yoy: r.yoy, top: r.top, formats, file, chart });
+        metrics.push(MetricJob {
+            metric,
+            every,
+            by,
+            yoy: r.yoy,
+            top: r.top,
+            formats,
+            file,
+            chart,
+        });
     }
 
     let mut reports = Vec::new();
@@ -518,7 +684,9 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
             "usage" | "monthly-usage" => Ok(ReportKind::Usage),
             "budget" => Ok(ReportKind::Budget),
             "annual" | "annual-report" | "survey" => Ok(ReportKind::Annual),
-            other => Err(format!("unknown report \"{other}\"; known: usage, budget, annual")),
+            other => Err(format!(
+                "unknown report \"{other}\"; known: usage, budget, annual"
+            )),
         });
         let mut formats = Vec::new();
         for f in r.formats.get_ref() {
@@ -531,18 +699,34 @@ pub fn parse(src: &str, path: &Path, base: &Path, root: Option<&Path>) -> Result
             && period.get_ref() != "all"
         {
             let today = chrono::Local::now().date_naive();
-            let fy = sites.as_ref().map_or(1, |s| s.library.fiscal_year_start_month);
-            c.parse(period, &key("period"), |s| Period::parse(s, today, fy).map(|_| ()));
+            let fy = sites
+                .as_ref()
+                .map_or(1, |s| s.library.fiscal_year_start_month);
+            c.parse(period, &key("period"), |s| {
+                Period::parse(s, today, fy).map(|_| ())
+            });
         }
         if let Some(kind) = kind {
-            reports.push(ReportJob { kind, period: r.period.as_ref().map(|p| p.get_ref().clone()), formats, file: r.file.clone().unwrap_or_else(|| kind.as_str().to_string()) });
+            reports.push(ReportJob {
+                kind,
+                period: r.period.as_ref().map(|p| p.get_ref().clone()),
+                formats,
+                file: r.file.clone().unwrap_or_else(|| kind.as_str().to_string()),
+            });
         }
     }
     if raw.inputs.is_empty() && raw.metrics.is_empty() && raw.reports.is_empty() {
-        c.at(0..0, "pipeline", "nothing to do: add [[inputs]], [[metrics]] or [[reports]]");
+        c.at(
+            0..0,
+            "pipeline",
+            "nothing to do: add [[inputs]], [[metrics]] or [[reports]]",
+        );
     }
     if !c.problems.is_empty() {
-        return Err(SpecError::Invalid { path: path.into(), problems: c.problems });
+        return Err(SpecError::Invalid {
+            path: path.into(),
+            problems: c.problems,
+        });
     }
     Ok(Pipeline {
         path: path.into(),

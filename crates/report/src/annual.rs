@@ -16,22 +16,48 @@ use crate::frame::{Cell, Table};
 use crate::plot::site_name;
 use crate::usage::{Period, style};
 
-pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Result<Report, ReportError> {
-    let p = Period { lake, sites, from, to };
+pub fn build(
+    lake: &Lake,
+    sites: &Sites,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Report, ReportError> {
+    let p = Period {
+        lake,
+        sites,
+        from,
+        to,
+    };
     let (period, source) = (p.label(), p.source());
     let last = to - chrono::Duration::days(1);
     // A whole fiscal year is named by it; any other period by its days.
     let fy = sites.fiscal_year(last);
-    let whole_year = crate::budget::fy_start(sites, fy) == from && crate::budget::fy_start(sites, fy + 1) == to;
+    let whole_year =
+        crate::budget::fy_start(sites, fy) == from && crate::budget::fy_start(sites, fy + 1) == to;
     let year = match (whole_year, sites.library.fiscal_year_start_month) {
         (true, 1) => fy.to_string(),
         (true, _) => format!("FY{fy}"),
         (false, _) => format!("{from} to {last}"),
     };
     let df = tally_metrics::survey(lake, sites, from, to)?;
-    let codes: Vec<String> = df.column("site")?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect();
-    let lines: Vec<String> = df.column("line")?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect();
-    let values: Vec<Option<i64>> = df.column("value")?.cast(&DataType::Int64)?.i64()?.iter().collect();
+    let codes: Vec<String> = df
+        .column("site")?
+        .str()?
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect();
+    let lines: Vec<String> = df
+        .column("line")?
+        .str()?
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect();
+    let values: Vec<Option<i64>> = df
+        .column("value")?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .collect();
     let mut grid: BTreeMap<(String, String), Option<i64>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for i in 0..df.height() {
@@ -41,17 +67,35 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         grid.insert((codes[i].clone(), lines[i].clone()), values[i]);
     }
     let mut header = vec!["branch".to_string()];
-    header.extend(SURVEY_LINES.iter().map(|(line, m, _)| format!("{line} {}", m.name().replace('_', " "))));
+    header.extend(
+        SURVEY_LINES
+            .iter()
+            .map(|(line, m, _)| format!("{line} {}", m.name().replace('_', " "))),
+    );
     let rows: Vec<Vec<Cell>> = order
         .iter()
         .map(|code| {
-            let name = if code == "(library)" { "All branches".to_string() } else { site_name(sites, code) };
+            let name = if code == "(library)" {
+                "All branches".to_string()
+            } else {
+                site_name(sites, code)
+            };
             let mut row = vec![Cell::Text(name)];
-            row.extend(SURVEY_LINES.iter().map(|(line, _, _)| grid.get(&(code.clone(), line.to_string())).copied().flatten().map_or(Cell::Empty, Cell::Int)));
+            row.extend(SURVEY_LINES.iter().map(|(line, _, _)| {
+                grid.get(&(code.clone(), line.to_string()))
+                    .copied()
+                    .flatten()
+                    .map_or(Cell::Empty, Cell::Int)
+            }));
             row
         })
         .collect();
-    let library = |line: &str| grid.get(&("(library)".to_string(), line.to_string())).copied().flatten().unwrap_or(0);
+    let library = |line: &str| {
+        grid.get(&("(library)".to_string(), line.to_string()))
+            .copied()
+            .flatten()
+            .unwrap_or(0)
+    };
     let branches: Vec<&String> = order.iter().filter(|c| *c != "(library)").collect();
     let figures = SURVEY_LINES
         .iter()
@@ -60,15 +104,46 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
             name: format!("survey-{line}"),
             chart: Chart::Bar {
                 categories: branches.iter().map(|c| site_name(sites, c)).collect(),
-                series: Series::new(m.name(), branches.iter().map(|c| grid.get(&((*c).clone(), line.to_string())).copied().flatten().map(|v| v as f64)).collect()),
+                series: Series::new(
+                    m.name(),
+                    branches
+                        .iter()
+                        .map(|c| {
+                            grid.get(&((*c).clone(), line.to_string()))
+                                .copied()
+                                .flatten()
+                                .map(|v| v as f64)
+                        })
+                        .collect(),
+                ),
             },
-            style: style(&format!("Line {line}: {} by branch", m.name().replace('_', " ")), &format!("{year} ({period}). {source}"), m.unit(), ValueFormat::Number),
+            style: style(
+                &format!("Line {line}: {} by branch", m.name().replace('_', " ")),
+                &format!("{year} ({period}). {source}"),
+                m.unit(),
+                ValueFormat::Number,
+            ),
         })
         .collect();
     let rules = Table {
         caption: "The rule each figure follows".into(),
-        header: vec!["line".into(), "metric".into(), "rule".into(), "library total".into()],
-        rows: SURVEY_LINES.iter().map(|(line, m, rule)| vec![Cell::Text(line.to_string()), Cell::Text(m.name().into()), Cell::Text(rule.to_string()), Cell::Int(library(line))]).collect(),
+        header: vec![
+            "line".into(),
+            "metric".into(),
+            "rule".into(),
+            "library total".into(),
+        ],
+        rows: SURVEY_LINES
+            .iter()
+            .map(|(line, m, rule)| {
+                vec![
+                    Cell::Text(line.to_string()),
+                    Cell::Text(m.name().into()),
+                    Cell::Text(rule.to_string()),
+                    Cell::Int(library(line)),
+                ]
+            })
+            .collect(),
     };
     let report = Report {
         title: format!("Annual survey figures {year} — {}", sites.library.name),

@@ -31,8 +31,18 @@ pub fn fy_start(sites: &Sites, fy: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, m, 1).expect("a valid month")
 }
 
-pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Result<Report, ReportError> {
-    let p = Period { lake, sites, from, to };
+pub fn build(
+    lake: &Lake,
+    sites: &Sites,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Report, ReportError> {
+    let p = Period {
+        lake,
+        sites,
+        from,
+        to,
+    };
     let (period, source) = (p.label(), p.source());
     // The budget year: the fiscal year after the evidence's last day.
     let last = to - chrono::Duration::days(1);
@@ -44,15 +54,41 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         subtitle: format!("Replacement schedule {years}; evidence from {period}"),
         facts: vec![
             ("Evidence period".into(), period.clone()),
-            ("Schedule".into(), format!("{years} (fiscal years start in month {})", sites.library.fiscal_year_start_month)),
-            ("Public computers".into(), sites.sites.iter().map(|s| u64::from(s.stations)).sum::<u64>().to_string()),
+            (
+                "Schedule".into(),
+                format!(
+                    "{years} (fiscal years start in month {})",
+                    sites.library.fiscal_year_start_month
+                ),
+            ),
+            (
+                "Public computers".into(),
+                sites
+                    .sites
+                    .iter()
+                    .map(|s| u64::from(s.stations))
+                    .sum::<u64>()
+                    .to_string(),
+            ),
         ],
         as_of: Some(last),
         ..Report::default()
     };
     // Units and cost due per fiscal year by one dimension, and both in one frame (CSV).
     let schedule = |by: Dim| -> Result<(Output, Output, DataFrame), ReportError> {
-        let run = |metric| compute(lake, sites, &Request { metric, from: sched_from, to: sched_to, every: BucketKind::FiscalYear, by: vec![by] });
+        let run = |metric| {
+            compute(
+                lake,
+                sites,
+                &Request {
+                    metric,
+                    from: sched_from,
+                    to: sched_to,
+                    every: BucketKind::FiscalYear,
+                    by: vec![by],
+                },
+            )
+        };
         let (units, cost) = (run(Metric::ReplacementDue)?, run(Metric::ReplacementCost)?);
         let mut both = units.frame.clone();
         both.with_column(cost.frame.column("replacement_cost")?.clone())?;
@@ -60,7 +96,10 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
     };
     let has_assets = lake
         .read_ledger()
-        .map_err(|source| ReportError::Io { path: lake.root().into(), source })?
+        .map_err(|source| ReportError::Io {
+            path: lake.root().into(),
+            source,
+        })?
         .iter()
         .any(|e| e.summary.table == LakeTable::Assets.name());
 
@@ -89,7 +128,11 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         }
         let mut total_row = vec![Cell::Text("All branches".into())];
         for (i, t) in totals.iter().enumerate() {
-            total_row.push(if i % 2 == 0 { Cell::Int(*t as i64) } else { Cell::Number(*t, 0) });
+            total_row.push(if i % 2 == 0 {
+                Cell::Int(*t as i64)
+            } else {
+                Cell::Number(*t, 0)
+            });
         }
         rows.push(total_row);
         let first_cost = totals.get(1).copied().unwrap_or(0.0);
@@ -123,17 +166,27 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         let (_, kind_units) = pivot(&units, Dim::Kind, sites)?;
         let mut header = vec!["fiscal year".to_string()];
         header.extend(kind_cost.iter().map(|s| format!("{} cost", s.name)));
-        header.extend(["units".to_string(), "total cost".to_string(), "cumulative cost".to_string()]);
+        header.extend([
+            "units".to_string(),
+            "total cost".to_string(),
+            "cumulative cost".to_string(),
+        ]);
         let mut cumulative = 0.0;
         let rows = fys
             .iter()
             .enumerate()
             .map(|(i, fy)| {
                 let mut row = vec![Cell::Text(fy.clone())];
-                row.extend(kind_cost.iter().map(|s| Cell::Number(s.values[i].unwrap_or(0.0), 0)));
+                row.extend(
+                    kind_cost
+                        .iter()
+                        .map(|s| Cell::Number(s.values[i].unwrap_or(0.0), 0)),
+                );
                 let total: f64 = kind_cost.iter().filter_map(|s| s.values[i]).sum();
                 cumulative += total;
-                row.push(Cell::Int(kind_units.iter().filter_map(|s| s.values[i]).sum::<f64>() as i64));
+                row.push(Cell::Int(
+                    kind_units.iter().filter_map(|s| s.values[i]).sum::<f64>() as i64,
+                ));
                 row.push(Cell::Number(total, 0));
                 row.push(Cell::Number(cumulative, 0));
                 row
@@ -161,19 +214,40 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
     let advice = p.run(Metric::StationAdvice, BucketKind::All, vec![Dim::Site])?;
     report.warn(&advice.warnings);
     let mut adf = advice.frame.clone();
-    let names: Vec<String> = strs(&adf, "site")?.iter().map(|c| site_name(sites, c)).collect();
+    let names: Vec<String> = strs(&adf, "site")?
+        .iter()
+        .map(|c| site_name(sites, c))
+        .collect();
     adf.insert_column(1, Column::new("name".into(), names))?;
     let advice_show = |c: &str| match c {
         "occupancy" | "busiest_hour_occupancy" | "availability" => Show::Percent,
         "capacity_minutes_per_week" => Show::Decimals(1),
         _ => Show::Int,
     };
-    let advice_of: Vec<(String, String)> = strs(&adf, "name")?.into_iter().zip(strs(&adf, "station_advice")?).collect();
-    let at = |what: &str| advice_of.iter().filter(|(_, a)| a == what).map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
-    let changes: Vec<String> = [("add", "Add stations at"), ("reduce", "Fewer stations would do at")]
+    let advice_of: Vec<(String, String)> = strs(&adf, "name")?
         .into_iter()
-        .filter_map(|(what, text)| Some(format!("{text}: {}.", Some(at(what)).filter(|s| !s.is_empty())?)))
+        .zip(strs(&adf, "station_advice")?)
         .collect();
+    let at = |what: &str| {
+        advice_of
+            .iter()
+            .filter(|(_, a)| a == what)
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let changes: Vec<String> = [
+        ("add", "Add stations at"),
+        ("reduce", "Fewer stations would do at"),
+    ]
+    .into_iter()
+    .filter_map(|(what, text)| {
+        Some(format!(
+            "{text}: {}.",
+            Some(at(what)).filter(|s| !s.is_empty())?
+        ))
+    })
+    .collect();
     let t = &sites.library.thresholds;
     report.sections.push(Section {
         id: "stations".into(),
@@ -202,15 +276,30 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
     if has_assets {
         metrics.extend([Metric::TicketsOpened, Metric::TicketsPer10Devices]);
     }
-    let (loads, table) = p.branch_table(&metrics, &format!("Cost per use and help-desk load, {period}"), &mut report)?;
+    let (loads, table) = p.branch_table(
+        &metrics,
+        &format!("Cost per use and help-desk load, {period}"),
+        &mut report,
+    )?;
     report.sections.push(Section {
         id: "cost-per-use".into(),
         title: "Cost per use and help-desk load".into(),
-        how_counted: metrics.iter().map(|m| format!("{}: {}.", m.name(), m.definition())).collect(),
+        how_counted: metrics
+            .iter()
+            .map(|m| format!("{}: {}.", m.name(), m.definition()))
+            .collect(),
         figures: vec![Figure {
             name: "cost-per-use".into(),
-            chart: Chart::Bar { categories: strs(&loads, "name")?, series: Series::new("cost per use", f64s(&loads, "cost_per_use")?) },
-            style: style("Cost per computer session by branch", &format!("Yearly fleet cost / sessions. {period}. {source}"), "currency per session", ValueFormat::Number),
+            chart: Chart::Bar {
+                categories: strs(&loads, "name")?,
+                series: Series::new("cost per use", f64s(&loads, "cost_per_use")?),
+            },
+            style: style(
+                "Cost per computer session by branch",
+                &format!("Yearly fleet cost / sessions. {period}. {source}"),
+                "currency per session",
+                ValueFormat::Number,
+            ),
         }],
         tables: vec![table],
         ..Section::default()
@@ -221,18 +310,29 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         // 5. The fleet by kind and age at the period's end.
         let fleet = p.run(Metric::Assets, BucketKind::All, vec![Dim::Kind, Dim::Age])?;
         let kinds = strs(&fleet.frame, "kind")?;
-        let ages = fleet.frame.column("age_years")?.cast(&DataType::Int64)?.i64()?.iter().collect::<Vec<_>>();
+        let ages = fleet
+            .frame
+            .column("age_years")?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .collect::<Vec<_>>();
         let counts = f64s(&fleet.frame, "assets")?;
         let mut grid: BTreeMap<String, BTreeMap<Option<i64>, f64>> = BTreeMap::new();
         let mut all_ages: Vec<Option<i64>> = Vec::new();
         for i in 0..kinds.len() {
-            *grid.entry(kinds[i].clone()).or_default().entry(ages[i]).or_default() += counts[i].unwrap_or(0.0);
+            *grid
+                .entry(kinds[i].clone())
+                .or_default()
+                .entry(ages[i])
+                .or_default() += counts[i].unwrap_or(0.0);
             if !all_ages.contains(&ages[i]) {
                 all_ages.push(ages[i]);
             }
         }
         all_ages.sort_by_key(|a| a.unwrap_or(i64::MAX));
-        let age_label = |a: &Option<i64>| a.map_or("age unknown".to_string(), |a| format!("{a} yr"));
+        let age_label =
+            |a: &Option<i64>| a.map_or("age unknown".to_string(), |a| format!("{a} yr"));
         let mut header = vec!["kind".to_string()];
         header.extend(all_ages.iter().map(age_label));
         header.push("total".into());
@@ -240,34 +340,88 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
             .iter()
             .map(|(k, by_age)| {
                 let mut row = vec![Cell::Text(k.clone())];
-                row.extend(all_ages.iter().map(|a| Cell::Int(by_age.get(a).copied().unwrap_or(0.0) as i64)));
+                row.extend(
+                    all_ages
+                        .iter()
+                        .map(|a| Cell::Int(by_age.get(a).copied().unwrap_or(0.0) as i64)),
+                );
                 row.push(Cell::Int(by_age.values().sum::<f64>() as i64));
                 row
             })
             .collect();
-        let series: Vec<Series> = grid.iter().map(|(k, by_age)| Series::new(k.clone(), all_ages.iter().map(|a| by_age.get(a).copied()).collect())).collect();
+        let series: Vec<Series> = grid
+            .iter()
+            .map(|(k, by_age)| {
+                Series::new(
+                    k.clone(),
+                    all_ages.iter().map(|a| by_age.get(a).copied()).collect(),
+                )
+            })
+            .collect();
         report.sections.push(Section {
             id: "fleet".into(),
             title: "The fleet by kind and age".into(),
-            lead: format!("{} devices in service on {last}.", counts.iter().flatten().sum::<f64>() as i64),
+            lead: format!(
+                "{} devices in service on {last}.",
+                counts.iter().flatten().sum::<f64>() as i64
+            ),
             how_counted: vec![format!("assets: {}.", Metric::Assets.definition())],
             figures: vec![Figure {
                 name: "fleet-by-age".into(),
-                chart: Chart::Stacked { categories: all_ages.iter().map(age_label).collect(), series },
-                style: style("Devices in service by age", &format!("On {last}, stacked by kind. {source}"), "devices", ValueFormat::Number),
+                chart: Chart::Stacked {
+                    categories: all_ages.iter().map(age_label).collect(),
+                    series,
+                },
+                style: style(
+                    "Devices in service by age",
+                    &format!("On {last}, stacked by kind. {source}"),
+                    "devices",
+                    ValueFormat::Number,
+                ),
             }],
-            tables: vec![Table { caption: "Devices by kind and age".into(), header, rows }],
+            tables: vec![Table {
+                caption: "Devices by kind and age".into(),
+                header,
+                rows,
+            }],
         });
-        report.data.push(("fleet-by-kind-and-age".into(), fleet.frame));
+        report
+            .data
+            .push(("fleet-by-kind-and-age".into(), fleet.frame));
 
         // 6. The devices with the most tickets.
-        let top = p.run(Metric::TicketsOpened, BucketKind::All, vec![Dim::AssetTag])?.top(10)?;
-        let mut tdf = top.frame.filter(&top.frame.column("asset_tag")?.str()?.not_equal("(none)"))?;
-        let assets = tally_metrics::query(lake, "SELECT asset_tag, kind, site, model, purchased FROM assets")?;
-        tdf = tdf.join(&assets, ["asset_tag"], ["asset_tag"], JoinArgs::new(JoinType::Left), None)?;
-        let tdf = tdf.select(["asset_tag", "kind", "site", "model", "purchased", "tickets_opened"])?;
+        let top = p
+            .run(Metric::TicketsOpened, BucketKind::All, vec![Dim::AssetTag])?
+            .top(10)?;
+        let mut tdf = top
+            .frame
+            .filter(&top.frame.column("asset_tag")?.str()?.not_equal("(none)"))?;
+        let assets = tally_metrics::query(
+            lake,
+            "SELECT asset_tag, kind, site, model, purchased FROM assets",
+        )?;
+        tdf = tdf.join(
+            &assets,
+            ["asset_tag"],
+            ["asset_tag"],
+            JoinArgs::new(JoinType::Left),
+            None,
+        )?;
+        let tdf = tdf.select([
+            "asset_tag",
+            "kind",
+            "site",
+            "model",
+            "purchased",
+            "tickets_opened",
+        ])?;
         let mut table = table_from_frame(&tdf, "The ten devices with the most tickets", &show)?;
-        for (row, v) in table.rows.iter_mut().zip(tdf.column("purchased")?.cast(&DataType::String)?.str()?.iter()) {
+        for (row, v) in table.rows.iter_mut().zip(
+            tdf.column("purchased")?
+                .cast(&DataType::String)?
+                .str()?
+                .iter(),
+        ) {
             row[4] = v.map_or(Cell::Empty, |d| Cell::Text(d.to_string()));
         }
         report.sections.push(Section {

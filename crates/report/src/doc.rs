@@ -24,13 +24,19 @@ pub enum ReportError {
     #[error(transparent)]
     Chart(#[from] tally_charts::ChartError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: writing the workbook: {message}")]
     Xlsx { path: PathBuf, message: String },
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
-    move |source| ReportError::Io { path: path.to_path_buf(), source }
+    move |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// A chart of a section; `name` is its file name (without extension) beside the report.
@@ -112,20 +118,34 @@ impl FromStr for Format {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_lowercase();
         let s = if s == "markdown" { "md".to_string() } else { s };
-        Format::ALL.into_iter().find(|f| f.as_str() == s).ok_or_else(|| {
-            format!("unknown report format \"{s}\"; known: {}", Format::ALL.map(|f| f.as_str()).join(", "))
-        })
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown report format \"{s}\"; known: {}",
+                    Format::ALL.map(|f| f.as_str()).join(", ")
+                )
+            })
     }
 }
 
 /// Writes the report under `dir` as `stem.html`, `stem.md`, `stem.xlsx` and
 /// `tables/*.csv` as `formats` ask; charts go to `charts/*.png` whenever HTML or Markdown
 /// is written (for slides). Returns every file written, in a fixed order.
-pub fn write(report: &Report, dir: &Path, stem: &str, formats: &[Format]) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write(
+    report: &Report,
+    dir: &Path,
+    stem: &str,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
     let mut written = Vec::new();
     let mut pngs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    if formats.iter().any(|f| matches!(f, Format::Html | Format::Markdown)) {
+    if formats
+        .iter()
+        .any(|f| matches!(f, Format::Html | Format::Markdown))
+    {
         let chart_dir = dir.join("charts");
         std::fs::create_dir_all(&chart_dir).map_err(io_error(&chart_dir))?;
         for f in report.sections.iter().flat_map(|s| &s.figures) {
@@ -157,7 +177,10 @@ pub fn write(report: &Report, dir: &Path, stem: &str, formats: &[Format]) -> Res
             }
             Format::Xlsx => {
                 let path = dir.join(format!("{stem}.xlsx"));
-                let bytes = crate::xlsx::workbook(report).map_err(|e| ReportError::Xlsx { path: path.clone(), message: e.to_string() })?;
+                let bytes = crate::xlsx::workbook(report).map_err(|e| ReportError::Xlsx {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
                 write_if_changed(&path, &bytes)?;
                 written.push(path);
             }
@@ -183,7 +206,10 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(());
     }
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
     std::fs::write(&tmp, bytes).map_err(io_error(&tmp))?;
     std::fs::rename(&tmp, path).map_err(io_error(path))
 }

@@ -22,7 +22,9 @@ impl Cell {
             Cell::Int(v) => group_thousands(&v.to_string()),
             Cell::Number(v, d) => {
                 let s = format!("{v:.d$}", d = *d);
-                let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
+                let (int, frac) = s
+                    .split_once('.')
+                    .map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
                 match frac {
                     Some(f) => format!("{}.{f}", group_thousands(int)),
                     None => group_thousands(int),
@@ -66,8 +68,16 @@ pub enum Show {
 }
 
 /// A frame as a table; `show` says how to format each numeric column by name.
-pub fn table_from_frame(df: &DataFrame, caption: &str, show: &dyn Fn(&str) -> Show) -> PolarsResult<Table> {
-    let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+pub fn table_from_frame(
+    df: &DataFrame,
+    caption: &str,
+    show: &dyn Fn(&str) -> Show,
+) -> PolarsResult<Table> {
+    let header: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut rows = vec![Vec::with_capacity(header.len()); df.height()];
     for column in df.columns() {
         let name = column.name().as_str();
@@ -96,5 +106,9 @@ pub fn table_from_frame(df: &DataFrame, caption: &str, show: &dyn Fn(&str) -> Sh
             }
         }
     }
-    Ok(Table { caption: caption.into(), header, rows })
+    Ok(Table {
+        caption: caption.into(),
+        header,
+        rows,
+    })
 }

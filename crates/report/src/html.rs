@@ -66,7 +66,11 @@ footer { margin-top: 3rem; border-top: 1px solid var(--rule); color: var(--muted
 
 fn render_table(t: &Table, out: &mut String) {
     let long = t.rows.len() > 40;
-    out.push_str(if long { "<div class=\"scroll wide\">" } else { "<div class=\"wide\">" });
+    out.push_str(if long {
+        "<div class=\"scroll wide\">"
+    } else {
+        "<div class=\"wide\">"
+    });
     out.push_str("<table>");
     if !t.caption.is_empty() {
         out.push_str(&format!("<caption>{}</caption>", escape(&t.caption)));
@@ -74,13 +78,20 @@ fn render_table(t: &Table, out: &mut String) {
     out.push_str("<thead><tr>");
     for h in &t.header {
         // Column names read as words here; the CSV files keep the names as they are.
-        out.push_str(&format!("<th scope=\"col\">{}</th>", escape(&h.replace('_', " "))));
+        out.push_str(&format!(
+            "<th scope=\"col\">{}</th>",
+            escape(&h.replace('_', " "))
+        ));
     }
     out.push_str("</tr></thead><tbody>");
     for row in &t.rows {
         out.push_str("<tr>");
         for cell in row {
-            let class = if cell.is_numeric() { " class=\"num\"" } else { "" };
+            let class = if cell.is_numeric() {
+                " class=\"num\""
+            } else {
+                ""
+            };
             out.push_str(&format!("<td{class}>{}</td>", escape(&cell.display())));
         }
         out.push_str("</tr>");
@@ -93,8 +104,15 @@ pub fn render(report: &Report, pngs: &BTreeMap<String, Vec<u8>>) -> String {
     let mut out = String::with_capacity(1 << 20);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-    out.push_str(&format!("<title>{}</title><style>{CSS}</style></head><body>", escape(&report.title)));
-    out.push_str(&format!("<header><h1>{}</h1><p class=\"subtitle\">{}</p>", escape(&report.title), escape(&report.subtitle)));
+    out.push_str(&format!(
+        "<title>{}</title><style>{CSS}</style></head><body>",
+        escape(&report.title)
+    ));
+    out.push_str(&format!(
+        "<header><h1>{}</h1><p class=\"subtitle\">{}</p>",
+        escape(&report.title),
+        escape(&report.subtitle)
+    ));
     if !report.facts.is_empty() {
         out.push_str("<dl class=\"facts\">");
         for (k, v) in &report.facts {
@@ -112,17 +130,28 @@ pub fn render(report: &Report, pngs: &BTreeMap<String, Vec<u8>>) -> String {
     }
     out.push_str("<nav><strong>Contents</strong><ol>");
     for s in &report.sections {
-        out.push_str(&format!("<li><a href=\"#{}\">{}</a></li>", escape(&s.id), escape(&s.title)));
+        out.push_str(&format!(
+            "<li><a href=\"#{}\">{}</a></li>",
+            escape(&s.id),
+            escape(&s.title)
+        ));
     }
     out.push_str("</ol></nav>");
     for s in &report.sections {
-        out.push_str(&format!("<section id=\"{}\"><h2>{}</h2>", escape(&s.id), escape(&s.title)));
+        out.push_str(&format!(
+            "<section id=\"{}\"><h2>{}</h2>",
+            escape(&s.id),
+            escape(&s.title)
+        ));
         if !s.lead.is_empty() {
             out.push_str(&format!("<p class=\"lead\">{}</p>", escape(&s.lead)));
         }
         for f in &s.figures {
             let Some(png) = pngs.get(&f.name) else {
-                out.push_str(&format!("<p class=\"empty\">{}: no data to draw for this period.</p>", escape(&f.style.title)));
+                out.push_str(&format!(
+                    "<p class=\"empty\">{}: no data to draw for this period.</p>",
+                    escape(&f.style.title)
+                ));
                 continue;
             };
             let data = base64::engine::general_purpose::STANDARD.encode(png);
@@ -146,6 +175,9 @@ pub fn render(report: &Report, pngs: &BTreeMap<String, Vec<u8>>) -> String {
         }
         out.push_str("</section>");
     }
-    out.push_str(&format!("<footer>{}</footer></body></html>\n", escape(&report.footer)));
+    out.push_str(&format!(
+        "<footer>{}</footer></body></html>\n",
+        escape(&report.footer)
+    ));
     out
 }

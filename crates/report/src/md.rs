@@ -8,18 +8,47 @@ use crate::frame::Table;
 
 /// Escapes what would break a table cell or start markup.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ")
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
 }
 
 fn table(t: &Table, out: &mut String) {
     if !t.caption.is_empty() {
         out.push_str(&format!("**{}**\n\n", cell(&t.caption)));
     }
-    out.push_str(&format!("| {} |\n", t.header.iter().map(|h| cell(&h.replace('_', " "))).collect::<Vec<_>>().join(" | ")));
-    let numeric: Vec<bool> = (0..t.header.len()).map(|j| !t.rows.is_empty() && t.rows.iter().all(|r| r.get(j).is_some_and(|c| c.is_numeric()))).collect();
-    out.push_str(&format!("|{}|\n", numeric.iter().map(|n| if *n { " ---: " } else { " --- " }).collect::<Vec<_>>().join("|")));
+    out.push_str(&format!(
+        "| {} |\n",
+        t.header
+            .iter()
+            .map(|h| cell(&h.replace('_', " ")))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    ));
+    let numeric: Vec<bool> = (0..t.header.len())
+        .map(|j| {
+            !t.rows.is_empty()
+                && t.rows
+                    .iter()
+                    .all(|r| r.get(j).is_some_and(|c| c.is_numeric()))
+        })
+        .collect();
+    out.push_str(&format!(
+        "|{}|\n",
+        numeric
+            .iter()
+            .map(|n| if *n { " ---: " } else { " --- " })
+            .collect::<Vec<_>>()
+            .join("|")
+    ));
     for row in &t.rows {
-        out.push_str(&format!("| {} |\n", row.iter().map(|c| cell(&c.display())).collect::<Vec<_>>().join(" | ")));
+        out.push_str(&format!(
+            "| {} |\n",
+            row.iter()
+                .map(|c| cell(&c.display()))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
     }
     out.push('\n');
 }
@@ -49,9 +78,16 @@ pub fn render(report: &Report, chart_dir: &str, drawn: &BTreeMap<String, Vec<u8>
         }
         for f in &s.figures {
             if drawn.contains_key(&f.name) {
-                out.push_str(&format!("![{}]({chart_dir}/{}.png)\n\n", f.style.title.replace(']', ")"), f.name));
+                out.push_str(&format!(
+                    "![{}]({chart_dir}/{}.png)\n\n",
+                    f.style.title.replace(']', ")"),
+                    f.name
+                ));
             } else {
-                out.push_str(&format!("*{}: no data to draw for this period.*\n\n", f.style.title));
+                out.push_str(&format!(
+                    "*{}: no data to draw for this period.*\n\n",
+                    f.style.title
+                ));
             }
         }
         for t in &s.tables {

@@ -35,30 +35,51 @@ impl FromStr for Kind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_lowercase();
-        Kind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown chart kind \"{s}\"; known: bar, stacked, line, heatmap"))
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown chart kind \"{s}\"; known: bar, stacked, line, heatmap")
+            })
     }
 }
 
 /// How a metric's values read on an axis.
 pub fn value_format(metric: Metric) -> ValueFormat {
     match metric {
-        Metric::Occupancy | Metric::Availability | Metric::Heatmap | Metric::GuestShare | Metric::EveningWeekendShare | Metric::ShareOverTarget => {
-            ValueFormat::Percent
-        }
+        Metric::Occupancy
+        | Metric::Availability
+        | Metric::Heatmap
+        | Metric::GuestShare
+        | Metric::EveningWeekendShare
+        | Metric::ShareOverTarget => ValueFormat::Percent,
         _ => ValueFormat::Number,
     }
 }
 
 pub fn site_name(sites: &Sites, code: &str) -> String {
-    sites.site(code).map_or_else(|| code.to_string(), |s| s.name.clone())
+    sites
+        .site(code)
+        .map_or_else(|| code.to_string(), |s| s.name.clone())
 }
 
 fn texts(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
-    Ok(df.column(c)?.cast(&DataType::String)?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect())
+    Ok(df
+        .column(c)?
+        .cast(&DataType::String)?
+        .str()?
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect())
 }
 
 fn values(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df.column(c)?.cast(&DataType::Float64)?.f64()?.iter().collect())
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect())
 }
 
 /// Long (dimension, bucket, value) rows as one series per dimension value over the
@@ -71,15 +92,25 @@ pub fn pivot(out: &Output, dim: Dim, sites: &Sites) -> PolarsResult<(Vec<String>
     let mut categories: Vec<String> = Vec::new();
     let mut series: Vec<Series> = Vec::new();
     for i in 0..df.height() {
-        let b = categories.iter().position(|c| *c == buckets[i]).unwrap_or_else(|| {
-            categories.push(buckets[i].clone());
-            categories.len() - 1
-        });
-        let name = if dim == Dim::Site { site_name(sites, &keys[i]) } else { keys[i].clone() };
-        let s = series.iter().position(|s| s.name == name).unwrap_or_else(|| {
-            series.push(Series::new(name, Vec::new()));
-            series.len() - 1
-        });
+        let b = categories
+            .iter()
+            .position(|c| *c == buckets[i])
+            .unwrap_or_else(|| {
+                categories.push(buckets[i].clone());
+                categories.len() - 1
+            });
+        let name = if dim == Dim::Site {
+            site_name(sites, &keys[i])
+        } else {
+            keys[i].clone()
+        };
+        let s = series
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or_else(|| {
+                series.push(Series::new(name, Vec::new()));
+                series.len() - 1
+            });
         series[s].values.resize(b + 1, None);
         series[s].values[b] = v[i];
     }
@@ -94,7 +125,13 @@ pub fn pivot(out: &Output, dim: Dim, sites: &Sites) -> PolarsResult<(Vec<String>
 pub fn heatmap(out: &Output) -> PolarsResult<Chart> {
     let df = &out.frame;
     let occ = values(df, &out.value_column)?;
-    let hours: Vec<usize> = df.column("hour")?.cast(&DataType::Int64)?.i64()?.iter().map(|h| h.unwrap_or(0).clamp(0, 23) as usize).collect();
+    let hours: Vec<usize> = df
+        .column("hour")?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .map(|h| h.unwrap_or(0).clamp(0, 23) as usize)
+        .collect();
     let mut grid = vec![vec![None; 24]; 7];
     for i in 0..df.height().min(7 * 24) {
         grid[i / 24][hours[i]] = occ[i];
@@ -103,7 +140,9 @@ pub fn heatmap(out: &Output) -> PolarsResult<Chart> {
     let lo = (0..24).find(|&h| open(h)).unwrap_or(0);
     let hi = (0..24).rev().find(|&h| open(h)).unwrap_or(23).max(lo);
     Ok(Chart::Heatmap {
-        rows: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map(String::from).to_vec(),
+        rows: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+            .map(String::from)
+            .to_vec(),
         columns: (lo..=hi).map(|h| format!("{h:02}")).collect(),
         values: grid.iter().map(|r| r[lo..=hi].to_vec()).collect(),
     })
@@ -120,20 +159,31 @@ pub fn check(metric: Metric, by: &[Dim], kind: Option<Kind>) -> Result<(), Strin
     }
     if metric == Metric::Heatmap {
         if !by.is_empty() {
-            return Err("the heatmap chart is library-wide: drop --by, or filter with tally query".into());
+            return Err(
+                "the heatmap chart is library-wide: drop --by, or filter with tally query".into(),
+            );
         }
         if kind.is_some_and(|k| k != Kind::Heatmap) {
             return Err("the heatmap metric draws as --kind heatmap only".into());
         }
     } else if kind == Some(Kind::Heatmap) {
-        return Err(format!("--kind heatmap draws weekday x hour: use the heatmap metric, not {}", metric.name()));
+        return Err(format!(
+            "--kind heatmap draws weekday x hour: use the heatmap metric, not {}",
+            metric.name()
+        ));
     }
     Ok(())
 }
 
 /// The chart of a metric's table. `kind` defaults to a heatmap for the heatmap, bars for
 /// one bucket, else lines. Fails with a sentence a user can act on.
-pub fn chart(metric: Metric, out: &Output, by: Option<Dim>, kind: Option<Kind>, sites: &Sites) -> Result<Chart, String> {
+pub fn chart(
+    metric: Metric,
+    out: &Output,
+    by: Option<Dim>,
+    kind: Option<Kind>,
+    sites: &Sites,
+) -> Result<Chart, String> {
     let polars = |e: PolarsError| e.to_string();
     check(metric, by.as_slice(), kind)?;
     if metric == Metric::Heatmap {
@@ -142,11 +192,26 @@ pub fn chart(metric: Metric, out: &Output, by: Option<Dim>, kind: Option<Kind>, 
     match by {
         None => {
             let buckets = texts(&out.frame, "bucket").map_err(polars)?;
-            let series = Series::new(metric.name(), values(&out.frame, &out.value_column).map_err(polars)?);
-            Ok(match kind.unwrap_or(if buckets.len() == 1 { Kind::Bar } else { Kind::Line }) {
-                Kind::Bar | Kind::Stacked => Chart::Bar { categories: buckets, series },
-                _ => Chart::Line { categories: buckets, series: vec![series] },
-            })
+            let series = Series::new(
+                metric.name(),
+                values(&out.frame, &out.value_column).map_err(polars)?,
+            );
+            Ok(
+                match kind.unwrap_or(if buckets.len() == 1 {
+                    Kind::Bar
+                } else {
+                    Kind::Line
+                }) {
+                    Kind::Bar | Kind::Stacked => Chart::Bar {
+                        categories: buckets,
+                        series,
+                    },
+                    _ => Chart::Line {
+                        categories: buckets,
+                        series: vec![series],
+                    },
+                },
+            )
         }
         Some(dim) => {
             let (cats, series) = pivot(out, dim, sites).map_err(polars)?;
@@ -165,16 +230,31 @@ pub fn chart(metric: Metric, out: &Output, by: Option<Dim>, kind: Option<Kind>, 
 }
 
 /// Title, subtitle (period, unit, source) and axis for a metric's chart.
-pub fn style(metric: Metric, by: Option<Dim>, period: &str, sites: &Sites, title: Option<&str>) -> Style {
+pub fn style(
+    metric: Metric,
+    by: Option<Dim>,
+    period: &str,
+    sites: &Sites,
+    title: Option<&str>,
+) -> Style {
     let title = title.map(str::to_string).unwrap_or_else(|| {
-        let by = by.map(|d| format!(" by {}", d.column().replace('_', " "))).unwrap_or_default();
+        let by = by
+            .map(|d| format!(" by {}", d.column().replace('_', " ")))
+            .unwrap_or_default();
         let name = metric.name().replace('_', " ");
         let mut name = name.chars();
-        let first = name.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+        let first = name
+            .next()
+            .map(|c| c.to_uppercase().collect::<String>())
+            .unwrap_or_default();
         format!("{first}{}{by}", name.as_str())
     });
     let mut style = Style {
-        subtitle: format!("{period}, {}. Source: tally lake, {}", metric.unit(), sites.library.name),
+        subtitle: format!(
+            "{period}, {}. Source: tally lake, {}",
+            metric.unit(),
+            sites.library.name
+        ),
         format: value_format(metric),
         ..Style::new(title, metric.unit())
     };

@@ -34,7 +34,9 @@ impl FromStr for TableFormat {
             "csv" => Ok(TableFormat::Csv),
             "json" => Ok(TableFormat::Json),
             "parquet" => Ok(TableFormat::Parquet),
-            other => Err(format!("unknown table format \"{other}\"; known: csv, json, parquet")),
+            other => Err(format!(
+                "unknown table format \"{other}\"; known: csv, json, parquet"
+            )),
         }
     }
 }
@@ -53,8 +55,12 @@ fn json_value(v: AnyValue<'_>) -> serde_json::Value {
         AnyValue::UInt16(x) => x.into(),
         AnyValue::UInt32(x) => x.into(),
         AnyValue::UInt64(x) => x.into(),
-        AnyValue::Float32(x) => serde_json::Number::from_f64(f64::from(x)).map_or(serde_json::Value::Null, Into::into),
-        AnyValue::Float64(x) => serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into),
+        AnyValue::Float32(x) => {
+            serde_json::Number::from_f64(f64::from(x)).map_or(serde_json::Value::Null, Into::into)
+        }
+        AnyValue::Float64(x) => {
+            serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into)
+        }
         other => other.to_string().trim_matches('"').into(),
     }
 }
@@ -63,7 +69,17 @@ fn json_value(v: AnyValue<'_>) -> serde_json::Value {
 pub fn frame_rows_json(df: &DataFrame) -> Vec<serde_json::Map<String, serde_json::Value>> {
     let columns = df.columns();
     (0..df.height())
-        .map(|i| columns.iter().map(|c| (c.name().to_string(), json_value(c.get(i).unwrap_or(AnyValue::Null)))).collect())
+        .map(|i| {
+            columns
+                .iter()
+                .map(|c| {
+                    (
+                        c.name().to_string(),
+                        json_value(c.get(i).unwrap_or(AnyValue::Null)),
+                    )
+                })
+                .collect()
+        })
         .collect()
 }
 
@@ -72,7 +88,8 @@ pub fn write_to(df: &mut DataFrame, format: TableFormat, out: &mut dyn Write) ->
     match format {
         TableFormat::Csv => CsvWriter::new(out).finish(df),
         TableFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &frame_rows_json(df)).map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+            serde_json::to_writer_pretty(&mut *out, &frame_rows_json(df))
+                .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
             writeln!(out).map_err(PolarsError::from)
         }
         TableFormat::Parquet => ParquetWriter::new(out).finish(df).map(|_| ()),

@@ -31,7 +31,11 @@ pub fn natural_bucket(days: i64) -> BucketKind {
 pub fn show(name: &str) -> Show {
     match name {
         "occupancy" | "availability" | "share_over_target" => Show::Percent,
-        "session_hours" | "hours_to_resolve_median" | "hours_to_resolve_p90" | "change_pct" | "tickets_per_10_devices" => Show::Decimals(1),
+        "session_hours"
+        | "hours_to_resolve_median"
+        | "hours_to_resolve_p90"
+        | "change_pct"
+        | "tickets_per_10_devices" => Show::Decimals(1),
         "time_at_capacity" => Show::Decimals(0),
         "cost_per_use" => Show::Decimals(2),
         "replacement_cost" | "cost" => Show::Decimals(0),
@@ -49,7 +53,11 @@ fn cell(v: Option<f64>, show: Show) -> Cell {
 }
 
 pub(crate) fn style(title: &str, subtitle: &str, y: &str, format: ValueFormat) -> Style {
-    Style { subtitle: subtitle.into(), format, ..Style::new(title, y) }
+    Style {
+        subtitle: subtitle.into(),
+        format,
+        ..Style::new(title, y)
+    }
 }
 
 /// A wide table: buckets down, one column per series.
@@ -59,17 +67,36 @@ fn wide_table(caption: &str, categories: &[String], series: &[Series], show: Sho
     let rows = categories
         .iter()
         .enumerate()
-        .map(|(i, c)| std::iter::once(Cell::Text(c.clone())).chain(series.iter().map(|s| cell(s.values[i], show))).collect())
+        .map(|(i, c)| {
+            std::iter::once(Cell::Text(c.clone()))
+                .chain(series.iter().map(|s| cell(s.values[i], show)))
+                .collect()
+        })
         .collect();
-    Table { caption: caption.into(), header, rows }
+    Table {
+        caption: caption.into(),
+        header,
+        rows,
+    }
 }
 
 pub(crate) fn f64s(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df.column(c)?.cast(&DataType::Float64)?.f64()?.iter().collect())
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect())
 }
 
 pub(crate) fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
-    Ok(df.column(c)?.cast(&DataType::String)?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect())
+    Ok(df
+        .column(c)?
+        .cast(&DataType::String)?
+        .str()?
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect())
 }
 
 /// The period the report covers, and the way to ask tally-metrics about it.
@@ -82,7 +109,12 @@ pub(crate) struct Period<'a> {
 
 impl Period<'_> {
     pub fn label(&self) -> String {
-        format!("{} to {} ({} days)", self.from, self.to - chrono::Duration::days(1), (self.to - self.from).num_days())
+        format!(
+            "{} to {} ({} days)",
+            self.from,
+            self.to - chrono::Duration::days(1),
+            (self.to - self.from).num_days()
+        )
     }
 
     pub fn source(&self) -> String {
@@ -90,31 +122,68 @@ impl Period<'_> {
     }
 
     pub fn request(&self, metric: Metric, every: BucketKind, by: Vec<Dim>) -> Request {
-        Request { metric, from: self.from, to: self.to, every, by }
+        Request {
+            metric,
+            from: self.from,
+            to: self.to,
+            every,
+            by,
+        }
     }
 
-    pub fn run(&self, metric: Metric, every: BucketKind, by: Vec<Dim>) -> Result<Output, ReportError> {
-        Ok(compute(self.lake, self.sites, &self.request(metric, every, by))?)
+    pub fn run(
+        &self,
+        metric: Metric,
+        every: BucketKind,
+        by: Vec<Dim>,
+    ) -> Result<Output, ReportError> {
+        Ok(compute(
+            self.lake,
+            self.sites,
+            &self.request(metric, every, by),
+        )?)
     }
 
     /// One row per branch and a last row for the library, one column per metric, over
     /// the whole period; returns the frame (CSV) and the table (the library row added).
-    pub fn branch_table(&self, metrics: &[Metric], caption: &str, report: &mut Report) -> Result<(DataFrame, Table), ReportError> {
+    pub fn branch_table(
+        &self,
+        metrics: &[Metric],
+        caption: &str,
+        report: &mut Report,
+    ) -> Result<(DataFrame, Table), ReportError> {
         let mut by_site: Option<DataFrame> = None;
-        let mut library_row = vec![Cell::Text("(library)".into()), Cell::Text("All branches".into())];
+        let mut library_row = vec![
+            Cell::Text("(library)".into()),
+            Cell::Text("All branches".into()),
+        ];
         for &m in metrics {
             let per_site = self.run(m, BucketKind::All, vec![Dim::Site])?;
             report.warn(&per_site.warnings);
             let all = self.run(m, BucketKind::All, vec![])?;
-            library_row.push(cell(f64s(&all.frame, m.name())?.first().copied().flatten(), show(m.name())));
+            library_row.push(cell(
+                f64s(&all.frame, m.name())?.first().copied().flatten(),
+                show(m.name()),
+            ));
             let part = per_site.frame.select(["site", m.name()])?;
             by_site = Some(match by_site {
                 None => part,
-                Some(df) => df.join(&part, ["site"], ["site"], JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns), None)?,
+                Some(df) => df.join(
+                    &part,
+                    ["site"],
+                    ["site"],
+                    JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
+                    None,
+                )?,
             });
         }
-        let mut df = by_site.unwrap_or_default().sort(["site"], SortMultipleOptions::default())?;
-        let names: Vec<String> = strs(&df, "site")?.iter().map(|c| site_name(self.sites, c)).collect();
+        let mut df = by_site
+            .unwrap_or_default()
+            .sort(["site"], SortMultipleOptions::default())?;
+        let names: Vec<String> = strs(&df, "site")?
+            .iter()
+            .map(|c| site_name(self.sites, c))
+            .collect();
         df.insert_column(1, Column::new("name".into(), names))?;
         let mut table = table_from_frame(&df, caption, &show)?;
         table.rows.push(library_row);
@@ -130,8 +199,18 @@ fn thousands(v: f64) -> String {
     Cell::Int(v.round() as i64).display()
 }
 
-pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Result<Report, ReportError> {
-    let p = Period { lake, sites, from, to };
+pub fn build(
+    lake: &Lake,
+    sites: &Sites,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Report, ReportError> {
+    let p = Period {
+        lake,
+        sites,
+        from,
+        to,
+    };
     let every = natural_bucket((to - from).num_days());
     let (period, source) = (p.label(), p.source());
     let mut report = Report {
@@ -139,9 +218,32 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         subtitle: format!("Public computers, circulation, Wi-Fi and help desk, {period}"),
         facts: vec![
             ("Period".into(), period.clone()),
-            ("Buckets".into(), format!("{} (local time, {})", every.as_str(), sites.library.timezone)),
-            ("Branches".into(), sites.sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")),
-            ("Public computers".into(), sites.sites.iter().map(|s| u64::from(s.stations)).sum::<u64>().to_string()),
+            (
+                "Buckets".into(),
+                format!(
+                    "{} (local time, {})",
+                    every.as_str(),
+                    sites.library.timezone
+                ),
+            ),
+            (
+                "Branches".into(),
+                sites
+                    .sites
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                "Public computers".into(),
+                sites
+                    .sites
+                    .iter()
+                    .map(|s| u64::from(s.stations))
+                    .sum::<u64>()
+                    .to_string(),
+            ),
         ],
         as_of: Some(to - chrono::Duration::days(1)),
         ..Report::default()
@@ -158,27 +260,51 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         Metric::TimeAtCapacity,
         Metric::PeakConcurrent,
     ];
-    let (overview, mut overview_table) = p.branch_table(&overview_metrics, &format!("Public computers, {period}"), &mut report)?;
+    let (overview, mut overview_table) = p.branch_table(
+        &overview_metrics,
+        &format!("Public computers, {period}"),
+        &mut report,
+    )?;
     for h in &mut overview_table.header {
         if h == "time_at_capacity" {
             *h = "minutes at capacity".into();
         }
     }
     let total_sessions = sum(&f64s(&overview, "sessions")?);
-    let busiest = strs(&overview, "name")?.into_iter().zip(f64s(&overview, "occupancy")?).filter_map(|(n, v)| Some((n, v?))).max_by(|a, b| a.1.total_cmp(&b.1));
+    let busiest = strs(&overview, "name")?
+        .into_iter()
+        .zip(f64s(&overview, "occupancy")?)
+        .filter_map(|(n, v)| Some((n, v?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
     report.sections.push(Section {
         id: "overview".into(),
         title: "Public computers by branch".into(),
         lead: format!(
             "{} computer sessions in the period{}.",
             thousands(total_sessions),
-            busiest.map(|(n, v)| format!("; the busiest branch by occupancy was {n} at {:.1}%", v * 100.0)).unwrap_or_default()
+            busiest
+                .map(|(n, v)| format!(
+                    "; the busiest branch by occupancy was {n} at {:.1}%",
+                    v * 100.0
+                ))
+                .unwrap_or_default()
         ),
-        how_counted: overview_metrics.iter().map(|m| format!("{}: {}.", m.name(), m.definition())).collect(),
+        how_counted: overview_metrics
+            .iter()
+            .map(|m| format!("{}: {}.", m.name(), m.definition()))
+            .collect(),
         figures: vec![Figure {
             name: "sessions-by-branch".into(),
-            chart: Chart::Bar { categories: strs(&overview, "name")?, series: Series::new("sessions", f64s(&overview, "sessions")?) },
-            style: style("Computer sessions by branch", &format!("{period}. {source}"), "sessions", ValueFormat::Number),
+            chart: Chart::Bar {
+                categories: strs(&overview, "name")?,
+                series: Series::new("sessions", f64s(&overview, "sessions")?),
+            },
+            style: style(
+                "Computer sessions by branch",
+                &format!("{period}. {source}"),
+                "sessions",
+                ValueFormat::Number,
+            ),
         }],
         tables: vec![overview_table],
     });
@@ -202,7 +328,9 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         tables: vec![wide_table("Sessions by branch", &cats, &series, Show::Int)],
         ..Section::default()
     });
-    report.data.push(("sessions-by-branch".into(), sessions.frame));
+    report
+        .data
+        .push(("sessions-by-branch".into(), sessions.frame));
 
     // 3. Occupancy and availability over time.
     let occupancy = p.run(Metric::Occupancy, every, vec![Dim::Site])?;
@@ -221,46 +349,108 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         figures: vec![
             Figure {
                 name: "occupancy-over-time".into(),
-                chart: Chart::Line { categories: cats.clone(), series: series.clone() },
-                style: style(&format!("Occupancy per {}", every.as_str()), &format!("Share of station time in use during opening hours. {period}. {source}"), "occupancy", ValueFormat::Percent),
+                chart: Chart::Line {
+                    categories: cats.clone(),
+                    series: series.clone(),
+                },
+                style: style(
+                    &format!("Occupancy per {}", every.as_str()),
+                    &format!(
+                        "Share of station time in use during opening hours. {period}. {source}"
+                    ),
+                    "occupancy",
+                    ValueFormat::Percent,
+                ),
             },
             Figure {
                 name: "availability-over-time".into(),
-                chart: Chart::Line { categories: acats.clone(), series: aseries.clone() },
-                style: style(&format!("Availability per {}", every.as_str()), &format!("Share of opening time with at least one computer free. {period}. {source}"), "availability", ValueFormat::Percent),
+                chart: Chart::Line {
+                    categories: acats.clone(),
+                    series: aseries.clone(),
+                },
+                style: style(
+                    &format!("Availability per {}", every.as_str()),
+                    &format!(
+                        "Share of opening time with at least one computer free. {period}. {source}"
+                    ),
+                    "availability",
+                    ValueFormat::Percent,
+                ),
             },
         ],
-        tables: vec![wide_table("Occupancy by branch", &cats, &series, Show::Percent), wide_table("Availability by branch", &acats, &aseries, Show::Percent)],
+        tables: vec![
+            wide_table("Occupancy by branch", &cats, &series, Show::Percent),
+            wide_table("Availability by branch", &acats, &aseries, Show::Percent),
+        ],
         ..Section::default()
     });
-    report.data.push(("occupancy-by-branch".into(), occupancy.frame));
-    report.data.push(("availability-by-branch".into(), availability.frame));
+    report
+        .data
+        .push(("occupancy-by-branch".into(), occupancy.frame));
+    report
+        .data
+        .push(("availability-by-branch".into(), availability.frame));
 
     // 4. Peak hours: weekday x hour, library-wide.
     let heat = p.run(Metric::Heatmap, BucketKind::Hour, vec![])?;
     let hf = &heat.frame;
     let occ = f64s(hf, "occupancy")?;
-    let hours: Vec<usize> = hf.column("hour")?.cast(&DataType::Int64)?.i64()?.iter().map(|h| h.unwrap_or(0) as usize).collect();
+    let hours: Vec<usize> = hf
+        .column("hour")?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .map(|h| h.unwrap_or(0) as usize)
+        .collect();
     let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let mut slots: Vec<(f64, usize, usize)> = (0..hf.height()).filter_map(|i| occ[i].map(|v| (v, i / 24, hours[i]))).collect();
+    let mut slots: Vec<(f64, usize, usize)> = (0..hf.height())
+        .filter_map(|i| occ[i].map(|v| (v, i / 24, hours[i])))
+        .collect();
     slots.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
     let top = Table {
         caption: "The ten busiest hours of the week".into(),
         header: vec!["weekday".into(), "hour".into(), "occupancy".into()],
-        rows: slots.iter().take(10).map(|(v, d, h)| vec![Cell::Text(weekdays[*d].into()), Cell::Text(format!("{h:02}:00-{:02}:00", h + 1)), Cell::Percent(*v)]).collect(),
+        rows: slots
+            .iter()
+            .take(10)
+            .map(|(v, d, h)| {
+                vec![
+                    Cell::Text(weekdays[*d].into()),
+                    Cell::Text(format!("{h:02}:00-{:02}:00", h + 1)),
+                    Cell::Percent(*v),
+                ]
+            })
+            .collect(),
     };
     report.sections.push(Section {
         id: "peak-hours".into(),
         title: "Peak hours".into(),
-        lead: slots.first().map(|(v, d, h)| format!("The busiest hour of the week was {} {h:02}:00, {:.1}% occupied on average.", weekdays[*d], v * 100.0)).unwrap_or_default(),
-        how_counted: vec![format!("{}.", Metric::Heatmap.definition()), "Blank cells are hours when no branch is open.".into()],
+        lead: slots
+            .first()
+            .map(|(v, d, h)| {
+                format!(
+                    "The busiest hour of the week was {} {h:02}:00, {:.1}% occupied on average.",
+                    weekdays[*d],
+                    v * 100.0
+                )
+            })
+            .unwrap_or_default(),
+        how_counted: vec![
+            format!("{}.", Metric::Heatmap.definition()),
+            "Blank cells are hours when no branch is open.".into(),
+        ],
         figures: vec![Figure {
             name: "peak-hours".into(),
             chart: crate::plot::heatmap(&heat)?,
             style: Style {
                 x_label: "hour of day (local time; a column is the hour that starts there)".into(),
                 y_label: String::new(),
-                ..style("Peak hours: average occupancy, all branches", &format!("{period}. {source}"), "", ValueFormat::Percent)
+                ..style(
+                    "Peak hours: average occupancy, all branches",
+                    &format!("{period}. {source}"),
+                    "",
+                    ValueFormat::Percent,
+                )
             },
         }],
         tables: vec![top],
@@ -272,9 +462,17 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
     let weeks = (to - from).num_days() as f64 / 7.0;
     let mins = f64s(&capacity.frame, "time_at_capacity")?;
     let per_week: Vec<Option<f64>> = mins.iter().map(|v| v.map(|v| v / weeks)).collect();
-    let cap_names: Vec<String> = strs(&capacity.frame, "site")?.iter().map(|c| site_name(sites, c)).collect();
+    let cap_names: Vec<String> = strs(&capacity.frame, "site")?
+        .iter()
+        .map(|c| site_name(sites, c))
+        .collect();
     let threshold = sites.library.thresholds.add_capacity_minutes_per_week;
-    let over: Vec<&String> = cap_names.iter().zip(&per_week).filter(|(_, w)| w.is_some_and(|w| w >= threshold)).map(|(n, _)| n).collect();
+    let over: Vec<&String> = cap_names
+        .iter()
+        .zip(&per_week)
+        .filter(|(_, w)| w.is_some_and(|w| w >= threshold))
+        .map(|(n, _)| n)
+        .collect();
     report.sections.push(Section {
         id: "capacity".into(),
         title: "Can a walk-in get a computer?".into(),
@@ -298,7 +496,9 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
             rows: cap_names.iter().enumerate().map(|(i, n)| vec![Cell::Text(n.clone()), cell(mins[i], Show::Decimals(0)), cell(per_week[i], Show::Decimals(1))]).collect(),
         }],
     });
-    report.data.push(("time-at-capacity".into(), capacity.frame));
+    report
+        .data
+        .push(("time-at-capacity".into(), capacity.frame));
 
     // 6. Who uses them.
     let by_type = p.run(Metric::Sessions, every, vec![Dim::UserType])?;
@@ -334,11 +534,16 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
         tables: vec![type_table],
         ..Section::default()
     });
-    report.data.push(("sessions-by-user-type".into(), by_type.frame));
+    report
+        .data
+        .push(("sessions-by-user-type".into(), by_type.frame));
     report.data.push(("distinct-users".into(), users.frame));
 
     // The sections of the tables the lake has files of.
-    let ledger = lake.read_ledger().map_err(|source| ReportError::Io { path: lake.root().into(), source })?;
+    let ledger = lake.read_ledger().map_err(|source| ReportError::Io {
+        path: lake.root().into(),
+        source,
+    })?;
     let has = |t: LakeTable| ledger.iter().any(|e| e.summary.table == t.name());
     if has(LakeTable::Circulation) {
         circulation(&p, every, &mut report)?;
@@ -361,20 +566,51 @@ pub fn build(lake: &Lake, sites: &Sites, from: NaiveDate, to: NaiveDate) -> Resu
 /// Circulation by branch over the period with the same period a year earlier, and per bucket.
 fn circulation(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), ReportError> {
     let (period, source) = (p.label(), p.source());
-    let yoy = compute_yoy(p.lake, p.sites, &p.request(Metric::Circulation, BucketKind::All, vec![Dim::Site]))?;
+    let yoy = compute_yoy(
+        p.lake,
+        p.sites,
+        &p.request(Metric::Circulation, BucketKind::All, vec![Dim::Site]),
+    )?;
     report.warn(&yoy.warnings);
-    let (parts, mut table) = p.branch_table(&[Metric::Checkouts, Metric::Renewals, Metric::Circulation, Metric::InHouseUses, Metric::Checkins], &format!("Circulation, {period}"), report)?;
-    let yoy_all = compute_yoy(p.lake, p.sites, &p.request(Metric::Circulation, BucketKind::All, vec![]))?;
+    let (parts, mut table) = p.branch_table(
+        &[
+            Metric::Checkouts,
+            Metric::Renewals,
+            Metric::Circulation,
+            Metric::InHouseUses,
+            Metric::Checkins,
+        ],
+        &format!("Circulation, {period}"),
+        report,
+    )?;
+    let yoy_all = compute_yoy(
+        p.lake,
+        p.sites,
+        &p.request(Metric::Circulation, BucketKind::All, vec![]),
+    )?;
     // The year before and the change, by branch (rows in the same site order), then the library.
     let prev: BTreeMap<String, (Option<f64>, Option<f64>)> = strs(&yoy.frame, "site")?
         .into_iter()
-        .zip(f64s(&yoy.frame, "previous_year")?.into_iter().zip(f64s(&yoy.frame, "change_pct")?))
+        .zip(
+            f64s(&yoy.frame, "previous_year")?
+                .into_iter()
+                .zip(f64s(&yoy.frame, "change_pct")?),
+        )
         .collect();
-    table.header.extend(["previous year".to_string(), "change %".to_string()]);
-    for (row, code) in table.rows.iter_mut().zip(strs(&parts, "site")?.into_iter().map(Some).chain([None])) {
+    table
+        .header
+        .extend(["previous year".to_string(), "change %".to_string()]);
+    for (row, code) in table
+        .rows
+        .iter_mut()
+        .zip(strs(&parts, "site")?.into_iter().map(Some).chain([None]))
+    {
         let (pv, ch) = match code {
             Some(c) => prev.get(&c).copied().unwrap_or((None, None)),
-            None => (f64s(&yoy_all.frame, "previous_year")?[0], f64s(&yoy_all.frame, "change_pct")?[0]),
+            None => (
+                f64s(&yoy_all.frame, "previous_year")?[0],
+                f64s(&yoy_all.frame, "change_pct")?[0],
+            ),
         };
         row.push(cell(pv, Show::Int));
         row.push(cell(ch, Show::Decimals(1)));
@@ -405,26 +641,54 @@ fn circulation(p: &Period, every: BucketKind, report: &mut Report) -> Result<(),
     });
     report.data.push(("circulation-by-branch".into(), parts));
     report.data.push(("circulation-yoy".into(), yoy.frame));
-    report.data.push(("circulation-over-time".into(), over_time.frame));
+    report
+        .data
+        .push(("circulation-over-time".into(), over_time.frame));
     Ok(())
 }
 
 fn wifi(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), ReportError> {
     let (period, source) = (p.label(), p.source());
-    let (parts, table) = p.branch_table(&[Metric::WifiSessions, Metric::WifiDevices], &format!("Wi-Fi, {period}"), report)?;
+    let (parts, table) = p.branch_table(
+        &[Metric::WifiSessions, Metric::WifiDevices],
+        &format!("Wi-Fi, {period}"),
+        report,
+    )?;
     let over_time = p.run(Metric::WifiSessions, every, vec![Dim::Site])?;
     let (cats, series) = pivot(&over_time, Dim::Site, p.sites)?;
     report.sections.push(Section {
         id: "wifi".into(),
         title: "Wi-Fi".into(),
-        lead: format!("{} wireless sessions in the period (the survey's line 652 counts these).", thousands(sum(&f64s(&parts, "wifi_sessions")?))),
-        how_counted: vec![format!("wifi_sessions: {}.", Metric::WifiSessions.definition()), format!("wifi_devices: {}.", Metric::WifiDevices.definition())],
+        lead: format!(
+            "{} wireless sessions in the period (the survey's line 652 counts these).",
+            thousands(sum(&f64s(&parts, "wifi_sessions")?))
+        ),
+        how_counted: vec![
+            format!("wifi_sessions: {}.", Metric::WifiSessions.definition()),
+            format!("wifi_devices: {}.", Metric::WifiDevices.definition()),
+        ],
         figures: vec![Figure {
             name: "wifi-over-time".into(),
-            chart: Chart::Stacked { categories: cats.clone(), series: series.clone() },
-            style: style(&format!("Wi-Fi sessions per {}", every.as_str()), &format!("Stacked by branch. {period}. {source}"), "connections", ValueFormat::Number),
+            chart: Chart::Stacked {
+                categories: cats.clone(),
+                series: series.clone(),
+            },
+            style: style(
+                &format!("Wi-Fi sessions per {}", every.as_str()),
+                &format!("Stacked by branch. {period}. {source}"),
+                "connections",
+                ValueFormat::Number,
+            ),
         }],
-        tables: vec![table, wide_table("Wi-Fi sessions by branch over time", &cats, &series, Show::Int)],
+        tables: vec![
+            table,
+            wide_table(
+                "Wi-Fi sessions by branch over time",
+                &cats,
+                &series,
+                Show::Int,
+            ),
+        ],
     });
     report.data.push(("wifi-by-branch".into(), parts));
     report.data.push(("wifi-over-time".into(), over_time.frame));
@@ -433,37 +697,88 @@ fn wifi(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), Report
 
 fn help_desk(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), ReportError> {
     let (period, source) = (p.label(), p.source());
-    let metrics = [Metric::TicketsOpened, Metric::TicketsResolved, Metric::Backlog, Metric::HoursToResolveMedian, Metric::HoursToResolveP90, Metric::ShareOverTarget];
-    let metrics: Vec<Metric> = metrics.into_iter().filter(|m| *m != Metric::ShareOverTarget || !p.sites.library.work_order_target_hours.is_empty()).collect();
-    let (parts, table) = p.branch_table(&metrics, &format!("Help desk by branch, {period}"), report)?;
+    let metrics = [
+        Metric::TicketsOpened,
+        Metric::TicketsResolved,
+        Metric::Backlog,
+        Metric::HoursToResolveMedian,
+        Metric::HoursToResolveP90,
+        Metric::ShareOverTarget,
+    ];
+    let metrics: Vec<Metric> = metrics
+        .into_iter()
+        .filter(|m| {
+            *m != Metric::ShareOverTarget || !p.sites.library.work_order_target_hours.is_empty()
+        })
+        .collect();
+    let (parts, table) =
+        p.branch_table(&metrics, &format!("Help desk by branch, {period}"), report)?;
     let opened = p.run(Metric::TicketsOpened, every, vec![])?;
     let resolved = p.run(Metric::TicketsResolved, every, vec![])?;
     let cats = strs(&opened.frame, "bucket")?;
-    let series = vec![Series::new("opened", f64s(&opened.frame, "tickets_opened")?), Series::new("resolved", f64s(&resolved.frame, "tickets_resolved")?)];
+    let series = vec![
+        Series::new("opened", f64s(&opened.frame, "tickets_opened")?),
+        Series::new("resolved", f64s(&resolved.frame, "tickets_resolved")?),
+    ];
     let mut tables = vec![table];
-    let mut how: Vec<String> = metrics.iter().map(|m| format!("{}: {}.", m.name(), m.definition())).collect();
+    let mut how: Vec<String> = metrics
+        .iter()
+        .map(|m| format!("{}: {}.", m.name(), m.definition()))
+        .collect();
     if metrics.contains(&Metric::ShareOverTarget) {
-        let by_priority = p.run(Metric::ShareOverTarget, BucketKind::All, vec![Dim::Priority])?;
+        let by_priority = p.run(
+            Metric::ShareOverTarget,
+            BucketKind::All,
+            vec![Dim::Priority],
+        )?;
         let targets = &p.sites.library.work_order_target_hours;
         let rows = strs(&by_priority.frame, "priority")?
             .into_iter()
             .zip(f64s(&by_priority.frame, "share_over_target")?)
-            .map(|(pr, v)| vec![Cell::Text(pr.clone()), cell(targets.get(&pr).copied(), Show::Decimals(0)), cell(v, Show::Percent)])
+            .map(|(pr, v)| {
+                vec![
+                    Cell::Text(pr.clone()),
+                    cell(targets.get(&pr).copied(), Show::Decimals(0)),
+                    cell(v, Show::Percent),
+                ]
+            })
             .collect();
-        tables.push(Table { caption: "Tickets over their target time, by priority".into(), header: vec!["priority".into(), "target hours".into(), "share over target".into()], rows });
-        report.data.push(("help-desk-over-target".into(), by_priority.frame));
+        tables.push(Table {
+            caption: "Tickets over their target time, by priority".into(),
+            header: vec![
+                "priority".into(),
+                "target hours".into(),
+                "share over target".into(),
+            ],
+            rows,
+        });
+        report
+            .data
+            .push(("help-desk-over-target".into(), by_priority.frame));
         how.push("Targets are sites.toml's work_order_target_hours.".into());
     }
     let total_opened = sum(&series[0].values);
     report.sections.push(Section {
         id: "help-desk".into(),
         title: "Help desk".into(),
-        lead: format!("{} tickets opened and {} resolved in the period.", thousands(total_opened), thousands(sum(&series[1].values))),
+        lead: format!(
+            "{} tickets opened and {} resolved in the period.",
+            thousands(total_opened),
+            thousands(sum(&series[1].values))
+        ),
         how_counted: how,
         figures: vec![Figure {
             name: "help-desk-over-time".into(),
-            chart: Chart::Line { categories: cats, series },
-            style: style(&format!("Tickets opened and resolved per {}", every.as_str()), &format!("All branches. {period}. {source}"), "tickets", ValueFormat::Number),
+            chart: Chart::Line {
+                categories: cats,
+                series,
+            },
+            style: style(
+                &format!("Tickets opened and resolved per {}", every.as_str()),
+                &format!("All branches. {period}. {source}"),
+                "tickets",
+                ValueFormat::Number,
+            ),
         }],
         tables,
     });
@@ -478,12 +793,25 @@ fn data_received(ledger: &[tally_model::LedgerEntry], report: &mut Report) {
     let mut reasons: BTreeMap<(String, String), u64> = BTreeMap::new();
     for e in ledger {
         let s = &e.summary;
-        let t = per_table.entry((s.table.clone(), s.format.clone())).or_default();
-        for (i, v) in [1, s.rows_read, s.rows_accepted, s.rows_quarantined, s.rows_excluded].into_iter().enumerate() {
+        let t = per_table
+            .entry((s.table.clone(), s.format.clone()))
+            .or_default();
+        for (i, v) in [
+            1,
+            s.rows_read,
+            s.rows_accepted,
+            s.rows_quarantined,
+            s.rows_excluded,
+        ]
+        .into_iter()
+        .enumerate()
+        {
             t[i] += v;
         }
         for (k, v) in &s.quarantined {
-            *reasons.entry(("quarantined".into(), k.clone())).or_default() += v;
+            *reasons
+                .entry(("quarantined".into(), k.clone()))
+                .or_default() += v;
         }
         for (k, v) in &s.excluded {
             *reasons.entry(("excluded".into(), k.clone())).or_default() += v;
@@ -491,7 +819,15 @@ fn data_received(ledger: &[tally_model::LedgerEntry], report: &mut Report) {
     }
     let mut files = Table {
         caption: "Files in the lake, by table and format".into(),
-        header: vec!["table".into(), "format".into(), "files".into(), "rows read".into(), "accepted".into(), "quarantined".into(), "excluded".into()],
+        header: vec![
+            "table".into(),
+            "format".into(),
+            "files".into(),
+            "rows read".into(),
+            "accepted".into(),
+            "quarantined".into(),
+            "excluded".into(),
+        ],
         rows: Vec::new(),
     };
     let mut totals = [0u64; 5];
@@ -509,7 +845,10 @@ fn data_received(ledger: &[tally_model::LedgerEntry], report: &mut Report) {
     let reason_table = Table {
         caption: "Rows not counted, by reason".into(),
         header: vec!["kind".into(), "reason".into(), "rows".into()],
-        rows: reasons.into_iter().map(|((kind, k), v)| vec![Cell::Text(kind), Cell::Text(k), Cell::Int(v as i64)]).collect(),
+        rows: reasons
+            .into_iter()
+            .map(|((kind, k), v)| vec![Cell::Text(kind), Cell::Text(k), Cell::Int(v as i64)])
+            .collect(),
     };
     report.sections.push(Section {
         id: "data".into(),
@@ -527,6 +866,11 @@ fn data_received(ledger: &[tally_model::LedgerEntry], report: &mut Report) {
 /// Writes the report as HTML (report.html), its charts and CSV tables under `out`; the
 /// demo's output. Returns the HTML's path.
 pub fn write(report: &Report, out: &Path) -> Result<std::path::PathBuf, ReportError> {
-    crate::doc::write(report, out, "report", &[crate::Format::Html, crate::Format::Csv])?;
+    crate::doc::write(
+        report,
+        out,
+        "report",
+        &[crate::Format::Html, crate::Format::Csv],
+    )?;
     Ok(out.join("report.html"))
 }

@@ -13,10 +13,17 @@ use crate::frame::{Cell, Table};
 
 /// Excel's sheet name rules: at most 31 characters, none of `[]:*?/\`, unique.
 fn sheet_name(caption: &str, used: &mut BTreeSet<String>) -> String {
-    let clean: String = caption.chars().map(|c| if "[]:*?/\\".contains(c) { ' ' } else { c }).collect();
+    let clean: String = caption
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { ' ' } else { c })
+        .collect();
     let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
     let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>().trim_end().to_string();
-    let base: String = if clean.is_empty() { "Table".into() } else { cut(&clean, 31) };
+    let base: String = if clean.is_empty() {
+        "Table".into()
+    } else {
+        cut(&clean, 31)
+    };
     let mut name = base.clone();
     let mut n = 2;
     while used.contains(&name.to_lowercase()) {
@@ -29,11 +36,18 @@ fn sheet_name(caption: &str, used: &mut BTreeSet<String>) -> String {
 }
 
 fn number_format(decimals: usize) -> Format {
-    if decimals == 0 { Format::new().set_num_format("#,##0") } else { Format::new().set_num_format(format!("#,##0.{}", "0".repeat(decimals))) }
+    if decimals == 0 {
+        Format::new().set_num_format("#,##0")
+    } else {
+        Format::new().set_num_format(format!("#,##0.{}", "0".repeat(decimals)))
+    }
 }
 
 fn write_table(sheet: &mut Worksheet, t: &Table) -> Result<(), XlsxError> {
-    let header = Format::new().set_bold().set_background_color("#EEF2F6").set_text_wrap();
+    let header = Format::new()
+        .set_bold()
+        .set_background_color("#EEF2F6")
+        .set_text_wrap();
     let percent = Format::new().set_num_format("0.0%");
     let mut widths: Vec<usize> = t.header.iter().map(|h| h.len().clamp(8, 40)).collect();
     for (j, h) in t.header.iter().enumerate() {
@@ -78,9 +92,15 @@ fn write_table(sheet: &mut Worksheet, t: &Table) -> Result<(), XlsxError> {
 /// the same report gives the same bytes.
 pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let mut props = DocProperties::new().set_title(&report.title).set_subject(&report.subtitle);
+    let mut props = DocProperties::new()
+        .set_title(&report.title)
+        .set_subject(&report.subtitle);
     let day = report.as_of.unwrap_or_default();
-    props = props.set_creation_datetime(&ExcelDateTime::from_ymd(day.year().clamp(1900, 9999) as u16, day.month() as u8, day.day() as u8)?);
+    props = props.set_creation_datetime(&ExcelDateTime::from_ymd(
+        day.year().clamp(1900, 9999) as u16,
+        day.month() as u8,
+        day.day() as u8,
+    )?);
     wb.set_properties(&props);
     let mut used = BTreeSet::new();
 
@@ -90,7 +110,12 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let wrap = Format::new().set_text_wrap();
     about.set_column_width(0, 28)?;
     about.set_column_width(1, 110)?;
-    about.write_string_with_format(0, 0, &report.title, &Format::new().set_bold().set_font_size(14))?;
+    about.write_string_with_format(
+        0,
+        0,
+        &report.title,
+        &Format::new().set_bold().set_font_size(14),
+    )?;
     about.write_string(1, 0, &report.subtitle)?;
     let mut r = 3u32;
     for (k, v) in &report.facts {
@@ -131,8 +156,14 @@ mod tests {
     #[test]
     fn sheet_names_follow_excel_rules() {
         let mut used = BTreeSet::new();
-        assert_eq!(sheet_name("Replacement: units/cost by FY [all]", &mut used), "Replacement units cost by FY al");
-        assert_eq!(sheet_name("Replacement: units/cost by FY [all]", &mut used), "Replacement units cost by FY 2");
+        assert_eq!(
+            sheet_name("Replacement: units/cost by FY [all]", &mut used),
+            "Replacement units cost by FY al"
+        );
+        assert_eq!(
+            sheet_name("Replacement: units/cost by FY [all]", &mut used),
+            "Replacement units cost by FY 2"
+        );
         assert_eq!(sheet_name("", &mut used), "Table");
     }
 }

@@ -31,8 +31,8 @@ pub enum EndKind {
 /// Relative demand by local hour (0..24), shaped like public-computer use: a late-morning
 /// rise, an after-school peak and a quieter evening.
 const HOUR_WEIGHT: [f64; 24] = [
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 0.6, 0.9, 1.1, 1.2, 1.15, 1.2, 1.35, 1.45, 1.3, 1.0, 0.8,
-    0.55, 0.3, 0.0, 0.0,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 0.6, 0.9, 1.1, 1.2, 1.15, 1.2, 1.35, 1.45, 1.3,
+    1.0, 0.8, 0.55, 0.3, 0.0, 0.0,
 ];
 
 fn weekday_weight(w: Weekday) -> f64 {
@@ -49,7 +49,9 @@ fn weekday_weight(w: Weekday) -> f64 {
 
 /// Winter and the start of the school year are busier; early summer quieter.
 fn month_weight(m: u32) -> f64 {
-    [1.1, 1.1, 1.05, 1.0, 0.95, 0.85, 0.85, 0.9, 1.05, 1.05, 1.0, 0.9][(m - 1) as usize]
+    [
+        1.1, 1.1, 1.05, 1.0, 0.95, 0.85, 0.85, 0.9, 1.05, 1.05, 1.0, 0.9,
+    ][(m - 1) as usize]
 }
 
 /// Arrivals per station per open hour at weight 1.
@@ -73,7 +75,9 @@ pub fn plan_day(
     let mut free_at: Vec<NaiveDateTime> = Vec::new();
     for &(open, close) in hours.ranges() {
         let open_at = date.and_time(open);
-        let close_at = close.map_or(date.and_time(NaiveTime::MIN) + Duration::days(1), |c| date.and_time(c));
+        let close_at = close.map_or(date.and_time(NaiveTime::MIN) + Duration::days(1), |c| {
+            date.and_time(c)
+        });
         free_at.clear();
         free_at.resize(stations as usize, open_at);
         let day_factor = weekday_weight(date.weekday()) * month_weight(date.month());
@@ -103,8 +107,18 @@ pub fn plan_day(
             }
             // EnvisionWare counts whole minutes: starts fall on the minute.
             let start = ready.max(t).with_second(0).expect("second 0 is valid");
-            let plan = one_session(site, site_index, station as u32, start, close_at, scale, rng);
-            free_at[station] = start + Duration::minutes(plan.minutes.max(1)) + Duration::minutes(rng.random_range(0..3));
+            let plan = one_session(
+                site,
+                site_index,
+                station as u32,
+                start,
+                close_at,
+                scale,
+                rng,
+            );
+            free_at[station] = start
+                + Duration::minutes(plan.minutes.max(1))
+                + Duration::minutes(rng.random_range(0..3));
             plans.push(plan);
         }
     }
@@ -138,7 +152,11 @@ fn one_session(
         rng.random_range(60..=limit)
     };
     minutes = minutes.min(limit);
-    let mut end_kind = if minutes == limit { EndKind::ForceLogout } else { EndKind::Logout };
+    let mut end_kind = if minutes == limit {
+        EndKind::ForceLogout
+    } else {
+        EndKind::Logout
+    };
     let to_close = (close_at - start).num_minutes();
     if minutes > to_close {
         // Most sessions end at closing ("Early Close"); a few run past it while staff wait.
@@ -162,7 +180,15 @@ fn one_session(
         UserType::Staff => format!("staff{:02}{:02}", site_index, rng.random_range(0..12u32)),
         UserType::Unknown => String::new(),
     };
-    SessionPlan { site: site_index, station, start, minutes, user_type, user, end_kind }
+    SessionPlan {
+        site: site_index,
+        station,
+        start,
+        minutes,
+        user_type,
+        user,
+        end_kind,
+    }
 }
 
 /// A patron number where a few regulars come often: the square of a uniform draw.

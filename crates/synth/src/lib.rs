@@ -81,7 +81,10 @@ pub struct SynthSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the demo sites.toml does not parse: {0}")]
     Sites(#[from] tally_model::SitesError),
     #[error("--scale must be a positive number, got {0}")]

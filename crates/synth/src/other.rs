@@ -15,7 +15,10 @@ use crate::{SynthConfig, SynthError};
 
 fn write(root: &Path, rel: &str, text: &str, files: &mut Vec<PathBuf>) -> Result<(), SynthError> {
     let path = root.join(rel);
-    let io = |source| SynthError::Io { path: path.clone(), source };
+    let io = |source| SynthError::Io {
+        path: path.clone(),
+        source,
+    };
     std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io)?;
     std::fs::write(&path, text).map_err(io)?;
     files.push(PathBuf::from(rel));
@@ -42,16 +45,26 @@ fn months(config: &SynthConfig) -> Vec<(NaiveDate, NaiveDate)> {
 
 /// A local time on `date` between `from` and `to` hours.
 fn at(rng: &mut ChaCha8Rng, date: NaiveDate, from: u32, to: u32) -> NaiveDateTime {
-    date.and_hms_opt(rng.random_range(from..to), rng.random_range(0..60), rng.random_range(0..60)).expect("valid")
+    date.and_hms_opt(
+        rng.random_range(from..to),
+        rng.random_range(0..60),
+        rng.random_range(0..60),
+    )
+    .expect("valid")
 }
 
 /// Writes every other table; returns (files, planted malformed rows).
-pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>), SynthError> {
+pub fn generate_other(
+    config: &SynthConfig,
+    sites: &Sites,
+) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>), SynthError> {
     let root = config.out.as_path();
     let mut files = Vec::new();
     let mut planted = Vec::new();
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0xC1C0_1A7E);
-    let branches: Vec<usize> = (0..sites.sites.len()).filter(|&i| sites.sites[i].code != "BKM").collect();
+    let branches: Vec<usize> = (0..sites.sites.len())
+        .filter(|&i| sites.sites[i].code != "BKM")
+        .collect();
     let scale = config.scale;
 
     for (first, next) in months(config) {
@@ -67,7 +80,8 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
                 if sites.is_holiday(site, d) || site.hours.day(d.weekday()).ranges().is_empty() {
                     continue;
                 }
-                let n = ((site.population as f64 / 260.0) * scale * rng.random_range(0.7..1.3)) as u32;
+                let n =
+                    ((site.population as f64 / 260.0) * scale * rng.random_range(0.7..1.3)) as u32;
                 for _ in 0..n {
                     let roll: f64 = rng.random();
                     let (cmd, user) = match roll {
@@ -81,10 +95,24 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
                     };
                     seq = (seq + 1) % 100;
                     let t = at(&mut rng, d, 10, 20);
-                    let item = format!("31221{:09}", rng.random_range(0..(400_000.0 * scale) as u64 + 1));
-                    let mut line = format!("E{}{:04}R ^S{seq:02}{cmd}FWSIPCHK{}^FEEPL{}^FFSIPCHK^FcNONE^dC6", t.format("%Y%m%d%H%M%S"), rng.random_range(1..3000), site.code, site.code);
+                    let item = format!(
+                        "31221{:09}",
+                        rng.random_range(0..(400_000.0 * scale) as u64 + 1)
+                    );
+                    let mut line = format!(
+                        "E{}{:04}R ^S{seq:02}{cmd}FWSIPCHK{}^FEEPL{}^FFSIPCHK^FcNONE^dC6",
+                        t.format("%Y%m%d%H%M%S"),
+                        rng.random_range(1..3000),
+                        site.code,
+                        site.code
+                    );
                     if user {
-                        let _ = write!(line, "^UO21221{:02}{:07}", i, rng.random_range(0..(site.population / 8) as u64 + 1));
+                        let _ = write!(
+                            line,
+                            "^UO21221{:02}{:07}",
+                            i,
+                            rng.random_range(0..(site.population / 8) as u64 + 1)
+                        );
                     }
                     let _ = write!(line, "^NQ{item}^^O");
                     hist.push_str(&line);
@@ -95,38 +123,77 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
         }
         if config.malformed && first == config.start {
             hist.push_str("E2024XX01120000R ^S01CVFWSIPCHK^FEEPLCEN^NQ312210000001^^O\n");
-            hist.push_str("E202410011200000001R ^S02CVFWSIPCHK^NQ312210000002^UO21221009999999^^O\n");
-            planted.push((PathBuf::from(format!("symphony/{tag}.hist")), "a transaction time that is not a time".into()));
-            planted.push((PathBuf::from(format!("symphony/{tag}.hist")), "a charge with no station library (FE)".into()));
+            hist.push_str(
+                "E202410011200000001R ^S02CVFWSIPCHK^NQ312210000002^UO21221009999999^^O\n",
+            );
+            planted.push((
+                PathBuf::from(format!("symphony/{tag}.hist")),
+                "a transaction time that is not a time".into(),
+            ));
+            planted.push((
+                PathBuf::from(format!("symphony/{tag}.hist")),
+                "a charge with no station library (FE)".into(),
+            ));
         }
         write(root, &format!("symphony/{tag}.hist"), &hist, &mut files)?;
 
         // Koha statistics: the bookmobile runs its own small Koha.
         if let Some(bkm) = sites.sites.iter().position(|s| s.code == "BKM") {
-            let mut koha = String::from("datetime,branch,value,type,other,itemnumber,itemtype,location,borrowernumber,ccode,categorycode,interface\n");
+            let mut koha = String::from(
+                "datetime,branch,value,type,other,itemnumber,itemtype,location,borrowernumber,ccode,categorycode,interface\n",
+            );
             let mut d = first;
             while d < next {
-                if !sites.is_holiday(&sites.sites[bkm], d) && !sites.sites[bkm].hours.day(d.weekday()).ranges().is_empty() {
+                if !sites.is_holiday(&sites.sites[bkm], d)
+                    && !sites.sites[bkm].hours.day(d.weekday()).ranges().is_empty()
+                {
                     for _ in 0..((40.0 * scale) as u32) {
-                        let kind = ["issue", "issue", "return", "return", "renew", "localuse", "payment"][rng.random_range(0..7)];
+                        let kind = [
+                            "issue", "issue", "return", "return", "renew", "localuse", "payment",
+                        ][rng.random_range(0..7)];
                         let t = at(&mut rng, d, 10, 14);
-                        let borrower = if kind == "return" { "NULL".to_string() } else { format!("7{:07}", rng.random_range(0..900)) };
-                        let _ = writeln!(koha, "{},BKM,0,{kind},,{},BK,MOBILE,{borrower},{},PT,sip", t.format("%Y-%m-%d %H:%M:%S"), rng.random_range(1000..9000), ["FIC", "NF", "JUV", "DVD"][rng.random_range(0..4)]);
+                        let borrower = if kind == "return" {
+                            "NULL".to_string()
+                        } else {
+                            format!("7{:07}", rng.random_range(0..900))
+                        };
+                        let _ = writeln!(
+                            koha,
+                            "{},BKM,0,{kind},,{},BK,MOBILE,{borrower},{},PT,sip",
+                            t.format("%Y-%m-%d %H:%M:%S"),
+                            rng.random_range(1000..9000),
+                            ["FIC", "NF", "JUV", "DVD"][rng.random_range(0..4)]
+                        );
                     }
                 }
                 d += Duration::days(1);
             }
             if config.malformed && first == config.start {
-                koha.push_str("2024-10-05 25:61:00,BKM,0,issue,,1234,BK,MOBILE,70000001,FIC,PT,sip\n");
+                koha.push_str(
+                    "2024-10-05 25:61:00,BKM,0,issue,,1234,BK,MOBILE,70000001,FIC,PT,sip\n",
+                );
                 koha.push_str(",BKM,0,return,,1235,BK,MOBILE,NULL,FIC,PT,sip\n");
-                planted.push((PathBuf::from(format!("koha/statistics_{tag}.csv")), "a time that is not a time".into()));
-                planted.push((PathBuf::from(format!("koha/statistics_{tag}.csv")), "a return with no time".into()));
+                planted.push((
+                    PathBuf::from(format!("koha/statistics_{tag}.csv")),
+                    "a time that is not a time".into(),
+                ));
+                planted.push((
+                    PathBuf::from(format!("koha/statistics_{tag}.csv")),
+                    "a return with no time".into(),
+                ));
             }
-            write(root, &format!("koha/statistics_{tag}.csv"), &koha, &mut files)?;
+            write(
+                root,
+                &format!("koha/statistics_{tag}.csv"),
+                &koha,
+                &mut files,
+            )?;
         }
 
         // osTicket: the month's tickets as exported at the month's end.
-        let mut tickets = String::from("Ticket Number,Date Created,Subject,From,From Email,Priority,Department,Help Topic,Source,Current Status,Last Updated,SLA Due Date,Due Date,Closed Date,Overdue,Merged,Linked,Answered,Agent Assigned,Team Assigned,Thread Count,Reopen Count,Attachment Count,Task Count,Location,Asset Tag\n");
+        let mut tickets = String::from(
+            "Ticket Number,Date Created,Subject,From,From Email,Priority,Department,Help Topic,Source,Current Status,Last Updated,SLA Due Date,Due Date,Closed Date,Overdue,Merged,Linked,Answered,Agent Assigned,Team Assigned,Thread Count,Reopen Count,Attachment Count,Task Count,Location,Asset Tag\n",
+        );
         let mut d = first;
         let mut number = (first.year() as u32 % 100) * 100_000 + first.month() * 1000;
         while d < next {
@@ -134,25 +201,55 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
                 number += 1;
                 let i = branches[rng.random_range(0..branches.len())];
                 let site = &sites.sites[i];
-                let (priority, hours) = [("Low", 120.0), ("Normal", 48.0), ("High", 16.0), ("Emergency", 3.0)][rng.random_range(0..4)];
-                let topic = ["Public PCs", "Printers", "Network", "Staff PCs", "Accounts"][rng.random_range(0..5)];
+                let (priority, hours) = [
+                    ("Low", 120.0),
+                    ("Normal", 48.0),
+                    ("High", 16.0),
+                    ("Emergency", 3.0),
+                ][rng.random_range(0..4)];
+                let topic = ["Public PCs", "Printers", "Network", "Staff PCs", "Accounts"]
+                    [rng.random_range(0..5)];
                 let opened = at(&mut rng, d, 9, 18);
-                let resolved = opened + Duration::minutes((rng.random_range(0.1..2.0) * hours * 60.0) as i64);
+                let resolved =
+                    opened + Duration::minutes((rng.random_range(0.1..2.0) * hours * 60.0) as i64);
                 let closed = resolved.date() < next && rng.random::<f64>() < 0.9;
                 let status = if closed { "Closed" } else { "Open" };
-                let asset = if topic == "Public PCs" { format!("{}-PC{:02}", site.code, rng.random_range(1..=site.stations)) } else { String::new() };
-                let closed_text = if closed { resolved.format("%m/%d/%Y %I:%M %p").to_string() } else { String::new() };
-                let _ = writeln!(tickets, "{number},{},\"{topic} issue, {}\",Front desk,desk@{}.example.org,{priority},IT,{topic},Web,{status},{},,,{closed_text},No,No,No,Yes,{},,2,0,0,0,{},{asset}",
-                    opened.format("%m/%d/%Y %I:%M %p"), site.name, site.code.to_lowercase(), opened.format("%m/%d/%Y %I:%M %p"),
-                    if closed { "IT Staff" } else { "" }, site.name);
+                let asset = if topic == "Public PCs" {
+                    format!("{}-PC{:02}", site.code, rng.random_range(1..=site.stations))
+                } else {
+                    String::new()
+                };
+                let closed_text = if closed {
+                    resolved.format("%m/%d/%Y %I:%M %p").to_string()
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    tickets,
+                    "{number},{},\"{topic} issue, {}\",Front desk,desk@{}.example.org,{priority},IT,{topic},Web,{status},{},,,{closed_text},No,No,No,Yes,{},,2,0,0,0,{},{asset}",
+                    opened.format("%m/%d/%Y %I:%M %p"),
+                    site.name,
+                    site.code.to_lowercase(),
+                    opened.format("%m/%d/%Y %I:%M %p"),
+                    if closed { "IT Staff" } else { "" },
+                    site.name
+                );
             }
             d += Duration::days(1);
         }
         if config.malformed && first == config.start {
             tickets.push_str("99999,10/02/2024 10:00 AM,Mystery,Desk,desk@example.org,Normal,IT,Public PCs,Web,Sideways,10/02/2024 10:00 AM,,,,No,No,No,No,,,1,0,0,0,Central,\n");
-            planted.push((PathBuf::from(format!("osticket/tickets_{tag}.csv")), "a ticket with an unknown status".into()));
+            planted.push((
+                PathBuf::from(format!("osticket/tickets_{tag}.csv")),
+                "a ticket with an unknown status".into(),
+            ));
         }
-        write(root, &format!("osticket/tickets_{tag}.csv"), &tickets, &mut files)?;
+        write(
+            root,
+            &format!("osticket/tickets_{tag}.csv"),
+            &tickets,
+            &mut files,
+        )?;
 
         // Meraki: each branch network's clients for the month, as the API lists them.
         for &i in &branches {
@@ -164,8 +261,13 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
                 if !sites.is_holiday(site, d) && !site.hours.day(d.weekday()).ranges().is_empty() {
                     for _ in 0..((site.population as f64 / 400.0) * scale) as u32 {
                         let local = at(&mut rng, d, 10, 19);
-                        let start = tz.from_local_datetime(&local).earliest().map_or(0, |t| t.timestamp());
-                        let mac: Vec<String> = (0..6).map(|_| format!("{:02x}", rng.random_range(0..256u32))).collect();
+                        let start = tz
+                            .from_local_datetime(&local)
+                            .earliest()
+                            .map_or(0, |t| t.timestamp());
+                        let mac: Vec<String> = (0..6)
+                            .map(|_| format!("{:02x}", rng.random_range(0..256u32)))
+                            .collect();
                         clients.push(serde_json::json!({
                             "id": format!("k{:07x}", rng.random_range(0..0xfffffffu32)),
                             "mac": mac.join(":"),
@@ -183,30 +285,72 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
             }
             if config.malformed && first == config.start && i == branches[0] {
                 clients.push(serde_json::json!({"id": "kbroken", "mac": "not-a-mac", "firstSeen": 0, "lastSeen": 1, "ssid": "Library-Public"}));
-                planted.push((PathBuf::from(format!("meraki/{}/clients_{tag}.json", site.code)), "a client whose MAC is not a MAC".into()));
+                planted.push((
+                    PathBuf::from(format!("meraki/{}/clients_{tag}.json", site.code)),
+                    "a client whose MAC is not a MAC".into(),
+                ));
             }
             let text = serde_json::to_string_pretty(&clients).expect("JSON");
-            write(root, &format!("meraki/{}/clients_{tag}.json", site.code), &text, &mut files)?;
+            write(
+                root,
+                &format!("meraki/{}/clients_{tag}.json", site.code),
+                &text,
+                &mut files,
+            )?;
         }
     }
 
     // Snipe-IT: the inventory as exported today; public PCs bought in waves.
-    let mut assets = String::from("Asset Tag,Item Name,Category,Manufacturer,Model Name,Model Number,Serial,Location,Status,Purchase Date,Purchase Cost,Order Number,Warranty\n");
+    let mut assets = String::from(
+        "Asset Tag,Item Name,Category,Manufacturer,Model Name,Model Number,Serial,Location,Status,Purchase Date,Purchase Cost,Order Number,Warranty\n",
+    );
     for &i in &branches {
         let site = &sites.sites[i];
         for n in 1..=site.stations {
             let year = 2019 + (n as i32 % 6);
-            let status = if year <= 2019 && n % 5 == 0 { "Archived" } else { "Deployed" };
-            let _ = writeln!(assets, "{}-PC{n:02},{} public {n},Public Computers,Dell,OptiPlex 70{}0,D{}M,SN{}{n:03},{},{status},{year}-0{}-15,\"${}.00\",PO-{year},36",
-                site.code, site.name, year - 2017, year - 2000, site.code, site.name, 1 + n % 9, 1000 + (year - 2019) * 25);
+            let status = if year <= 2019 && n % 5 == 0 {
+                "Archived"
+            } else {
+                "Deployed"
+            };
+            let _ = writeln!(
+                assets,
+                "{}-PC{n:02},{} public {n},Public Computers,Dell,OptiPlex 70{}0,D{}M,SN{}{n:03},{},{status},{year}-0{}-15,\"${}.00\",PO-{year},36",
+                site.code,
+                site.name,
+                year - 2017,
+                year - 2000,
+                site.code,
+                site.name,
+                1 + n % 9,
+                1000 + (year - 2019) * 25
+            );
         }
-        for (k, (category, model, cost)) in [("Staff Desktops", "OptiPlex 5000", 1250), ("Printers", "LaserJet M507", 2800), ("Network Switches", "Catalyst 9200", 1900)].iter().enumerate() {
-            let _ = writeln!(assets, "{}-ST{k:02},{} {category},{category},Vendor,{model},,SNS{}{k},{},Deployed,{}-06-01,{cost},PO-S,36", site.code, site.name, site.code, site.name, 2018 + k as i32 * 2);
+        for (k, (category, model, cost)) in [
+            ("Staff Desktops", "OptiPlex 5000", 1250),
+            ("Printers", "LaserJet M507", 2800),
+            ("Network Switches", "Catalyst 9200", 1900),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let _ = writeln!(
+                assets,
+                "{}-ST{k:02},{} {category},{category},Vendor,{model},,SNS{}{k},{},Deployed,{}-06-01,{cost},PO-S,36",
+                site.code,
+                site.name,
+                site.code,
+                site.name,
+                2018 + k as i32 * 2
+            );
         }
     }
     if config.malformed {
         assets.push_str("XX-0001,Mystery box,Public Computers,Dell,OptiPlex,,SN0,Central,Deployed,someday,1000,,\n");
-        planted.push((PathBuf::from("snipe-it/assets.csv"), "an asset with no readable purchase date".into()));
+        planted.push((
+            PathBuf::from("snipe-it/assets.csv"),
+            "an asset with no readable purchase date".into(),
+        ));
     }
     write(root, "snipe-it/assets.csv", &assets, &mut files)?;
 
@@ -224,15 +368,31 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<(Vec<PathBu
                     2021 => 0.7,
                     _ => 1.0,
                 };
-                let value = (site.population as f64 * per_capita * dip * rng.random_range(0.92..1.08) * scale).round();
+                let value = (site.population as f64
+                    * per_capita
+                    * dip
+                    * rng.random_range(0.92..1.08)
+                    * scale)
+                    .round();
                 let _ = writeln!(totals, "{id},{year},{},{value}", site.code);
             }
         }
         if config.malformed && measure == "Visits" {
             let _ = writeln!(totals, "{},2019,CEN,closed for renovation", id + 1);
-            planted.push((PathBuf::from("totals/history-visits-annual-by-branch.csv"), "text where a count belongs".into()));
+            planted.push((
+                PathBuf::from("totals/history-visits-annual-by-branch.csv"),
+                "text where a count belongs".into(),
+            ));
         }
-        write(root, &format!("totals/history-{}-annual-by-branch.csv", measure.to_lowercase()), &totals, &mut files)?;
+        write(
+            root,
+            &format!(
+                "totals/history-{}-annual-by-branch.csv",
+                measure.to_lowercase()
+            ),
+            &totals,
+            &mut files,
+        )?;
     }
     Ok((files, planted))
 }

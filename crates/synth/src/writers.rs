@@ -32,11 +32,23 @@ impl Vendor {
 /// The first five sites book their computers with EnvisionWare, the others (four branches
 /// and the bookmobile) run Libki, as a system part-way through a migration does.
 fn vendor_of(site_index: usize) -> Vendor {
-    if site_index < 5 { Vendor::EnvisionWare } else { Vendor::Libki }
+    if site_index < 5 {
+        Vendor::EnvisionWare
+    } else {
+        Vendor::Libki
+    }
 }
 
-pub const ENVISIONWARE_HEADER: [&str; 8] =
-    ["pcrKey", "pcrUserID", "pcrMinutesUsed", "pcrDateTime", "pcrBranch", "pcrArea", "pcrUserData1", "pcrMachineName"];
+pub const ENVISIONWARE_HEADER: [&str; 8] = [
+    "pcrKey",
+    "pcrUserID",
+    "pcrMinutesUsed",
+    "pcrDateTime",
+    "pcrBranch",
+    "pcrArea",
+    "pcrUserData1",
+    "pcrMachineName",
+];
 pub const LIBKI_HEADER: [&str; 11] = [
     "instance",
     "id",
@@ -67,7 +79,13 @@ struct Out<'a> {
 
 impl<'a> Out<'a> {
     fn new(root: &'a Path, vendor: Vendor) -> Self {
-        Out { root, vendor, file: None, rows: 0, files: Vec::new() }
+        Out {
+            root,
+            vendor,
+            file: None,
+            rows: 0,
+            files: Vec::new(),
+        }
     }
 
     fn rel_path(&self, month: (i32, u32)) -> PathBuf {
@@ -79,22 +97,35 @@ impl<'a> Out<'a> {
     }
 
     /// The writer for `date`'s month, opening a new file when the month changes.
-    fn for_date(&mut self, date: NaiveDate) -> Result<&mut csv::Writer<BufWriter<File>>, SynthError> {
+    fn for_date(
+        &mut self,
+        date: NaiveDate,
+    ) -> Result<&mut csv::Writer<BufWriter<File>>, SynthError> {
         let month = (date.year(), date.month());
         if self.file.as_ref().is_none_or(|f| f.month != month) {
             self.finish()?;
             let rel = self.rel_path(month);
             let path = self.root.join(&rel);
-            let io = |source| SynthError::Io { path: path.clone(), source };
+            let io = |source| SynthError::Io {
+                path: path.clone(),
+                source,
+            };
             std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io)?;
-            let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, File::create(&path).map_err(io)?));
+            let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(
+                1 << 20,
+                File::create(&path).map_err(io)?,
+            ));
             let header: &[&str] = match self.vendor {
                 Vendor::EnvisionWare => &ENVISIONWARE_HEADER,
                 Vendor::Libki => &LIBKI_HEADER,
             };
             writer.write_record(header).map_err(|e| csv_err(&path, e))?;
             self.files.push(rel);
-            self.file = Some(MonthFile { month, writer, path });
+            self.file = Some(MonthFile {
+                month,
+                writer,
+                path,
+            });
         }
         Ok(&mut self.file.as_mut().expect("just opened").writer)
     }
@@ -102,7 +133,9 @@ impl<'a> Out<'a> {
     fn write(&mut self, date: NaiveDate, record: &[&str]) -> Result<(), SynthError> {
         let path = self.file.as_ref().map(|f| f.path.clone());
         let writer = self.for_date(date)?;
-        writer.write_record(record).map_err(|e| csv_err(path.as_deref().unwrap_or(Path::new("?")), e))?;
+        writer
+            .write_record(record)
+            .map_err(|e| csv_err(path.as_deref().unwrap_or(Path::new("?")), e))?;
         self.rows += 1;
         Ok(())
     }
@@ -113,16 +146,32 @@ impl<'a> Out<'a> {
 
     fn finish(&mut self) -> Result<(), SynthError> {
         if let Some(mut f) = self.file.take() {
-            f.writer.flush().map_err(|source| SynthError::Io { path: f.path.clone(), source })?;
-            let inner = f.writer.into_inner().map_err(|e| SynthError::Io { path: f.path.clone(), source: e.into_error() })?;
-            inner.into_inner().map_err(|e| SynthError::Io { path: f.path.clone(), source: e.into_error() })?.sync_all().ok();
+            f.writer.flush().map_err(|source| SynthError::Io {
+                path: f.path.clone(),
+                source,
+            })?;
+            let inner = f.writer.into_inner().map_err(|e| SynthError::Io {
+                path: f.path.clone(),
+                source: e.into_error(),
+            })?;
+            inner
+                .into_inner()
+                .map_err(|e| SynthError::Io {
+                    path: f.path.clone(),
+                    source: e.into_error(),
+                })?
+                .sync_all()
+                .ok();
         }
         Ok(())
     }
 }
 
 fn csv_err(path: &Path, e: csv::Error) -> SynthError {
-    SynthError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) }
+    SynthError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    }
 }
 
 fn fmt_ew(t: NaiveDateTime) -> String {
@@ -140,20 +189,36 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
     }
     let sites = Sites::from_toml(DEMO_SITES_TOML, Path::new("data/sites.toml"))?;
     let root = config.out.as_path();
-    std::fs::create_dir_all(root).map_err(|source| SynthError::Io { path: root.into(), source })?;
+    std::fs::create_dir_all(root).map_err(|source| SynthError::Io {
+        path: root.into(),
+        source,
+    })?;
     let sites_text = scaled_sites_toml(DEMO_SITES_TOML, config.scale);
     let sites_path = root.join("sites.toml");
-    std::fs::write(&sites_path, sites_text).map_err(|source| SynthError::Io { path: sites_path, source })?;
+    std::fs::write(&sites_path, sites_text).map_err(|source| SynthError::Io {
+        path: sites_path,
+        source,
+    })?;
 
-    let stations: Vec<u32> =
-        sites.sites.iter().map(|s| ((f64::from(s.stations) * config.scale).round() as u32).max(1)).collect();
+    let stations: Vec<u32> = sites
+        .sites
+        .iter()
+        .map(|s| ((f64::from(s.stations) * config.scale).round() as u32).max(1))
+        .collect();
     let mut rngs: Vec<ChaCha8Rng> = (0..sites.sites.len())
-        .map(|i| ChaCha8Rng::seed_from_u64(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i as u64 + 1)))
+        .map(|i| {
+            ChaCha8Rng::seed_from_u64(
+                config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i as u64 + 1),
+            )
+        })
         .collect();
 
     let mut ew = Out::new(root, Vendor::EnvisionWare);
     let mut lk = Out::new(root, Vendor::Libki);
-    let mut summary = SynthSummary { sessions: 0, ..Default::default() };
+    let mut summary = SynthSummary {
+        sessions: 0,
+        ..Default::default()
+    };
     let mut ew_key: u64 = 1_000_000;
     let mut lk_id: u64 = 1;
     let mut planted = Planter::new(config.malformed);
@@ -175,18 +240,47 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
         for p in &ew_day {
             ew_key += 1;
             let code = &sites.sites[p.site].code;
-            let area = if p.station % 4 == 3 { "Teen Computers" } else { "Adult Computers" };
+            let area = if p.station % 4 == 3 {
+                "Teen Computers"
+            } else {
+                "Adult Computers"
+            };
             let (branch, machine) = (code.clone(), format!("{code}-PC{:02}", p.station + 1));
-            let staff = if p.user_type == UserType::Staff { "STAFF" } else { "" };
+            let staff = if p.user_type == UserType::Staff {
+                "STAFF"
+            } else {
+                ""
+            };
             ew.write(
                 date,
-                &[&ew_key.to_string(), &p.user, &p.minutes.to_string(), &fmt_ew(p.start), &branch, area, staff, &machine],
+                &[
+                    &ew_key.to_string(),
+                    &p.user,
+                    &p.minutes.to_string(),
+                    &fmt_ew(p.start),
+                    &branch,
+                    area,
+                    staff,
+                    &machine,
+                ],
             )?;
             // About one reservation in a hundred is declined at the policy screen: a row
             // with zero minutes, which ingest excludes by rule.
             if ew_key % 97 == 0 {
                 ew_key += 1;
-                ew.write(date, &[&ew_key.to_string(), &p.user, "0", &fmt_ew(p.start), &branch, area, "", &machine])?;
+                ew.write(
+                    date,
+                    &[
+                        &ew_key.to_string(),
+                        &p.user,
+                        "0",
+                        &fmt_ew(p.start),
+                        &branch,
+                        area,
+                        "",
+                        &machine,
+                    ],
+                )?;
             }
         }
         write_libki_day(&mut lk, &sites, date, &lk_day, &mut lk_id)?;
@@ -196,7 +290,11 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
     lk.finish()?;
     summary.rows = vec![(Vendor::EnvisionWare, ew.rows), (Vendor::Libki, lk.rows)];
     let (other_files, other_planted) = crate::other::generate_other(config, &sites)?;
-    summary.files = std::iter::once(PathBuf::from("sites.toml")).chain(ew.files).chain(lk.files).chain(other_files).collect();
+    summary.files = std::iter::once(PathBuf::from("sites.toml"))
+        .chain(ew.files)
+        .chain(lk.files)
+        .chain(other_files)
+        .collect();
     summary.planted = planted.planted.into_iter().chain(other_planted).collect();
     Ok(summary)
 }
@@ -231,14 +329,22 @@ fn write_libki_day(
             .clone();
         let (action, user, info) = match (order, p.end_kind) {
             (0, _) => {
-                let info = if p.user_type == UserType::Staff { r#"{"user_category":"Staff"}"#.to_string() } else { String::new() };
+                let info = if p.user_type == UserType::Staff {
+                    r#"{"user_category":"Staff"}"#.to_string()
+                } else {
+                    String::new()
+                };
                 ("LOGIN", username, info)
             }
             (_, EndKind::Logout) => ("LOGOUT", username, String::new()),
             (_, EndKind::ForceLogout) => ("FORCE_LOGOUT", username, String::new()),
             // A staff member ended the session: the staff login is in `username`, the
             // patron in info.username.
-            (_, EndKind::Deleted) => ("SESSION_DELETED", "libki-admin".to_string(), format!(r#"{{"username":"{username}"}}"#)),
+            (_, EndKind::Deleted) => (
+                "SESSION_DELETED",
+                "libki-admin".to_string(),
+                format!(r#"{{"username":"{username}"}}"#),
+            ),
         };
         let id = next_id.to_string();
         *next_id += 1;
@@ -271,7 +377,11 @@ struct Planter {
 
 impl Planter {
     fn new(on: bool) -> Self {
-        Planter { on, planted: Vec::new(), done_first: false }
+        Planter {
+            on,
+            planted: Vec::new(),
+            done_first: false,
+        }
     }
 
     fn plant(
@@ -286,35 +396,122 @@ impl Planter {
             return Ok(());
         }
         let d = date.format("%Y-%m-%d");
-        let mut ew_row = |out: &mut Out<'_>, planted: &mut Vec<(PathBuf, String)>, what: &str, minutes: &str, when: String, branch: &str| {
+        let mut ew_row = |out: &mut Out<'_>,
+                          planted: &mut Vec<(PathBuf, String)>,
+                          what: &str,
+                          minutes: &str,
+                          when: String,
+                          branch: &str| {
             *ew_key += 1;
-            out.write(date, &[&ew_key.to_string(), "21221000000001", minutes, &when, branch, "Adult Computers", "", "CEN-PC01"])?;
+            out.write(
+                date,
+                &[
+                    &ew_key.to_string(),
+                    "21221000000001",
+                    minutes,
+                    &when,
+                    branch,
+                    "Adult Computers",
+                    "",
+                    "CEN-PC01",
+                ],
+            )?;
             planted.push((out.current_rel(), what.to_string()));
             Ok::<(), SynthError>(())
         };
         if !self.done_first && date.day() == 15 {
             self.done_first = true;
-            ew_row(ew, &mut self.planted, "date that is not a date", "30", format!("{d} 25:61:00"), "CEN")?;
-            ew_row(ew, &mut self.planted, "negative minutes", "-5", format!("{d} 11:00:00"), "CEN")?;
-            ew_row(ew, &mut self.planted, "minutes not a number", "abc", format!("{d} 11:05:00"), "CEN")?;
-            ew_row(ew, &mut self.planted, "absurd minutes (over a day)", "100000", format!("{d} 11:10:00"), "CEN")?;
-            ew_row(ew, &mut self.planted, "empty branch", "30", format!("{d} 11:15:00"), "")?;
-            let mut lk_row = |action: &str, when: String, what: &str, planted: &mut Vec<(PathBuf, String)>| {
-                *lk_id += 1;
-                lk.write(
-                    date,
-                    &["", &lk_id.to_string(), "21221050000001", "PIN-PC01", "Pinney", "", action, &when, "0", &format!("orphan{lk_id}"), ""],
-                )?;
-                planted.push((lk.current_rel(), what.to_string()));
-                Ok::<(), SynthError>(())
-            };
-            lk_row("LOGOUT", format!("{d} 12:00:00"), "LOGOUT with no LOGIN", &mut self.planted)?;
-            lk_row("LOGIN", format!("{d} 12:30:00"), "LOGIN with no LOGOUT", &mut self.planted)?;
-            lk_row("LOGIN", format!("{d} noon"), "LOGIN time that is not a time", &mut self.planted)?;
+            ew_row(
+                ew,
+                &mut self.planted,
+                "date that is not a date",
+                "30",
+                format!("{d} 25:61:00"),
+                "CEN",
+            )?;
+            ew_row(
+                ew,
+                &mut self.planted,
+                "negative minutes",
+                "-5",
+                format!("{d} 11:00:00"),
+                "CEN",
+            )?;
+            ew_row(
+                ew,
+                &mut self.planted,
+                "minutes not a number",
+                "abc",
+                format!("{d} 11:05:00"),
+                "CEN",
+            )?;
+            ew_row(
+                ew,
+                &mut self.planted,
+                "absurd minutes (over a day)",
+                "100000",
+                format!("{d} 11:10:00"),
+                "CEN",
+            )?;
+            ew_row(
+                ew,
+                &mut self.planted,
+                "empty branch",
+                "30",
+                format!("{d} 11:15:00"),
+                "",
+            )?;
+            let mut lk_row =
+                |action: &str, when: String, what: &str, planted: &mut Vec<(PathBuf, String)>| {
+                    *lk_id += 1;
+                    lk.write(
+                        date,
+                        &[
+                            "",
+                            &lk_id.to_string(),
+                            "21221050000001",
+                            "PIN-PC01",
+                            "Pinney",
+                            "",
+                            action,
+                            &when,
+                            "0",
+                            &format!("orphan{lk_id}"),
+                            "",
+                        ],
+                    )?;
+                    planted.push((lk.current_rel(), what.to_string()));
+                    Ok::<(), SynthError>(())
+                };
+            lk_row(
+                "LOGOUT",
+                format!("{d} 12:00:00"),
+                "LOGOUT with no LOGIN",
+                &mut self.planted,
+            )?;
+            lk_row(
+                "LOGIN",
+                format!("{d} 12:30:00"),
+                "LOGIN with no LOGOUT",
+                &mut self.planted,
+            )?;
+            lk_row(
+                "LOGIN",
+                format!("{d} noon"),
+                "LOGIN time that is not a time",
+                &mut self.planted,
+            )?;
         }
         // The spring-forward night: 02:30 does not exist in America/Chicago.
         if date.month() == 3 && date.weekday() == Weekday::Sun && (8..=14).contains(&date.day()) {
-            ew_row(ew, &mut self.planted, "time in the DST gap", "20", format!("{d} 02:30:00.000"), "CEN")?;
+            ew_row(
+                ew,
+                &mut self.planted,
+                "time in the DST gap",
+                "20",
+                format!("{d} 02:30:00.000"),
+                "CEN",
+            )?;
         }
         Ok(())
     }
@@ -324,9 +521,16 @@ impl Planter {
 pub fn scaled_sites_toml(text: &str, scale: f64) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        match line.trim_start().strip_prefix("stations = ").and_then(|n| n.trim().parse::<f64>().ok()) {
+        match line
+            .trim_start()
+            .strip_prefix("stations = ")
+            .and_then(|n| n.trim().parse::<f64>().ok())
+        {
             Some(n) if scale != 1.0 => {
-                out.push_str(&format!("stations = {}", ((n * scale).round() as u64).max(1)));
+                out.push_str(&format!(
+                    "stations = {}",
+                    ((n * scale).round() as u64).max(1)
+                ));
             }
             _ => out.push_str(line),
         }

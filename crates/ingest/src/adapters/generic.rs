@@ -28,6 +28,7 @@ use tally_model::{Table, UserType};
 
 use crate::IngestError;
 use crate::adapters::Ctx;
+use crate::identity::Identity;
 use crate::reader::{CsvInput, normalize_header};
 use crate::rows::{Value, mask_record};
 use crate::time::{local_to_utc_us, parse_local, parse_local_dmy};
@@ -47,24 +48,46 @@ pub struct Mapping {
 }
 
 /// Virtual columns: read from the file, stored as another column.
-const VIRTUAL: &[(&str, &str)] = &[("user", "patron_key"), ("mac", "device_key"), ("item", "item_key"), ("minutes", "")];
+const VIRTUAL: &[(&str, &str)] = &[
+    ("user", "patron_key"),
+    ("mac", "device_key"),
+    ("item", "item_key"),
+    ("minutes", ""),
+];
 
 impl Mapping {
     pub fn load(path: &Path) -> Result<Mapping, IngestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
+            path: path.into(),
+            source,
+        })?;
         Mapping::parse(&text, path)
     }
 
     pub fn parse(text: &str, origin: &Path) -> Result<Mapping, IngestError> {
-        let bad = |message: String| IngestError::Malformed { path: origin.into(), line: 0, message };
+        let bad = |message: String| IngestError::Malformed {
+            path: origin.into(),
+            line: 0,
+            message,
+        };
         let m: Mapping = toml::from_str(text).map_err(|e| bad(format!("mapping: {e}")))?;
         let table = m.table()?;
         let schema = table.schema();
-        let known = |c: &str| schema.contains(c) && !matches!(c, "row_key" | "source" | "batch") || VIRTUAL.iter().any(|(v, _)| *v == c);
+        let known = |c: &str| {
+            schema.contains(c) && !matches!(c, "row_key" | "source" | "batch")
+                || VIRTUAL.iter().any(|(v, _)| *v == c)
+        };
         for c in m.columns.keys().chain(m.values.keys()) {
             if !known(c) {
-                let names: Vec<String> = schema.iter_names().filter(|n| !matches!(n.as_str(), "row_key" | "source" | "batch")).map(|n| n.to_string()).collect();
-                return Err(bad(format!("mapping: {table} has no column \"{c}\"; its columns are {}, plus user, item, mac and minutes", names.join(", "))));
+                let names: Vec<String> = schema
+                    .iter_names()
+                    .filter(|n| !matches!(n.as_str(), "row_key" | "source" | "batch"))
+                    .map(|n| n.to_string())
+                    .collect();
+                return Err(bad(format!(
+                    "mapping: {table} has no column \"{c}\"; its columns are {}, plus user, item, mac and minutes",
+                    names.join(", ")
+                )));
             }
         }
         let has = |c: &str| m.columns.contains_key(c) || m.values.contains_key(c);
@@ -74,12 +97,20 @@ impl Mapping {
             (Table::Sessions, "duration_s" | "user_type") => true,
             _ => false,
         };
-        let missing: Vec<&str> = table.required().iter().copied().filter(|c| !has(c) && !derived(c)).collect();
+        let missing: Vec<&str> = table
+            .required()
+            .iter()
+            .copied()
+            .filter(|c| !has(c) && !derived(c))
+            .collect();
         if !missing.is_empty() {
-            return Err(bad(format!("mapping for {table} lacks required column(s) {missing:?}: map them in [columns] or set them in [values]")));
+            return Err(bad(format!(
+                "mapping for {table} lacks required column(s) {missing:?}: map them in [columns] or set them in [values]"
+            )));
         }
         if let Some(z) = &m.time_zone {
-            z.parse::<Tz>().map_err(|_| bad(format!("mapping: unknown time zone \"{z}\"")))?;
+            z.parse::<Tz>()
+                .map_err(|_| bad(format!("mapping: unknown time zone \"{z}\"")))?;
         }
         Ok(m)
     }
@@ -93,13 +124,16 @@ impl Mapping {
     }
 }
 
-pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, mapping: &Mapping) -> Result<(), IngestError> {
+pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>, mapping: &Mapping) -> Result<(), IngestError> {
     let table = mapping.table()?;
     let normalized: Vec<String> = input.header.iter().map(|h| normalize_header(h)).collect();
     let mut positions: BTreeMap<&str, usize> = BTreeMap::new();
     let mut missing = Vec::new();
     for (canonical, header) in &mapping.columns {
-        match normalized.iter().position(|h| *h == normalize_header(header)) {
+        match normalized
+            .iter()
+            .position(|h| *h == normalize_header(header))
+        {
             Some(i) => {
                 positions.insert(canonical.as_str(), i);
             }
@@ -108,15 +142,22 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, mapping: &Mapping) -> R
     }
     if !missing.is_empty() {
         return Err(IngestError::MissingColumns {
-            path: input.path.into(),
+            path: input.path.clone(),
             format: "generic".into(),
             missing,
             expected: mapping.columns.values().cloned().collect(),
             found: input.header.clone(),
         });
     }
-    let private: Vec<Option<usize>> = ["user", "mac", "item"].iter().map(|c| positions.get(c).copied()).collect();
-    let tz_fixed: Option<Tz> = mapping.time_zone.as_deref().and_then(|z| z.parse().ok()).or(ctx.tz_override);
+    let private: Vec<Option<usize>> = ["user", "mac", "item"]
+        .iter()
+        .map(|c| positions.get(c).copied())
+        .collect();
+    let tz_fixed: Option<Tz> = mapping
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .or(ctx.tz_override);
     let schema = table.schema();
     let width = input.header.len();
     let delimiter = input.delimiter;
@@ -124,17 +165,29 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, mapping: &Mapping) -> R
         ctx.tally.rows_read += 1;
         let raw = || mask_record(rec, delimiter, &private);
         if rec.len() != width {
-            return ctx.tally.quarantine(line, "", format!("wrong number of fields: expected {width}, found {}", rec.len()), raw());
+            return ctx.tally.quarantine(
+                line,
+                "",
+                format!(
+                    "wrong number of fields: expected {width}, found {}",
+                    rec.len()
+                ),
+                raw(),
+            );
         }
         let get = |c: &str| -> Option<String> {
             positions
                 .get(c)
-                .map(|&i| rec.get(i).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default())
+                .map(|&i| {
+                    rec.get(i)
+                        .map(|b| String::from_utf8_lossy(b).trim().to_string())
+                        .unwrap_or_default()
+                })
                 .or_else(|| mapping.values.get(c).cloned())
                 .filter(|s| !s.is_empty())
         };
         match row(ctx, table, &schema, &get, tz_fixed, mapping.day_first) {
-            Ok(values) => ctx.emit_row(values, 1),
+            Ok(values) => ctx.emit_row(Identity::Content, values, 1),
             Err((column, reason)) => ctx.tally.quarantine(line, &column, reason, raw()),
         }
     })
@@ -152,24 +205,46 @@ fn row(
 ) -> Result<Vec<Value>, Reject> {
     // The site first: its zone reads the local times.
     let site = get("site").map(|s| ctx.site(&s));
-    let tz = tz_fixed.or(site.as_ref().map(|s| s.1)).unwrap_or(ctx.sites.library.timezone);
+    let tz = tz_fixed
+        .or(site.as_ref().map(|s| s.1))
+        .unwrap_or(ctx.sites.library.timezone);
     let time = |c: &str| -> Result<Option<i64>, Reject> {
         let Some(s) = get(c) else { return Ok(None) };
-        let local = if day_first { parse_local_dmy(&s) } else { parse_local(&s) };
-        let local = local.ok_or_else(|| (c.to_string(), format!("unreadable date-time: got \"{s}\"")))?;
-        local_to_utc_us(local, tz).map(Some).map_err(|r| (c.to_string(), format!("{r}: \"{s}\" in {tz}")))
+        let local = if day_first {
+            parse_local_dmy(&s)
+        } else {
+            parse_local(&s)
+        };
+        let local =
+            local.ok_or_else(|| (c.to_string(), format!("unreadable date-time: got \"{s}\"")))?;
+        local_to_utc_us(local, tz)
+            .map(Some)
+            .map_err(|r| (c.to_string(), format!("{r}: \"{s}\" in {tz}")))
     };
     let mut derived: BTreeMap<&str, Value> = BTreeMap::new();
     if table == Table::Sessions {
         let minutes = match get("minutes") {
-            Some(m) => Some(m.parse::<i64>().ok().filter(|m| (0..=1440).contains(m)).ok_or(("minutes".to_string(), format!("minutes out of range or not a number: got \"{m}\"")))?),
+            Some(m) => Some(
+                m.parse::<i64>()
+                    .ok()
+                    .filter(|m| (0..=1440).contains(m))
+                    .ok_or((
+                        "minutes".to_string(),
+                        format!("minutes out of range or not a number: got \"{m}\""),
+                    ))?,
+            ),
             None => None,
         };
         let (start, end) = match (time("start")?, time("end")?, minutes) {
             (Some(s), Some(e), _) => (s, e),
             (Some(s), None, Some(m)) => (s, s + m * 60_000_000),
             (None, Some(e), Some(m)) => (e - m * 60_000_000, e),
-            _ => return Err(("start".into(), "a session needs start and end, start and minutes, or end and minutes".into())),
+            _ => {
+                return Err((
+                    "start".into(),
+                    "a session needs start and end, start and minutes, or end and minutes".into(),
+                ));
+            }
         };
         if end < start {
             return Err(("end".into(), "session ends before it starts".into()));
@@ -184,7 +259,10 @@ fn row(
             Some(u) => UserType::ALL
                 .into_iter()
                 .find(|t| t.as_str().eq_ignore_ascii_case(&u))
-                .ok_or(("user_type".to_string(), format!("unknown user type \"{u}\": expected patron, guest, staff or unknown")))?
+                .ok_or((
+                    "user_type".to_string(),
+                    format!("unknown user type \"{u}\": expected patron, guest, staff or unknown"),
+                ))?
                 .as_str(),
             None if get("user").is_some() => UserType::Patron.as_str(),
             None => UserType::Unknown.as_str(),
@@ -194,7 +272,9 @@ fn row(
     for (virtual_name, stored) in VIRTUAL.iter().filter(|(_, s)| !s.is_empty()) {
         if let Some(id) = get(virtual_name) {
             let key = if *virtual_name == "mac" {
-                crate::adapters::meraki::normalise_mac(&id).map(|m| ctx.pseudo.key_of(&m)).ok_or(("mac".to_string(), "not a MAC address".to_string()))?
+                crate::adapters::meraki::normalise_mac(&id)
+                    .map(|m| ctx.pseudo.key_of(&m))
+                    .ok_or(("mac".to_string(), "not a MAC address".to_string()))?
             } else {
                 ctx.pseudo.key_of(&id)
             };
@@ -210,7 +290,8 @@ fn row(
         let value = if let Some(v) = derived.remove(name) {
             v
         } else if name == "site" {
-            site.as_ref().map_or(Value::Null, |s| Value::Str(s.0.clone()))
+            site.as_ref()
+                .map_or(Value::Null, |s| Value::Str(s.0.clone()))
         } else if matches!(name, "patron_key" | "device_key" | "item_key") {
             // Only ever from a hashed identifier, never a raw column.
             Value::Null
@@ -220,15 +301,36 @@ fn row(
                 (DataType::String, Some(s)) => Value::Str(s),
                 (DataType::Datetime(_, _), Some(_)) => time(name)?.map_or(Value::Null, Value::Time),
                 (DataType::Date, Some(s)) => {
-                    let d = parse_local(&s).map(|t| t.date()).ok_or((name.to_string(), format!("unreadable date: got \"{s}\"")))?;
+                    let d = parse_local(&s)
+                        .map(|t| t.date())
+                        .ok_or((name.to_string(), format!("unreadable date: got \"{s}\"")))?;
                     Value::date(d)
                 }
-                (DataType::Int64, Some(s)) => Value::Int(s.replace(',', "").parse().map_err(|_| (name.to_string(), format!("{name} not a whole number: got \"{s}\"")))?),
-                (DataType::Float64, Some(s)) => Value::Float(s.replace(',', "").parse().map_err(|_| (name.to_string(), format!("{name} not a number: got \"{s}\"")))?),
+                (DataType::Int64, Some(s)) => {
+                    Value::Int(s.replace(',', "").parse().map_err(|_| {
+                        (
+                            name.to_string(),
+                            format!("{name} not a whole number: got \"{s}\""),
+                        )
+                    })?)
+                }
+                (DataType::Float64, Some(s)) => {
+                    Value::Float(s.replace(',', "").parse().map_err(|_| {
+                        (
+                            name.to_string(),
+                            format!("{name} not a number: got \"{s}\""),
+                        )
+                    })?)
+                }
                 (DataType::Boolean, Some(s)) => match s.to_ascii_lowercase().as_str() {
                     "1" | "t" | "true" | "y" | "yes" => Value::Bool(true),
                     "0" | "f" | "false" | "n" | "no" => Value::Bool(false),
-                    _ => return Err((name.to_string(), format!("{name} not yes or no: got \"{s}\""))),
+                    _ => {
+                        return Err((
+                            name.to_string(),
+                            format!("{name} not yes or no: got \"{s}\""),
+                        ));
+                    }
                 },
                 (other, Some(_)) => unreachable!("canonical schemas use no {other}"),
             }

@@ -13,34 +13,41 @@ pub mod tickets;
 pub mod totals;
 pub mod windows;
 
-use std::collections::HashSet;
-
 use chrono_tz::Tz;
 use tally_model::Sites;
 
 use crate::IngestError;
+use crate::identity::{FileIndex, Identity, LakeIndex, nth, record_hash};
+use crate::options::TimestampMeans;
 use crate::pseudo::PseudoCache;
 use crate::reader::{Columns, CsvInput, Reject};
 use crate::rows::mask_record;
 use crate::rows::{Rows, Tally, Value, row_key};
-use crate::writer::TimestampMeans;
+use crate::sink::PartSink;
 
 /// What an adapter works with while it reads one file.
 pub struct Ctx<'a> {
     pub sites: &'a Sites,
-    /// The format's name: the `source` of its rows, and part of their content keys.
+    /// The format's name: the `source` of its rows, and part of their keys.
     pub source: &'static str,
-    /// Content keys of the rows the lake already has for this table.
-    pub known: &'a HashSet<u64>,
-    /// Content keys emitted from this file so far.
-    pub seen: HashSet<u64>,
+    /// The batch the rows go to.
+    pub batch: String,
+    /// The keys of the rows the lake already has for this table, by month.
+    pub lake: &'a mut LakeIndex,
+    /// What this file has shown so far.
+    pub index: FileIndex,
     /// `--tz`: the zone of every local time in the file, overriding the sites' zones.
     pub tz_override: Option<Tz>,
     pub pseudo: PseudoCache<'a>,
     pub envisionware_time: TimestampMeans,
     pub tally: Tally,
-    /// Canonical rows of the format's table.
+    /// Canonical rows of the format's table, handed to `sink` a chunk at a time.
     pub rows: Rows,
+    pub sink: PartSink,
+    /// The first error of the lake index or the part writer: the file fails with it.
+    pub error: Option<IngestError>,
+    /// The most bytes buffered at once (rows being built and not yet written).
+    pub peak_buffered: usize,
 }
 
 impl Ctx<'_> {
@@ -48,77 +55,115 @@ impl Ctx<'_> {
     /// are in. A site sites.toml does not know is kept as written and reported.
     pub fn site(&mut self, raw: &str) -> (String, Tz) {
         match self.sites.site(raw) {
-            Some(site) => (site.code.clone(), self.tz_override.or(site.timezone).unwrap_or(self.sites.library.timezone)),
+            Some(site) => (
+                site.code.clone(),
+                self.tz_override
+                    .or(site.timezone)
+                    .unwrap_or(self.sites.library.timezone),
+            ),
             None => {
                 if !self.tally.unknown_sites.contains(raw) {
                     self.tally.unknown_sites.insert(raw.to_string());
                 }
-                (raw.to_string(), self.tz_override.unwrap_or(self.sites.library.timezone))
+                (
+                    raw.to_string(),
+                    self.tz_override.unwrap_or(self.sites.library.timezone),
+                )
             }
         }
     }
 
-    /// Emits the canonical rows made from `input_rows` input rows. Rows the lake already
-    /// has (an overlapping export) or that this file had before are not stored again; if
-    /// none is new, the input rows count as excluded by that rule, else as accepted.
-    pub fn emit(&mut self, rows: Vec<Vec<Value>>, input_rows: u64) {
-        let (mut fresh, mut in_lake) = (false, false);
-        // One input row can stand for identical events (a loan renewed twice, dated at
-        // the last renewal): the n-th copy gets its own key, the same in every export.
-        // A few rows a call at most, so a list, not a map.
-        let mut copies: Vec<(u64, u64)> = Vec::new();
-        for row in rows {
-            let base = row_key(self.source, &row);
-            let n = match copies.iter_mut().find(|(k, _)| *k == base) {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n - 1
+    /// Emits the canonical rows made from `input_rows` input rows of one record, told
+    /// apart from other records by `identity` (see [`crate::identity`]). Rows the lake
+    /// already has are not stored again; if none is new, the input rows count as
+    /// excluded by that rule, else as accepted.
+    pub fn emit(&mut self, identity: Identity<'_>, rows: Vec<Vec<Value>>, input_rows: u64) {
+        let record = match identity {
+            Identity::Record(k) | Identity::State(k) => {
+                let key = record_hash(self.source, k);
+                if !self.index.first_record(key) {
+                    self.tally
+                        .exclude_n("duplicate record key in this file", input_rows);
+                    return;
                 }
-                None => {
-                    copies.push((base, 1));
-                    0
+                Some(key)
+            }
+            Identity::Content => None,
+        };
+        let (mut fresh, mut in_lake) = (false, false);
+        let partition = self.rows.partition_index();
+        for (i, row) in rows.into_iter().enumerate() {
+            let key = match identity {
+                Identity::Record(_) => nth(record.expect("a record key"), i as u64),
+                Identity::State(_) => row_key(self.source, &row),
+                Identity::Content => {
+                    let base = row_key(self.source, &row);
+                    nth(base, self.index.copies_before(base))
                 }
             };
-            let key = if n == 0 { base } else { xxhash_rust::xxh3::xxh3_64(&[base.to_le_bytes(), n.to_le_bytes()].concat()) };
-            let (f, l) = self.store(row, key);
-            fresh |= f;
-            in_lake |= l;
+            let month = row[partition]
+                .month()
+                .expect("the partition column is a time or date, never null");
+            match self.lake.contains(month, key) {
+                Ok(true) => in_lake = true,
+                Ok(false) => {
+                    self.rows.push(month, row, key);
+                    fresh = true;
+                }
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
+            }
         }
-        self.count(fresh, in_lake, input_rows);
-    }
-
-    /// `emit` for the common case of one canonical row.
-    pub fn emit_row(&mut self, row: Vec<Value>, input_rows: u64) {
-        let key = row_key(self.source, &row);
-        let (fresh, in_lake) = self.store(row, key);
-        self.count(fresh, in_lake, input_rows);
-    }
-
-    /// Stores a row unless its key is in the lake or was seen in this file; returns
-    /// (stored, was in the lake).
-    fn store(&mut self, row: Vec<Value>, key: u64) -> (bool, bool) {
-        if self.known.contains(&key) {
-            (false, true)
-        } else if self.seen.insert(key) {
-            self.rows.push(row, key);
-            (true, false)
-        } else {
-            (false, false)
-        }
-    }
-
-    fn count(&mut self, fresh: bool, in_lake: bool, input_rows: u64) {
         if fresh {
             self.tally.rows_accepted += input_rows;
         } else if in_lake {
-            self.tally.exclude_n("already in the lake (overlapping export)", input_rows);
-        } else {
-            self.tally.exclude_n("duplicate of an earlier row in this file", input_rows);
+            self.tally
+                .exclude_n("already in the lake (overlapping export)", input_rows);
+        }
+        if self.rows.is_full() {
+            self.flush();
+        }
+    }
+
+    /// `emit` for the common case of one canonical row.
+    pub fn emit_row(&mut self, identity: Identity<'_>, row: Vec<Value>, input_rows: u64) {
+        self.emit(identity, vec![row], input_rows);
+    }
+
+    /// Hands the rows built so far to the part writer.
+    pub fn flush(&mut self) {
+        let buffered = self.rows.bytes() + self.sink.in_flight();
+        self.peak_buffered = self.peak_buffered.max(buffered);
+        if self.error.is_some() {
+            // The file fails: drop what was built.
+            let _ = self.rows.take(self.source, &self.batch);
+            return;
+        }
+        match self.rows.take(self.source, &self.batch) {
+            Ok(frames) => {
+                for (month, frame) in frames {
+                    if let Err(e) = self.sink.send(month, frame) {
+                        self.error.get_or_insert(e);
+                        return;
+                    }
+                }
+            }
+            Err(source) => {
+                self.error.get_or_insert(IngestError::Parquet {
+                    path: self.batch.clone().into(),
+                    source,
+                });
+            }
         }
     }
 
     pub fn is_guest_barcode(&self, id: &str) -> bool {
-        self.sites.library.guest_barcode_prefixes.iter().any(|p| !p.is_empty() && id.starts_with(p.as_str()))
+        self.sites
+            .library
+            .guest_barcode_prefixes
+            .iter()
+            .any(|p| !p.is_empty() && id.starts_with(p.as_str()))
     }
 }
 
@@ -126,7 +171,7 @@ impl Ctx<'_> {
 /// count it read and call `row`, which pushes a row, counts an exclusion, or returns the
 /// column and reason to quarantine it with (the `private` columns masked).
 pub fn each_record(
-    input: &mut CsvInput<'_>,
+    input: &mut CsvInput,
     ctx: &mut Ctx<'_>,
     format: &str,
     (required, optional): (&[&'static str], &[&'static str]),
@@ -140,7 +185,8 @@ pub fn each_record(
         ctx.tally.rows_read += 1;
         let result = cols.check_width(rec).and_then(|()| row(rec, &cols, ctx));
         if let Err((column, reason)) = result {
-            ctx.tally.quarantine(line, column, reason, mask_record(rec, delimiter, &private));
+            ctx.tally
+                .quarantine(line, column, reason, mask_record(rec, delimiter, &private));
         }
     })
 }
@@ -149,10 +195,18 @@ pub fn each_record(
 /// written at the next login (Libki), a machine left logged on, or a clock error.
 pub const MAX_SESSION_US: i64 = 24 * 3600 * 1_000_000;
 
-pub const TOO_LONG: &str = "session longer than a day: a crash whose logout came at the next login, or a clock error";
+pub const TOO_LONG: &str =
+    "session longer than a day: a crash whose logout came at the next login, or a clock error";
 
 /// A canonical `sessions` row (without the keys the writer adds).
-pub fn session_row(site: String, station: &str, start: i64, end: i64, user_type: &str, patron_key: Option<String>) -> Vec<Value> {
+pub fn session_row(
+    site: String,
+    station: &str,
+    start: i64,
+    end: i64,
+    user_type: &str,
+    patron_key: Option<String>,
+) -> Vec<Value> {
     vec![
         Value::Str(site),
         Value::text(station),
@@ -166,7 +220,14 @@ pub fn session_row(site: String, station: &str, start: i64, end: i64, user_type:
 
 /// A canonical `circulation` row with no item type, collection, location or category
 /// (the formats that have those build the row themselves).
-pub fn circulation_row(time: i64, site: String, event: &str, patron_key: Option<String>, item_key: Option<String>, automatic: Option<bool>) -> Vec<Value> {
+pub fn circulation_row(
+    time: i64,
+    site: String,
+    event: &str,
+    patron_key: Option<String>,
+    item_key: Option<String>,
+    automatic: Option<bool>,
+) -> Vec<Value> {
     vec![
         Value::Time(time),
         Value::Str(site),

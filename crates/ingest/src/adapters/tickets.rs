@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, each_record};
+use crate::identity::Identity;
 use crate::reader::{Columns, CsvInput, Reject};
 use crate::rows::Value;
 use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy};
@@ -43,17 +44,43 @@ impl Vendor {
     pub fn columns(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {
             Vendor::OsTicket => (
-                &["Ticket Number", "Date Created", "Current Status", "Priority"],
-                &["Closed Date", "Help Topic", "Location", "Asset Tag", "Agent Assigned"],
+                &[
+                    "Ticket Number",
+                    "Date Created",
+                    "Current Status",
+                    "Priority",
+                ],
+                &[
+                    "Closed Date",
+                    "Help Topic",
+                    "Location",
+                    "Asset Tag",
+                    "Agent Assigned",
+                ],
             ),
-            Vendor::Rt => (&["id", "Created", "Status", "Priority"], &["Resolved", "Queue", "Location", "Asset", "Owner"]),
+            Vendor::Rt => (
+                &["id", "Created", "Status", "Priority"],
+                &["Resolved", "Queue", "Location", "Asset", "Owner"],
+            ),
             Vendor::Glpi => (
                 &["ID", "Opening date", "Status", "Priority"],
-                &["Resolution date", "Category", "Location", "Associated element", "Assigned to - Technician"],
+                &[
+                    "Resolution date",
+                    "Category",
+                    "Location",
+                    "Associated element",
+                    "Assigned to - Technician",
+                ],
             ),
             Vendor::Jira => (
                 &["Issue key", "Created", "Status", "Priority"],
-                &["Resolved", "Custom field (Request Type)", "Custom field (Branch)", "Custom field (Asset Tag)", "Assignee"],
+                &[
+                    "Resolved",
+                    "Custom field (Request Type)",
+                    "Custom field (Branch)",
+                    "Custom field (Asset Tag)",
+                    "Assignee",
+                ],
             ),
         }
     }
@@ -63,13 +90,23 @@ impl Vendor {
 pub fn status_of(s: &str) -> Option<&'static str> {
     match s.trim().to_ascii_lowercase().as_str() {
         "open" | "new" | "reopened" | "to do" | "incoming" | "new (incoming)" => Some("open"),
-        "in progress" | "assigned" | "processing (assigned)" | "processing (planned)" | "planned" | "work in progress" => {
-            Some("in_progress")
-        }
-        "waiting" | "pending" | "stalled" | "on hold" | "waiting for customer" | "waiting for support" => Some("waiting"),
+        "in progress"
+        | "assigned"
+        | "processing (assigned)"
+        | "processing (planned)"
+        | "planned"
+        | "work in progress" => Some("in_progress"),
+        "waiting"
+        | "pending"
+        | "stalled"
+        | "on hold"
+        | "waiting for customer"
+        | "waiting for support" => Some("waiting"),
         "resolved" | "solved" | "done" | "answered" => Some("resolved"),
         "closed" | "archived" => Some("closed"),
-        "cancelled" | "canceled" | "rejected" | "deleted" | "won't do" | "declined" => Some("cancelled"),
+        "cancelled" | "canceled" | "rejected" | "deleted" | "won't do" | "declined" => {
+            Some("cancelled")
+        }
         _ => None,
     }
 }
@@ -100,25 +137,35 @@ fn is_relative(s: &str) -> bool {
     t.ends_with(" ago") || t == "just now" || t == "not set"
 }
 
-pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, vendor: Vendor) -> Result<(), IngestError> {
+pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>, vendor: Vendor) -> Result<(), IngestError> {
     let (required, optional) = vendor.columns();
     let path = input.path.to_path_buf();
     let mut day_first = None;
     let mut relative_seen = false;
     let tz = ctx.tz_override.unwrap_or(ctx.sites.library.timezone);
-    let result = each_record(input, ctx, vendor.format_name(), (required, optional), &[], |rec, cols, ctx| {
-        // Decide day-first once, from the first record's dates.
-        let first = *day_first.get_or_insert_with(|| {
-            looks_day_first([cols.text(rec, OPENED).unwrap_or(""), cols.text(rec, RESOLVED).unwrap_or("")])
-        });
-        match ticket(rec, cols, ctx, vendor, tz, first) {
-            Err((column, reason)) if reason.starts_with("relative date") => {
-                relative_seen = true;
-                Err((column, reason))
+    let result = each_record(
+        input,
+        ctx,
+        vendor.format_name(),
+        (required, optional),
+        &[],
+        |rec, cols, ctx| {
+            // Decide day-first once, from the first record's dates.
+            let first = *day_first.get_or_insert_with(|| {
+                looks_day_first([
+                    cols.text(rec, OPENED).unwrap_or(""),
+                    cols.text(rec, RESOLVED).unwrap_or(""),
+                ])
+            });
+            match ticket(rec, cols, ctx, vendor, tz, first) {
+                Err((column, reason)) if reason.starts_with("relative date") => {
+                    relative_seen = true;
+                    Err((column, reason))
+                }
+                other => other,
             }
-            other => other,
-        }
-    });
+        },
+    );
     result?;
     if relative_seen && vendor == Vendor::Rt {
         return Err(IngestError::Malformed {
@@ -133,9 +180,22 @@ pub fn read(input: &mut CsvInput<'_>, ctx: &mut Ctx<'_>, vendor: Vendor) -> Resu
     Ok(())
 }
 
-fn ticket(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>, vendor: Vendor, tz: Tz, day_first: bool) -> Result<(), Reject> {
+fn ticket(
+    rec: &csv::ByteRecord,
+    cols: &Columns,
+    ctx: &mut Ctx<'_>,
+    vendor: Vendor,
+    tz: Tz,
+    day_first: bool,
+) -> Result<(), Reject> {
     let get = |i: usize| cols.text(rec, i);
-    let parse = |s: &str| if day_first { parse_local_dmy(s) } else { parse_local(s) };
+    let parse = |s: &str| {
+        if day_first {
+            parse_local_dmy(s)
+        } else {
+            parse_local(s)
+        }
+    };
     let id = get(ID)?;
     if id.is_empty() {
         return Err(("ticket_id", "ticket id is empty".into()));
@@ -146,12 +206,21 @@ fn ticket(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>, vendor: Vend
             return Ok(None);
         }
         if is_relative(s) {
-            return Err((column, format!("relative date \"{s}\": export dates, not ages")));
+            return Err((
+                column,
+                format!("relative date \"{s}\": export dates, not ages"),
+            ));
         }
-        let local = parse(s).ok_or_else(|| (column, format!("unreadable date-time: got \"{s}\"")))?;
-        local_to_utc_us(local, tz).map(Some).map_err(|r| (column, format!("{r}: \"{s}\" in {tz}")))
+        let local =
+            parse(s).ok_or_else(|| (column, format!("unreadable date-time: got \"{s}\"")))?;
+        local_to_utc_us(local, tz)
+            .map(Some)
+            .map_err(|r| (column, format!("{r}: \"{s}\" in {tz}")))
     };
-    let opened = when(OPENED, "opened")?.ok_or(("opened", "opened is empty: expected the date the ticket was created".to_string()))?;
+    let opened = when(OPENED, "opened")?.ok_or((
+        "opened",
+        "opened is empty: expected the date the ticket was created".to_string(),
+    ))?;
     let resolved = when(RESOLVED, "resolved")?;
     if let Some(r) = resolved
         && r < opened
@@ -163,24 +232,32 @@ fn ticket(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>, vendor: Vend
         ("status", format!("unknown status \"{status_text}\": expected open, in progress, waiting, resolved, closed or cancelled (or the vendor's words for them)"))
     })?;
     let priority_text = get(PRIORITY)?;
-    let priority = priority_of(priority_text)
-        .ok_or_else(|| ("priority", format!("unknown priority \"{priority_text}\": expected low, normal, high or urgent")))?;
+    let priority = priority_of(priority_text).ok_or_else(|| {
+        (
+            "priority",
+            format!("unknown priority \"{priority_text}\": expected low, normal, high or urgent"),
+        )
+    })?;
     let site = match get(SITE)? {
         "" => Value::Null,
         s => Value::Str(ctx.site(s).0),
     };
     let _ = vendor;
-    ctx.emit_row(vec![
-        Value::text(id),
-        Value::Time(opened),
-        resolved.map_or(Value::Null, Value::Time),
-        Value::Str(status.into()),
-        Value::Str(priority.into()),
-        Value::text(get(CATEGORY)?),
-        site,
-        Value::text(get(ASSET)?),
-        Value::text(get(ASSIGNEE)?),
-    ], 1);
+    ctx.emit_row(
+        Identity::State(id),
+        vec![
+            Value::text(id),
+            Value::Time(opened),
+            resolved.map_or(Value::Null, Value::Time),
+            Value::Str(status.into()),
+            Value::Str(priority.into()),
+            Value::text(get(CATEGORY)?),
+            site,
+            Value::text(get(ASSET)?),
+            Value::text(get(ASSIGNEE)?),
+        ],
+        1,
+    );
     Ok(())
 }
 

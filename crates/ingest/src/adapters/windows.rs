@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, MAX_SESSION_US, TOO_LONG, session_row};
+use crate::identity::Identity;
 use crate::reader::CsvInput;
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy};
@@ -34,16 +35,26 @@ struct Message {
 /// Reads `Name:\tvalue` lines; for a 4624 the account that logged on is under
 /// "New Logon:", for logoffs under "Subject:".
 fn parse_message(text: &str, event: u32) -> Message {
-    let wanted = if event == 4624 { "New Logon:" } else { "Subject:" };
+    let wanted = if event == 4624 {
+        "New Logon:"
+    } else {
+        "Subject:"
+    };
     let mut section = "";
     let mut m = Message::default();
     for raw in text.lines() {
         let line = raw.trim();
         if line.ends_with(':') && !raw.starts_with('\t') && !raw.starts_with(' ') {
-            section = if line == wanted || line.starts_with("Logon Information") { line } else { "" };
+            section = if line == wanted || line.starts_with("Logon Information") {
+                line
+            } else {
+                ""
+            };
             continue;
         }
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim();
         match name.trim() {
             "Logon Type" => m.logon_type = value.parse().ok(),
@@ -57,6 +68,7 @@ fn parse_message(text: &str, event: u32) -> Message {
 
 struct Logon {
     line: u64,
+    logon_id: String,
     local: NaiveDateTime,
     time_us: i64,
     account: String,
@@ -64,7 +76,7 @@ struct Logon {
 }
 
 pub fn read(
-    input: &mut CsvInput<'_>,
+    input: &mut CsvInput,
     ctx: &mut Ctx<'_>,
     site: Option<&str>,
     station: Option<&str>,
@@ -78,12 +90,16 @@ pub fn read(
     })?;
     let (site, tz) = ctx.site(site_code);
     let station = station.map(str::to_string).unwrap_or_else(|| {
-        path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().to_string())
+        path.file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().to_string())
     });
     let delimiter = input.delimiter;
     let width = input.header.len();
     let message_at = width; // the unnamed sixth field
-    let (date_col, id_col) = (cols.get(0).expect("required"), cols.get(1).expect("required"));
+    let (date_col, id_col) = (
+        cols.get(0).expect("required"),
+        cols.get(1).expect("required"),
+    );
     let mut day_first: Option<bool> = None;
     // First every event is read; then they are paired in time order, since Event Viewer
     // saves the newest first.
@@ -145,22 +161,52 @@ pub fn read(
     for (time_us, event, line, local, message, raw) in events {
         let too_long = |logon: &Logon| time_us - logon.time_us > MAX_SESSION_US;
         if event == 4624 {
-            if let Some(old) = logons.insert(message.logon_id.clone(), Logon { line, local, time_us, account: message.account, raw }) {
-                ctx.tally.quarantine(old.line, "Message", format!("logon reused its Logon ID before a logoff (again on line {line})"), old.raw);
+            if let Some(old) = logons.insert(
+                message.logon_id.clone(),
+                Logon {
+                    line,
+                    logon_id: message.logon_id.clone(),
+                    local,
+                    time_us,
+                    account: message.account,
+                    raw,
+                },
+            ) {
+                ctx.tally.quarantine(
+                    old.line,
+                    "Message",
+                    format!("logon reused its Logon ID before a logoff (again on line {line})"),
+                    old.raw,
+                );
             }
             ended.remove(&message.logon_id);
         } else if let Some(logon) = logons.remove(&message.logon_id) {
             ended.insert(message.logon_id, ());
             if too_long(&logon) {
-                ctx.tally.quarantine(logon.line, "Date and Time", format!("{TOO_LONG} (logoff on line {line})"), logon.raw);
-                ctx.tally.quarantine(line, "Date and Time", format!("{TOO_LONG} (logon on line {})", logon.line), raw);
+                ctx.tally.quarantine(
+                    logon.line,
+                    "Date and Time",
+                    format!("{TOO_LONG} (logoff on line {line})"),
+                    logon.raw,
+                );
+                ctx.tally.quarantine(
+                    line,
+                    "Date and Time",
+                    format!("{TOO_LONG} (logon on line {})", logon.line),
+                    raw,
+                );
                 continue;
             }
             sessions.push((logon, time_us, 2));
         } else if ended.contains_key(&message.logon_id) {
             ctx.tally.exclude("later logoff of a session already ended");
         } else {
-            ctx.tally.quarantine(line, "Message", "logoff with no logon in this file".into(), raw);
+            ctx.tally.quarantine(
+                line,
+                "Message",
+                "logoff with no logon in this file".into(),
+                raw,
+            );
         }
     }
     // Logons never closed: closed at the site's closing time that day, and noted.
@@ -169,7 +215,8 @@ pub fn read(
     for logon in open {
         match closing_time(ctx, &site, tz, logon.local) {
             Some(end) if end > logon.time_us => {
-                ctx.tally.note("logon with no logoff: closed at the site's closing time");
+                ctx.tally
+                    .note("logon with no logoff: closed at the site's closing time");
                 sessions.push((logon, end, 1));
             }
             _ => ctx.tally.quarantine(
@@ -182,15 +229,24 @@ pub fn read(
     }
     sessions.sort_by_key(|(l, _, _)| l.line);
     for (logon, end, input_rows) in sessions {
-        let user_type = if logon.account.to_ascii_lowercase().starts_with("guest") || ctx.is_guest_barcode(&logon.account) {
+        let user_type = if logon.account.to_ascii_lowercase().starts_with("guest")
+            || ctx.is_guest_barcode(&logon.account)
+        {
             "guest"
         } else {
             "patron"
         };
-        let key = (user_type == "patron" && !logon.account.is_empty()).then(|| ctx.pseudo.key_of(&logon.account));
-        ctx.emit_row(session_row(site.clone(), &station, logon.time_us, end, user_type, key), input_rows);
+        let key = (user_type == "patron" && !logon.account.is_empty())
+            .then(|| ctx.pseudo.key_of(&logon.account));
+        // A Logon ID is unique on its machine until it restarts; with the logon's time it
+        // names the session.
+        let record = format!("{station}\u{1f}{}\u{1f}{}", logon.logon_id, logon.time_us);
+        ctx.emit_row(
+            Identity::Record(&record),
+            session_row(site.clone(), &station, logon.time_us, end, user_type, key),
+            input_rows,
+        );
     }
-    ctx.tally.quarantine.sort_by_key(|q| q.line);
     Ok(())
 }
 
@@ -217,9 +273,15 @@ mod tests {
     fn reads_the_new_logon_section() {
         let msg = "An account was successfully logged on.\n\nSubject:\n\tSecurity ID:\t\tSYSTEM\n\tAccount Name:\t\tPC07$\n\tLogon ID:\t\t0x3E7\n\nLogon Information:\n\tLogon Type:\t\t2\n\nNew Logon:\n\tSecurity ID:\t\tS-1-5-21-1\n\tAccount Name:\t\tpatron07\n\tLogon ID:\t\t0x3E7A21\n";
         let m = parse_message(msg, 4624);
-        assert_eq!((m.account.as_str(), m.logon_id.as_str(), m.logon_type), ("patron07", "0x3e7a21", Some(2)));
+        assert_eq!(
+            (m.account.as_str(), m.logon_id.as_str(), m.logon_type),
+            ("patron07", "0x3e7a21", Some(2))
+        );
         let off = "An account was logged off.\n\nSubject:\n\tSecurity ID:\t\tS-1-5-21-1\n\tAccount Name:\t\tpatron07\n\tLogon ID:\t\t0x3E7A21\n\nLogon Type:\t\t\t2\n";
         let m = parse_message(off, 4634);
-        assert_eq!((m.account.as_str(), m.logon_id.as_str()), ("patron07", "0x3e7a21"));
+        assert_eq!(
+            (m.account.as_str(), m.logon_id.as_str()),
+            ("patron07", "0x3e7a21")
+        );
     }
 }

@@ -1,0 +1,426 @@
+//! The ingest engine: each input file streams through detection, its adapter, the
+//! identity rules and the part writer into a staged batch, which the lake writer commits.
+//!
+//! Files are taken one at a time, in the order given, so that each sees the rows the
+//! files before it committed; within a file the work is spread over threads: one reads
+//! and splits the CSV records, one maps them to canonical rows (the adapter), one encodes
+//! and writes the Parquet parts (with polars' own threads). Every buffer between them is
+//! bounded by [`crate::Budget`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tally_model::{FileSummary, Lake, LedgerEntry, Sites, Table};
+
+use crate::adapters::{self, Ctx};
+use crate::identity::{FileIndex, LakeIndex};
+use crate::options::IngestOptions;
+use crate::pseudo::{PseudoCache, Pseudonymiser};
+use crate::reader::CsvInput;
+use crate::rows::{QuarantineFile, Rows, Tally};
+use crate::sink::{PartSink, StagedPart};
+use crate::source::{Source, first_line};
+use crate::writer::LakeWriter;
+use crate::{Format, IngestError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ingested,
+    AlreadyIngested,
+    Failed,
+}
+
+/// What happened to one file, as `tally ingest --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileOutcome {
+    pub status: Status,
+    pub batch: Option<String>,
+    /// Whether the format was detected from the header (`--format auto`).
+    pub detected: bool,
+    #[serde(flatten)]
+    pub summary: FileSummary,
+    pub error: Option<String>,
+    /// The most bytes the engine held in its buffers at once (records read ahead, rows
+    /// built and not yet written), against the memory budget.
+    pub peak_buffered_bytes: u64,
+    pub memory_budget_bytes: u64,
+}
+
+/// A file read and mapped, its parts staged, ready to commit.
+struct Parsed {
+    batch: String,
+    table: Table,
+    parts: Vec<StagedPart>,
+    quarantine: Option<PathBuf>,
+    summary: FileSummary,
+    detected: bool,
+    rows_stored: u64,
+    peak_buffered: usize,
+}
+
+/// The batch id: table and the first 16 hex digits of the file's SHA-256. The same bytes
+/// always make the same batch, so tables are reproducible and a repeat is recognised.
+fn batch_id(table: Table, sha256: &str) -> String {
+    format!("{}-{}", table.name(), &sha256[..16])
+}
+
+/// Why a file failed, and its format when known.
+type Failure = Box<(IngestError, Option<Format>)>;
+
+fn fail(e: IngestError, format: Option<Format>) -> Failure {
+    Box::new((e, format))
+}
+
+/// Which format a file is, and whether that was detected; its CSV reader when it is read
+/// as CSV.
+fn detect(
+    source: &Source,
+    options: &IngestOptions,
+) -> Result<(Format, bool, Option<CsvInput>), Failure> {
+    let first = first_line(source)
+        .map_err(|e| fail(e, options.format))?
+        .ok_or((
+            IngestError::Empty {
+                path: source.path.clone(),
+            },
+            options.format,
+        ))?;
+    // Formats read as lines or JSON, not CSV: Symphony, and Meraki's JSON.
+    let is_json = first.trim_start().starts_with('[');
+    let line_format = match options.format {
+        Some(Format::SymphonyHist) => Some(Format::SymphonyHist),
+        Some(Format::Meraki) if is_json => Some(Format::Meraki),
+        Some(_) => None,
+        None => Format::detect_line(&first),
+    };
+    if let Some(f) = line_format {
+        return Ok((f, options.format.is_none(), None));
+    }
+    let csv = CsvInput::open(source, options.budget.read_ahead_bytes())
+        .map_err(|e| fail(e, options.format))?;
+    match options.format {
+        Some(f) => Ok((f, false, Some(csv))),
+        None => match Format::detect(&csv.header) {
+            Some(f) => Ok((f, true, Some(csv))),
+            None => Err(fail(
+                IngestError::UnknownFormat {
+                    path: source.path.clone(),
+                    header: csv.header.join(", "),
+                    known: Format::known_names(),
+                },
+                None,
+            )),
+        },
+    }
+}
+
+fn run_adapter(
+    format: Format,
+    source: &Source,
+    input: Option<&mut CsvInput>,
+    ctx: &mut Ctx<'_>,
+    options: &IngestOptions,
+) -> Result<(), IngestError> {
+    let Some(input) = input else {
+        return match format {
+            Format::SymphonyHist => {
+                adapters::symphony::read(source, ctx, options.strip_prefix.as_deref())
+            }
+            Format::Meraki => adapters::meraki::read_json(source, ctx, options.site.as_deref()),
+            _ => unreachable!("only Symphony and Meraki JSON are read as lines"),
+        };
+    };
+    match format {
+        Format::EnvisionWare => adapters::envisionware::read(input, ctx),
+        Format::Libki => adapters::libki::read(input, ctx),
+        Format::KohaStatistics => adapters::koha::read(input, ctx),
+        Format::TotalsLong => adapters::totals::read_long(input, ctx, options.measure.as_deref()),
+        Format::TotalsWide => {
+            adapters::totals::read_wide(input, ctx, options.measure.as_deref(), options.year)
+        }
+        Format::SymphonyHist => {
+            adapters::symphony::read(source, ctx, options.strip_prefix.as_deref())
+        }
+        Format::OsTicket | Format::Rt | Format::Glpi | Format::Jira => {
+            let vendor = format.ticket_vendor().expect("a ticket format");
+            adapters::tickets::read(input, ctx, vendor)
+        }
+        Format::Meraki => adapters::meraki::read_csv(input, ctx, options.site.as_deref()),
+        Format::SnipeIt => adapters::assets::read_snipe_it(input, ctx),
+        Format::Inventory => adapters::assets::read_inventory(input, ctx),
+        Format::WindowsEvents => adapters::windows::read(
+            input,
+            ctx,
+            options.site.as_deref(),
+            options.station.as_deref(),
+        ),
+        Format::LibkiHistory => adapters::libki::read_history(input, ctx, options.site.as_deref()),
+        Format::KohaOldIssues => adapters::loans::read_koha(input, ctx),
+        Format::EvergreenCirc => adapters::loans::read_evergreen(input, ctx),
+        Format::Generic => match &options.mapping {
+            Some(mapping) => adapters::generic::read(input, ctx, mapping),
+            None => Err(IngestError::Malformed {
+                path: source.path.clone(),
+                line: 1,
+                message: "--format generic needs a column mapping: --map FILE".into(),
+            }),
+        },
+    }
+}
+
+struct Shared<'a> {
+    writer: &'a LakeWriter,
+    sites: &'a Sites,
+    pseudo: &'a Pseudonymiser,
+    options: &'a IngestOptions,
+}
+
+fn parse_file(
+    shared: &Shared<'_>,
+    source: &Source,
+    indexes: &mut HashMap<Table, LakeIndex>,
+    ledger: &[LedgerEntry],
+) -> Result<Parsed, Failure> {
+    let options = shared.options;
+    let (format, detected, mut input) = detect(source, options)?;
+    let table = match (format, &options.mapping) {
+        (Format::Generic, Some(m)) => m.table().map_err(|e| fail(e, Some(format)))?,
+        _ => format.table(),
+    };
+    if let Some(t) = options.table
+        && t != table
+    {
+        let message = format!(
+            "format {} holds {table} rows, but --table is {t}",
+            format.name()
+        );
+        return Err(fail(
+            IngestError::Malformed {
+                path: source.path.clone(),
+                line: 1,
+                message,
+            },
+            Some(format),
+        ));
+    }
+    let batch = batch_id(table, &source.sha256);
+    let staging = shared
+        .writer
+        .stage(&batch)
+        .map_err(|e| fail(e, Some(format)))?;
+    let budget = options.budget;
+    let lake = shared.writer.lake();
+    let lake_index = indexes
+        .entry(table)
+        .or_insert_with(|| LakeIndex::new(lake, table, ledger, budget.lake_keys()));
+    let display = source.path.display().to_string();
+    let mut ctx = Ctx {
+        sites: shared.sites,
+        source: format.name(),
+        batch: batch.clone(),
+        lake: lake_index,
+        index: FileIndex::default(),
+        tz_override: options.tz,
+        pseudo: PseudoCache::new(shared.pseudo),
+        envisionware_time: options.envisionware_time,
+        tally: Tally::new(Some(QuarantineFile::new(
+            staging.join("quarantine.csv"),
+            display.clone(),
+        ))),
+        rows: Rows::new(table, budget.chunk_bytes()),
+        sink: PartSink::start(staging, table, batch.clone(), budget),
+        error: None,
+        peak_buffered: 0,
+    };
+    let read_ahead = if input.is_some() {
+        3 * budget.read_ahead_bytes()
+    } else {
+        0
+    };
+    let read = run_adapter(format, source, input.as_mut(), &mut ctx, options);
+    drop(input);
+    ctx.flush();
+    let parts = ctx.sink.finish();
+    let quarantine = ctx
+        .tally
+        .take_quarantine_file()
+        .map(QuarantineFile::finish)
+        .transpose();
+    let outcome = (|| {
+        read?;
+        if let Some(e) = ctx.error.take() {
+            return Err(e);
+        }
+        if let Some(e) = ctx.tally.error.take() {
+            return Err(e);
+        }
+        Ok((parts?, quarantine?.flatten()))
+    })();
+    let (parts, quarantine) = match outcome {
+        Ok(v) => v,
+        Err(e) => {
+            shared.writer.discard(&batch);
+            return Err(fail(e, Some(format)));
+        }
+    };
+    let tally = ctx.tally;
+    let summary = FileSummary {
+        file: display,
+        sha256: source.sha256.clone(),
+        format: format.name().to_string(),
+        table: table.name().to_string(),
+        rows_read: tally.rows_read,
+        rows_accepted: tally.rows_accepted,
+        rows_quarantined: tally.rows_quarantined(),
+        rows_excluded: tally.rows_excluded(),
+        excluded: tally.excluded,
+        quarantined: tally.quarantined,
+        unknown_sites: tally.unknown_sites.into_iter().collect(),
+        notes: tally.notes,
+        encoding: source.describe(),
+    };
+    Ok(Parsed {
+        batch,
+        table,
+        parts,
+        quarantine,
+        summary,
+        detected,
+        rows_stored: ctx.rows.pushed,
+        peak_buffered: ctx.peak_buffered + read_ahead,
+    })
+}
+
+fn failed(
+    path: &Path,
+    sha256: String,
+    format: Option<Format>,
+    error: &IngestError,
+    budget: u64,
+) -> FileOutcome {
+    FileOutcome {
+        status: Status::Failed,
+        batch: None,
+        detected: false,
+        summary: FileSummary {
+            file: path.display().to_string(),
+            sha256,
+            format: format.map(|f| f.name().to_string()).unwrap_or_default(),
+            table: format
+                .map(|f| f.table().name().to_string())
+                .unwrap_or_default(),
+            ..Default::default()
+        },
+        error: Some(error.to_string()),
+        peak_buffered_bytes: 0,
+        memory_budget_bytes: budget,
+    }
+}
+
+/// Ingests `files` in order, each its own batch. A file that fails is reported and leaves
+/// the lake as it was; the others go on. Errors that stop everything (the lock, an
+/// unreadable ledger) are `Err`.
+pub fn ingest_files(
+    lake: &Lake,
+    sites: &Sites,
+    pseudo: &Pseudonymiser,
+    options: &IngestOptions,
+    files: &[PathBuf],
+) -> Result<Vec<FileOutcome>, IngestError> {
+    let writer = LakeWriter::open(lake, options.lock_wait)?;
+    let mut ledger = writer.entries()?;
+    let mut committed: HashMap<String, LedgerEntry> = ledger
+        .iter()
+        .map(|e| (e.summary.sha256.clone(), e.clone()))
+        .collect();
+    let mut indexes: HashMap<Table, LakeIndex> = HashMap::new();
+    let budget = options.budget.bytes as u64;
+    let shared = Shared {
+        writer: &writer,
+        sites,
+        pseudo,
+        options,
+    };
+    let mut outcomes = Vec::with_capacity(files.len());
+    for path in files {
+        let source = match Source::probe(path) {
+            Ok(s) => Source {
+                buffer: options.budget.read_ahead_bytes().min(1 << 20),
+                ..s
+            },
+            Err(e) => {
+                tracing::error!("{e}");
+                outcomes.push(failed(path, String::new(), options.format, &e, budget));
+                continue;
+            }
+        };
+        if let Some(entry) = committed.get(&source.sha256) {
+            tracing::info!(file = %path.display(), batch = %entry.batch, "already ingested; nothing to do");
+            let mut summary = entry.summary.clone();
+            summary.file = path.display().to_string();
+            outcomes.push(FileOutcome {
+                status: Status::AlreadyIngested,
+                batch: Some(entry.batch.clone()),
+                detected: false,
+                summary,
+                error: None,
+                peak_buffered_bytes: 0,
+                memory_budget_bytes: budget,
+            });
+            continue;
+        }
+        let p = match parse_file(&shared, &source, &mut indexes, &ledger) {
+            Ok(p) => p,
+            Err(failure) => {
+                let (e, format) = *failure;
+                tracing::error!("{e}");
+                outcomes.push(failed(path, source.sha256.clone(), format, &e, budget));
+                continue;
+            }
+        };
+        match writer.commit(
+            &p.batch,
+            &p.parts,
+            p.quarantine.as_deref(),
+            p.summary.clone(),
+            p.rows_stored,
+        ) {
+            Ok(entry) => {
+                tracing::debug!(
+                    file = %path.display(), format = %p.summary.format, batch = %entry.batch,
+                    rows_read = p.summary.rows_read, rows_accepted = p.summary.rows_accepted,
+                    rows_quarantined = p.summary.rows_quarantined, rows_excluded = p.summary.rows_excluded,
+                    "ingested"
+                );
+                if let Some(index) = indexes.get_mut(&p.table) {
+                    index.add(&entry);
+                }
+                committed.insert(source.sha256.clone(), entry.clone());
+                ledger.push(entry.clone());
+                outcomes.push(FileOutcome {
+                    status: Status::Ingested,
+                    batch: Some(entry.batch),
+                    detected: p.detected,
+                    summary: p.summary,
+                    error: None,
+                    peak_buffered_bytes: p.peak_buffered as u64,
+                    memory_budget_bytes: budget,
+                });
+            }
+            Err(e) => {
+                writer.discard(&p.batch);
+                tracing::error!("{e}");
+                outcomes.push(failed(
+                    path,
+                    source.sha256.clone(),
+                    p.summary.format.parse().ok(),
+                    &e,
+                    budget,
+                ));
+            }
+        }
+    }
+    Ok(outcomes)
+}

@@ -1,0 +1,99 @@
+//! What a caller tells ingest: the table, format and format settings, the lock wait, and
+//! the memory budget that bounds every buffer of the engine.
+
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use tally_model::Table;
+
+use crate::Format;
+
+/// What EnvisionWare's pcrDateTime stamps: the session's start (the default) or its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimestampMeans {
+    #[default]
+    Start,
+    End,
+}
+
+/// The default memory budget of one ingest: 1 GiB.
+pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
+
+/// How the memory budget is shared between the engine's buffers. The records read
+/// ahead (three batches), the rows being built and sent (three chunks) and the rows
+/// pending per month partition (a quarter) stay within it whatever the file's size. What
+/// grows with the file is the per-file identity index (about 10 bytes a record) and what
+/// a pairing format holds open (sessions not yet ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub bytes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            bytes: DEFAULT_MEMORY_BUDGET,
+        }
+    }
+}
+
+impl Budget {
+    pub fn new(bytes: usize) -> Budget {
+        Budget {
+            bytes: bytes.max(1 << 10),
+        }
+    }
+
+    /// Raw record bytes per batch read ahead.
+    pub fn read_ahead_bytes(self) -> usize {
+        (self.bytes / 16).min(8 << 20)
+    }
+
+    /// Estimated bytes of canonical rows per chunk handed to the part writer.
+    pub fn chunk_bytes(self) -> usize {
+        (self.bytes / 16).min(32 << 20)
+    }
+
+    /// Bytes of one month's pending rows that make a row group.
+    pub fn row_group_bytes(self) -> usize {
+        (self.bytes / 8).min(128 << 20)
+    }
+
+    /// Bytes pending over all months before the largest is written.
+    pub fn pending_bytes(self) -> usize {
+        self.bytes / 4
+    }
+
+    /// Keys of the lake's partitions held at once to recognise rows already there.
+    pub fn lake_keys(self) -> usize {
+        self.bytes / 4 / 16
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// The table the files are for; a format for another table fails the file.
+    pub table: Option<Table>,
+    /// `None` detects the format from each file's header.
+    pub format: Option<Format>,
+    /// The zone of the files' local times, overriding the sites' zones.
+    pub tz: Option<Tz>,
+    pub envisionware_time: TimestampMeans,
+    /// How long to wait for another writer to finish; zero refuses at once.
+    pub lock_wait: Duration,
+    /// A system prefix to strip from library codes (Symphony's `EPL` in `EPLMNA`).
+    pub strip_prefix: Option<String>,
+    /// The measure of a totals file, when its columns and name do not say.
+    pub measure: Option<String>,
+    /// The year of a wide totals file, when its name does not say.
+    pub year: Option<i32>,
+    /// The site of a file that covers one site and does not name it (a Meraki network,
+    /// a Windows machine's log).
+    pub site: Option<String>,
+    /// The station of a Windows log (else the file's name).
+    pub station: Option<String>,
+    /// The column mapping for `generic` files.
+    pub mapping: Option<crate::adapters::generic::Mapping>,
+    /// The memory budget (default 1 GiB).
+    pub budget: Budget,
+}
