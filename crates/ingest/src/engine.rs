@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tally_model::{FileSummary, Lake, LedgerEntry, Sites, Table};
 
-use crate::adapters::{self, Ctx};
+use crate::adapters::{self, Ctx, Store};
 use crate::identity::{FileIndex, LakeIndex};
 use crate::options::IngestOptions;
 use crate::pseudo::{PseudoCache, Pseudonymiser};
@@ -216,24 +216,28 @@ fn parse_file(
         .entry(table)
         .or_insert_with(|| LakeIndex::new(lake, table, ledger, budget.lake_keys()));
     let display = source.path.display().to_string();
-    let mut ctx = Ctx {
-        sites: shared.sites,
-        source: format.name(),
+    let store = Store {
         batch: batch.clone(),
         lake: lake_index,
         index: FileIndex::default(),
-        tz_override: options.tz,
-        pseudo: PseudoCache::new(shared.pseudo),
-        envisionware_time: options.envisionware_time,
-        tally: Tally::new(Some(QuarantineFile::new(
-            staging.join("quarantine.csv"),
-            display.clone(),
-        ))),
         rows: Rows::new(table, budget.chunk_bytes()),
-        sink: PartSink::start(staging, table, batch.clone(), budget),
+        sink: PartSink::start(staging.clone(), table, batch.clone(), budget),
         error: None,
         peak_buffered: 0,
     };
+    let tally = Tally::new(Some(QuarantineFile::new(
+        staging.join("quarantine.csv"),
+        display.clone(),
+    )));
+    let mut ctx = Ctx::new(
+        shared.sites,
+        format.name(),
+        PseudoCache::new(shared.pseudo),
+        tally,
+        Some(store),
+    );
+    ctx.tz_override = options.tz;
+    ctx.envisionware_time = options.envisionware_time;
     let read_ahead = if input.is_some() {
         3 * budget.read_ahead_bytes()
     } else {
@@ -241,8 +245,9 @@ fn parse_file(
     };
     let read = run_adapter(format, source, input.as_mut(), &mut ctx, options);
     drop(input);
-    ctx.flush();
-    let parts = ctx.sink.finish();
+    let mut store = ctx.store.take().expect("the file's context has its store");
+    store.flush(format.name());
+    let parts = store.sink.finish();
     let quarantine = ctx
         .tally
         .take_quarantine_file()
@@ -250,7 +255,7 @@ fn parse_file(
         .transpose();
     let outcome = (|| {
         read?;
-        if let Some(e) = ctx.error.take() {
+        if let Some(e) = store.error.take() {
             return Err(e);
         }
         if let Some(e) = ctx.tally.error.take() {
@@ -288,8 +293,8 @@ fn parse_file(
         quarantine,
         summary,
         detected,
-        rows_stored: ctx.rows.pushed,
-        peak_buffered: ctx.peak_buffered + read_ahead,
+        rows_stored: store.rows.pushed,
+        peak_buffered: store.peak_buffered + read_ahead,
     })
 }
 

@@ -71,26 +71,59 @@ impl Pseudonymiser {
     }
 }
 
+/// A pseudonym: the 32 hex digits of [`Pseudonymiser::key_of`], held without an
+/// allocation (a file has one per row, or two).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Pseudonym([u8; 32]);
+
+impl Pseudonym {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits")
+    }
+}
+
+impl std::fmt::Debug for Pseudonym {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Pseudonym {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Hashes each distinct identifier once (a file has many rows per patron).
 pub struct PseudoCache<'a> {
     pseudo: &'a Pseudonymiser,
-    cache: HashMap<String, String>,
+    cache: HashMap<Box<str>, Pseudonym, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
 }
 
 impl<'a> PseudoCache<'a> {
     pub fn new(pseudo: &'a Pseudonymiser) -> Self {
         PseudoCache {
             pseudo,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 
-    pub fn key_of(&mut self, id: &str) -> String {
+    /// An empty cache under the same key (for another thread).
+    pub fn fresh(&self) -> PseudoCache<'a> {
+        PseudoCache::new(self.pseudo)
+    }
+
+    pub fn key_of(&mut self, id: &str) -> Pseudonym {
         if let Some(k) = self.cache.get(id) {
-            return k.clone();
+            return *k;
         }
-        let k = self.pseudo.key_of(id);
-        self.cache.insert(id.to_string(), k.clone());
+        let mut mac = self.pseudo.mac.clone();
+        mac.update(id.as_bytes());
+        let mut hex = [0u8; 32];
+        hex::encode_to_slice(&mac.finalize().into_bytes()[..16], &mut hex)
+            .expect("32 hex digits for 16 bytes");
+        let k = Pseudonym(hex);
+        self.cache.insert(id.into(), k);
         k
     }
 }

@@ -192,6 +192,18 @@ impl CsvInput {
         &mut self,
         mut f: impl FnMut(u64, &csv::ByteRecord),
     ) -> Result<(), IngestError> {
+        self.for_each_batch(|lines, records| {
+            for (line, rec) in lines.iter().zip(records) {
+                f(*line, rec);
+            }
+        })
+    }
+
+    /// Calls `f` with each batch of records read ahead, with the lines they start on.
+    pub fn for_each_batch(
+        &mut self,
+        mut f: impl FnMut(&[u64], &[csv::ByteRecord]),
+    ) -> Result<(), IngestError> {
         let path = self.path.clone();
         let batch_bytes = self.batch_bytes;
         let reader = &mut self.reader;
@@ -245,9 +257,7 @@ impl CsvInput {
             });
             for batch in full_rx {
                 let batch = batch?;
-                for i in 0..batch.len {
-                    f(batch.lines[i], &batch.records[i]);
-                }
+                f(&batch.lines[..batch.len], &batch.records[..batch.len]);
                 let _ = empty_tx.send(batch);
             }
             Ok(())

@@ -10,12 +10,17 @@ use polars::prelude::*;
 use tally_model::{QUARANTINE_COLUMNS, Table};
 
 use crate::IngestError;
+pub use crate::pseudo::Pseudonym;
 
 /// One value of a canonical row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Str(String),
+    /// A constant word (an event, a status): no allocation.
+    Static(&'static str),
+    /// A pseudonym: 32 hex digits, no allocation.
+    Key(Pseudonym),
     /// UTC microseconds.
     Time(i64),
     /// Days since 1970-01-01.
@@ -26,6 +31,21 @@ pub enum Value {
 }
 
 impl Value {
+    /// A pseudonym, or null.
+    pub fn key(k: Option<Pseudonym>) -> Value {
+        k.map_or(Value::Null, Value::Key)
+    }
+
+    /// The text of a string value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            Value::Static(s) => Some(s),
+            Value::Key(k) => Some(k.as_str()),
+            _ => None,
+        }
+    }
+
     /// Text, or null when empty.
     pub fn text(s: &str) -> Value {
         if s.is_empty() {
@@ -33,10 +53,6 @@ impl Value {
         } else {
             Value::Str(s.to_string())
         }
-    }
-
-    pub fn opt(s: Option<String>) -> Value {
-        s.map_or(Value::Null, Value::Str)
     }
 
     pub fn date(d: chrono::NaiveDate) -> Value {
@@ -80,7 +96,9 @@ pub fn row_key(source: &str, row: &[Value]) -> u64 {
     for v in row {
         match v {
             Value::Null => h.update(&[0]),
-            Value::Str(s) => {
+            // Every string variant hashes alike: the key depends on the text only.
+            Value::Str(_) | Value::Static(_) | Value::Key(_) => {
+                let s = v.as_str().expect("a string value");
                 h.update(&[1]);
                 h.update(&(s.len() as u64).to_le_bytes());
                 h.update(s.as_bytes());
@@ -109,7 +127,7 @@ pub fn row_key(source: &str, row: &[Value]) -> u64 {
 
 /// One column being built, typed by the table's schema.
 enum Buffer {
-    Str(Vec<Option<String>>),
+    Str(StringChunkedBuilder),
     Time(Vec<Option<i64>>),
     Date(Vec<Option<i32>>),
     Int(Vec<Option<i64>>),
@@ -120,7 +138,7 @@ enum Buffer {
 impl Buffer {
     fn new(dtype: &DataType) -> Buffer {
         match dtype {
-            DataType::String => Buffer::Str(Vec::new()),
+            DataType::String => Buffer::Str(StringChunkedBuilder::new(PlSmallStr::EMPTY, 1024)),
             DataType::Datetime(_, _) => Buffer::Time(Vec::new()),
             DataType::Date => Buffer::Date(Vec::new()),
             DataType::Int64 => Buffer::Int(Vec::new()),
@@ -201,11 +219,12 @@ impl Rows {
         for (buffer, value) in part.buffers.iter_mut().zip(row) {
             bytes += 9;
             match (buffer, value) {
-                (Buffer::Str(v), Value::Str(x)) => {
-                    bytes += x.len() + 16;
-                    v.push(Some(x))
+                (Buffer::Str(v), Value::Null) => v.append_null(),
+                (Buffer::Str(v), value @ (Value::Str(_) | Value::Static(_) | Value::Key(_))) => {
+                    let s = value.as_str().expect("a string value");
+                    bytes += s.len() + 16;
+                    v.append_value(s)
                 }
-                (Buffer::Str(v), Value::Null) => v.push(None),
                 (Buffer::Time(v), Value::Time(x)) => v.push(Some(x)),
                 (Buffer::Time(v), Value::Null) => v.push(None),
                 (Buffer::Date(v), Value::Date(x)) => v.push(Some(x)),
@@ -254,7 +273,7 @@ impl Rows {
             let mut columns: Vec<Column> = Vec::with_capacity(self.names.len() + 3);
             for (name, buffer) in self.names.iter().cloned().zip(part.buffers) {
                 columns.push(match buffer {
-                    Buffer::Str(v) => Column::new(name, v),
+                    Buffer::Str(v) => v.finish().with_name(name).into_column(),
                     Buffer::Time(v) => Int64Chunked::from_iter_options(name, v.into_iter())
                         .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
                         .into_column(),
@@ -346,6 +365,8 @@ pub struct Tally {
     pub unknown_sites: BTreeSet<String>,
     pub notes: BTreeMap<String, u64>,
     quarantine_file: Option<QuarantineFile>,
+    /// Quarantined rows of a tally with no file (a helper thread's), until absorbed.
+    held: Vec<(u64, String, String, String)>,
     /// The first error writing the quarantine file; the file fails with it.
     pub error: Option<IngestError>,
 }
@@ -367,7 +388,47 @@ impl Tally {
             unknown_sites: BTreeSet::new(),
             notes: BTreeMap::new(),
             quarantine_file,
+            held: Vec::new(),
             error: None,
+        }
+    }
+
+    /// Adds a helper's tally (rows it read after this one's, in the file) to this one,
+    /// writing its quarantined rows after this one's.
+    pub fn absorb(&mut self, other: &mut Tally) {
+        self.rows_read += std::mem::take(&mut other.rows_read);
+        self.rows_accepted += std::mem::take(&mut other.rows_accepted);
+        self.rows_quarantined += std::mem::take(&mut other.rows_quarantined);
+        for (k, n) in std::mem::take(&mut other.excluded) {
+            *self.excluded.entry(k).or_default() += n;
+        }
+        for (k, n) in std::mem::take(&mut other.quarantined) {
+            *self.quarantined.entry(k).or_default() += n;
+        }
+        for (k, n) in std::mem::take(&mut other.notes) {
+            *self.notes.entry(k).or_default() += n;
+        }
+        self.unknown_sites.append(&mut other.unknown_sites);
+        for (line, column, reason, raw) in other.held.drain(..) {
+            self.write_quarantined(line, &column, &reason, &raw);
+        }
+    }
+
+    fn write_quarantined(&mut self, line: u64, column: &str, reason: &str, raw_masked: &str) {
+        match self.quarantine_file.as_mut() {
+            Some(q) => {
+                if self.error.is_none()
+                    && let Err(e) = q.write(line, column, reason, raw_masked)
+                {
+                    self.error = Some(e);
+                }
+            }
+            None => self.held.push((
+                line,
+                column.to_string(),
+                reason.to_string(),
+                raw_masked.to_string(),
+            )),
         }
     }
 
@@ -396,12 +457,7 @@ impl Tally {
             }
         }
         self.rows_quarantined += 1;
-        if let Some(q) = self.quarantine_file.as_mut()
-            && self.error.is_none()
-            && let Err(e) = q.write(line, column, &reason, &raw_masked)
-        {
-            self.error = Some(e);
-        }
+        self.write_quarantined(line, column, &reason, &raw_masked);
     }
 
     pub fn note(&mut self, note: &str) {

@@ -267,7 +267,7 @@ fn row(
             None if get("user").is_some() => UserType::Patron.as_str(),
             None => UserType::Unknown.as_str(),
         };
-        derived.insert("user_type", Value::Str(user_type.into()));
+        derived.insert("user_type", Value::Static(user_type));
     }
     for (virtual_name, stored) in VIRTUAL.iter().filter(|(_, s)| !s.is_empty()) {
         if let Some(id) = get(virtual_name) {
@@ -278,7 +278,7 @@ fn row(
             } else {
                 ctx.pseudo.key_of(&id)
             };
-            derived.insert(stored, Value::Str(key));
+            derived.insert(stored, Value::Key(key));
         }
     }
     let mut values = Vec::new();

@@ -94,13 +94,13 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         vec![
             Value::Time(time),
             Value::Str(site),
-            Value::Str(event.into()),
+            Value::Static(event),
             text(get(ITEMTYPE)?),
             text(get(CCODE)?),
             text(get(LOCATION)?),
             text(get(CATEGORY)?),
-            Value::opt(patron_key),
-            Value::opt(item_key),
+            Value::key(patron_key),
+            Value::key(item_key),
             // Koha records the system's own renewals with the interface "cron".
             if event == "renewal" {
                 Value::Bool(get(INTERFACE)? == "cron")

@@ -41,7 +41,7 @@ fn event_row(
     ctx: &mut Ctx<'_>,
     time: i64,
     site: &str,
-    event: &str,
+    event: &'static str,
     patron: Option<&str>,
     item: &str,
     automatic: Option<bool>,

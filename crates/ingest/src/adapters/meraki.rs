@@ -100,7 +100,7 @@ fn push(
             Value::Str(site.to_string()),
             Value::Time(first),
             last.map_or(Value::Null, Value::Time),
-            Value::Str(device_key),
+            Value::Key(device_key),
             Value::text(ssid),
             bytes.map_or(Value::Null, Value::Int),
         ],

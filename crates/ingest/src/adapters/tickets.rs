@@ -5,7 +5,7 @@
 use chrono_tz::Tz;
 
 use crate::IngestError;
-use crate::adapters::{Ctx, each_record};
+use crate::adapters::{Ctx, each_record_in_order};
 use crate::identity::Identity;
 use crate::reader::{Columns, CsvInput, Reject};
 use crate::rows::Value;
@@ -143,7 +143,8 @@ pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>, vendor: Vendor) -> Result<(
     let mut day_first = None;
     let mut relative_seen = false;
     let tz = ctx.tz_override.unwrap_or(ctx.sites.library.timezone);
-    let result = each_record(
+    // In order, on one thread: the first record decides whether dates are day-first.
+    let result = each_record_in_order(
         input,
         ctx,
         vendor.format_name(),
@@ -249,8 +250,8 @@ fn ticket(
             Value::text(id),
             Value::Time(opened),
             resolved.map_or(Value::Null, Value::Time),
-            Value::Str(status.into()),
-            Value::Str(priority.into()),
+            Value::Static(status),
+            Value::Static(priority),
             Value::text(get(CATEGORY)?),
             site,
             Value::text(get(ASSET)?),
