@@ -6,7 +6,7 @@
 QUESTION is one of: occupancy_hourly, heatmap, circulation_yoy, resolve_quantiles,
 distinct_patrons. FROM is inclusive, TO exclusive (YYYY-MM-DD, local days).
 
-Every definition is DESIGN.md's, written again in SQL from scratch:
+Every definition is ARCHITECTURE.md's (Metric definitions), written again in SQL from scratch:
 - opening hours come from sites.toml, read here with tomllib and turned into UTC
   intervals with zoneinfo (holidays closed, "24:00" = midnight), not from tally;
 - a site's stations are max(sites.toml's, stations seen in the period, 1), and sites

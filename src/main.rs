@@ -16,7 +16,7 @@ use crate::cli::{Cli, LogFormat};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// How a command ended; turned into an exit code only here (DESIGN.md: 0 ok, 1 failed,
+/// How a command ended; turned into an exit code only here (README.md: 0 ok, 1 failed,
 /// 2 bad usage or configuration, 3 finished but some rows were quarantined).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

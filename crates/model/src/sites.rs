@@ -47,7 +47,7 @@ pub struct Library {
     /// First month of the fiscal year (1 = calendar year). FY N ends in calendar year N.
     #[serde(default = "one", deserialize_with = "de_month")]
     pub fiscal_year_start_month: u32,
-    /// Breakdowns that involve patrons hide counts below this (DESIGN: default 5).
+    /// Breakdowns that involve patrons hide counts below this (ARCHITECTURE.md, small cells: default 5).
     #[serde(default = "five")]
     pub min_cell_size: u64,
     /// Holidays when every branch is closed.

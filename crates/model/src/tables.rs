@@ -1,5 +1,5 @@
 //! Canonical tables: names, columns and Arrow types. SQL users, tests and reports rely on
-//! these names; DESIGN.md is the prose version of this file.
+//! these names; docs/lake.md and ARCHITECTURE.md are the prose version of this file.
 
 use polars::prelude::*;
 
@@ -108,7 +108,7 @@ impl Table {
     }
 
     /// For tables where each export states the current state of a thing, the columns
-    /// that name the thing: the row of the latest batch is current (DESIGN: latest state
+    /// that name the thing: the row of the latest batch is current (docs/lake.md: latest state
     /// wins). `None` for event tables, where every row counts.
     pub fn current_key(self) -> Option<&'static [&'static str]> {
         match self {
