@@ -399,20 +399,27 @@ fn synth(a: SynthArgs) -> anyhow::Result<Status> {
 
 fn formats() -> anyhow::Result<Status> {
     let mut out = std::io::stdout().lock();
-    for f in Format::ALL {
+    for &f in Format::ALL {
         let i = f.info();
         let table = if f == Format::Generic {
             "the mapping's".to_string()
         } else {
             i.table.to_string()
         };
+        let options = if i.options.is_empty() {
+            "none".to_string()
+        } else {
+            i.options.join(", ")
+        };
         writeln!(
             out,
-            "{} -> table {table}\n    detected when: {}\n    required: {}\n    optional: {}\n    {}",
+            "{} -> table {table}\n    detected when: {}\n    required: {}\n    optional: {}\n    \
+             records told apart by: {}\n    options: {options}\n    {}",
             i.name,
             i.detected_by,
             i.required.join(", "),
             i.optional.join(", "),
+            i.identity,
             i.notes
         )?;
     }

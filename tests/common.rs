@@ -21,6 +21,46 @@ pub fn test_sites() -> Sites {
     Sites::load(&data("sites.toml")).expect("tests/data/sites.toml parses")
 }
 
+/// Rows a file's `--json` (or ledger) entry sets aside with this reason code and detail
+/// (the column of a quarantined row, the vendor's word of an excluded one).
+pub fn reason_rows(f: &serde_json::Value, code: &str, detail: &str) -> u64 {
+    f["reasons"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter(|r| r["code"] == code && r["detail"] == detail)
+                .map(|r| r["rows"].as_u64().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The rows of every quarantine file of a lake: (code, column, reason, raw_masked).
+pub fn quarantine_rows(lake: &Path) -> Vec<[String; 4]> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir(lake.join("_quarantine")) else {
+        return out;
+    };
+    let mut paths: Vec<PathBuf> = dir.map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for p in paths {
+        let mut r = csv::Reader::from_path(&p).unwrap();
+        let h = r.headers().unwrap().clone();
+        let at = |n: &str| h.iter().position(|x| x == n).unwrap();
+        let (c, col, reason, raw) = (at("code"), at("column"), at("reason"), at("raw_masked"));
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            out.push([
+                rec[c].to_string(),
+                rec[col].to_string(),
+                rec[reason].to_string(),
+                rec[raw].to_string(),
+            ]);
+        }
+    }
+    out
+}
+
 /// `tally` with a clean environment for the key and logs.
 pub fn tally(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tally"));

@@ -56,8 +56,8 @@ fn excluded(o: &FileOutcome, rule: &str) -> u64 {
     o.summary.excluded.get(rule).copied().unwrap_or(0)
 }
 
-const IN_LAKE: &str = "already in the lake (overlapping export)";
-const DUPLICATE: &str = "duplicate record key in this file";
+const IN_LAKE: &str = "in_lake";
+const DUPLICATE: &str = "duplicate_record";
 
 #[test]
 fn two_guests_in_the_same_second_with_the_same_length_are_two_sessions() {

@@ -3,9 +3,10 @@
 //!
 //! Files are taken one at a time, in the order given, so that each sees the rows the
 //! files before it committed; within a file the work is spread over threads: one reads
-//! and splits the CSV records, one maps them to canonical rows (the adapter), one encodes
-//! and writes the Parquet parts (with polars' own threads). Every buffer between them is
-//! bounded by [`crate::Budget`].
+//! and splits the CSV records, two map them to canonical rows (the adapter), one keeps
+//! them (identity: duplicates and rows the lake has) and one encodes and writes the
+//! Parquet parts (with polars' own threads). Every buffer between them is bounded by
+//! [`crate::Budget`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,13 +14,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tally_model::{FileSummary, Lake, LedgerEntry, Sites, Table};
 
-use crate::adapters::{self, Ctx, Store};
-use crate::identity::{FileIndex, LakeIndex};
+use crate::adapters::{Ctx, Input, Out};
+use crate::identity::LakeIndex;
 use crate::options::IngestOptions;
 use crate::pseudo::{PseudoCache, Pseudonymiser};
 use crate::reader::CsvInput;
-use crate::rows::{QuarantineFile, Rows, Tally};
-use crate::sink::{PartSink, StagedPart};
+use crate::reason::{Code, Fate};
+use crate::rows::{QuarantineFile, Tally};
+use crate::sink::{Keeper, KeeperJob, StagedPart};
 use crate::source::{Source, first_line};
 use crate::writer::LakeWriter;
 use crate::{Format, IngestError};
@@ -87,11 +89,10 @@ fn detect(
             },
             options.format,
         ))?;
-    // Formats read as lines or JSON, not CSV: Symphony, and Meraki's JSON.
-    let is_json = first.trim_start().starts_with('[');
+    // Formats read as lines or JSON, not CSV (Symphony, Meraki's JSON): recognised from
+    // the first line, whether named or detected.
     let line_format = match options.format {
-        Some(Format::SymphonyHist) => Some(Format::SymphonyHist),
-        Some(Format::Meraki) if is_json => Some(Format::Meraki),
+        Some(f) if f.reads_lines(&first) => Some(f),
         Some(_) => None,
         None => Format::detect_line(&first),
     };
@@ -116,60 +117,6 @@ fn detect(
     }
 }
 
-fn run_adapter(
-    format: Format,
-    source: &Source,
-    input: Option<&mut CsvInput>,
-    ctx: &mut Ctx<'_>,
-    options: &IngestOptions,
-) -> Result<(), IngestError> {
-    let Some(input) = input else {
-        return match format {
-            Format::SymphonyHist => {
-                adapters::symphony::read(source, ctx, options.strip_prefix.as_deref())
-            }
-            Format::Meraki => adapters::meraki::read_json(source, ctx, options.site.as_deref()),
-            _ => unreachable!("only Symphony and Meraki JSON are read as lines"),
-        };
-    };
-    match format {
-        Format::EnvisionWare => adapters::envisionware::read(input, ctx),
-        Format::Libki => adapters::libki::read(input, ctx),
-        Format::KohaStatistics => adapters::koha::read(input, ctx),
-        Format::TotalsLong => adapters::totals::read_long(input, ctx, options.measure.as_deref()),
-        Format::TotalsWide => {
-            adapters::totals::read_wide(input, ctx, options.measure.as_deref(), options.year)
-        }
-        Format::SymphonyHist => {
-            adapters::symphony::read(source, ctx, options.strip_prefix.as_deref())
-        }
-        Format::OsTicket | Format::Rt | Format::Glpi | Format::Jira => {
-            let vendor = format.ticket_vendor().expect("a ticket format");
-            adapters::tickets::read(input, ctx, vendor)
-        }
-        Format::Meraki => adapters::meraki::read_csv(input, ctx, options.site.as_deref()),
-        Format::SnipeIt => adapters::assets::read_snipe_it(input, ctx),
-        Format::Inventory => adapters::assets::read_inventory(input, ctx),
-        Format::WindowsEvents => adapters::windows::read(
-            input,
-            ctx,
-            options.site.as_deref(),
-            options.station.as_deref(),
-        ),
-        Format::LibkiHistory => adapters::libki::read_history(input, ctx, options.site.as_deref()),
-        Format::KohaOldIssues => adapters::loans::read_koha(input, ctx),
-        Format::EvergreenCirc => adapters::loans::read_evergreen(input, ctx),
-        Format::Generic => match &options.mapping {
-            Some(mapping) => adapters::generic::read(input, ctx, mapping),
-            None => Err(IngestError::Malformed {
-                path: source.path.clone(),
-                line: 1,
-                message: "--format generic needs a column mapping: --map FILE".into(),
-            }),
-        },
-    }
-}
-
 struct Shared<'a> {
     writer: &'a LakeWriter,
     sites: &'a Sites,
@@ -184,7 +131,7 @@ fn parse_file(
     ledger: &[LedgerEntry],
 ) -> Result<Parsed, Failure> {
     let options = shared.options;
-    let (format, detected, mut input) = detect(source, options)?;
+    let (format, detected, csv) = detect(source, options)?;
     let table = match (format, &options.mapping) {
         (Format::Generic, Some(m)) => m.table().map_err(|e| fail(e, Some(format)))?,
         _ => format.table(),
@@ -213,64 +160,73 @@ fn parse_file(
     let budget = options.budget;
     let lake = shared.writer.lake();
     let lake_index = indexes
-        .entry(table)
-        .or_insert_with(|| LakeIndex::new(lake, table, ledger, budget.lake_keys()));
+        .remove(&table)
+        .unwrap_or_else(|| LakeIndex::new(lake, table, ledger, budget.lake_keys()));
     let display = source.path.display().to_string();
-    let store = Store {
+    let spec = format.spec();
+    let keeper = Keeper::start(KeeperJob {
+        staging: staging.clone(),
+        table,
         batch: batch.clone(),
+        source: spec.name,
+        budget,
         lake: lake_index,
-        index: FileIndex::default(),
-        rows: Rows::new(table, budget.chunk_bytes()),
-        sink: PartSink::start(staging.clone(), table, batch.clone(), budget),
-        error: None,
-        peak_buffered: 0,
-    };
+    });
+    let (tx, in_flight) = keeper.sender();
     let tally = Tally::new(Some(QuarantineFile::new(
         staging.join("quarantine.csv"),
         display.clone(),
     )));
     let mut ctx = Ctx::new(
         shared.sites,
-        format.name(),
+        spec,
+        table,
+        options,
         PseudoCache::new(shared.pseudo),
         tally,
-        Some(store),
+        Some(Out {
+            tx,
+            chunk_bytes: budget.chunk_bytes(),
+            in_flight,
+            failed: false,
+        }),
     );
-    ctx.tz_override = options.tz;
-    ctx.envisionware_time = options.envisionware_time;
-    let read_ahead = if input.is_some() {
+    let read_ahead = if csv.is_some() {
         3 * budget.read_ahead_bytes()
     } else {
         0
     };
-    let read = run_adapter(format, source, input.as_mut(), &mut ctx, options);
+    let mut input = Input { source, csv };
+    let read = (spec.read)(&mut input, &mut ctx);
     drop(input);
-    let mut store = ctx.store.take().expect("the file's context has its store");
-    store.flush(format.name());
-    let parts = store.sink.finish();
-    let quarantine = ctx
-        .tally
+    // The context holds a sender: drop it so the keeper sees the end of the file.
+    let mut tally = ctx.finish();
+    let (kept, lake_index) = keeper.finish();
+    if let Some(index) = lake_index {
+        indexes.insert(table, index);
+    }
+    let quarantine = tally
         .take_quarantine_file()
         .map(QuarantineFile::finish)
         .transpose();
     let outcome = (|| {
         read?;
-        if let Some(e) = store.error.take() {
+        let kept = kept?;
+        if let Some(e) = tally.error.take() {
             return Err(e);
         }
-        if let Some(e) = ctx.tally.error.take() {
-            return Err(e);
-        }
-        Ok((parts?, quarantine?.flatten()))
+        Ok((kept, quarantine?.flatten()))
     })();
-    let (parts, quarantine) = match outcome {
+    let (kept, quarantine) = match outcome {
         Ok(v) => v,
         Err(e) => {
             shared.writer.discard(&batch);
             return Err(fail(e, Some(format)));
         }
     };
-    let tally = ctx.tally;
+    tally.rows_accepted += kept.accepted;
+    tally.exclude_n(Code::DuplicateRecord, "", kept.duplicate);
+    tally.exclude_n(Code::InLake, "", kept.in_lake);
     let summary = FileSummary {
         file: display,
         sha256: source.sha256.clone(),
@@ -278,10 +234,11 @@ fn parse_file(
         table: table.name().to_string(),
         rows_read: tally.rows_read,
         rows_accepted: tally.rows_accepted,
-        rows_quarantined: tally.rows_quarantined(),
-        rows_excluded: tally.rows_excluded(),
-        excluded: tally.excluded,
-        quarantined: tally.quarantined,
+        rows_quarantined: tally.rows_quarantined,
+        rows_excluded: tally.rows_excluded,
+        excluded: tally.by_code(Fate::Excluded),
+        quarantined: tally.by_code(Fate::Quarantined),
+        reasons: tally.reasons(),
         unknown_sites: tally.unknown_sites.into_iter().collect(),
         notes: tally.notes,
         encoding: source.describe(),
@@ -289,12 +246,12 @@ fn parse_file(
     Ok(Parsed {
         batch,
         table,
-        parts,
+        parts: kept.parts,
         quarantine,
         summary,
         detected,
-        rows_stored: store.rows.pushed,
-        peak_buffered: store.peak_buffered + read_ahead,
+        rows_stored: kept.rows_stored,
+        peak_buffered: kept.peak_buffered + read_ahead,
     })
 }
 

@@ -14,6 +14,9 @@
 //!   in every export, so k copies are k records and an overlapping export adds only the
 //!   copies the lake does not have.
 //!
+//! Both the file's own keys and the lake's are kept per partition month (a record's
+//! month is its first row's): a key repeated within one month of a file is a duplicate.
+//!
 //! Rows the lake already has are found in the partitions the file's rows fall in only:
 //! the keys of a month are read from the Parquet files the ledger names for it, once,
 //! when a row of that month first appears.
@@ -31,8 +34,12 @@ use crate::IngestError;
 pub enum Identity<'a> {
     /// The export's own key for the record.
     Record(&'a str),
+    /// The export's key made of several fields (joined by U+001F when hashed).
+    RecordOf(&'a [&'a str]),
     /// The current state of the thing this id names.
     State(&'a str),
+    /// The same, with an id made of several fields.
+    StateOf(&'a [&'a str]),
     /// No key: the content, with multiplicity.
     Content,
 }
@@ -60,13 +67,25 @@ impl Hasher for KeyHasher {
 pub type KeySet = HashSet<u64, BuildHasherDefault<KeyHasher>>;
 type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
-/// The key of a record key (or a thing's id) of a format.
-pub fn record_hash(source: &str, record: &str) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(source.as_bytes());
-    h.update(&[0xff]);
-    h.update(record.as_bytes());
-    h.digest()
+/// The key of a record key (or a thing's id) of a format: xxh3 of the format's name, a
+/// 0xFF byte and the key's parts joined by U+001F.
+pub fn record_hash(source: &str, parts: &[&str]) -> u64 {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        b.extend_from_slice(source.as_bytes());
+        b.push(0xff);
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                b.push(0x1f);
+            }
+            b.extend_from_slice(p.as_bytes());
+        }
+        xxhash_rust::xxh3::xxh3_64(&b)
+    })
 }
 
 /// The key of the `n`-th row of a record, or of the `n`-th copy of a row.
@@ -78,30 +97,180 @@ pub fn nth(base: u64, n: u64) -> u64 {
     }
 }
 
-/// What one file has shown so far: its record keys, and how often each row content
-/// occurred.
+/// What one month of a file has shown so far: its record keys, and how often each row
+/// content occurred.
 #[derive(Default)]
-pub struct FileIndex {
+struct MonthIndex {
     records: KeySet,
     seen: KeySet,
     /// Contents seen more than once, with the copies seen.
     repeats: KeyMap<u64>,
+    last_used: u64,
+}
+
+impl MonthIndex {
+    fn len(&self) -> usize {
+        self.records.len() + self.seen.len() + self.repeats.len()
+    }
+
+    fn write(&self, path: &std::path::Path) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+        for (set, tag) in [(&self.records, 0u8), (&self.seen, 1u8)] {
+            w.write_all(&[tag])?;
+            w.write_all(&(set.len() as u64).to_le_bytes())?;
+            for k in set {
+                w.write_all(&k.to_le_bytes())?;
+            }
+        }
+        w.write_all(&(self.repeats.len() as u64).to_le_bytes())?;
+        for (k, n) in &self.repeats {
+            w.write_all(&k.to_le_bytes())?;
+            w.write_all(&n.to_le_bytes())?;
+        }
+        w.flush()
+    }
+
+    fn read(path: &std::path::Path) -> std::io::Result<MonthIndex> {
+        let bytes = std::fs::read(path)?;
+        let mut at = 0usize;
+        let u64_at = |at: &mut usize| -> std::io::Result<u64> {
+            let b = bytes
+                .get(*at..*at + 8)
+                .ok_or_else(|| std::io::Error::other("identity spill file cut short"))?;
+            *at += 8;
+            Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        };
+        let mut m = MonthIndex::default();
+        for set in [&mut m.records, &mut m.seen] {
+            at += 1;
+            let n = u64_at(&mut at)? as usize;
+            set.reserve(n);
+            for _ in 0..n {
+                set.insert(u64_at(&mut at)?);
+            }
+        }
+        let n = u64_at(&mut at)? as usize;
+        for _ in 0..n {
+            let k = u64_at(&mut at)?;
+            m.repeats.insert(k, u64_at(&mut at)?);
+        }
+        Ok(m)
+    }
+}
+
+/// What one file has shown so far, per partition month: a record's identity is its key
+/// within its month (as the lake's keys are looked up per month). At most `max_keys`
+/// keys are held; past that the months least recently used are written to the batch's
+/// staging folder and read back if the file returns to them (an export in time order
+/// never does), so memory does not grow with the file.
+pub struct FileIndex {
+    months: HashMap<i32, MonthIndex>,
+    spilled: HashSet<i32>,
+    spill_dir: std::path::PathBuf,
+    held: usize,
+    max_keys: usize,
+    clock: u64,
 }
 
 impl FileIndex {
-    /// Whether this record key is new in the file (and remembers it).
-    pub fn first_record(&mut self, key: u64) -> bool {
-        self.records.insert(key)
+    pub fn new(spill_dir: std::path::PathBuf, max_keys: usize) -> FileIndex {
+        FileIndex {
+            months: HashMap::new(),
+            spilled: HashSet::new(),
+            spill_dir,
+            held: 0,
+            max_keys: max_keys.max(1),
+            clock: 0,
+        }
     }
 
-    /// How many copies of this content the file had before this one.
-    pub fn copies_before(&mut self, base: u64) -> u64 {
-        if self.seen.insert(base) {
-            return 0;
+    fn spill_path(&self, month: i32) -> std::path::PathBuf {
+        self.spill_dir.join(format!("identity-{month}.bin"))
+    }
+
+    fn month(&mut self, month: i32) -> std::io::Result<&mut MonthIndex> {
+        self.clock += 1;
+        if !self.months.contains_key(&month) {
+            let m = if self.spilled.remove(&month) {
+                let path = self.spill_path(month);
+                let m = MonthIndex::read(&path)?;
+                let _ = std::fs::remove_file(&path);
+                m
+            } else {
+                MonthIndex::default()
+            };
+            self.held += m.len();
+            self.months.insert(month, m);
+            self.evict(month)?;
         }
-        let n = self.repeats.entry(base).or_insert(1);
-        *n += 1;
-        *n - 1
+        let m = self.months.get_mut(&month).expect("inserted above");
+        m.last_used = self.clock;
+        Ok(m)
+    }
+
+    /// Writes the least recently used months (never `keep`) to disk while over the cap.
+    fn evict(&mut self, keep: i32) -> std::io::Result<()> {
+        while self.held > self.max_keys {
+            let Some((&oldest, _)) = self
+                .months
+                .iter()
+                .filter(|(m, _)| **m != keep)
+                .min_by_key(|(_, m)| m.last_used)
+            else {
+                return Ok(());
+            };
+            let m = self.months.remove(&oldest).expect("present");
+            std::fs::create_dir_all(&self.spill_dir)?;
+            m.write(&self.spill_path(oldest))?;
+            self.held -= m.len();
+            self.spilled.insert(oldest);
+        }
+        Ok(())
+    }
+
+    /// Whether this record key is new in its month of the file (and remembers it).
+    pub fn first_record(&mut self, month: i32, key: u64) -> std::io::Result<bool> {
+        let fresh = self.month(month)?.records.insert(key);
+        if fresh {
+            self.grew(month)?;
+        }
+        Ok(fresh)
+    }
+
+    /// How many copies of this content the file had before this one (in its month: the
+    /// same content has the same time, so the same month).
+    pub fn copies_before(&mut self, month: i32, base: u64) -> std::io::Result<u64> {
+        let m = self.month(month)?;
+        if m.seen.insert(base) {
+            self.grew(month)?;
+            return Ok(0);
+        }
+        let n = match m.repeats.get_mut(&base) {
+            Some(n) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                m.repeats.insert(base, 2);
+                self.grew(month)?;
+                1
+            }
+        };
+        Ok(n)
+    }
+
+    fn grew(&mut self, month: i32) -> std::io::Result<()> {
+        self.held += 1;
+        if self.held > self.max_keys {
+            self.evict(month)?;
+        }
+        Ok(())
+    }
+
+    /// Keys held in memory.
+    pub fn held(&self) -> usize {
+        self.held
     }
 }
 
@@ -208,14 +377,33 @@ mod tests {
 
     #[test]
     fn copies_are_counted_per_content() {
-        let mut f = FileIndex::default();
-        assert_eq!(f.copies_before(7), 0);
-        assert_eq!(f.copies_before(8), 0);
-        assert_eq!(f.copies_before(7), 1);
-        assert_eq!(f.copies_before(7), 2);
-        assert!(f.first_record(1));
-        assert!(!f.first_record(1));
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = FileIndex::new(dir.path().into(), 1 << 20);
+        assert_eq!(f.copies_before(1, 7).unwrap(), 0);
+        assert_eq!(f.copies_before(1, 8).unwrap(), 0);
+        assert_eq!(f.copies_before(1, 7).unwrap(), 1);
+        assert_eq!(f.copies_before(1, 7).unwrap(), 2);
+        assert!(f.first_record(1, 1).unwrap());
+        assert!(!f.first_record(1, 1).unwrap());
         assert_ne!(nth(5, 1), nth(5, 2));
         assert_eq!(nth(5, 0), 5);
+    }
+
+    #[test]
+    fn months_over_the_cap_spill_and_come_back_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        // Three keys at most in memory: every new month pushes the older ones to disk.
+        let mut f = FileIndex::new(dir.path().into(), 3);
+        for month in 0..10 {
+            assert!(f.first_record(month, 100).unwrap());
+            assert_eq!(f.copies_before(month, 200).unwrap(), 0);
+            assert_eq!(f.copies_before(month, 200).unwrap(), 1);
+        }
+        assert!(f.held() <= 4, "held {}", f.held());
+        for month in (0..10).rev() {
+            assert!(!f.first_record(month, 100).unwrap(), "month {month}");
+            assert_eq!(f.copies_before(month, 200).unwrap(), 2, "month {month}");
+            assert!(f.first_record(month, 101).unwrap());
+        }
     }
 }

@@ -7,23 +7,18 @@ use chrono_tz::Tz;
 use tally_model::Table;
 
 use crate::Format;
-
-/// What EnvisionWare's pcrDateTime stamps: the session's start (the default) or its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TimestampMeans {
-    #[default]
-    Start,
-    End,
-}
+pub use crate::adapters::envisionware::TimestampMeans;
 
 /// The default memory budget of one ingest: 1 GiB.
 pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
 
-/// How the memory budget is shared between the engine's buffers. The records read
-/// ahead (three batches), the rows being built and sent (three chunks) and the rows
-/// pending per month partition (a quarter) stay within it whatever the file's size. What
-/// grows with the file is the per-file identity index (about 10 bytes a record) and what
-/// a pairing format holds open (sessions not yet ended).
+/// How the memory budget is shared between the engine's buffers, so that peak memory
+/// does not grow with the file: the records read ahead (three batches of 1/32), the
+/// chunks of rows between the adapter and the keeper (a few of 1/32), the frames pending
+/// per month partition (1/8, written a row group of 1/16 at a time), and the keys held to
+/// tell records apart: the file's own (1/8) and the lake's for the months the file
+/// touches (1/8), each about 16 bytes a key. Past their share, the file's keys of the
+/// months least recently seen go to disk; the lake's are read again when asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     pub bytes: usize,
@@ -46,27 +41,32 @@ impl Budget {
 
     /// Raw record bytes per batch read ahead.
     pub fn read_ahead_bytes(self) -> usize {
-        (self.bytes / 16).min(8 << 20)
+        (self.bytes / 32).min(8 << 20)
     }
 
-    /// Estimated bytes of canonical rows per chunk handed to the part writer.
+    /// Estimated bytes of canonical rows per chunk sent to the keeper.
     pub fn chunk_bytes(self) -> usize {
-        (self.bytes / 16).min(32 << 20)
+        (self.bytes / 32).min(16 << 20)
     }
 
     /// Bytes of one month's pending rows that make a row group.
     pub fn row_group_bytes(self) -> usize {
-        (self.bytes / 8).min(128 << 20)
+        (self.bytes / 16).min(64 << 20)
     }
 
     /// Bytes pending over all months before the largest is written.
     pub fn pending_bytes(self) -> usize {
-        self.bytes / 4
+        self.bytes / 8
     }
 
     /// Keys of the lake's partitions held at once to recognise rows already there.
     pub fn lake_keys(self) -> usize {
-        self.bytes / 4 / 16
+        self.bytes / 128
+    }
+
+    /// Keys of the file's own records held at once (per month; the rest on disk).
+    pub fn file_keys(self) -> usize {
+        self.bytes / 128
     }
 }
 

@@ -94,10 +94,30 @@ impl std::fmt::Display for Pseudonym {
     }
 }
 
-/// Hashes each distinct identifier once (a file has many rows per patron).
+/// Hashes each distinct identifier once (a file has many rows per patron). Card numbers
+/// and borrower numbers (up to 17 digits) are looked up as numbers, without hashing text.
 pub struct PseudoCache<'a> {
     pseudo: &'a Pseudonymiser,
     cache: HashMap<Box<str>, Pseudonym, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
+    numeric: HashMap<u64, Pseudonym, std::hash::BuildHasherDefault<crate::identity::KeyHasher>>,
+}
+
+/// A short all-digit identifier as a number that keeps its length ("007" and "7" differ):
+/// value * 32 + length, for at most 17 digits.
+fn numeric_id(id: &str) -> Option<u64> {
+    let b = id.as_bytes();
+    if b.is_empty() || b.len() > 17 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    // Spread the bits: the map's hasher takes the key as its hash.
+    Some((v * 32 + b.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 impl<'a> PseudoCache<'a> {
@@ -105,6 +125,7 @@ impl<'a> PseudoCache<'a> {
         PseudoCache {
             pseudo,
             cache: HashMap::default(),
+            numeric: HashMap::default(),
         }
     }
 
@@ -114,17 +135,29 @@ impl<'a> PseudoCache<'a> {
     }
 
     pub fn key_of(&mut self, id: &str) -> Pseudonym {
+        if let Some(n) = numeric_id(id) {
+            if let Some(k) = self.numeric.get(&n) {
+                return *k;
+            }
+            let k = self.compute(id);
+            self.numeric.insert(n, k);
+            return k;
+        }
         if let Some(k) = self.cache.get(id) {
             return *k;
         }
+        let k = self.compute(id);
+        self.cache.insert(id.into(), k);
+        k
+    }
+
+    fn compute(&self, id: &str) -> Pseudonym {
         let mut mac = self.pseudo.mac.clone();
         mac.update(id.as_bytes());
         let mut hex = [0u8; 32];
         hex::encode_to_slice(&mac.finalize().into_bytes()[..16], &mut hex)
             .expect("32 hex digits for 16 bytes");
-        let k = Pseudonym(hex);
-        self.cache.insert(id.into(), k);
-        k
+        Pseudonym(hex)
     }
 }
 
@@ -140,5 +173,17 @@ mod tests {
         assert_ne!(a.key_of("21221012345678"), b.key_of("21221012345678"));
         assert_eq!(a.key_of("x").len(), 32);
         assert!(Pseudonymiser::new(b"short").is_err());
+        let mut cache = PseudoCache::new(&a);
+        for id in [
+            "21221012345678",
+            "007",
+            "7",
+            "guest1",
+            "00000000000000000001",
+        ] {
+            assert_eq!(cache.key_of(id).as_str(), a.key_of(id), "{id}");
+            assert_eq!(cache.key_of(id).as_str(), a.key_of(id), "{id} cached");
+        }
+        assert_ne!(cache.key_of("007"), cache.key_of("7"));
     }
 }

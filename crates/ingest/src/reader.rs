@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{channel, sync_channel};
 
 use crate::IngestError;
+use crate::reason::{Code, Reject};
 use crate::source::Source;
 
 /// The header as written and as matched.
@@ -56,19 +57,27 @@ pub struct Columns {
 /// The longest field believed, in bytes.
 pub const MAX_FIELD_BYTES: usize = 64 * 1024;
 
-/// Why a record is quarantined: the column (empty for the whole row) and the reason.
-pub type Reject = (&'static str, String);
-
 impl Columns {
     pub fn get(&self, i: usize) -> Option<usize> {
         self.idx[i]
+    }
+
+    /// The header name the adapter asked for at `i` (its reasons name the column).
+    pub fn name(&self, i: usize) -> &'static str {
+        self.names[i]
+    }
+
+    /// Whether the header has the column the adapter asked for at `i`.
+    pub fn has(&self, i: usize) -> bool {
+        self.idx[i].is_some()
     }
 
     /// A record whose field count differs from the header's is shifted or truncated:
     /// none of its fields can be trusted.
     pub fn check_width(&self, record: &csv::ByteRecord) -> Result<(), Reject> {
         if record.len() != self.width {
-            return Err((
+            return Err(Reject::new(
+                Code::WrongFieldCount,
                 "",
                 format!(
                     "wrong number of fields: expected {}, found {} (truncated or shifted row)",
@@ -88,7 +97,8 @@ impl Columns {
                 .iter()
                 .position(|j| *j == Some(i))
                 .map_or("", |k| self.names[k]);
-            return Err((
+            return Err(Reject::new(
+                Code::FieldTooLong,
                 column,
                 format!(
                     "field too long: {} bytes (at most {MAX_FIELD_BYTES}); a runaway quote?",
@@ -104,7 +114,8 @@ impl Columns {
         match self.idx[i].and_then(|j| record.get(j)) {
             None => Ok(""),
             Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| {
-                (
+                Reject::new(
+                    Code::NotUtf8,
                     self.names[i],
                     format!("not valid UTF-8 in {}", self.names[i]),
                 )
@@ -185,24 +196,34 @@ impl CsvInput {
         })
     }
 
-    /// Calls `f` with each record and the line it starts on. A second thread reads and
-    /// splits the records ahead, in batches of about `batch_bytes`, at most two batches
-    /// ahead: the adapter works on one core while the CSV is parsed on the other.
+    /// For each header column, whether its values may be shown as written in the
+    /// quarantine (its name is in the format's `safe` list).
+    pub fn safe_mask(&self, safe: &[&str]) -> Vec<bool> {
+        let safe: Vec<String> = safe.iter().map(|c| normalize_header(c)).collect();
+        self.header
+            .iter()
+            .map(|h| safe.contains(&normalize_header(h)))
+            .collect()
+    }
+
+    /// Calls `f` with each record and the line it starts on, until `f` returns false. A
+    /// second thread reads and splits the records ahead, in batches of about
+    /// `batch_bytes`, at most two batches ahead: the adapter works on one core while the
+    /// CSV is parsed on the other.
     pub fn for_each_record(
         &mut self,
-        mut f: impl FnMut(u64, &csv::ByteRecord),
+        mut f: impl FnMut(u64, &csv::ByteRecord) -> bool,
     ) -> Result<(), IngestError> {
         self.for_each_batch(|lines, records| {
-            for (line, rec) in lines.iter().zip(records) {
-                f(*line, rec);
-            }
+            lines.iter().zip(records).all(|(line, rec)| f(*line, rec))
         })
     }
 
-    /// Calls `f` with each batch of records read ahead, with the lines they start on.
+    /// Calls `f` with each batch of records read ahead, with the lines they start on,
+    /// until `f` returns false.
     pub fn for_each_batch(
         &mut self,
-        mut f: impl FnMut(&[u64], &[csv::ByteRecord]),
+        mut f: impl FnMut(&[u64], &[csv::ByteRecord]) -> bool,
     ) -> Result<(), IngestError> {
         let path = self.path.clone();
         let batch_bytes = self.batch_bytes;
@@ -257,7 +278,10 @@ impl CsvInput {
             });
             for batch in full_rx {
                 let batch = batch?;
-                f(&batch.lines[..batch.len], &batch.records[..batch.len]);
+                if !f(&batch.lines[..batch.len], &batch.records[..batch.len]) {
+                    // Dropping the receiver stops the reading thread at its next send.
+                    return Ok(());
+                }
                 let _ = empty_tx.send(batch);
             }
             Ok(())

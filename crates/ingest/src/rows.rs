@@ -1,25 +1,26 @@
-//! What an adapter produces: canonical rows, built column by column per month partition
-//! and handed to the part writer in bounded chunks, and the count of every input row's
-//! fate, with quarantined rows streamed to the batch's quarantine file.
+//! What an adapter produces: canonical rows written straight into typed column builders
+//! (a [`Chunk`] of a few thousand rows, never a value per allocation), with each row's
+//! key and partition month; and the count of every input row's fate ([`Tally`]), with
+//! quarantined rows streamed to the batch's quarantine file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use tally_model::{QUARANTINE_COLUMNS, Table};
+use tally_model::{QUARANTINE_COLUMNS, ReasonCount, Table};
 
 use crate::IngestError;
 pub use crate::pseudo::Pseudonym;
+use crate::reason::{Code, Fate, Reject, mask_value};
 
-/// One value of a canonical row.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+/// One value of a canonical row, borrowed from the record it was read from. Adapters
+/// build a row as a small array of cells on the stack.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
     Null,
-    Str(String),
-    /// A constant word (an event, a status): no allocation.
-    Static(&'static str),
-    /// A pseudonym: 32 hex digits, no allocation.
+    Str(&'a str),
+    /// A pseudonym: 32 hex digits.
     Key(Pseudonym),
     /// UTC microseconds.
     Time(i64),
@@ -30,47 +31,68 @@ pub enum Value {
     Bool(bool),
 }
 
-impl Value {
-    /// A pseudonym, or null.
-    pub fn key(k: Option<Pseudonym>) -> Value {
-        k.map_or(Value::Null, Value::Key)
+impl<'a> Cell<'a> {
+    /// Text, or null when empty.
+    pub fn text(s: &'a str) -> Cell<'a> {
+        if s.is_empty() {
+            Cell::Null
+        } else {
+            Cell::Str(s)
+        }
     }
 
-    /// The text of a string value.
-    pub fn as_str(&self) -> Option<&str> {
+    /// A pseudonym, or null.
+    pub fn key(k: Option<Pseudonym>) -> Cell<'a> {
+        k.map_or(Cell::Null, Cell::Key)
+    }
+
+    pub fn time(t: Option<i64>) -> Cell<'a> {
+        t.map_or(Cell::Null, Cell::Time)
+    }
+
+    pub fn date(d: chrono::NaiveDate) -> Cell<'a> {
+        Cell::Date(days_since_epoch(d))
+    }
+
+    pub fn opt_date(d: Option<chrono::NaiveDate>) -> Cell<'a> {
+        d.map_or(Cell::Null, Cell::date)
+    }
+
+    pub fn int(v: Option<i64>) -> Cell<'a> {
+        v.map_or(Cell::Null, Cell::Int)
+    }
+
+    pub fn float(v: Option<f64>) -> Cell<'a> {
+        v.map_or(Cell::Null, Cell::Float)
+    }
+
+    pub fn bool(v: Option<bool>) -> Cell<'a> {
+        v.map_or(Cell::Null, Cell::Bool)
+    }
+
+    fn as_str(&self) -> Option<&str> {
         match self {
-            Value::Str(s) => Some(s),
-            Value::Static(s) => Some(s),
-            Value::Key(k) => Some(k.as_str()),
+            Cell::Str(s) => Some(s),
+            Cell::Key(k) => Some(k.as_str()),
             _ => None,
         }
-    }
-
-    /// Text, or null when empty.
-    pub fn text(s: &str) -> Value {
-        if s.is_empty() {
-            Value::Null
-        } else {
-            Value::Str(s.to_string())
-        }
-    }
-
-    pub fn date(d: chrono::NaiveDate) -> Value {
-        Value::Date(
-            (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32,
-        )
     }
 
     /// The partition month (UTC year * 12 + month - 1) of a time or date value.
     pub fn month(&self) -> Option<i32> {
         let days = match self {
-            Value::Time(us) => us.div_euclid(86_400_000_000) as i32,
-            Value::Date(d) => *d,
+            Cell::Time(us) => us.div_euclid(86_400_000_000) as i32,
+            Cell::Date(d) => *d,
             _ => return None,
         };
         let (y, m, _) = civil_from_days(days);
         Some(y * 12 + m as i32 - 1)
     }
+}
+
+/// Days since 1970-01-01.
+pub fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
+    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
@@ -89,92 +111,71 @@ pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
 }
 
 /// The content key of a row: xxh3 of the source format and the values, each with a type
-/// tag and a length, so different rows cannot run together into one byte string.
-pub fn row_key(source: &str, row: &[Value]) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(source.as_bytes());
-    for v in row {
-        match v {
-            Value::Null => h.update(&[0]),
-            // Every string variant hashes alike: the key depends on the text only.
-            Value::Str(_) | Value::Static(_) | Value::Key(_) => {
-                let s = v.as_str().expect("a string value");
-                h.update(&[1]);
-                h.update(&(s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
-            }
-            Value::Time(t) => {
-                h.update(&[2]);
-                h.update(&t.to_le_bytes());
-            }
-            Value::Date(d) => {
-                h.update(&[3]);
-                h.update(&d.to_le_bytes());
-            }
-            Value::Int(i) => {
-                h.update(&[4]);
-                h.update(&i.to_le_bytes());
-            }
-            Value::Float(f) => {
-                h.update(&[5]);
-                h.update(&f.to_bits().to_le_bytes());
-            }
-            Value::Bool(b) => h.update(&[6, u8::from(*b)]),
-        }
+/// tag and a length, so different rows cannot run together into one byte string. (The
+/// bytes hashed are those of every lake written since record identity was introduced.)
+pub fn row_key(source: &str, row: &[Cell<'_>]) -> u64 {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    h.digest()
+    BUF.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        b.extend_from_slice(source.as_bytes());
+        for v in row {
+            match v {
+                Cell::Null => b.push(0),
+                Cell::Str(_) | Cell::Key(_) => {
+                    let s = v.as_str().expect("a string value");
+                    b.push(1);
+                    b.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                    b.extend_from_slice(s.as_bytes());
+                }
+                Cell::Time(t) => {
+                    b.push(2);
+                    b.extend_from_slice(&t.to_le_bytes());
+                }
+                Cell::Date(d) => {
+                    b.push(3);
+                    b.extend_from_slice(&d.to_le_bytes());
+                }
+                Cell::Int(i) => {
+                    b.push(4);
+                    b.extend_from_slice(&i.to_le_bytes());
+                }
+                Cell::Float(f) => {
+                    b.push(5);
+                    b.extend_from_slice(&f.to_bits().to_le_bytes());
+                }
+                Cell::Bool(x) => b.extend_from_slice(&[6, u8::from(*x)]),
+            }
+        }
+        xxhash_rust::xxh3::xxh3_64(&b)
+    })
 }
 
 /// One column being built, typed by the table's schema.
-enum Buffer {
+enum Col {
     Str(StringChunkedBuilder),
-    Time(Vec<Option<i64>>),
-    Date(Vec<Option<i32>>),
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
-    Bool(Vec<Option<bool>>),
+    Time(PrimitiveChunkedBuilder<Int64Type>),
+    Date(PrimitiveChunkedBuilder<Int32Type>),
+    Int(PrimitiveChunkedBuilder<Int64Type>),
+    Float(PrimitiveChunkedBuilder<Float64Type>),
+    Bool(BooleanChunkedBuilder),
 }
 
-impl Buffer {
-    fn new(dtype: &DataType) -> Buffer {
-        match dtype {
-            DataType::String => Buffer::Str(StringChunkedBuilder::new(PlSmallStr::EMPTY, 1024)),
-            DataType::Datetime(_, _) => Buffer::Time(Vec::new()),
-            DataType::Date => Buffer::Date(Vec::new()),
-            DataType::Int64 => Buffer::Int(Vec::new()),
-            DataType::Float64 => Buffer::Float(Vec::new()),
-            DataType::Boolean => Buffer::Bool(Vec::new()),
-            other => unreachable!("canonical schemas use no {other}"),
-        }
-    }
-}
-
-/// The rows of one month partition, column by column.
-struct MonthRows {
-    buffers: Vec<Buffer>,
-    keys: Vec<u64>,
-}
-
-/// Canonical rows of one table, in the schema's order (without `row_key`, `source` and
-/// `batch`, which are added here), kept per month partition until about `chunk_bytes`
-/// are buffered, then taken as frames. Every adapter fills one of these, so the lake's
-/// columns and types are defined once, in tally-model.
-pub struct Rows {
-    table: Table,
+/// The columns an adapter fills for one table: the schema without `row_key`, `source`
+/// and `batch` (added when a chunk becomes a frame). Defined once, from tally-model.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub table: Table,
     names: Vec<PlSmallStr>,
     dtypes: Vec<DataType>,
-    /// Position of the partition column among the row's values.
-    partition: usize,
-    months: BTreeMap<i32, MonthRows>,
-    /// Estimated bytes buffered.
-    bytes: usize,
-    pub chunk_bytes: usize,
-    /// Rows pushed in all.
-    pub pushed: u64,
+    /// Position of the partition column among a row's cells.
+    pub partition: usize,
 }
 
-impl Rows {
-    pub fn new(table: Table, chunk_bytes: usize) -> Rows {
+impl Layout {
+    pub fn of(table: Table) -> Layout {
         let schema = table.schema();
         let (mut names, mut dtypes) = (Vec::new(), Vec::new());
         for (name, dtype) in schema.iter() {
@@ -188,109 +189,242 @@ impl Rows {
             .iter()
             .position(|n| n == table.partition_column())
             .expect("the partition column is in the schema");
-        Rows {
+        Layout {
             table,
             names,
             dtypes,
             partition,
-            months: BTreeMap::new(),
-            bytes: 0,
-            chunk_bytes: chunk_bytes.max(1),
-            pushed: 0,
         }
     }
 
-    /// The position of the partition column in a row of values.
-    pub fn partition_index(&self) -> usize {
-        self.partition
+    pub fn width(&self) -> usize {
+        self.names.len()
     }
 
-    /// Appends one row with its key to its month; values in schema order. A value of the
-    /// wrong type is a bug in the adapter, caught by the tests.
-    pub fn push(&mut self, month: i32, row: Vec<Value>, key: u64) {
-        let dtypes = &self.dtypes;
-        let part = self.months.entry(month).or_insert_with(|| MonthRows {
-            buffers: dtypes.iter().map(Buffer::new).collect(),
-            keys: Vec::new(),
-        });
-        part.keys.push(key);
-        let mut bytes = 24;
-        let mut n = 0;
-        for (buffer, value) in part.buffers.iter_mut().zip(row) {
-            bytes += 9;
-            match (buffer, value) {
-                (Buffer::Str(v), Value::Null) => v.append_null(),
-                (Buffer::Str(v), value @ (Value::Str(_) | Value::Static(_) | Value::Key(_))) => {
-                    let s = value.as_str().expect("a string value");
-                    bytes += s.len() + 16;
-                    v.append_value(s)
+    pub fn names(&self) -> &[PlSmallStr] {
+        &self.names
+    }
+
+    pub fn dtypes(&self) -> &[DataType] {
+        &self.dtypes
+    }
+}
+
+/// How the rows of one record are told apart from other records' (see
+/// [`crate::identity`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The export's own key.
+    Record,
+    /// The current state of the thing an id names.
+    State,
+    /// No key: the content, with multiplicity.
+    Content,
+}
+
+/// One record as emitted: how many rows it made (they follow in the chunk), how many input
+/// rows it stands for, and its key.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordMeta {
+    pub kind: Kind,
+    /// The record key (or the thing's id), hashed; 0 for content identity.
+    pub hash: u64,
+    pub rows: u32,
+    pub input_rows: u32,
+}
+
+/// Canonical rows of one table, column by column, in the order they were emitted, with
+/// each row's key (its content key, or its record key and place) and partition month,
+/// and each record's identity. The keeper decides which rows are stored.
+pub struct Chunk {
+    layout: std::sync::Arc<Layout>,
+    cols: Vec<Col>,
+    pub keys: Vec<u64>,
+    pub months: Vec<i32>,
+    pub records: Vec<RecordMeta>,
+    bytes: usize,
+}
+
+const CHUNK_CAPACITY: usize = 4096;
+
+impl Chunk {
+    pub fn new(layout: std::sync::Arc<Layout>) -> Chunk {
+        let cols = layout
+            .names
+            .iter()
+            .zip(&layout.dtypes)
+            .map(|(name, dtype)| {
+                let name = name.clone();
+                match dtype {
+                    DataType::String => Col::Str(StringChunkedBuilder::new(name, CHUNK_CAPACITY)),
+                    DataType::Datetime(_, _) => {
+                        Col::Time(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY))
+                    }
+                    DataType::Date => Col::Date(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY)),
+                    DataType::Int64 => Col::Int(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY)),
+                    DataType::Float64 => {
+                        Col::Float(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY))
+                    }
+                    DataType::Boolean => {
+                        Col::Bool(BooleanChunkedBuilder::new(name, CHUNK_CAPACITY))
+                    }
+                    other => unreachable!("canonical schemas use no {other}"),
                 }
-                (Buffer::Time(v), Value::Time(x)) => v.push(Some(x)),
-                (Buffer::Time(v), Value::Null) => v.push(None),
-                (Buffer::Date(v), Value::Date(x)) => v.push(Some(x)),
-                (Buffer::Date(v), Value::Null) => v.push(None),
-                (Buffer::Int(v), Value::Int(x)) => v.push(Some(x)),
-                (Buffer::Int(v), Value::Null) => v.push(None),
-                (Buffer::Float(v), Value::Float(x)) => v.push(Some(x)),
-                (Buffer::Float(v), Value::Null) => v.push(None),
-                (Buffer::Bool(v), Value::Bool(x)) => v.push(Some(x)),
-                (Buffer::Bool(v), Value::Null) => v.push(None),
-                (_, value) => panic!(
-                    "{}.{}: value {value:?} of the wrong type",
-                    self.table, self.names[n]
-                ),
-            }
-            n += 1;
+            })
+            .collect();
+        Chunk {
+            layout,
+            cols,
+            keys: Vec::with_capacity(CHUNK_CAPACITY),
+            months: Vec::with_capacity(CHUNK_CAPACITY),
+            records: Vec::new(),
+            bytes: 0,
         }
-        assert_eq!(
-            n,
-            self.names.len(),
-            "{}: a row of {n} values, expected {}",
-            self.table,
-            self.names.len()
-        );
-        self.bytes += bytes;
-        self.pushed += 1;
     }
 
-    /// Estimated bytes buffered.
+    /// An empty chunk of the same table.
+    pub fn fresh(&self) -> Chunk {
+        Chunk::new(self.layout.clone())
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Estimated bytes held.
     pub fn bytes(&self) -> usize {
         self.bytes
     }
 
-    pub fn is_full(&self) -> bool {
-        self.bytes >= self.chunk_bytes
+    /// Appends one record's rows, keyed by `source` and `kind` (see [`Kind`]). A value of
+    /// the wrong type or a row of the wrong width is a bug in the adapter, caught by the
+    /// tests.
+    pub fn push_record(
+        &mut self,
+        source: &str,
+        kind: Kind,
+        hash: u64,
+        rows: &[&[Cell<'_>]],
+        input_rows: u32,
+    ) {
+        for (i, row) in rows.iter().enumerate() {
+            let key = match kind {
+                Kind::Record => crate::identity::nth(hash, i as u64),
+                Kind::State | Kind::Content => row_key(source, row),
+            };
+            self.push_row(row, key);
+        }
+        self.records.push(RecordMeta {
+            kind,
+            hash,
+            rows: rows.len() as u32,
+            input_rows,
+        });
     }
 
-    /// Takes the buffered rows as one frame per month, with `row_key`, `source` and
-    /// `batch`, in the order they were pushed.
-    pub fn take(&mut self, source: &str, batch: &str) -> PolarsResult<Vec<(i32, DataFrame)>> {
-        self.bytes = 0;
-        let months = std::mem::take(&mut self.months);
-        let mut frames = Vec::with_capacity(months.len());
-        for (month, part) in months {
-            let n = part.keys.len();
-            let mut columns: Vec<Column> = Vec::with_capacity(self.names.len() + 3);
-            for (name, buffer) in self.names.iter().cloned().zip(part.buffers) {
-                columns.push(match buffer {
-                    Buffer::Str(v) => v.finish().with_name(name).into_column(),
-                    Buffer::Time(v) => Int64Chunked::from_iter_options(name, v.into_iter())
-                        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-                        .into_column(),
-                    Buffer::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter())
-                        .into_date()
-                        .into_column(),
-                    Buffer::Int(v) => Column::new(name, v),
-                    Buffer::Float(v) => Column::new(name, v),
-                    Buffer::Bool(v) => Column::new(name, v),
-                });
+    fn push_row(&mut self, row: &[Cell<'_>], key: u64) {
+        let layout = &self.layout;
+        assert_eq!(
+            row.len(),
+            layout.width(),
+            "{}: a row of {} values, expected {}",
+            layout.table,
+            row.len(),
+            layout.width()
+        );
+        let month = row[layout.partition]
+            .month()
+            .expect("the partition column is a time or date, never null");
+        let mut bytes = 16 + 9 * row.len();
+        for (i, (col, cell)) in self.cols.iter_mut().zip(row).enumerate() {
+            match (col, *cell) {
+                (Col::Str(b), Cell::Null) => b.append_null(),
+                (Col::Str(b), Cell::Str(s)) => {
+                    bytes += s.len() + 16;
+                    b.append_value(s)
+                }
+                (Col::Str(b), Cell::Key(k)) => {
+                    bytes += 48;
+                    b.append_value(k.as_str())
+                }
+                (Col::Time(b), Cell::Time(x)) | (Col::Int(b), Cell::Int(x)) => b.append_value(x),
+                (Col::Time(b) | Col::Int(b), Cell::Null) => b.append_null(),
+                (Col::Date(b), Cell::Date(x)) => b.append_value(x),
+                (Col::Date(b), Cell::Null) => b.append_null(),
+                (Col::Float(b), Cell::Float(x)) => b.append_value(x),
+                (Col::Float(b), Cell::Null) => b.append_null(),
+                (Col::Bool(b), Cell::Bool(x)) => b.append_value(x),
+                (Col::Bool(b), Cell::Null) => b.append_null(),
+                (_, cell) => panic!(
+                    "{}.{}: value {cell:?} of the wrong type",
+                    layout.table, layout.names[i]
+                ),
             }
-            columns.push(Column::new("row_key".into(), part.keys));
-            columns.push(StringChunked::full("source".into(), source, n).into_column());
-            columns.push(StringChunked::full("batch".into(), batch, n).into_column());
-            frames.push((month, DataFrame::new(n, columns)?));
         }
-        Ok(frames)
+        self.keys.push(key);
+        self.months.push(month);
+        self.bytes += bytes;
+    }
+
+    /// The rows as one frame, with `row_key` (from `keys`: the keeper's final keys),
+    /// `source` and `batch`, in the order they were emitted.
+    pub fn into_frame(self, keys: Vec<u64>, source: &str, batch: &str) -> PolarsResult<DataFrame> {
+        let n = keys.len();
+        let mut columns: Vec<Column> = Vec::with_capacity(self.cols.len() + 3);
+        for col in self.cols {
+            columns.push(match col {
+                Col::Str(b) => b.finish().into_column(),
+                Col::Time(b) => b
+                    .finish()
+                    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                    .into_column(),
+                Col::Date(b) => b.finish().into_date().into_column(),
+                Col::Int(b) => b.finish().into_column(),
+                Col::Float(b) => b.finish().into_column(),
+                Col::Bool(b) => b.finish().into_column(),
+            });
+        }
+        columns.push(UInt64Chunked::from_vec("row_key".into(), keys).into_column());
+        columns.push(StringChunked::full("source".into(), source, n).into_column());
+        columns.push(StringChunked::full("batch".into(), batch, n).into_column());
+        DataFrame::new(n, columns)
+    }
+}
+
+/// An owned value, for the one adapter whose rows are built from a mapping at run time
+/// (`generic`); [`Value::cell`] borrows it as a [`Cell`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Str(String),
+    Key(Pseudonym),
+    Time(i64),
+    Date(i32),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn cell(&self) -> Cell<'_> {
+        match self {
+            Value::Null => Cell::Null,
+            Value::Str(s) => Cell::Str(s),
+            Value::Key(k) => Cell::Key(*k),
+            Value::Time(t) => Cell::Time(*t),
+            Value::Date(d) => Cell::Date(*d),
+            Value::Int(i) => Cell::Int(*i),
+            Value::Float(f) => Cell::Float(*f),
+            Value::Bool(b) => Cell::Bool(*b),
+        }
     }
 }
 
@@ -310,13 +444,7 @@ impl QuarantineFile {
         }
     }
 
-    fn write(
-        &mut self,
-        line: u64,
-        column: &str,
-        reason: &str,
-        raw_masked: &str,
-    ) -> Result<(), IngestError> {
+    fn write(&mut self, q: &Quarantined) -> Result<(), IngestError> {
         let err = |path: &Path, e: csv::Error| IngestError::Io {
             path: path.into(),
             source: e.into(),
@@ -330,10 +458,11 @@ impl QuarantineFile {
         let w = self.writer.as_mut().expect("opened above");
         w.write_record([
             self.file_name.as_str(),
-            &line.to_string(),
-            column,
-            reason,
-            raw_masked,
+            &q.line.to_string(),
+            &q.column,
+            q.code.as_str(),
+            &q.reason,
+            &q.raw_masked,
         ])
         .map_err(|e| err(&self.path, e))
     }
@@ -355,18 +484,32 @@ impl QuarantineFile {
     }
 }
 
+/// One quarantined row, as the quarantine file has it.
+struct Quarantined {
+    line: u64,
+    column: String,
+    code: Code,
+    reason: String,
+    raw_masked: String,
+}
+
+/// Details kept per code; more are counted under "(others)", so an export full of
+/// strange words cannot grow the ledger without end.
+const MAX_DETAILS: usize = 64;
+
 /// The fate of every input row of one file.
 pub struct Tally {
     pub rows_read: u64,
     pub rows_accepted: u64,
     pub rows_quarantined: u64,
-    pub excluded: BTreeMap<String, u64>,
-    pub quarantined: BTreeMap<String, u64>,
+    pub rows_excluded: u64,
+    /// Rows per code and detail.
+    reasons: BTreeMap<Code, BTreeMap<Box<str>, u64>>,
     pub unknown_sites: BTreeSet<String>,
     pub notes: BTreeMap<String, u64>,
     quarantine_file: Option<QuarantineFile>,
     /// Quarantined rows of a tally with no file (a helper thread's), until absorbed.
-    held: Vec<(u64, String, String, String)>,
+    held: Vec<Quarantined>,
     /// The first error writing the quarantine file; the file fails with it.
     pub error: Option<IngestError>,
 }
@@ -383,13 +526,24 @@ impl Tally {
             rows_read: 0,
             rows_accepted: 0,
             rows_quarantined: 0,
-            excluded: BTreeMap::new(),
-            quarantined: BTreeMap::new(),
+            rows_excluded: 0,
+            reasons: BTreeMap::new(),
             unknown_sites: BTreeSet::new(),
             notes: BTreeMap::new(),
             quarantine_file,
             held: Vec::new(),
             error: None,
+        }
+    }
+
+    fn count(&mut self, code: Code, detail: &str, n: u64) {
+        let details = self.reasons.entry(code).or_default();
+        if let Some(c) = details.get_mut(detail) {
+            *c += n;
+        } else if details.len() < MAX_DETAILS {
+            details.insert(detail.into(), n);
+        } else {
+            *details.entry("(others)".into()).or_default() += n;
         }
     }
 
@@ -399,65 +553,62 @@ impl Tally {
         self.rows_read += std::mem::take(&mut other.rows_read);
         self.rows_accepted += std::mem::take(&mut other.rows_accepted);
         self.rows_quarantined += std::mem::take(&mut other.rows_quarantined);
-        for (k, n) in std::mem::take(&mut other.excluded) {
-            *self.excluded.entry(k).or_default() += n;
-        }
-        for (k, n) in std::mem::take(&mut other.quarantined) {
-            *self.quarantined.entry(k).or_default() += n;
+        self.rows_excluded += std::mem::take(&mut other.rows_excluded);
+        for (code, details) in std::mem::take(&mut other.reasons) {
+            for (detail, n) in details {
+                self.count(code, &detail, n);
+            }
         }
         for (k, n) in std::mem::take(&mut other.notes) {
             *self.notes.entry(k).or_default() += n;
         }
         self.unknown_sites.append(&mut other.unknown_sites);
-        for (line, column, reason, raw) in other.held.drain(..) {
-            self.write_quarantined(line, &column, &reason, &raw);
+        for q in std::mem::take(&mut other.held) {
+            self.write_quarantined(q);
         }
     }
 
-    fn write_quarantined(&mut self, line: u64, column: &str, reason: &str, raw_masked: &str) {
+    fn write_quarantined(&mut self, q: Quarantined) {
         match self.quarantine_file.as_mut() {
-            Some(q) => {
+            Some(file) => {
                 if self.error.is_none()
-                    && let Err(e) = q.write(line, column, reason, raw_masked)
+                    && let Err(e) = file.write(&q)
                 {
                     self.error = Some(e);
                 }
             }
-            None => self.held.push((
-                line,
-                column.to_string(),
-                reason.to_string(),
-                raw_masked.to_string(),
-            )),
+            None => self.held.push(q),
         }
     }
 
-    pub fn exclude(&mut self, rule: &str) {
-        self.exclude_n(rule, 1);
+    /// Counts one input row excluded by a rule; `detail` is the vendor's word that
+    /// triggered it (a Koha type, a Symphony command), or "".
+    pub fn exclude(&mut self, code: Code, detail: &str) {
+        self.exclude_n(code, detail, 1);
     }
 
-    /// Counts `n` input rows excluded by `rule` (the key is allocated only the first time).
-    pub fn exclude_n(&mut self, rule: &str, n: u64) {
-        match self.excluded.get_mut(rule) {
-            Some(count) => *count += n,
-            None => {
-                self.excluded.insert(rule.to_string(), n);
-            }
+    pub fn exclude_n(&mut self, code: Code, detail: &str, n: u64) {
+        debug_assert_eq!(code.fate(), Fate::Excluded, "{code} is not an exclusion");
+        if n == 0 {
+            return;
         }
+        self.rows_excluded += n;
+        self.count(code, detail, n);
     }
 
-    pub fn quarantine(&mut self, line: u64, column: &str, reason: String, raw_masked: String) {
-        // Reasons are counted by their kind (the text before the first colon), so the
-        // summary groups them; the quarantine file keeps the whole text.
-        let kind = reason.split(':').next().unwrap_or(&reason);
-        match self.quarantined.get_mut(kind) {
-            Some(n) => *n += 1,
-            None => {
-                self.quarantined.insert(kind.to_string(), 1);
-            }
-        }
+    /// Quarantines one input row. `show_value` says whether the value the reason quotes
+    /// may be written as is (its column is one the format declares safe).
+    pub fn quarantine(&mut self, line: u64, reject: Reject, show_value: bool, raw_masked: String) {
         self.rows_quarantined += 1;
-        self.write_quarantined(line, column, &reason, &raw_masked);
+        self.count(reject.code, &reject.column, 1);
+        let reason = reject.text(show_value);
+        self.write_quarantined(Quarantined {
+            line,
+            column: reject.column.into_owned(),
+            code: reject.code,
+            reason,
+            raw_masked,
+        });
     }
 
     pub fn note(&mut self, note: &str) {
@@ -469,12 +620,38 @@ impl Tally {
         }
     }
 
-    pub fn rows_quarantined(&self) -> u64 {
-        self.rows_quarantined
+    /// Rows per code, of one fate.
+    pub fn by_code(&self, fate: Fate) -> BTreeMap<String, u64> {
+        self.reasons
+            .iter()
+            .filter(|(c, _)| c.fate() == fate)
+            .map(|(c, d)| (c.as_str().to_string(), d.values().sum()))
+            .collect()
     }
 
-    pub fn rows_excluded(&self) -> u64 {
-        self.excluded.values().sum()
+    /// Every code and detail with its rows, quarantines first.
+    pub fn reasons(&self) -> Vec<ReasonCount> {
+        let mut out: Vec<ReasonCount> = self
+            .reasons
+            .iter()
+            .flat_map(|(code, details)| {
+                details.iter().map(|(detail, n)| ReasonCount {
+                    fate: code.fate().as_str().to_string(),
+                    code: code.as_str().to_string(),
+                    detail: detail.to_string(),
+                    rows: *n,
+                    message: code.prose().to_string(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (a.fate != "quarantined", &a.code, &a.detail).cmp(&(
+                b.fate != "quarantined",
+                &b.code,
+                &b.detail,
+            ))
+        });
+        out
     }
 
     pub fn take_quarantine_file(&mut self) -> Option<QuarantineFile> {
@@ -482,21 +659,27 @@ impl Tally {
     }
 }
 
-/// The raw record with the identifier columns replaced by `***`, and any field longer
-/// than 200 bytes cut short, so a quarantine file stays readable.
-pub fn mask_record(record: &csv::ByteRecord, delimiter: u8, private: &[Option<usize>]) -> String {
+/// The longest field a quarantine file shows, in bytes; the rest is cut and counted.
+const SHOWN_FIELD_BYTES: usize = 200;
+
+/// The raw record as the quarantine file keeps it: fields at the `safe` positions as
+/// written, every other field masked (length and shape kept, see [`mask_value`]), any
+/// field longer than 200 bytes cut short. Columns a format does not declare safe (names,
+/// e-mail addresses, free text, custom fields) never reach the lake as written.
+pub fn mask_record(record: &csv::ByteRecord, delimiter: u8, safe: &[bool]) -> String {
     let mut out = String::new();
     for (i, f) in record.iter().enumerate() {
         if i > 0 {
             out.push(delimiter as char);
         }
-        if private.contains(&Some(i)) && !f.is_empty() {
-            out.push_str("***");
-        } else if f.len() > 200 {
-            out.push_str(&String::from_utf8_lossy(&f[..200]));
-            out.push_str(&format!("...[{} bytes]", f.len()));
+        let text = String::from_utf8_lossy(&f[..f.len().min(SHOWN_FIELD_BYTES)]);
+        if safe.get(i).copied().unwrap_or(false) {
+            out.push_str(&text);
         } else {
-            out.push_str(&String::from_utf8_lossy(f));
+            out.push_str(&mask_value(&text));
+        }
+        if f.len() > SHOWN_FIELD_BYTES {
+            out.push_str(&format!("...[{} bytes]", f.len()));
         }
     }
     out
@@ -511,9 +694,36 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         let d = chrono::NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
-        let days = (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
+        let days = days_since_epoch(d);
         assert_eq!(civil_from_days(days), (2026, 3, 8));
-        assert_eq!(Value::Date(days).month(), Some(2026 * 12 + 2));
-        assert_eq!(Value::Time(-1).month(), Some(1969 * 12 + 11));
+        assert_eq!(Cell::Date(days).month(), Some(2026 * 12 + 2));
+        assert_eq!(Cell::Time(-1).month(), Some(1969 * 12 + 11));
+    }
+
+    #[test]
+    fn content_keys_are_the_streaming_hash_of_tagged_values() {
+        // The bytes of every lake written since record identity: source, then per value
+        // a tag, and a length for strings.
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(b"src");
+        h.update(&[1]);
+        h.update(&3u64.to_le_bytes());
+        h.update(b"CEN");
+        h.update(&[0]);
+        h.update(&[2]);
+        h.update(&7i64.to_le_bytes());
+        assert_eq!(
+            row_key("src", &[Cell::Str("CEN"), Cell::Null, Cell::Time(7)]),
+            h.digest()
+        );
+    }
+
+    #[test]
+    fn masked_records_keep_only_safe_fields() {
+        let mut rec = csv::ByteRecord::new();
+        rec.push_field(b"Jane Doe");
+        rec.push_field(b"2026-06-10 10:00");
+        let m = mask_record(&rec, b',', &[false, true]);
+        assert_eq!(m, "Xxxx Xxx,2026-06-10 10:00");
     }
 }

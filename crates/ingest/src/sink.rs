@@ -1,9 +1,12 @@
-//! The part writer: a thread that takes chunks of canonical rows per month partition and
-//! writes one Parquet file per month of the batch into its staging folder, a row group at
-//! a time. Chunks of a month are gathered until a row group's worth is pending (or all
-//! pending chunks reach their share of the memory budget), so a file that spans many
-//! months still writes row groups of a useful size, and nothing waits in memory for the
-//! end of the file.
+//! Where a file's rows go after its adapter: two threads.
+//!
+//! The keeper takes the adapter's chunks in file order and decides, record by record,
+//! which rows are stored: a record key seen before in the month is a duplicate, a row
+//! the lake holds already is excluded (identity.rs); the stored rows become one frame per
+//! month partition. The part writer gathers a month's frames until a row group's worth
+//! is pending (or all pending frames reach their share of the memory budget) and writes
+//! it to that month's Parquet file in the batch's staging folder. Nothing waits in memory
+//! for the end of the file.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -17,7 +20,9 @@ use polars::prelude::*;
 use tally_model::{Lake, Table};
 
 use crate::IngestError;
+use crate::identity::{FileIndex, LakeIndex, nth};
 use crate::options::Budget;
+use crate::rows::{Chunk, Kind};
 
 /// One month's Parquet file of a batch, written in staging.
 #[derive(Debug, Clone)]
@@ -29,6 +34,200 @@ pub struct StagedPart {
     pub rows: u64,
 }
 
+/// What the keeper decided and wrote for one file.
+pub struct Kept {
+    pub parts: Vec<StagedPart>,
+    /// Input rows of records with at least one row stored.
+    pub accepted: u64,
+    /// Input rows of records whose key repeats within the file.
+    pub duplicate: u64,
+    /// Input rows of records the lake has already.
+    pub in_lake: u64,
+    /// Canonical rows stored.
+    pub rows_stored: u64,
+    /// The most bytes the engine held between the adapter and the disk at once.
+    pub peak_buffered: usize,
+}
+
+/// The adapter's side: chunks go in, the kept rows' parts come out at the end.
+pub struct Keeper {
+    tx: Option<SyncSender<Chunk>>,
+    handle: Option<JoinHandle<(Result<Kept, IngestError>, LakeIndex)>>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Everything the keeper needs for one file.
+pub struct KeeperJob {
+    pub staging: PathBuf,
+    pub table: Table,
+    pub batch: String,
+    pub source: &'static str,
+    pub budget: Budget,
+    pub lake: LakeIndex,
+}
+
+impl Keeper {
+    pub fn start(job: KeeperJob) -> Keeper {
+        // One chunk waiting besides the one the keeper works on and the one being built.
+        let (tx, rx) = sync_channel::<Chunk>(1);
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let shared = in_flight.clone();
+        let handle = std::thread::Builder::new()
+            .name("tally-keeper".into())
+            .spawn(move || keep(rx, job, &shared))
+            .expect("a thread starts");
+        Keeper {
+            tx: Some(tx),
+            handle: Some(handle),
+            in_flight,
+        }
+    }
+
+    /// The sending side for the adapter's context, and the bytes in flight it adds to.
+    pub fn sender(&self) -> (SyncSender<Chunk>, Arc<AtomicUsize>) {
+        (
+            self.tx.clone().expect("the keeper is running"),
+            self.in_flight.clone(),
+        )
+    }
+
+    /// Waits for every chunk sent to be kept and written; the parts, fsynced, and the
+    /// lake index back (with this file's keys unknown to it until the commit adds them).
+    pub fn finish(mut self) -> (Result<Kept, IngestError>, Option<LakeIndex>) {
+        drop(self.tx.take());
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Ok((kept, lake))) => (kept, Some(lake)),
+            _ => (
+                Err(IngestError::Io {
+                    path: "staging".into(),
+                    source: std::io::Error::other("the keeper thread panicked"),
+                }),
+                None,
+            ),
+        }
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn keep(
+    rx: Receiver<Chunk>,
+    job: KeeperJob,
+    in_flight: &AtomicUsize,
+) -> (Result<Kept, IngestError>, LakeIndex) {
+    let KeeperJob {
+        staging,
+        table,
+        batch,
+        source,
+        budget,
+        mut lake,
+    } = job;
+    let result = (|| {
+        let mut file = FileIndex::new(staging.join("identity"), budget.file_keys());
+        let mut writer = PartWriter::start(staging.clone(), table, batch.clone(), budget);
+        let mut kept = Kept {
+            parts: Vec::new(),
+            accepted: 0,
+            duplicate: 0,
+            in_lake: 0,
+            rows_stored: 0,
+            peak_buffered: 0,
+        };
+        let io = |path: &PathBuf| {
+            let path = path.clone();
+            move |source| IngestError::Io { path, source }
+        };
+        for mut chunk in rx {
+            let bytes = chunk.bytes();
+            // Rows between the adapter and the disk, and the file's keys (about 16 bytes each).
+            kept.peak_buffered = kept
+                .peak_buffered
+                .max(in_flight.load(Ordering::Relaxed) + writer.pending() + 16 * file.held());
+            let n = chunk.len();
+            let mut keys = std::mem::take(&mut chunk.keys);
+            let months = std::mem::take(&mut chunk.months);
+            let mut keep = vec![false; n];
+            let mut row = 0usize;
+            for rec in &chunk.records {
+                let rows = row..row + rec.rows as usize;
+                row = rows.end;
+                let input = u64::from(rec.input_rows);
+                if rows.is_empty() {
+                    // Read and valid, with nothing to store (a year of blank months).
+                    kept.accepted += input;
+                    continue;
+                }
+                if matches!(rec.kind, Kind::Record | Kind::State)
+                    && !file
+                        .first_record(months[rows.start], rec.hash)
+                        .map_err(io(&staging))?
+                {
+                    kept.duplicate += input;
+                    continue;
+                }
+                let (mut fresh, mut old) = (false, false);
+                for r in rows {
+                    if rec.kind == Kind::Content {
+                        let copies = file
+                            .copies_before(months[r], keys[r])
+                            .map_err(io(&staging))?;
+                        keys[r] = nth(keys[r], copies);
+                    }
+                    if lake.contains(months[r], keys[r])? {
+                        old = true;
+                    } else {
+                        keep[r] = true;
+                        fresh = true;
+                    }
+                }
+                if fresh {
+                    kept.accepted += input;
+                } else if old {
+                    kept.in_lake += input;
+                }
+            }
+            // The stored rows, one frame per month.
+            let mut by_month: BTreeMap<i32, Vec<IdxSize>> = BTreeMap::new();
+            for (r, (&k, &m)) in keep.iter().zip(&months).enumerate() {
+                if k {
+                    by_month.entry(m).or_default().push(r as IdxSize);
+                }
+            }
+            let all = by_month.len() == 1 && by_month.values().all(|v| v.len() == n);
+            let parquet = |e| IngestError::Parquet {
+                path: staging.join(&batch),
+                source: e,
+            };
+            let frame = chunk.into_frame(keys, source, &batch).map_err(parquet)?;
+            in_flight.fetch_sub(bytes, Ordering::Relaxed);
+            if all {
+                let month = *by_month.keys().next().expect("one month");
+                kept.rows_stored += n as u64;
+                writer.send(month, frame)?;
+            } else {
+                for (month, idx) in by_month {
+                    kept.rows_stored += idx.len() as u64;
+                    let part = frame
+                        .take(&IdxCa::from_vec("idx".into(), idx))
+                        .map_err(parquet)?;
+                    writer.send(month, part)?;
+                }
+            }
+        }
+        kept.parts = writer.finish()?;
+        Ok(kept)
+    })();
+    (result, lake)
+}
+
 struct MonthFile {
     writer: polars::io::parquet::write::BatchedWriter<File>,
     file: File,
@@ -38,61 +237,57 @@ struct MonthFile {
     rows: u64,
 }
 
-/// The sending side, held by the adapter's thread.
-pub struct PartSink {
+/// The part writer: a thread that writes each month's frames to its Parquet file.
+struct PartWriter {
     tx: Option<SyncSender<(i32, DataFrame)>>,
     handle: Option<JoinHandle<Result<Vec<StagedPart>, IngestError>>>,
-    /// Bytes of chunks sent and not yet written (shared with the thread).
-    in_flight: Arc<AtomicUsize>,
+    /// Bytes of frames sent and not yet written (shared with the thread).
+    pending: Arc<AtomicUsize>,
 }
 
-impl PartSink {
-    pub fn start(staging: PathBuf, table: Table, batch: String, budget: Budget) -> PartSink {
-        // One chunk in the channel besides the one being built and the one being written.
-        let (tx, rx) = sync_channel::<(i32, DataFrame)>(1);
-        let in_flight = Arc::new(AtomicUsize::new(0));
-        let shared = in_flight.clone();
+impl PartWriter {
+    fn start(staging: PathBuf, table: Table, batch: String, budget: Budget) -> PartWriter {
+        let (tx, rx) = sync_channel::<(i32, DataFrame)>(2);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let shared = pending.clone();
         let handle = std::thread::Builder::new()
             .name("tally-parts".into())
             .spawn(move || write_parts(rx, staging, table, &batch, budget, &shared))
             .expect("a thread starts");
-        PartSink {
+        PartWriter {
             tx: Some(tx),
             handle: Some(handle),
-            in_flight,
+            pending,
         }
     }
 
-    /// Bytes sent and not yet written to disk.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Relaxed)
+    fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
     }
 
-    /// Hands a month's chunk to the writer; blocks while the writer is a chunk behind.
-    pub fn send(&mut self, month: i32, frame: DataFrame) -> Result<(), IngestError> {
-        self.in_flight
+    /// Hands a month's frame to the writer; blocks while the writer is two behind.
+    fn send(&mut self, month: i32, frame: DataFrame) -> Result<(), IngestError> {
+        self.pending
             .fetch_add(frame.estimated_size(), Ordering::Relaxed);
         let sent = self
             .tx
             .as_ref()
-            .map(|tx| tx.send((month, frame)).is_ok())
-            .unwrap_or(false);
+            .is_some_and(|tx| tx.send((month, frame)).is_ok());
         if sent {
-            Ok(())
-        } else {
-            // The writer stopped: its error says why.
-            match self.finish() {
-                Err(e) => Err(e),
-                Ok(_) => Err(IngestError::Io {
-                    path: "staging".into(),
-                    source: std::io::Error::other("the part writer stopped"),
-                }),
-            }
+            return Ok(());
+        }
+        // The writer stopped: its error says why.
+        match self.finish() {
+            Err(e) => Err(e),
+            Ok(_) => Err(IngestError::Io {
+                path: "staging".into(),
+                source: std::io::Error::other("the part writer stopped"),
+            }),
         }
     }
 
     /// Writes what is pending, closes every file and fsyncs it.
-    pub fn finish(&mut self) -> Result<Vec<StagedPart>, IngestError> {
+    fn finish(&mut self) -> Result<Vec<StagedPart>, IngestError> {
         drop(self.tx.take());
         match self.handle.take() {
             Some(h) => h.join().unwrap_or_else(|_| {
@@ -106,7 +301,7 @@ impl PartSink {
     }
 }
 
-impl Drop for PartSink {
+impl Drop for PartWriter {
     fn drop(&mut self) {
         drop(self.tx.take());
         if let Some(h) = self.handle.take() {
@@ -121,7 +316,7 @@ fn write_parts(
     table: Table,
     batch: &str,
     budget: Budget,
-    in_flight: &AtomicUsize,
+    pending_shared: &AtomicUsize,
 ) -> Result<Vec<StagedPart>, IngestError> {
     let schema = table.schema();
     let mut months: BTreeMap<i32, MonthFile> = BTreeMap::new();
@@ -134,16 +329,15 @@ fn write_parts(
         if m.pending.is_empty() {
             return Ok(0);
         }
-        let mut frames = std::mem::take(&mut m.pending);
-        let mut df = frames.remove(0);
+        let mut frames = std::mem::take(&mut m.pending).into_iter();
+        let mut df = frames.next().expect("not empty");
         for f in frames {
             df.vstack_mut_owned(f).map_err(pe(&m.tmp))?;
         }
         // One row group per write: the frame as one chunk.
         df.rechunk_mut_par();
         m.writer.write_batch(&df).map_err(pe(&m.tmp))?;
-        let freed = std::mem::take(&mut m.pending_bytes);
-        Ok(freed)
+        Ok(std::mem::take(&mut m.pending_bytes))
     };
     for (month, frame) in rx {
         let bytes = frame.estimated_size();
@@ -154,14 +348,12 @@ fn write_parts(
                 let (year, mon) = (month.div_euclid(12), month.rem_euclid(12) as u32 + 1);
                 let rel = Lake::parquet_rel_path(table, year, mon, batch);
                 let tmp = staging.join(rel.replace('/', "_"));
-                let file = File::create(&tmp).map_err(|source| IngestError::Io {
+                let io = |source| IngestError::Io {
                     path: tmp.clone(),
                     source,
-                })?;
-                let handle = file.try_clone().map_err(|source| IngestError::Io {
-                    path: tmp.clone(),
-                    source,
-                })?;
+                };
+                let file = File::create(&tmp).map_err(io)?;
+                let handle = file.try_clone().map_err(io)?;
                 let writer = ParquetWriter::new(handle)
                     .with_compression(ParquetCompression::Zstd(None))
                     .batched(&schema)
@@ -183,7 +375,7 @@ fn write_parts(
         if m.pending_bytes >= budget.row_group_bytes() {
             let freed = flush(m)?;
             pending_total -= freed;
-            in_flight.fetch_sub(freed, Ordering::Relaxed);
+            pending_shared.fetch_sub(freed, Ordering::Relaxed);
         }
         // Over the share for pending rows: write the largest month's row group.
         while pending_total > budget.pending_bytes() {
@@ -195,13 +387,13 @@ fn write_parts(
                 break;
             }
             pending_total -= freed;
-            in_flight.fetch_sub(freed, Ordering::Relaxed);
+            pending_shared.fetch_sub(freed, Ordering::Relaxed);
         }
     }
     let mut staged = Vec::with_capacity(months.len());
     for (month, mut m) in months {
         let freed = flush(&mut m)?;
-        in_flight.fetch_sub(freed, Ordering::Relaxed);
+        pending_shared.fetch_sub(freed, Ordering::Relaxed);
         m.writer.finish().map_err(pe(&m.tmp))?;
         m.file.sync_all().map_err(|source| IngestError::Io {
             path: m.tmp.clone(),

@@ -22,7 +22,11 @@ use serde::{Deserialize, Serialize};
 use crate::Table;
 
 /// Columns of a quarantine file.
-pub const QUARANTINE_COLUMNS: [&str; 5] = ["file", "line", "column", "reason", "raw_masked"];
+/// Columns of a quarantine file: the input file, the line the row starts on, the column
+/// at fault (empty for the whole row), the reason code, the full reason, and the row with
+/// every value of a column its format does not declare safe masked.
+pub const QUARANTINE_COLUMNS: [&str; 6] =
+    ["file", "line", "column", "code", "reason", "raw_masked"];
 
 #[derive(Debug, Clone)]
 pub struct Lake {
@@ -153,10 +157,14 @@ pub struct FileSummary {
     pub rows_accepted: u64,
     pub rows_quarantined: u64,
     pub rows_excluded: u64,
-    /// Rows excluded by a rule, per rule (e.g. "staff override not counted").
+    /// Rows excluded by a rule, per reason code (`not_circulation`, `in_lake`, ...).
     pub excluded: BTreeMap<String, u64>,
-    /// Rows quarantined, per reason.
+    /// Rows quarantined, per reason code (`bad_time`, `unknown_value`, ...).
     pub quarantined: BTreeMap<String, u64>,
+    /// Per code and detail (the column of a quarantined row, the vendor's word of an
+    /// excluded one), the rows and the code's prose.
+    #[serde(default)]
+    pub reasons: Vec<ReasonCount>,
     /// Site codes in the file that sites.toml does not know (accepted, reported).
     #[serde(default)]
     pub unknown_sites: Vec<String>,
@@ -170,7 +178,29 @@ pub struct FileSummary {
     pub encoding: String,
 }
 
+/// Rows set aside for one reason code and detail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    /// `quarantined` or `excluded`.
+    pub fate: String,
+    pub code: String,
+    /// The column at fault (quarantined) or the vendor's word (excluded), "" for none.
+    pub detail: String,
+    pub rows: u64,
+    /// What the code means, for people.
+    pub message: String,
+}
+
 impl FileSummary {
+    /// Rows set aside with this code and detail.
+    pub fn reason_rows(&self, code: &str, detail: &str) -> u64 {
+        self.reasons
+            .iter()
+            .filter(|r| r.code == code && r.detail == detail)
+            .map(|r| r.rows)
+            .sum()
+    }
+
     pub fn is_balanced(&self) -> bool {
         self.rows_read == self.rows_accepted + self.rows_quarantined + self.rows_excluded
     }

@@ -292,8 +292,13 @@ impl Sites {
 
     /// The site with this code, name or alias (case-insensitive).
     pub fn site(&self, code: &str) -> Option<&Site> {
+        self.site_index(code).map(|i| &self.sites[i])
+    }
+
+    /// The position in `sites` of the site with this code, name or alias.
+    pub fn site_index(&self, code: &str) -> Option<usize> {
         let code = code.trim();
-        self.sites.iter().find(|s| {
+        self.sites.iter().position(|s| {
             s.code.eq_ignore_ascii_case(code)
                 || s.name.eq_ignore_ascii_case(code)
                 || s.aliases.iter().any(|a| a.eq_ignore_ascii_case(code))

@@ -1,31 +1,15 @@
-//! The IT equipment inventory: Snipe-IT's asset export, or a generic inventory CSV with
-//! the canonical columns. The latest export of an asset tag wins when read.
+//! What the inventory formats share (Snipe-IT's asset export, the canonical inventory
+//! CSV): words for kinds and statuses, dates and costs as written, and the row.
 
 use chrono::NaiveDate;
 
-use crate::IngestError;
-use crate::adapters::{Ctx, each_record};
+use crate::adapters::Ctx;
 use crate::identity::Identity;
-use crate::reader::{Columns, CsvInput, Reject};
-use crate::rows::Value;
+use crate::reason::{Code, Reject};
+use crate::rows::Cell;
 
-pub const SNIPE_REQUIRED: &[&str] = &[
-    "Asset Tag",
-    "Category",
-    "Location",
-    "Status",
-    "Purchase Date",
-];
-pub const SNIPE_OPTIONAL: &[&str] = &[
-    "Purchase Cost",
-    "Model Name",
-    "Item Name",
-    "Manufacturer",
-    "Model Number",
-    "Serial",
-];
-pub const INVENTORY_REQUIRED: &[&str] = &["asset_tag", "kind", "site", "purchased", "status"];
-pub const INVENTORY_OPTIONAL: &[&str] = &["cost", "model", "life_years", "retired"];
+/// What every inventory format says of identity.
+pub const IDENTITY: &str = "the asset tag's state: a re-export with the same state is in the lake already; the latest export of an asset tag wins when read";
 
 /// Snipe-IT categories are the library's own words; these cover the usual ones.
 pub fn kind_of(category: &str) -> &'static str {
@@ -71,7 +55,7 @@ pub fn status_of(label: &str) -> Option<&'static str> {
     }
 }
 
-fn date(s: &str) -> Option<NaiveDate> {
+pub fn date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     ["%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y"]
         .iter()
@@ -93,7 +77,9 @@ fn money(s: &str) -> Result<Option<f64>, String> {
         .map_err(|_| format!("cost not a number: got \"{s}\""))
 }
 
-fn push(ctx: &mut Ctx<'_>, fields: [&str; 9]) -> Result<(), Reject> {
+/// Emits one asset from its fields as written: tag, kind (canonical), site, model,
+/// purchased, cost, life years, status (canonical), retired.
+pub fn push(ctx: &mut Ctx<'_>, fields: [&str; 9]) -> Result<(), Reject> {
     let [
         tag,
         kind,
@@ -106,138 +92,53 @@ fn push(ctx: &mut Ctx<'_>, fields: [&str; 9]) -> Result<(), Reject> {
         retired,
     ] = fields;
     if tag.is_empty() {
-        return Err(("asset_tag", "asset tag is empty".into()));
-    }
-    if site.is_empty() {
-        return Err((
-            "site",
-            "location is empty: expected the site the asset is at".into(),
+        return Err(Reject::new(
+            Code::MissingValue,
+            "asset_tag",
+            "asset tag is empty",
         ));
     }
-    let purchased = date(purchased).ok_or((
-        "purchased",
-        format!("unreadable purchase date: got \"{purchased}\""),
-    ))?;
-    let cost = money(cost).map_err(|e| ("cost", e))?;
+    if site.is_empty() {
+        return Err(Reject::new(
+            Code::MissingValue,
+            "site",
+            "location is empty: expected the site the asset is at",
+        ));
+    }
+    let purchased = date(purchased).ok_or_else(|| {
+        Reject::new(Code::BadTime, "purchased", "unreadable purchase date").got(purchased)
+    })?;
+    let cost = money(cost)
+        .map_err(|_| Reject::new(Code::BadNumber, "cost", "cost not a number").got(cost))?;
     let life = match life.trim() {
         "" => None,
         l => Some(l.parse::<f64>().map_err(|_| {
-            (
-                "life_years",
-                format!("life years not a number: got \"{l}\""),
-            )
+            Reject::new(Code::BadNumber, "life_years", "life years not a number").got(l)
         })?),
     };
     let retired = match retired.trim() {
         "" => None,
-        r => Some(date(r).ok_or((
-            "retired",
-            format!("unreadable retirement date: got \"{r}\""),
-        ))?),
+        r => Some(date(r).ok_or_else(|| {
+            Reject::new(Code::BadTime, "retired", "unreadable retirement date").got(r)
+        })?),
     };
     let site = ctx.site(site).0;
     ctx.emit_row(
         Identity::State(tag),
-        vec![
-            Value::text(tag),
-            Value::Str(kind.into()),
-            Value::Str(site),
-            Value::text(model),
-            Value::date(purchased),
-            cost.map_or(Value::Null, Value::Float),
-            life.map_or(Value::Null, Value::Float),
-            Value::Str(status.into()),
-            retired.map_or(Value::Null, Value::date),
+        &[
+            Cell::text(tag),
+            Cell::Str(kind),
+            Cell::Str(site),
+            Cell::text(model),
+            Cell::date(purchased),
+            Cell::float(cost),
+            Cell::float(life),
+            Cell::Str(status),
+            Cell::opt_date(retired),
         ],
         1,
     );
     Ok(())
-}
-
-pub fn read_snipe_it(input: &mut CsvInput, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    each_record(
-        input,
-        ctx,
-        "snipe-it",
-        (SNIPE_REQUIRED, SNIPE_OPTIONAL),
-        &[],
-        |rec, cols: &Columns, ctx| {
-            let get = |i: usize| cols.text(rec, i);
-            let label = get(3)?;
-            let status = status_of(label).ok_or_else(|| {
-            ("Status", format!("unknown status label \"{label}\": expected Deployed, Ready to Deploy, Pending, Archived (or the like)"))
-        })?;
-            // Optional columns: 5 cost, 6 model name, 7 item name, 8 manufacturer.
-            let model = match (get(8)?, get(6)?) {
-                ("", m) => m.to_string(),
-                (maker, m) => format!("{maker} {m}").trim().to_string(),
-            };
-            push(
-                ctx,
-                [
-                    get(0)?,
-                    kind_of(get(1)?),
-                    get(2)?,
-                    &model,
-                    get(4)?,
-                    get(5)?,
-                    "",
-                    status,
-                    "",
-                ],
-            )
-        },
-    )
-}
-
-pub fn read_inventory(input: &mut CsvInput, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    each_record(
-        input,
-        ctx,
-        "inventory",
-        (INVENTORY_REQUIRED, INVENTORY_OPTIONAL),
-        &[],
-        |rec, cols: &Columns, ctx| {
-            let get = |i: usize| cols.text(rec, i);
-            let kind = get(1)?;
-            let kind = tally_model::tables::assets::KINDS
-                .iter()
-                .find(|k| k.eq_ignore_ascii_case(kind))
-                .ok_or_else(|| {
-                    (
-                        "kind",
-                        format!(
-                            "unknown kind \"{kind}\": expected one of {}",
-                            tally_model::tables::assets::KINDS.join(", ")
-                        ),
-                    )
-                })?;
-            let status = get(4)?;
-            let status = tally_model::tables::assets::STATUSES
-                .iter()
-                .find(|s| s.eq_ignore_ascii_case(status))
-                .ok_or_else(|| {
-                    (
-                        "status",
-                        format!("unknown status \"{status}\": expected active, spare or retired"),
-                    )
-                })?;
-            push(
-                ctx,
-                [
-                    get(0)?,
-                    kind,
-                    get(2)?,
-                    get(6)?,
-                    get(3)?,
-                    get(5)?,
-                    get(7)?,
-                    status,
-                    get(8)?,
-                ],
-            )
-        },
-    )
 }
 
 #[cfg(test)]

@@ -27,11 +27,41 @@ use serde::Deserialize;
 use tally_model::{Table, UserType};
 
 use crate::IngestError;
-use crate::adapters::Ctx;
+use crate::adapters::{Ctx, Input};
+use crate::format::{Detect, FormatSpec};
 use crate::identity::Identity;
-use crate::reader::{CsvInput, normalize_header};
-use crate::rows::{Value, mask_record};
+use crate::reader::normalize_header;
+use crate::reason::{Code, Reject};
+use crate::rows::{Cell, Value, days_since_epoch, mask_record};
 use crate::time::{local_to_utc_us, parse_local, parse_local_dmy};
+
+pub static SPEC: FormatSpec = FormatSpec {
+    name: "generic",
+    // The mapping names the table; sessions is only what `formats` shows.
+    table: Table::Sessions,
+    detect: Detect::Never,
+    detected_by: "never detected: --format generic --map FILE",
+    required: &["the mapping's columns"],
+    optional: &[],
+    // The mapped columns but identifiers and free text; see `safe_canonical`.
+    safe: &[],
+    identifiers: true,
+    identity: "none: the row's content, with multiplicity",
+    options: &["--map FILE", "--tz"],
+    notes: "any CSV for any table: [columns] maps canonical columns to headers, [values] sets constants; sessions \
+            from start+end, start+minutes or end+minutes; user, item and mac are stored only as keyed hashes \
+            (patron_key, item_key, device_key)",
+    read,
+};
+
+/// Canonical columns whose values a quarantined row may show: times, codes and counts,
+/// never an identifier, a name or free text.
+const SAFE_CANONICAL: &[&str] = &[
+    "site", "station", "start", "end", "minutes", "duration_s", "user_type", "time", "event",
+    "item_type", "collection", "location", "patron_category", "ticket_id", "opened", "resolved",
+    "status", "priority", "category", "asset_tag", "ssid", "bytes", "kind", "purchased", "cost",
+    "life_years", "retired", "period_start", "period_end", "measure", "value", "automatic",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,7 +154,15 @@ impl Mapping {
     }
 }
 
-pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>, mapping: &Mapping) -> Result<(), IngestError> {
+fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    let path = input.source.path.clone();
+    let input = input.csv()?;
+    let mapping = ctx.options.mapping.clone().ok_or(IngestError::Malformed {
+        path,
+        line: 1,
+        message: "--format generic needs a column mapping: --map FILE".into(),
+    })?;
+    let mapping = &mapping;
     let table = mapping.table()?;
     let normalized: Vec<String> = input.header.iter().map(|h| normalize_header(h)).collect();
     let mut positions: BTreeMap<&str, usize> = BTreeMap::new();
@@ -149,10 +187,14 @@ pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>, mapping: &Mapping) -> Resul
             found: input.header.clone(),
         });
     }
-    let private: Vec<Option<usize>> = ["user", "mac", "item"]
-        .iter()
-        .map(|c| positions.get(c).copied())
-        .collect();
+    // Mapped columns that are safe to show, by their header names and canonical names.
+    for (canonical, header) in &mapping.columns {
+        if SAFE_CANONICAL.contains(&canonical.as_str()) {
+            ctx.allow(header);
+            ctx.allow(canonical);
+        }
+    }
+    let safe: Vec<bool> = input.header.iter().map(|h| ctx.is_safe(h)).collect();
     let tz_fixed: Option<Tz> = mapping
         .time_zone
         .as_deref()
@@ -163,17 +205,18 @@ pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>, mapping: &Mapping) -> Resul
     let delimiter = input.delimiter;
     input.for_each_record(|line, rec| {
         ctx.tally.rows_read += 1;
-        let raw = || mask_record(rec, delimiter, &private);
+        let raw = || mask_record(rec, delimiter, &safe);
         if rec.len() != width {
-            return ctx.tally.quarantine(
-                line,
+            let reject = Reject::new(
+                Code::WrongFieldCount,
                 "",
                 format!(
                     "wrong number of fields: expected {width}, found {}",
                     rec.len()
                 ),
-                raw(),
             );
+            ctx.reject(line, reject, raw());
+            return true;
         }
         let get = |c: &str| -> Option<String> {
             positions
@@ -187,13 +230,17 @@ pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>, mapping: &Mapping) -> Resul
                 .filter(|s| !s.is_empty())
         };
         match row(ctx, table, &schema, &get, tz_fixed, mapping.day_first) {
-            Ok(values) => ctx.emit_row(Identity::Content, values, 1),
-            Err((column, reason)) => ctx.tally.quarantine(line, &column, reason, raw()),
+            Ok(values) => {
+                let cells: Vec<Cell<'_>> = values.iter().map(Value::cell).collect();
+                ctx.emit_row(Identity::Content, &cells, 1);
+            }
+            Err(reject) => ctx.reject(line, reject, raw()),
         }
-    })
+        true
+    })?;
+    ctx.send();
+    Ok(())
 }
-
-type Reject = (String, String);
 
 fn row(
     ctx: &mut Ctx<'_>,
@@ -204,7 +251,10 @@ fn row(
     day_first: bool,
 ) -> Result<Vec<Value>, Reject> {
     // The site first: its zone reads the local times.
-    let site = get("site").map(|s| ctx.site(&s));
+    let site = get("site").map(|s| {
+        let (code, tz) = ctx.site(&s);
+        (code.to_string(), tz)
+    });
     let tz = tz_fixed
         .or(site.as_ref().map(|s| s.1))
         .unwrap_or(ctx.sites.library.timezone);
@@ -215,11 +265,12 @@ fn row(
         } else {
             parse_local(&s)
         };
-        let local =
-            local.ok_or_else(|| (c.to_string(), format!("unreadable date-time: got \"{s}\"")))?;
+        let local = local.ok_or_else(|| {
+            Reject::new(Code::BadTime, c.to_string(), "unreadable date-time").got(&s)
+        })?;
         local_to_utc_us(local, tz)
             .map(Some)
-            .map_err(|r| (c.to_string(), format!("{r}: \"{s}\" in {tz}")))
+            .map_err(|r| Reject::new(Code::DstGap, c.to_string(), format!("{r} in {tz}")).got(&s))
     };
     let mut derived: BTreeMap<&str, Value> = BTreeMap::new();
     if table == Table::Sessions {
@@ -228,10 +279,14 @@ fn row(
                 m.parse::<i64>()
                     .ok()
                     .filter(|m| (0..=1440).contains(m))
-                    .ok_or((
-                        "minutes".to_string(),
-                        format!("minutes out of range or not a number: got \"{m}\""),
-                    ))?,
+                    .ok_or_else(|| {
+                        Reject::new(
+                            Code::BadNumber,
+                            "minutes",
+                            "minutes out of range or not a number",
+                        )
+                        .got(&m)
+                    })?,
             ),
             None => None,
         };
@@ -240,17 +295,26 @@ fn row(
             (Some(s), None, Some(m)) => (s, s + m * 60_000_000),
             (None, Some(e), Some(m)) => (e - m * 60_000_000, e),
             _ => {
-                return Err((
-                    "start".into(),
-                    "a session needs start and end, start and minutes, or end and minutes".into(),
+                return Err(Reject::new(
+                    Code::MissingValue,
+                    "start",
+                    "a session needs start and end, start and minutes, or end and minutes",
                 ));
             }
         };
         if end < start {
-            return Err(("end".into(), "session ends before it starts".into()));
+            return Err(Reject::new(
+                Code::BadOrder,
+                "end",
+                "session ends before it starts",
+            ));
         }
         if end - start > crate::adapters::MAX_SESSION_US {
-            return Err(("end".into(), crate::adapters::TOO_LONG.into()));
+            return Err(Reject::new(
+                Code::TooLong,
+                "end",
+                crate::adapters::TOO_LONG,
+            ));
         }
         derived.insert("start", Value::Time(start));
         derived.insert("end", Value::Time(end));
@@ -259,24 +323,30 @@ fn row(
             Some(u) => UserType::ALL
                 .into_iter()
                 .find(|t| t.as_str().eq_ignore_ascii_case(&u))
-                .ok_or((
-                    "user_type".to_string(),
-                    format!("unknown user type \"{u}\": expected patron, guest, staff or unknown"),
-                ))?
+                .ok_or_else(|| {
+                    Reject::new(
+                        Code::UnknownValue,
+                        "user_type",
+                        "unknown user type: expected patron, guest, staff or unknown",
+                    )
+                    .got(&u)
+                })?
                 .as_str(),
             None if get("user").is_some() => UserType::Patron.as_str(),
             None => UserType::Unknown.as_str(),
         };
-        derived.insert("user_type", Value::Static(user_type));
+        derived.insert("user_type", Value::Str(user_type.to_string()));
     }
     for (virtual_name, stored) in VIRTUAL.iter().filter(|(_, s)| !s.is_empty()) {
         if let Some(id) = get(virtual_name) {
             let key = if *virtual_name == "mac" {
                 crate::adapters::meraki::normalise_mac(&id)
-                    .map(|m| ctx.pseudo.key_of(&m))
-                    .ok_or(("mac".to_string(), "not a MAC address".to_string()))?
+                    .map(|m| ctx.key_of(&m))
+                    .ok_or_else(|| {
+                        Reject::new(Code::BadIdentifier, "mac", "not a MAC address")
+                    })?
             } else {
-                ctx.pseudo.key_of(&id)
+                ctx.key_of(&id)
             };
             derived.insert(stored, Value::Key(key));
         }
@@ -301,42 +371,52 @@ fn row(
                 (DataType::String, Some(s)) => Value::Str(s),
                 (DataType::Datetime(_, _), Some(_)) => time(name)?.map_or(Value::Null, Value::Time),
                 (DataType::Date, Some(s)) => {
-                    let d = parse_local(&s)
-                        .map(|t| t.date())
-                        .ok_or((name.to_string(), format!("unreadable date: got \"{s}\"")))?;
-                    Value::date(d)
+                    let d = parse_local(&s).map(|t| t.date()).ok_or_else(|| {
+                        Reject::new(Code::BadTime, name.to_string(), "unreadable date").got(&s)
+                    })?;
+                    Value::Date(days_since_epoch(d))
                 }
                 (DataType::Int64, Some(s)) => {
                     Value::Int(s.replace(',', "").parse().map_err(|_| {
-                        (
+                        Reject::new(
+                            Code::BadNumber,
                             name.to_string(),
-                            format!("{name} not a whole number: got \"{s}\""),
+                            format!("{name} not a whole number"),
                         )
+                        .got(&s)
                     })?)
                 }
                 (DataType::Float64, Some(s)) => {
                     Value::Float(s.replace(',', "").parse().map_err(|_| {
-                        (
+                        Reject::new(
+                            Code::BadNumber,
                             name.to_string(),
-                            format!("{name} not a number: got \"{s}\""),
+                            format!("{name} not a number"),
                         )
+                        .got(&s)
                     })?)
                 }
                 (DataType::Boolean, Some(s)) => match s.to_ascii_lowercase().as_str() {
                     "1" | "t" | "true" | "y" | "yes" => Value::Bool(true),
                     "0" | "f" | "false" | "n" | "no" => Value::Bool(false),
                     _ => {
-                        return Err((
+                        return Err(Reject::new(
+                            Code::UnknownValue,
                             name.to_string(),
-                            format!("{name} not yes or no: got \"{s}\""),
-                        ));
+                            format!("{name} not yes or no"),
+                        )
+                        .got(&s));
                     }
                 },
                 (other, Some(_)) => unreachable!("canonical schemas use no {other}"),
             }
         };
         if matches!(value, Value::Null) && table.required().contains(&name) {
-            return Err((name.to_string(), format!("{name} is empty")));
+            return Err(Reject::new(
+                Code::MissingValue,
+                name.to_string(),
+                format!("{name} is empty"),
+            ));
         }
         values.push(value);
     }

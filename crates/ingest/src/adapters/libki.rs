@@ -4,15 +4,51 @@
 
 use std::collections::HashMap;
 
-use tally_model::UserType;
+use tally_model::{Table, UserType};
 
 use crate::IngestError;
-use crate::adapters::{Ctx, MAX_SESSION_US, TOO_LONG, session_row};
-use crate::format::{LIBKI_OPTIONAL, LIBKI_REQUIRED};
+use crate::adapters::libki_actions::{is_guest, session_action, staff_category};
+use crate::adapters::{Ctx, Input, MAX_SESSION_US, TOO_LONG, session_row};
+use crate::format::{Detect, FormatSpec};
 use crate::identity::{Identity, KeySet, record_hash};
-use crate::reader::{Columns, CsvInput, Reject};
+use crate::reader::Columns;
+use crate::reason::{Code, Reject};
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, parse_local};
+
+pub static SPEC: FormatSpec = FormatSpec {
+    name: "libki",
+    table: Table::Sessions,
+    detect: Detect::Header(|h| h.has("action") && h.has("created_on") && h.has("session_id")),
+    detected_by: "header has action, created_on and session_id",
+    required: &[
+        "username",
+        "client_name",
+        "client_location",
+        "action",
+        "created_on",
+        "session_id",
+    ],
+    optional: &["instance", "id", "client_type", "anonymized", "info"],
+    safe: &[
+        "instance",
+        "id",
+        "client_name",
+        "client_location",
+        "client_type",
+        "action",
+        "created_on",
+        "anonymized",
+        "session_id",
+    ],
+    identifiers: true,
+    identity: "session_id (with instance, for multi-tenant servers)",
+    options: &["--tz"],
+    notes: "LOGIN paired with LOGOUT, FORCE_LOGOUT or SESSION_DELETED on session_id; created_on is local time; \
+            usernames starting with \"guest\" (or a guest card prefix) are guest passes; info.user_category \
+            \"Staff\" is staff; other actions are excluded by rule and counted",
+    read,
+};
 
 const USERNAME: usize = 0;
 const CLIENT_NAME: usize = 1;
@@ -35,21 +71,24 @@ struct Event {
     raw_masked: String,
 }
 
-pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    let cols = input.columns("libki", LIBKI_REQUIRED, LIBKI_OPTIONAL)?;
-    let delimiter = input.delimiter;
-    // The username, and info (which holds the patron of an admin action), are private.
-    let private = [cols.get(USERNAME), cols.get(INFO)];
+fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    let csv = input.csv()?;
+    let cols = csv.columns(SPEC.name, SPEC.required, SPEC.optional)?;
+    let delimiter = csv.delimiter;
+    let safe = csv.safe_mask(SPEC.safe);
     // Rows are paired as they come: only rows still waiting for their other half are
     // held, and the sessions already ended (as keys), to recognise a late end row.
     let mut logins: HashMap<String, Event> = HashMap::new();
     let mut ends: HashMap<String, Event> = HashMap::new();
     let mut ended = KeySet::default();
-    input.for_each_record(|line, rec| {
+    csv.for_each_record(|line, rec| {
+        if ctx.failed() {
+            return false;
+        }
         ctx.tally.rows_read += 1;
-        let raw_masked = || mask_record(rec, delimiter, &private);
+        let raw_masked = || mask_record(rec, delimiter, &safe);
         match event(rec, &cols, ctx) {
-            Err((column, reason)) => ctx.tally.quarantine(line, column, reason, raw_masked()),
+            Err(reject) => ctx.reject(line, reject, raw_masked()),
             Ok(None) => {}
             Ok(Some((is_login, session_id, ev))) => {
                 let ev = Event {
@@ -57,15 +96,15 @@ pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
                     raw_masked: raw_masked(),
                     ..ev
                 };
-                let done = record_hash("libki", &session_id);
+                let done = record_hash("libki", &[&session_id]);
                 if is_login {
                     if logins.contains_key(&session_id) || ended.contains(&done) {
-                        ctx.tally.quarantine(
-                            line,
+                        let reject = Reject::new(
+                            Code::RepeatedStart,
                             "session_id",
-                            "second LOGIN for one session_id".into(),
-                            ev.raw_masked,
+                            "second LOGIN for one session_id",
                         );
+                        ctx.reject(line, reject, ev.raw_masked);
                     } else if let Some(end) = ends.remove(&session_id) {
                         ended.insert(done);
                         session(ctx, &session_id, ev, end);
@@ -73,8 +112,7 @@ pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
                         logins.insert(session_id, ev);
                     }
                 } else if ended.contains(&done) || ends.contains_key(&session_id) {
-                    ctx.tally
-                        .exclude("later end row of a session already ended");
+                    ctx.tally.exclude(Code::AlreadyEnded, "");
                 } else if let Some(login) = logins.remove(&session_id) {
                     ended.insert(done);
                     session(ctx, &session_id, login, ev);
@@ -83,82 +121,74 @@ pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
                 }
             }
         }
+        true
     })?;
     let mut left: Vec<Event> = logins.into_values().collect();
     left.sort_by_key(|e| e.line);
     for login in left {
-        ctx.tally.quarantine(
-            login.line,
+        let reject = Reject::new(
+            Code::Unpaired,
             "session_id",
-            "LOGIN with no LOGOUT, FORCE_LOGOUT or SESSION_DELETED in this file".into(),
-            login.raw_masked,
+            "LOGIN with no LOGOUT, FORCE_LOGOUT or SESSION_DELETED in this file",
         );
+        ctx.reject(login.line, reject, login.raw_masked);
     }
     let mut orphans: Vec<Event> = ends.into_values().collect();
     orphans.sort_by_key(|e| e.line);
     for end in orphans {
-        ctx.tally.quarantine(
-            end.line,
+        let reject = Reject::new(
+            Code::Unpaired,
             "session_id",
-            "end row with no LOGIN in this file".into(),
-            end.raw_masked,
+            "end row with no LOGIN in this file",
         );
+        ctx.reject(end.line, reject, end.raw_masked);
     }
+    ctx.send();
     Ok(())
 }
 
 /// A LOGIN and its end row: a session, or both rows quarantined with the reason.
 fn session(ctx: &mut Ctx<'_>, session_id: &str, login: Event, end: Event) {
-    if end.time_us - login.time_us > MAX_SESSION_US {
-        ctx.tally.quarantine(
-            login.line,
+    let problem = if end.time_us - login.time_us > MAX_SESSION_US {
+        Some((Code::TooLong, TOO_LONG))
+    } else if end.time_us < login.time_us {
+        Some((Code::BadOrder, "session ends before it starts"))
+    } else {
+        None
+    };
+    if let Some((code, what)) = problem {
+        let reject = Reject::new(
+            code,
             "created_on",
-            format!("{TOO_LONG} (end row on line {})", end.line),
-            login.raw_masked,
+            format!("{what} (end row on line {})", end.line),
         );
-        ctx.tally.quarantine(
-            end.line,
+        ctx.reject(login.line, reject, login.raw_masked);
+        let reject = Reject::new(
+            code,
             "created_on",
-            format!("{TOO_LONG} (LOGIN on line {})", login.line),
-            end.raw_masked,
+            format!("{what} (LOGIN on line {})", login.line),
         );
-        return;
-    }
-    if end.time_us < login.time_us {
-        let reason = format!(
-            "session ends before it starts (end row on line {})",
-            end.line
-        );
-        ctx.tally
-            .quarantine(login.line, "created_on", reason, login.raw_masked);
-        let reason = format!(
-            "session ends before it starts (LOGIN on line {})",
-            login.line
-        );
-        ctx.tally
-            .quarantine(end.line, "created_on", reason, end.raw_masked);
+        ctx.reject(end.line, reject, end.raw_masked);
         return;
     }
     let user_type = if login.staff {
         UserType::Staff
     } else if login.user.is_empty() {
         UserType::Unknown
-    } else if login.user.to_ascii_lowercase().starts_with("guest")
-        || ctx.is_guest_barcode(&login.user)
-    {
+    } else if is_guest(&login.user, ctx) {
         UserType::Guest
     } else {
         UserType::Patron
     };
     let patron_key = matches!(user_type, UserType::Patron | UserType::Staff)
-        .then(|| ctx.pseudo.key_of(&login.user));
+        .then(|| ctx.key_of(&login.user));
     // session_id is Libki's key for a session (per instance, a column of multi-tenant
     // servers).
-    let record = format!("{}\u{1f}{session_id}", login.instance);
+    let parts = [login.instance.as_str(), session_id];
     ctx.emit_row(
-        Identity::Record(&record),
-        session_row(
-            login.site,
+        Identity::RecordOf(&parts),
+        &session_row(
+            &login.site,
             &login.station,
             login.time_us,
             end.time_us,
@@ -171,21 +201,6 @@ fn session(ctx: &mut Ctx<'_>, session_id: &str, login: Event, end: Event) {
 
 type Parsed = Option<(bool, String, Event)>;
 
-/// Whether an action starts a session (LOGIN) or ends one (LOGOUT, FORCE_LOGOUT,
-/// SESSION_DELETED); any other action is excluded by rule, counted by its name.
-fn session_action(action: &str, ctx: &mut Ctx<'_>) -> Option<bool> {
-    let action = action.to_ascii_uppercase();
-    match action.as_str() {
-        "LOGIN" => Some(true),
-        "LOGOUT" | "FORCE_LOGOUT" | "SESSION_DELETED" => Some(false),
-        _ => {
-            ctx.tally
-                .exclude(&format!("action {action} is not a session event"));
-            None
-        }
-    }
-}
-
 /// One record: `None` when excluded by rule, else whether it is a LOGIN, its session_id
 /// and the event.
 fn event(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<Parsed, Reject> {
@@ -196,28 +211,34 @@ fn event(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<Par
     };
     let session_id = get(SESSION_ID)?;
     if session_id.is_empty() {
-        return Err((
+        return Err(Reject::new(
+            Code::MissingValue,
             "session_id",
-            "session_id is empty: rows cannot be paired".into(),
+            "session_id is empty: rows cannot be paired",
         ));
     }
     let when = get(CREATED_ON)?;
     let Some(local) = parse_local(when) else {
-        return Err((
+        return Err(Reject::new(
+            Code::BadTime,
             "created_on",
-            format!("unreadable date-time: expected YYYY-MM-DD HH:MM:SS, got \"{when}\""),
-        ));
+            "unreadable date-time: expected YYYY-MM-DD HH:MM:SS",
+        )
+        .got(when));
     };
     let location = get(CLIENT_LOCATION)?;
     if location.is_empty() {
-        return Err((
+        return Err(Reject::new(
+            Code::MissingValue,
             "client_location",
-            "client_location is empty: expected a site".into(),
+            "client_location is empty: expected a site",
         ));
     }
     let (site, tz) = ctx.site(location);
-    let time_us = local_to_utc_us(local, tz)
-        .map_err(|reason| ("created_on", format!("{reason}: \"{when}\" in {tz}")))?;
+    let site = site.to_string();
+    let time_us = local_to_utc_us(local, tz).map_err(|reason| {
+        Reject::new(Code::DstGap, "created_on", format!("{reason} in {tz}")).got(when)
+    })?;
     let info = get(INFO)?;
     let staff = is_login && !info.is_empty() && staff_category(info);
     let ev = Event {
@@ -231,135 +252,4 @@ fn event(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<Par
         raw_masked: String::new(),
     };
     Ok(Some((is_login, session_id.to_string(), ev)))
-}
-
-fn staff_category(info: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(info)
-        .ok()
-        .and_then(|v| {
-            v.get("user_category")
-                .and_then(|c| c.as_str().map(|c| c.eq_ignore_ascii_case("staff")))
-        })
-        .unwrap_or(false)
-}
-
-pub const HISTORY_REQUIRED: &[&str] = &["Username", "Client", "Action", "Timestamp"];
-pub const HISTORY_OPTIONAL: &[&str] = &["Info"];
-
-/// Libki's History page as CSV (`Username, Client, Action, Timestamp, Info`, Timestamp
-/// `%m/%d/%Y %I:%M %p`). There is no session id: a LOGIN is paired with the next end row
-/// of the same user on the same client, in time order. The page is one Libki instance:
-/// `--site` names the site.
-pub fn read_history(
-    input: &mut CsvInput,
-    ctx: &mut Ctx<'_>,
-    site: Option<&str>,
-) -> Result<(), IngestError> {
-    let cols = input.columns("libki-history", HISTORY_REQUIRED, HISTORY_OPTIONAL)?;
-    let site = site.ok_or_else(|| IngestError::Malformed {
-        path: input.path.clone(),
-        line: 1,
-        message: "the History page does not say which site: pass --site CODE".into(),
-    })?;
-    let (site, tz) = ctx.site(site);
-    let delimiter = input.delimiter;
-    let private = [cols.get(0), cols.get(4)];
-    // (time, is_login, line, user, client, raw)
-    let mut events: Vec<(i64, bool, u64, String, String, String)> = Vec::new();
-    input.for_each_record(|line, rec| {
-        ctx.tally.rows_read += 1;
-        let raw = || mask_record(rec, delimiter, &private);
-        let parsed = (|| -> Result<Option<(i64, bool, String, String)>, Reject> {
-            cols.check_width(rec)?;
-            let get = |i: usize| cols.text(rec, i);
-            let Some(is_login) = session_action(get(2)?, ctx) else {
-                return Ok(None);
-            };
-            let when = get(3)?;
-            let local = parse_local(when).ok_or((
-                "Timestamp",
-                format!("unreadable date-time: expected MM/DD/YYYY HH:MM AM, got \"{when}\""),
-            ))?;
-            let t = local_to_utc_us(local, tz)
-                .map_err(|r| ("Timestamp", format!("{r}: \"{when}\" in {tz}")))?;
-            Ok(Some((
-                t,
-                is_login,
-                get(0)?.to_string(),
-                get(1)?.to_string(),
-            )))
-        })();
-        match parsed {
-            Ok(Some((t, is_login, user, client))) => {
-                events.push((t, is_login, line, user, client, raw()))
-            }
-            Ok(None) => {}
-            Err((column, reason)) => ctx.tally.quarantine(line, column, reason, raw()),
-        }
-    })?;
-    events.sort_by_key(|(t, login, line, ..)| (*t, !*login, *line));
-    let mut open: HashMap<(String, String), (i64, u64, String)> = HashMap::new();
-    for (t, is_login, line, user, client, raw) in events {
-        let key = (user.clone(), client.clone());
-        if is_login {
-            if let Some((_, old_line, old_raw)) = open.insert(key, (t, line, raw)) {
-                ctx.tally.quarantine(
-                    old_line,
-                    "Action",
-                    format!("LOGIN with no end before the next LOGIN (line {line})"),
-                    old_raw,
-                );
-            }
-        } else if let Some((start, login_line, login_raw)) = open.remove(&key) {
-            if t - start > MAX_SESSION_US {
-                ctx.tally.quarantine(
-                    login_line,
-                    "Timestamp",
-                    format!("{TOO_LONG} (end row on line {line})"),
-                    login_raw,
-                );
-                ctx.tally.quarantine(
-                    line,
-                    "Timestamp",
-                    format!("{TOO_LONG} (LOGIN on line {login_line})"),
-                    raw,
-                );
-                continue;
-            }
-            let user_type = if user.to_ascii_lowercase().starts_with("guest") {
-                UserType::Guest
-            } else {
-                UserType::Patron
-            };
-            let patron_key = (user_type == UserType::Patron && !user.is_empty())
-                .then(|| ctx.pseudo.key_of(&user));
-            // The History page has no session id: the session's content, with multiplicity.
-            ctx.emit_row(
-                Identity::Content,
-                session_row(
-                    site.clone(),
-                    &client,
-                    start,
-                    t,
-                    user_type.as_str(),
-                    patron_key,
-                ),
-                2,
-            );
-        } else {
-            ctx.tally.quarantine(
-                line,
-                "Action",
-                "end row with no LOGIN before it".into(),
-                raw,
-            );
-        }
-    }
-    let mut left: Vec<(i64, u64, String)> = open.into_values().collect();
-    left.sort_by_key(|(_, line, _)| *line);
-    for (_, line, raw) in left {
-        ctx.tally
-            .quarantine(line, "Action", "LOGIN with no end in this file".into(), raw);
-    }
-    Ok(())
 }

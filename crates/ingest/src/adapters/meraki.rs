@@ -3,16 +3,52 @@
 //! firstSeen to lastSeen. MAC addresses are personal data: only their keyed hash is kept.
 //! A Meraki network is one site: `--site` names it.
 
+use tally_model::Table;
+
 use crate::IngestError;
-use crate::adapters::{Ctx, each_record};
+use crate::adapters::{Ctx, Input, each_record};
+use crate::format::{Detect, FormatSpec};
 use crate::identity::Identity;
-use crate::reader::{Columns, CsvInput, Reject};
-use crate::rows::Value;
+use crate::reason::{Code, Reject, mask_value};
+use crate::rows::Cell;
 use crate::source::Source;
 use crate::time::{local_to_utc_us, parse_local};
 
-pub const CSV_REQUIRED: &[&str] = &["MAC address", "First seen", "Last seen"];
-pub const CSV_OPTIONAL: &[&str] = &["SSID", "Usage (kB)", "Sent (kB)", "Received (kB)"];
+pub static SPEC: FormatSpec = FormatSpec {
+    name: "meraki",
+    table: Table::Wifi,
+    detect: Detect::HeaderOrLine(
+        |h| h.has("MAC address") && h.has("First seen"),
+        |line| line.trim_start().starts_with('['),
+    ),
+    detected_by: "a JSON array, or a header with MAC address and First seen",
+    required: &["MAC address", "First seen", "Last seen"],
+    optional: &["SSID", "Usage (kB)", "Sent (kB)", "Received (kB)"],
+    safe: &[
+        "First seen",
+        "Last seen",
+        "SSID",
+        "Usage (kB)",
+        "Sent (kB)",
+        "Received (kB)",
+        "VLAN",
+        "Status",
+        "firstSeen",
+        "lastSeen",
+        "ssid",
+        "vlan",
+        "status",
+        "manufacturer",
+        "os",
+        "usage",
+    ],
+    identifiers: true,
+    identity: "the device (its keyed MAC) and its first sighting at the site: a later export of the same span is the same connection",
+    options: &["--site CODE", "--tz"],
+    notes: "one connection per client from firstSeen to lastSeen (epoch seconds or date-times); the MAC address is \
+            kept only as a keyed hash; usage sent+recv kB as bytes; --site names the branch of the network",
+    read,
+};
 
 /// The normalised MAC (lower case, colons) is what is hashed, so one device has one key
 /// whatever the export's spelling.
@@ -38,17 +74,21 @@ pub fn normalise_mac(mac: &str) -> Option<String> {
     )
 }
 
-fn site_of(
-    ctx: &mut Ctx<'_>,
-    site: Option<&str>,
-    path: &std::path::Path,
-) -> Result<String, IngestError> {
-    let site = site.ok_or_else(|| IngestError::Malformed {
+fn site_of(ctx: &mut Ctx<'_>, path: &std::path::Path) -> Result<String, IngestError> {
+    let site = ctx.options.site.clone().ok_or_else(|| IngestError::Malformed {
         path: path.into(),
         line: 1,
         message: "Meraki clients are listed per network: pass --site CODE for the branch this network serves".into(),
     })?;
-    Ok(ctx.site(site).0)
+    Ok(ctx.site(&site).0.to_string())
+}
+
+fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    if input.csv.is_some() {
+        read_csv(input, ctx)
+    } else {
+        read_json(input.source, ctx)
+    }
 }
 
 /// Epoch seconds, or a date-time in the library's zone.
@@ -68,8 +108,7 @@ fn text_instant(ctx: &Ctx<'_>, s: &str) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_micros());
     }
-    let tz = ctx.tz_override.unwrap_or(ctx.sites.library.timezone);
-    parse_local(s).and_then(|l| local_to_utc_us(l, tz).ok())
+    parse_local(s).and_then(|l| local_to_utc_us(l, ctx.library_tz()).ok())
 }
 
 fn push(
@@ -81,28 +120,36 @@ fn push(
     ssid: &str,
     bytes: Option<i64>,
 ) -> Result<(), Reject> {
-    let mac = normalise_mac(mac).ok_or((
-        "mac",
-        "not a MAC address: expected 12 hex digits".to_string(),
-    ))?;
+    let mac = normalise_mac(mac).ok_or_else(|| {
+        Reject::new(
+            Code::BadIdentifier,
+            "mac",
+            "not a MAC address: expected 12 hex digits",
+        )
+    })?;
     if let Some(l) = last
         && l < first
     {
-        return Err(("lastSeen", "last seen before first seen".into()));
+        return Err(Reject::new(
+            Code::BadOrder,
+            "lastSeen",
+            "last seen before first seen",
+        ));
     }
-    let device_key = ctx.pseudo.key_of(&mac);
+    let device_key = ctx.key_of(&mac);
     // A connection is the device's from its first sighting: a later export of the same
     // span (a later lastSeen) is the same connection.
-    let record = format!("{site}\u{1f}{device_key}\u{1f}{first}");
+    let first_text = first.to_string();
+    let parts = [site, device_key.as_str(), first_text.as_str()];
     ctx.emit_row(
-        Identity::Record(&record),
-        vec![
-            Value::Str(site.to_string()),
-            Value::Time(first),
-            last.map_or(Value::Null, Value::Time),
-            Value::Key(device_key),
-            Value::text(ssid),
-            bytes.map_or(Value::Null, Value::Int),
+        Identity::RecordOf(&parts),
+        &[
+            Cell::Str(site),
+            Cell::Time(first),
+            Cell::time(last),
+            Cell::Key(device_key),
+            Cell::text(ssid),
+            Cell::int(bytes),
         ],
         1,
     );
@@ -110,12 +157,8 @@ fn push(
 }
 
 /// The API's JSON: an array of client objects.
-pub fn read_json(
-    source: &Source,
-    ctx: &mut Ctx<'_>,
-    site: Option<&str>,
-) -> Result<(), IngestError> {
-    let site = site_of(ctx, site, &source.path)?;
+fn read_json(source: &Source, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    let site = site_of(ctx, &source.path)?;
     // The array is read an element at a time, never whole.
     let reader = std::io::BufReader::with_capacity(1 << 20, source.open()?);
     let mut de = serde_json::Deserializer::from_reader(reader);
@@ -133,7 +176,9 @@ pub fn read_json(
                 "not a JSON array of Meraki clients: {e} (column {})",
                 e.column()
             ),
-        })
+        })?;
+    ctx.send();
+    Ok(())
 }
 
 /// Calls the closure with each element of a JSON array.
@@ -158,22 +203,18 @@ impl<'de, F: FnMut(serde_json::Value)> serde::de::Visitor<'de> for EachClient<F>
 fn client(ctx: &mut Ctx<'_>, site: &str, i: usize, c: &serde_json::Value) {
     {
         ctx.tally.rows_read += 1;
+        // Keys whose values are neither a person nor a device name: kept; the rest masked.
         let masked = {
             let mut m = c.clone();
-            for k in [
-                "mac",
-                "ip",
-                "ip6",
-                "description",
-                "user",
-                "recentDeviceName",
-                "recentDeviceMac",
-                "id",
-            ] {
-                if let Some(v) = m.get_mut(k)
-                    && !v.is_null()
-                {
-                    *v = "***".into();
+            if let Some(obj) = m.as_object_mut() {
+                for (k, v) in obj.iter_mut() {
+                    if !SPEC.safe.contains(&k.as_str()) && !v.is_null() {
+                        *v = match v {
+                            serde_json::Value::String(s) => mask_value(s).into(),
+                            serde_json::Value::Number(n) => mask_value(&n.to_string()).into(),
+                            _ => "***".into(),
+                        };
+                    }
                 }
             }
             m.to_string()
@@ -182,11 +223,11 @@ fn client(ctx: &mut Ctx<'_>, site: &str, i: usize, c: &serde_json::Value) {
             let mac = c
                 .get("mac")
                 .and_then(|m| m.as_str())
-                .ok_or(("mac", "no mac".to_string()))?;
+                .ok_or_else(|| Reject::new(Code::MissingValue, "mac", "no mac"))?;
             let first = c
                 .get("firstSeen")
                 .and_then(|v| instant(ctx, v))
-                .ok_or(("firstSeen", "no readable firstSeen".to_string()))?;
+                .ok_or_else(|| Reject::new(Code::BadTime, "firstSeen", "no readable firstSeen"))?;
             let last = c.get("lastSeen").and_then(|v| instant(ctx, v));
             let ssid = c.get("ssid").and_then(|v| v.as_str()).unwrap_or("");
             let usage = c.get("usage");
@@ -197,43 +238,31 @@ fn client(ctx: &mut Ctx<'_>, site: &str, i: usize, c: &serde_json::Value) {
             };
             push(ctx, site, mac, first, last, ssid, bytes)
         })();
-        if let Err((column, reason)) = result {
-            ctx.tally.quarantine(
-                i as u64 + 1,
-                column,
-                format!("{reason} (record {})", i + 1),
-                masked,
-            );
+        if let Err(mut reject) = result {
+            reject.message = format!("{} (record {})", reject.message, i + 1);
+            ctx.reject(i as u64 + 1, reject, masked);
         }
     }
 }
 
 /// The dashboard's CSV export.
-pub fn read_csv(
-    input: &mut CsvInput,
-    ctx: &mut Ctx<'_>,
-    site: Option<&str>,
-) -> Result<(), IngestError> {
-    let path = input.path.clone();
-    let site = site_of(ctx, site, &path)?;
+fn read_csv(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    let path = input.source.path.clone();
+    let site = site_of(ctx, &path)?;
     each_record(
         input,
         ctx,
-        "meraki",
-        (CSV_REQUIRED, CSV_OPTIONAL),
-        &[0],
-        |rec, cols: &Columns, ctx| {
+        |rec, cols, ctx| {
             let get = |i: usize| cols.text(rec, i);
-            let first = text_instant(ctx, get(1)?).ok_or((
-                "First seen",
-                format!("unreadable date-time: got \"{}\"", get(1).unwrap_or("")),
-            ))?;
+            let first = text_instant(ctx, get(1)?).ok_or_else(|| {
+                Reject::new(Code::BadTime, "First seen", "unreadable date-time")
+                    .got(get(1).unwrap_or(""))
+            })?;
             let last = match get(2)? {
                 "" => None,
-                s => Some(
-                    text_instant(ctx, s)
-                        .ok_or(("Last seen", format!("unreadable date-time: got \"{s}\"")))?,
-                ),
+                s => Some(text_instant(ctx, s).ok_or_else(|| {
+                    Reject::new(Code::BadTime, "Last seen", "unreadable date-time").got(s)
+                })?),
             };
             let kb = |i: usize| {
                 get(i)

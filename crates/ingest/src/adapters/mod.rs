@@ -1,220 +1,313 @@
-//! One module per vendor format. Each maps records of the shared reader core to
-//! canonical rows, a quarantine reason or an exclusion rule; nothing else.
+//! One file per format. Each declares its [`FormatSpec`] (`SPEC`: name, table, header
+//! signature, columns, safe columns, options, identity) and maps records of the shared
+//! reader core to canonical rows, a quarantine reason or an exclusion rule; nothing else.
+//!
+//! The list below is the closed set of formats: adding one is a file in this folder and
+//! a line here.
 
-pub mod assets;
-pub mod envisionware;
-pub mod generic;
-pub mod koha;
-pub mod libki;
-pub mod loans;
-pub mod meraki;
-pub mod symphony;
-pub mod tickets;
-pub mod totals;
-pub mod windows;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::SyncSender;
 
 use chrono_tz::Tz;
-use tally_model::Sites;
+use tally_model::{Sites, Table};
 
-use crate::IngestError;
-use crate::identity::{FileIndex, Identity, LakeIndex, nth, record_hash};
-use crate::options::TimestampMeans;
+use crate::format::FormatSpec;
+use crate::identity::Identity;
+use crate::options::IngestOptions;
 use crate::pseudo::PseudoCache;
-use crate::reader::{Columns, CsvInput, Reject};
-use crate::rows::mask_record;
-use crate::rows::{Pseudonym, Rows, Tally, Value, row_key};
-use crate::sink::PartSink;
+use crate::reader::{Columns, CsvInput, normalize_header};
+use crate::reason::Reject;
+use crate::rows::{Cell, Chunk, Kind, Layout, Tally, mask_record};
+use crate::source::Source;
+use crate::{IngestError, Pseudonym};
 
-/// Where emitted rows go, in file order: the identity rules, the lake's keys, the row
-/// builder and the part writer. Only the adapter's own thread holds it.
-pub struct Store<'a> {
-    /// The batch the rows go to.
-    pub batch: String,
-    /// The keys of the rows the lake already has for this table, by month.
-    pub lake: &'a mut LakeIndex,
-    /// What this file has shown so far.
-    pub index: FileIndex,
-    /// Canonical rows of the format's table, handed to `sink` a chunk at a time.
-    pub rows: Rows,
-    pub sink: PartSink,
-    /// The first error of the lake index or the part writer: the file fails with it.
-    pub error: Option<IngestError>,
-    /// The most bytes buffered at once (rows being built and not yet written).
-    pub peak_buffered: usize,
+macro_rules! formats {
+    ($($variant:ident => $module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// The formats tally reads. Each variant's declaration is `adapters::<module>::SPEC`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Format {
+            $($variant,)*
+        }
+
+        impl Format {
+            pub const ALL: &'static [Format] = &[$(Format::$variant,)*];
+
+            /// The format's declaration.
+            pub fn spec(self) -> &'static FormatSpec {
+                match self {
+                    $(Format::$variant => &$module::SPEC,)*
+                }
+            }
+        }
+    };
 }
 
-/// One record's rows as an adapter emitted them, with the keys that need no memory of
-/// the file: the record key, and each row's content key.
-struct Emitted {
-    identity: Kind,
-    record: u64,
-    keys: Vec<u64>,
-    rows: Vec<Vec<Value>>,
-    input_rows: u64,
+formats! {
+    EnvisionWare => envisionware,
+    Libki => libki,
+    LibkiHistory => libki_history,
+    WindowsEvents => windows_events,
+    SymphonyHist => symphony_hist,
+    KohaStatistics => koha_statistics,
+    KohaOldIssues => koha_old_issues,
+    EvergreenCirc => evergreen_circ,
+    OsTicket => osticket,
+    Rt => rt,
+    Glpi => glpi,
+    Jira => jira,
+    Meraki => meraki,
+    SnipeIt => snipe_it,
+    Inventory => inventory,
+    TotalsLong => totals_long,
+    TotalsWide => totals_wide,
+    Generic => generic,
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Record,
-    State,
-    Content,
+// Shared by several formats of one family.
+mod assets;
+mod libki_actions;
+mod loans;
+mod tickets;
+mod totals;
+
+/// The file an adapter reads: its text stream, and the CSV reader when the file is
+/// CSV-shaped (opened by the engine, which read its header to detect the format).
+pub struct Input<'a> {
+    pub source: &'a Source,
+    pub csv: Option<CsvInput>,
 }
+
+impl Input<'_> {
+    /// The CSV reader; a format that needs one and gets a line- or JSON-shaped file fails.
+    pub fn csv(&mut self) -> Result<&mut CsvInput, IngestError> {
+        let path = self.source.path.clone();
+        self.csv.as_mut().ok_or(IngestError::Malformed {
+            path,
+            line: 1,
+            message: "expected a CSV file with a header line".into(),
+        })
+    }
+}
+
+/// Where a file's chunks go (the keeper thread), and how big a chunk grows first.
+pub struct Out {
+    pub tx: SyncSender<Chunk>,
+    pub chunk_bytes: usize,
+    /// Bytes of chunks sent and not yet taken apart by the keeper (shared with it).
+    pub in_flight: Arc<AtomicUsize>,
+    /// The keeper stopped (its error fails the file): reading stops too.
+    pub failed: bool,
+}
+
+/// Distinct raw site values remembered per context; past that they are looked up each
+/// time (an export with thousands of distinct "sites" is broken anyway).
+const SITE_CACHE: usize = 512;
 
 /// What an adapter works with while it reads one file.
 pub struct Ctx<'a> {
     pub sites: &'a Sites,
-    /// The format's name: the `source` of its rows, and part of their keys.
-    pub source: &'static str,
+    /// The format's declaration; its name is the `source` of its rows and part of keys.
+    pub spec: &'static FormatSpec,
+    pub options: &'a IngestOptions,
     /// `--tz`: the zone of every local time in the file, overriding the sites' zones.
     pub tz_override: Option<Tz>,
     pub pseudo: PseudoCache<'a>,
-    pub envisionware_time: TimestampMeans,
     pub tally: Tally,
-    /// The file's store; a helper context (mapping part of a batch on another thread)
-    /// has none and keeps what it emits in `out` until the store takes it, in order.
-    pub store: Option<Store<'a>>,
-    out: Vec<Emitted>,
+    /// Rows emitted and not yet sent.
+    chunk: Chunk,
+    /// The file's keeper; a helper context (mapping part of a batch on another thread)
+    /// has none: the file's context sends its chunk, in order.
+    out: Option<Out>,
+    /// Normalised names of the columns whose values a quarantined row may show.
+    safe: Vec<String>,
+    /// Raw site values seen, with the index of their site in sites.toml.
+    seen_sites: Vec<(Box<str>, Option<usize>)>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(
         sites: &'a Sites,
-        source: &'static str,
+        spec: &'static FormatSpec,
+        table: Table,
+        options: &'a IngestOptions,
         pseudo: PseudoCache<'a>,
         tally: Tally,
-        store: Option<Store<'a>>,
+        out: Option<Out>,
     ) -> Ctx<'a> {
         Ctx {
             sites,
-            source,
-            tz_override: None,
+            spec,
+            options,
+            tz_override: options.tz,
             pseudo,
-            envisionware_time: TimestampMeans::Start,
             tally,
-            store,
-            out: Vec::new(),
+            chunk: Chunk::new(Arc::new(Layout::of(table))),
+            out,
+            safe: spec.safe.iter().map(|c| normalize_header(c)).collect(),
+            seen_sites: Vec::new(),
         }
     }
 
     /// A context for mapping records on another thread: the same settings, its own
-    /// pseudonym cache and tally, no store.
+    /// pseudonym cache, tally and chunk, no keeper.
     fn helper(&self) -> Ctx<'a> {
         Ctx {
             sites: self.sites,
-            source: self.source,
+            spec: self.spec,
+            options: self.options,
             tz_override: self.tz_override,
             pseudo: self.pseudo.fresh(),
-            envisionware_time: self.envisionware_time,
             tally: Tally::new(None),
-            store: None,
-            out: Vec::new(),
+            chunk: self.chunk.fresh(),
+            out: None,
+            safe: self.safe.clone(),
+            seen_sites: Vec::new(),
         }
     }
 
-    /// Takes what a helper context read, in the helper's order: its counts, its
-    /// quarantined rows and its records.
-    fn absorb(&mut self, helper: &mut Ctx<'_>) {
-        self.tally.absorb(&mut helper.tally);
-        for e in std::mem::take(&mut helper.out) {
-            self.store_emitted(e);
-        }
+    /// The format's name: the `source` of its rows.
+    pub fn source(&self) -> &'static str {
+        self.spec.name
+    }
+
+    /// Adds a column whose values a quarantined row may show (the generic format's
+    /// mapped columns).
+    pub fn allow(&mut self, column: &str) {
+        self.safe.push(normalize_header(column));
+    }
+
+    /// Whether the values of this column may be shown as written in the quarantine.
+    pub fn is_safe(&self, column: &str) -> bool {
+        let n = normalize_header(column);
+        self.safe.contains(&n)
+    }
+
+    /// Quarantines one input row with its reason and its masked text.
+    pub fn reject(&mut self, line: u64, reject: Reject, raw_masked: String) {
+        let show = self.is_safe(&reject.column);
+        self.tally.quarantine(line, reject, show, raw_masked);
     }
 
     /// The canonical site code for a code, name or alias, with the zone its local times
     /// are in. A site sites.toml does not know is kept as written and reported.
-    pub fn site(&mut self, raw: &str) -> (String, Tz) {
-        match self.sites.site(raw) {
-            Some(site) => (
-                site.code.clone(),
-                self.tz_override
-                    .or(site.timezone)
-                    .unwrap_or(self.sites.library.timezone),
-            ),
+    pub fn site<'s>(&mut self, raw: &'s str) -> (&'s str, Tz)
+    where
+        'a: 's,
+    {
+        let raw = raw.trim();
+        let found = match self.seen_sites.iter().find(|(r, _)| **r == *raw) {
+            Some((_, i)) => *i,
             None => {
-                if !self.tally.unknown_sites.contains(raw) {
+                let i = self.sites.site_index(raw);
+                if i.is_none() && !self.tally.unknown_sites.contains(raw) {
                     self.tally.unknown_sites.insert(raw.to_string());
                 }
+                if self.seen_sites.len() < SITE_CACHE {
+                    self.seen_sites.push((raw.into(), i));
+                }
+                i
+            }
+        };
+        let library = self.sites.library.timezone;
+        match found {
+            Some(i) => {
+                let site = &self.sites.sites[i];
                 (
-                    raw.to_string(),
-                    self.tz_override.unwrap_or(self.sites.library.timezone),
+                    site.code.as_str(),
+                    self.tz_override.or(site.timezone).unwrap_or(library),
                 )
             }
+            None => (raw, self.tz_override.unwrap_or(library)),
         }
     }
 
+    /// The zone of local times that name no site (a server's log, a help desk): `--tz`,
+    /// else the library's.
+    pub fn library_tz(&self) -> Tz {
+        self.tz_override.unwrap_or(self.sites.library.timezone)
+    }
+
+    /// A patron (or device) identifier as its pseudonym: HMAC-SHA-256 under the key.
+    pub fn key_of(&mut self, id: &str) -> Pseudonym {
+        self.pseudo.key_of(id)
+    }
+
     /// Emits the canonical rows made from `input_rows` input rows of one record, told
-    /// apart from other records by `identity` (see [`crate::identity`]). Rows the lake
-    /// already has are not stored again; if none is new, the input rows count as
-    /// excluded by that rule, else as accepted.
-    pub fn emit(&mut self, identity: Identity<'_>, rows: Vec<Vec<Value>>, input_rows: u64) {
-        let (kind, record) = match identity {
-            Identity::Record(k) => (Kind::Record, record_hash(self.source, k)),
-            Identity::State(k) => (Kind::State, record_hash(self.source, k)),
+    /// apart from other records by `identity` (see [`crate::identity`]). The keeper
+    /// decides whether they are new (accepted), in the lake already or a duplicate
+    /// (excluded).
+    pub fn emit(&mut self, identity: Identity<'_>, rows: &[&[Cell<'_>]], input_rows: u64) {
+        let source = self.spec.name;
+        let (kind, hash) = match identity {
+            Identity::Record(k) => (Kind::Record, crate::identity::record_hash(source, &[k])),
+            Identity::RecordOf(parts) => {
+                (Kind::Record, crate::identity::record_hash(source, parts))
+            }
+            Identity::State(k) => (Kind::State, crate::identity::record_hash(source, &[k])),
+            Identity::StateOf(parts) => (Kind::State, crate::identity::record_hash(source, parts)),
             Identity::Content => (Kind::Content, 0),
         };
-        let keys = match kind {
-            Kind::Record => (0..rows.len() as u64).map(|i| nth(record, i)).collect(),
-            Kind::State | Kind::Content => rows.iter().map(|r| row_key(self.source, r)).collect(),
-        };
-        let e = Emitted {
-            identity: kind,
-            record,
-            keys,
-            rows,
-            input_rows,
-        };
-        if self.store.is_some() {
-            self.store_emitted(e);
-        } else {
-            self.out.push(e);
+        self.chunk
+            .push_record(source, kind, hash, rows, input_rows as u32);
+        if let Some(out) = &self.out
+            && self.chunk.bytes() >= out.chunk_bytes
+        {
+            self.send();
         }
     }
 
     /// `emit` for the common case of one canonical row.
-    pub fn emit_row(&mut self, identity: Identity<'_>, row: Vec<Value>, input_rows: u64) {
-        self.emit(identity, vec![row], input_rows);
+    pub fn emit_row(&mut self, identity: Identity<'_>, row: &[Cell<'_>], input_rows: u64) {
+        self.emit(identity, &[row], input_rows);
     }
 
-    fn store_emitted(&mut self, e: Emitted) {
-        let store = self
-            .store
-            .as_mut()
-            .expect("the file's context has the store");
-        if matches!(e.identity, Kind::Record | Kind::State) && !store.index.first_record(e.record) {
-            self.tally
-                .exclude_n("duplicate record key in this file", e.input_rows);
+    /// Sends the rows emitted so far to the keeper.
+    pub fn send(&mut self) {
+        if self.chunk.records.is_empty() {
             return;
         }
-        let (mut fresh, mut in_lake) = (false, false);
-        let partition = store.rows.partition_index();
-        for (row, key) in e.rows.into_iter().zip(e.keys) {
-            let key = match e.identity {
-                Kind::Content => nth(key, store.index.copies_before(key)),
-                Kind::Record | Kind::State => key,
-            };
-            let month = row[partition]
-                .month()
-                .expect("the partition column is a time or date, never null");
-            match store.lake.contains(month, key) {
-                Ok(true) => in_lake = true,
-                Ok(false) => {
-                    store.rows.push(month, row, key);
-                    fresh = true;
-                }
-                Err(err) => {
-                    store.error.get_or_insert(err);
-                }
-            }
+        let fresh = self.chunk.fresh();
+        let chunk = std::mem::replace(&mut self.chunk, fresh);
+        self.send_chunk(chunk);
+    }
+
+    fn send_chunk(&mut self, chunk: Chunk) {
+        let Some(out) = self.out.as_mut() else {
+            unreachable!("only the file's context sends")
+        };
+        if out.failed || chunk.records.is_empty() {
+            return;
         }
-        if fresh {
-            self.tally.rows_accepted += e.input_rows;
-        } else if in_lake {
-            self.tally
-                .exclude_n("already in the lake (overlapping export)", e.input_rows);
+        out.in_flight.fetch_add(chunk.bytes(), Ordering::Relaxed);
+        if out.tx.send(chunk).is_err() {
+            out.failed = true;
         }
-        if store.rows.is_full() {
-            store.flush(self.source);
-        }
+    }
+
+    /// The end of the file: the keeper's sender is dropped (so the keeper sees the end),
+    /// the tally is what remains.
+    pub fn finish(self) -> Tally {
+        let Ctx { tally, out, .. } = self;
+        drop(out);
+        tally
+    }
+
+    /// Whether the keeper stopped (the file fails; reading can stop).
+    pub fn failed(&self) -> bool {
+        self.out.as_ref().is_some_and(|o| o.failed)
+    }
+
+    /// Takes what a helper context read, in the helper's order (after this context's
+    /// rows): its counts, its quarantined rows and its chunk.
+    fn absorb(&mut self, helper: &mut Ctx<'_>) {
+        self.send();
+        let fresh = helper.chunk.fresh();
+        let chunk = std::mem::replace(&mut helper.chunk, fresh);
+        self.send_chunk(chunk);
+        self.tally.absorb(&mut helper.tally);
     }
 
     pub fn is_guest_barcode(&self, id: &str) -> bool {
@@ -226,69 +319,39 @@ impl<'a> Ctx<'a> {
     }
 }
 
-impl Store<'_> {
-    /// Hands the rows built so far to the part writer.
-    pub fn flush(&mut self, source: &str) {
-        let buffered = self.rows.bytes() + self.sink.in_flight();
-        self.peak_buffered = self.peak_buffered.max(buffered);
-        if self.error.is_some() {
-            // The file fails: drop what was built.
-            let _ = self.rows.take(source, &self.batch);
-            return;
-        }
-        match self.rows.take(source, &self.batch) {
-            Ok(frames) => {
-                for (month, frame) in frames {
-                    if let Err(e) = self.sink.send(month, frame) {
-                        self.error.get_or_insert(e);
-                        return;
-                    }
-                }
-            }
-            Err(source) => {
-                self.error.get_or_insert(IngestError::Parquet {
-                    path: self.batch.clone().into(),
-                    source,
-                });
-            }
-        }
-    }
-}
-
 /// Batches smaller than this are mapped on one thread.
 const PARALLEL_MIN: usize = 256;
 
-/// The loop of a one-record-one-row adapter: find the columns, then for each record
-/// count it read and call `row`, which pushes a row, counts an exclusion, or returns the
-/// column and reason to quarantine it with (the `private` columns masked). Each batch of
+/// The loop of a format whose records are independent (one record, its rows): find the
+/// spec's columns, then for each record count it read and call `row`, which emits rows,
+/// counts an exclusion, or returns the reason to quarantine it with. Each batch of
 /// records is mapped on two threads (the first half here, the second on a helper
-/// context), and the helper's rows are stored after this thread's: the file's order.
+/// context), and the helper's rows follow this thread's: the file's order.
 pub fn each_record(
-    input: &mut CsvInput,
+    input: &mut Input<'_>,
     ctx: &mut Ctx<'_>,
-    format: &str,
-    (required, optional): (&[&'static str], &[&'static str]),
-    private: &[usize],
     row: impl Fn(&csv::ByteRecord, &Columns, &mut Ctx<'_>) -> Result<(), Reject> + Sync,
 ) -> Result<(), IngestError> {
-    let cols = input.columns(format, required, optional)?;
-    let delimiter = input.delimiter;
-    let private: Vec<Option<usize>> = private.iter().map(|&i| cols.get(i)).collect();
+    let csv = input.csv()?;
+    let cols = csv.columns(ctx.spec.name, ctx.spec.required, ctx.spec.optional)?;
+    let safe = csv.safe_mask(ctx.spec.safe);
+    let delimiter = csv.delimiter;
     let one = |ctx: &mut Ctx<'_>, line: u64, rec: &csv::ByteRecord| {
         ctx.tally.rows_read += 1;
-        let result = cols.check_width(rec).and_then(|()| row(rec, &cols, ctx));
-        if let Err((column, reason)) = result {
-            ctx.tally
-                .quarantine(line, column, reason, mask_record(rec, delimiter, &private));
+        if let Err(reject) = cols.check_width(rec).and_then(|()| row(rec, &cols, ctx)) {
+            ctx.reject(line, reject, mask_record(rec, delimiter, &safe));
         }
     };
     let mut helper = ctx.helper();
-    input.for_each_batch(|lines, records| {
+    csv.for_each_batch(|lines, records| {
+        if ctx.failed() {
+            return false;
+        }
         if records.len() < PARALLEL_MIN {
             for (line, rec) in lines.iter().zip(records) {
                 one(ctx, *line, rec);
             }
-            return;
+            return true;
         }
         let half = records.len() / 2;
         std::thread::scope(|scope| {
@@ -304,79 +367,84 @@ pub fn each_record(
             }
         });
         ctx.absorb(&mut helper);
-    })
+        true
+    })?;
+    ctx.send();
+    Ok(())
 }
 
-/// `each_record` for adapters that keep state across records (they see them in order,
+/// `each_record` for formats that keep state across records (they see them in order,
 /// on one thread).
 pub fn each_record_in_order(
-    input: &mut CsvInput,
+    input: &mut Input<'_>,
     ctx: &mut Ctx<'_>,
-    format: &str,
-    (required, optional): (&[&'static str], &[&'static str]),
-    private: &[usize],
     mut row: impl FnMut(&csv::ByteRecord, &Columns, &mut Ctx<'_>) -> Result<(), Reject>,
 ) -> Result<(), IngestError> {
-    let cols = input.columns(format, required, optional)?;
-    let delimiter = input.delimiter;
-    let private: Vec<Option<usize>> = private.iter().map(|&i| cols.get(i)).collect();
-    input.for_each_record(|line, rec| {
-        ctx.tally.rows_read += 1;
-        let result = cols.check_width(rec).and_then(|()| row(rec, &cols, ctx));
-        if let Err((column, reason)) = result {
-            ctx.tally
-                .quarantine(line, column, reason, mask_record(rec, delimiter, &private));
+    let csv = input.csv()?;
+    let cols = csv.columns(ctx.spec.name, ctx.spec.required, ctx.spec.optional)?;
+    let safe = csv.safe_mask(ctx.spec.safe);
+    let delimiter = csv.delimiter;
+    csv.for_each_record(|line, rec| {
+        if ctx.failed() {
+            return false;
         }
-    })
+        ctx.tally.rows_read += 1;
+        if let Err(reject) = cols.check_width(rec).and_then(|()| row(rec, &cols, ctx)) {
+            ctx.reject(line, reject, mask_record(rec, delimiter, &safe));
+        }
+        true
+    })?;
+    ctx.send();
+    Ok(())
 }
 
 /// The longest session believed: a day. Longer is a crashed session whose logout was
 /// written at the next login (Libki), a machine left logged on, or a clock error.
 pub const MAX_SESSION_US: i64 = 24 * 3600 * 1_000_000;
 
-pub const TOO_LONG: &str =
-    "session longer than a day: a crash whose logout came at the next login, or a clock error";
+/// What a session longer than [`MAX_SESSION_US`] is, for people.
+pub const TOO_LONG: &str = "session longer than a day";
 
-/// A canonical `sessions` row (without the keys the writer adds).
-pub fn session_row(
-    site: String,
-    station: &str,
+/// A canonical `sessions` row: site, station, start, end, duration, user type, patron.
+pub fn session_row<'r>(
+    site: &'r str,
+    station: &'r str,
     start: i64,
     end: i64,
     user_type: &'static str,
     patron_key: Option<Pseudonym>,
-) -> Vec<Value> {
-    vec![
-        Value::Str(site),
-        Value::text(station),
-        Value::Time(start),
-        Value::Time(end),
-        Value::Int((end - start) / 1_000_000),
-        Value::Static(user_type),
-        Value::key(patron_key),
+) -> [Cell<'r>; 7] {
+    [
+        Cell::Str(site),
+        Cell::text(station),
+        Cell::Time(start),
+        Cell::Time(end),
+        Cell::Int((end - start) / 1_000_000),
+        Cell::Str(user_type),
+        Cell::key(patron_key),
     ]
 }
 
 /// A canonical `circulation` row with no item type, collection, location or category
 /// (the formats that have those build the row themselves).
-pub fn circulation_row(
+pub fn circulation_row<'r>(
     time: i64,
-    site: String,
+    site: &'r str,
     event: &'static str,
     patron_key: Option<Pseudonym>,
     item_key: Option<Pseudonym>,
     automatic: Option<bool>,
-) -> Vec<Value> {
-    vec![
-        Value::Time(time),
-        Value::Str(site),
-        Value::Static(event),
-        Value::Null,
-        Value::Null,
-        Value::Null,
-        Value::Null,
-        Value::key(patron_key),
-        Value::key(item_key),
-        automatic.map_or(Value::Null, Value::Bool),
+) -> [Cell<'r>; 10] {
+    [
+        Cell::Time(time),
+        Cell::Str(site),
+        Cell::Str(event),
+        Cell::Null,
+        Cell::Null,
+        Cell::Null,
+        Cell::Null,
+        Cell::key(patron_key),
+        Cell::key(item_key),
+        Cell::bool(automatic),
     ]
 }

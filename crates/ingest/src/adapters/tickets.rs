@@ -1,25 +1,20 @@
-//! Help-desk tickets from osTicket, Request Tracker, GLPI and Jira Service Management.
-//! One adapter: each vendor is a list of header names per canonical column, and the
-//! vendors' words for status and priority map to the canonical ones.
+//! What the help-desk formats share (osTicket, Request Tracker, GLPI, Jira): each lists
+//! its header names in the canonical order below, and the vendors' words for status and
+//! priority map to the canonical ones here.
 
 use chrono_tz::Tz;
 
 use crate::IngestError;
-use crate::adapters::{Ctx, each_record_in_order};
+use crate::adapters::{Ctx, Input, each_record_in_order};
 use crate::identity::Identity;
-use crate::reader::{Columns, CsvInput, Reject};
-use crate::rows::Value;
+use crate::reader::Columns;
+use crate::reason::{Code, Reject};
+use crate::rows::Cell;
 use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vendor {
-    OsTicket,
-    Rt,
-    Glpi,
-    Jira,
-}
-
-// Canonical fields, in the order of `columns()`.
+// Canonical fields, in the order of each format's required then optional columns:
+// required id, opened, status, priority; optional resolved, category, site, asset,
+// assignee.
 const ID: usize = 0;
 const OPENED: usize = 1;
 const STATUS: usize = 2;
@@ -30,61 +25,10 @@ const SITE: usize = 6;
 const ASSET: usize = 7;
 const ASSIGNEE: usize = 8;
 
-impl Vendor {
-    pub fn format_name(self) -> &'static str {
-        match self {
-            Vendor::OsTicket => "osticket",
-            Vendor::Rt => "rt",
-            Vendor::Glpi => "glpi",
-            Vendor::Jira => "jira",
-        }
-    }
-
-    /// (required, optional) header names, in the canonical order above.
-    pub fn columns(self) -> (&'static [&'static str], &'static [&'static str]) {
-        match self {
-            Vendor::OsTicket => (
-                &[
-                    "Ticket Number",
-                    "Date Created",
-                    "Current Status",
-                    "Priority",
-                ],
-                &[
-                    "Closed Date",
-                    "Help Topic",
-                    "Location",
-                    "Asset Tag",
-                    "Agent Assigned",
-                ],
-            ),
-            Vendor::Rt => (
-                &["id", "Created", "Status", "Priority"],
-                &["Resolved", "Queue", "Location", "Asset", "Owner"],
-            ),
-            Vendor::Glpi => (
-                &["ID", "Opening date", "Status", "Priority"],
-                &[
-                    "Resolution date",
-                    "Category",
-                    "Location",
-                    "Associated element",
-                    "Assigned to - Technician",
-                ],
-            ),
-            Vendor::Jira => (
-                &["Issue key", "Created", "Status", "Priority"],
-                &[
-                    "Resolved",
-                    "Custom field (Request Type)",
-                    "Custom field (Branch)",
-                    "Custom field (Asset Tag)",
-                    "Assignee",
-                ],
-            ),
-        }
-    }
-}
+/// What `tally formats` says of every help-desk format.
+pub const NOTES: &str = "local times (--tz, else the library's zone), day-first dates recognised per file; \
+    statuses and priorities mapped from the vendor's words (RT's 0-100 numbers too); the latest export of a \
+    ticket wins when read";
 
 /// The vendors' status words.
 pub fn status_of(s: &str) -> Option<&'static str> {
@@ -137,45 +81,37 @@ fn is_relative(s: &str) -> bool {
     t.ends_with(" ago") || t == "just now" || t == "not set"
 }
 
-pub fn read(input: &mut CsvInput, ctx: &mut Ctx<'_>, vendor: Vendor) -> Result<(), IngestError> {
-    let (required, optional) = vendor.columns();
-    let path = input.path.to_path_buf();
+/// Reads a help-desk export whose spec lists its columns in the canonical order. `on_relative`
+/// is the message a file fails with when its dates are relative ("3 hours ago"), for the
+/// vendors whose default export writes them.
+pub fn read(
+    input: &mut Input<'_>,
+    ctx: &mut Ctx<'_>,
+    on_relative: Option<&str>,
+) -> Result<(), IngestError> {
+    let path = input.source.path.clone();
     let mut day_first = None;
     let mut relative_seen = false;
-    let tz = ctx.tz_override.unwrap_or(ctx.sites.library.timezone);
+    let tz = ctx.library_tz();
     // In order, on one thread: the first record decides whether dates are day-first.
-    let result = each_record_in_order(
-        input,
-        ctx,
-        vendor.format_name(),
-        (required, optional),
-        &[],
-        |rec, cols, ctx| {
-            // Decide day-first once, from the first record's dates.
-            let first = *day_first.get_or_insert_with(|| {
-                looks_day_first([
-                    cols.text(rec, OPENED).unwrap_or(""),
-                    cols.text(rec, RESOLVED).unwrap_or(""),
-                ])
-            });
-            match ticket(rec, cols, ctx, vendor, tz, first) {
-                Err((column, reason)) if reason.starts_with("relative date") => {
-                    relative_seen = true;
-                    Err((column, reason))
-                }
-                other => other,
-            }
-        },
-    );
-    result?;
-    if relative_seen && vendor == Vendor::Rt {
+    each_record_in_order(input, ctx, |rec, cols, ctx| {
+        let first = *day_first.get_or_insert_with(|| {
+            looks_day_first([
+                cols.text(rec, OPENED).unwrap_or(""),
+                cols.text(rec, RESOLVED).unwrap_or(""),
+            ])
+        });
+        let result = ticket(rec, cols, ctx, tz, first);
+        if matches!(&result, Err(r) if r.code == Code::RelativeTime) {
+            relative_seen = true;
+        }
+        result
+    })?;
+    if let (true, Some(message)) = (relative_seen, on_relative) {
         return Err(IngestError::Malformed {
             path,
             line: 2,
-            message: "dates are relative (\"3 hours ago\"): RT's default search format exports them that way. \
-                      In RT's query builder, add the Created and Resolved columns as dates (e.g. __Created__ and \
-                      __Resolved__ in Advanced), then export the spreadsheet again"
-                .into(),
+            message: message.into(),
         });
     }
     Ok(())
@@ -185,7 +121,6 @@ fn ticket(
     rec: &csv::ByteRecord,
     cols: &Columns,
     ctx: &mut Ctx<'_>,
-    vendor: Vendor,
     tz: Tz,
     day_first: bool,
 ) -> Result<(), Reject> {
@@ -199,63 +134,83 @@ fn ticket(
     };
     let id = get(ID)?;
     if id.is_empty() {
-        return Err(("ticket_id", "ticket id is empty".into()));
+        return Err(Reject::new(
+            Code::MissingValue,
+            cols.name(ID),
+            "ticket id is empty",
+        ));
     }
-    let when = |i: usize, column: &'static str| -> Result<Option<i64>, Reject> {
+    let when = |i: usize| -> Result<Option<i64>, Reject> {
         let s = get(i)?;
         if s.is_empty() {
             return Ok(None);
         }
+        let column = cols.name(i);
         if is_relative(s) {
-            return Err((
+            return Err(Reject::new(
+                Code::RelativeTime,
                 column,
-                format!("relative date \"{s}\": export dates, not ages"),
-            ));
+                "relative date: export dates, not ages",
+            )
+            .got(s));
         }
-        let local =
-            parse(s).ok_or_else(|| (column, format!("unreadable date-time: got \"{s}\"")))?;
+        let local = parse(s)
+            .ok_or_else(|| Reject::new(Code::BadTime, column, "unreadable date-time").got(s))?;
         local_to_utc_us(local, tz)
             .map(Some)
-            .map_err(|r| (column, format!("{r}: \"{s}\" in {tz}")))
+            .map_err(|r| Reject::new(Code::DstGap, column, format!("{r} in {tz}")).got(s))
     };
-    let opened = when(OPENED, "opened")?.ok_or((
-        "opened",
-        "opened is empty: expected the date the ticket was created".to_string(),
-    ))?;
-    let resolved = when(RESOLVED, "resolved")?;
+    let opened = when(OPENED)?.ok_or_else(|| {
+        Reject::new(
+            Code::MissingValue,
+            cols.name(OPENED),
+            "opened is empty: expected the date the ticket was created",
+        )
+    })?;
+    let resolved = when(RESOLVED)?;
     if let Some(r) = resolved
         && r < opened
     {
-        return Err(("resolved", "resolved before it was opened".into()));
+        return Err(Reject::new(
+            Code::BadOrder,
+            cols.name(RESOLVED),
+            "resolved before it was opened",
+        ));
     }
     let status_text = get(STATUS)?;
     let status = status_of(status_text).ok_or_else(|| {
-        ("status", format!("unknown status \"{status_text}\": expected open, in progress, waiting, resolved, closed or cancelled (or the vendor's words for them)"))
+        Reject::new(
+            Code::UnknownValue,
+            cols.name(STATUS),
+            "unknown status: expected open, in progress, waiting, resolved, closed or cancelled (or the vendor's words for them)",
+        )
+        .got(status_text)
     })?;
     let priority_text = get(PRIORITY)?;
     let priority = priority_of(priority_text).ok_or_else(|| {
-        (
-            "priority",
-            format!("unknown priority \"{priority_text}\": expected low, normal, high or urgent"),
+        Reject::new(
+            Code::UnknownValue,
+            cols.name(PRIORITY),
+            "unknown priority: expected low, normal, high or urgent",
         )
+        .got(priority_text)
     })?;
     let site = match get(SITE)? {
-        "" => Value::Null,
-        s => Value::Str(ctx.site(s).0),
+        "" => Cell::Null,
+        s => Cell::Str(ctx.site(s).0),
     };
-    let _ = vendor;
     ctx.emit_row(
         Identity::State(id),
-        vec![
-            Value::text(id),
-            Value::Time(opened),
-            resolved.map_or(Value::Null, Value::Time),
-            Value::Static(status),
-            Value::Static(priority),
-            Value::text(get(CATEGORY)?),
+        &[
+            Cell::text(id),
+            Cell::Time(opened),
+            Cell::time(resolved),
+            Cell::Str(status),
+            Cell::Str(priority),
+            Cell::text(get(CATEGORY)?),
             site,
-            Value::text(get(ASSET)?),
-            Value::text(get(ASSIGNEE)?),
+            Cell::text(get(ASSET)?),
+            Cell::text(get(ASSIGNEE)?),
         ],
         1,
     );

@@ -13,16 +13,34 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDateTime};
 use chrono_tz::Tz;
+use tally_model::Table;
 
 use crate::IngestError;
-use crate::adapters::{Ctx, MAX_SESSION_US, TOO_LONG, session_row};
+use crate::adapters::{Ctx, Input, MAX_SESSION_US, TOO_LONG, session_row};
+use crate::format::{Detect, FormatSpec};
 use crate::identity::Identity;
-use crate::reader::CsvInput;
+use crate::reason::{Code, Reject};
 use crate::rows::mask_record;
 use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy};
 
-pub const REQUIRED: &[&str] = &["Date and Time", "Event ID"];
-pub const OPTIONAL: &[&str] = &["Keywords", "Source", "Task Category"];
+pub static SPEC: FormatSpec = FormatSpec {
+    name: "windows-events",
+    table: Table::Sessions,
+    detect: Detect::Header(|h| h.has("Date and Time") && h.has("Event ID") && h.has("Task Category")),
+    detected_by: "header has Date and Time, Event ID and Task Category",
+    required: &["Date and Time", "Event ID"],
+    optional: &["Keywords", "Source", "Task Category"],
+    // The unnamed sixth field, the message, names the account: never shown.
+    safe: &["Keywords", "Date and Time", "Source", "Event ID", "Task Category"],
+    identifiers: true,
+    identity: "the machine, the Logon ID and the logon's time (a Logon ID is unique on its machine until it restarts)",
+    options: &["--site CODE", "--station NAME", "--tz"],
+    notes: "4624 logon paired on Logon ID with 4647/4634 logoff from the unnamed sixth field (the message); \
+            logon types 2 and 10 kept, machine accounts ($), other logon types and lock/unlock excluded by rule; \
+            a logon with no logoff is closed at the site's closing time and noted; --site names the site, \
+            --station the machine (else the file name); locale dates, day-first recognised per file",
+    read,
+};
 
 /// The fields of the Message a session needs.
 #[derive(Debug, Default)]
@@ -75,25 +93,23 @@ struct Logon {
     raw: String,
 }
 
-pub fn read(
-    input: &mut CsvInput,
-    ctx: &mut Ctx<'_>,
-    site: Option<&str>,
-    station: Option<&str>,
-) -> Result<(), IngestError> {
-    let cols = input.columns("windows-events", REQUIRED, OPTIONAL)?;
+fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    let input = input.csv()?;
+    let cols = input.columns(SPEC.name, SPEC.required, SPEC.optional)?;
     let path = input.path.to_path_buf();
-    let site_code = site.ok_or_else(|| IngestError::Malformed {
+    let site_code = ctx.options.site.clone().ok_or_else(|| IngestError::Malformed {
         path: path.clone(),
         line: 1,
         message: "a Windows log is one machine's: pass --site CODE (and --station NAME, else the file name is used)".into(),
     })?;
-    let (site, tz) = ctx.site(site_code);
-    let station = station.map(str::to_string).unwrap_or_else(|| {
+    let (site, tz) = ctx.site(&site_code);
+    let site = site.to_string();
+    let station = ctx.options.station.clone().unwrap_or_else(|| {
         path.file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().to_string())
     });
     let delimiter = input.delimiter;
+    let safe = input.safe_mask(SPEC.safe);
     let width = input.header.len();
     let message_at = width; // the unnamed sixth field
     let (date_col, id_col) = (
@@ -106,52 +122,85 @@ pub fn read(
     let mut events: Vec<(i64, u32, u64, NaiveDateTime, Message, String)> = Vec::new();
     input.for_each_record(|line, rec| {
         ctx.tally.rows_read += 1;
-        // The message may name the account: mask it wholesale in quarantine.
-        let private = [Some(message_at)];
-        let raw = || mask_record(rec, delimiter, &private);
-        if rec.len() != width + 1 && rec.len() != width {
-            ctx.tally.quarantine(line, "", format!("wrong number of fields: expected {} (the header's {width} and the message), found {}", width + 1, rec.len()), raw());
-            return;
-        }
-        let text = |i: usize| rec.get(i).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
-        let id_text = text(id_col);
-        let Ok(event) = id_text.parse::<u32>() else {
-            ctx.tally.quarantine(line, "Event ID", format!("event ID not a number: got \"{id_text}\""), raw());
-            return;
-        };
-        if !matches!(event, 4624 | 4634 | 4647) {
-            let rule = if matches!(event, 4800 | 4801) { "lock or unlock (not a session boundary)".to_string() } else { format!("event ID {event} (not a logon or logoff)") };
-            ctx.tally.exclude(&rule);
-            return;
-        }
-        let when = text(date_col);
-        let first = *day_first.get_or_insert_with(|| looks_day_first([when.as_str()]));
-        let parsed = if first { parse_local_dmy(&when) } else { parse_local(&when) };
-        let Some(local) = parsed else {
-            ctx.tally.quarantine(line, "Date and Time", format!("unreadable date-time: got \"{when}\""), raw());
-            return;
-        };
-        let time_us = match local_to_utc_us(local, tz) {
-            Ok(t) => t,
-            Err(reason) => return ctx.tally.quarantine(line, "Date and Time", format!("{reason}: \"{when}\" in {tz}"), raw()),
-        };
-        let message = parse_message(&text(message_at), event);
-        if message.logon_id.is_empty() {
-            ctx.tally.quarantine(line, "Message", "no Logon ID in the message".into(), raw());
-            return;
-        }
-        if message.account.ends_with('$') {
-            ctx.tally.exclude("machine account (name ends in $)");
-            return;
-        }
-        if event == 4624 {
-            match message.logon_type {
-                Some(2) | Some(10) => {}
-                Some(t) => return ctx.tally.exclude(&format!("logon type {t} (not interactive)")),
-                None => return ctx.tally.quarantine(line, "Message", "no Logon Type in a 4624 message".into(), raw()),
+        // The message names the account: the mask hides it (it is not a safe column).
+        let raw = || mask_record(rec, delimiter, &safe);
+        let parsed = (|| -> Result<Option<(i64, u32, NaiveDateTime, Message)>, Reject> {
+            if rec.len() != width + 1 && rec.len() != width {
+                return Err(Reject::new(
+                    Code::WrongFieldCount,
+                    "",
+                    format!(
+                        "wrong number of fields: expected {} (the header's {width} and the message), found {}",
+                        width + 1,
+                        rec.len()
+                    ),
+                ));
             }
+            let text = |i: usize| {
+                rec.get(i)
+                    .map(|b| String::from_utf8_lossy(b).trim().to_string())
+                    .unwrap_or_default()
+            };
+            let id_text = text(id_col);
+            let event = id_text.parse::<u32>().map_err(|_| {
+                Reject::new(Code::BadNumber, "Event ID", "event ID not a number").got(&id_text)
+            })?;
+            if !matches!(event, 4624 | 4634 | 4647) {
+                ctx.tally.exclude(Code::NotSessionEvent, &event.to_string());
+                return Ok(None);
+            }
+            let when = text(date_col);
+            let first = *day_first.get_or_insert_with(|| looks_day_first([when.as_str()]));
+            let parsed = if first {
+                parse_local_dmy(&when)
+            } else {
+                parse_local(&when)
+            };
+            let local = parsed.ok_or_else(|| {
+                Reject::new(Code::BadTime, "Date and Time", "unreadable date-time").got(&when)
+            })?;
+            let time_us = local_to_utc_us(local, tz).map_err(|reason| {
+                Reject::new(Code::DstGap, "Date and Time", format!("{reason} in {tz}")).got(&when)
+            })?;
+            let message = parse_message(&text(message_at), event);
+            if message.logon_id.is_empty() {
+                return Err(Reject::new(
+                    Code::MissingValue,
+                    "Message",
+                    "no Logon ID in the message",
+                ));
+            }
+            if message.account.ends_with('$') {
+                ctx.tally.exclude(Code::MachineAccount, "");
+                return Ok(None);
+            }
+            if event == 4624 {
+                match message.logon_type {
+                    Some(2) | Some(10) => {}
+                    Some(t) => {
+                        ctx.tally
+                            .exclude(Code::NotInteractive, &format!("logon type {t}"));
+                        return Ok(None);
+                    }
+                    None => {
+                        return Err(Reject::new(
+                            Code::MissingValue,
+                            "Message",
+                            "no Logon Type in a 4624 message",
+                        ));
+                    }
+                }
+            }
+            Ok(Some((time_us, event, local, message)))
+        })();
+        match parsed {
+            Ok(Some((time_us, event, local, message))) => {
+                events.push((time_us, event, line, local, message, raw()))
+            }
+            Ok(None) => {}
+            Err(reject) => ctx.reject(line, reject, raw()),
         }
-        events.push((time_us, event, line, local, message, raw()));
+        true
     })?;
     // Logons before logoffs at the same instant; 4647 (user initiated) before 4634.
     events.sort_by_key(|(t, e, line, ..)| (*t, if *e == 4624 { 0 } else { *e - 4600 }, *line));
@@ -172,41 +221,41 @@ pub fn read(
                     raw,
                 },
             ) {
-                ctx.tally.quarantine(
-                    old.line,
+                let reject = Reject::new(
+                    Code::RepeatedStart,
                     "Message",
                     format!("logon reused its Logon ID before a logoff (again on line {line})"),
-                    old.raw,
                 );
+                ctx.reject(old.line, reject, old.raw);
             }
             ended.remove(&message.logon_id);
         } else if let Some(logon) = logons.remove(&message.logon_id) {
             ended.insert(message.logon_id, ());
             if too_long(&logon) {
-                ctx.tally.quarantine(
-                    logon.line,
+                let reject = Reject::new(
+                    Code::TooLong,
                     "Date and Time",
                     format!("{TOO_LONG} (logoff on line {line})"),
-                    logon.raw,
                 );
-                ctx.tally.quarantine(
-                    line,
+                ctx.reject(logon.line, reject, logon.raw);
+                let reject = Reject::new(
+                    Code::TooLong,
                     "Date and Time",
                     format!("{TOO_LONG} (logon on line {})", logon.line),
-                    raw,
                 );
+                ctx.reject(line, reject, raw);
                 continue;
             }
             sessions.push((logon, time_us, 2));
         } else if ended.contains_key(&message.logon_id) {
-            ctx.tally.exclude("later logoff of a session already ended");
+            ctx.tally.exclude(Code::AlreadyEnded, "");
         } else {
-            ctx.tally.quarantine(
-                line,
+            let reject = Reject::new(
+                Code::Unpaired,
                 "Message",
-                "logoff with no logon in this file".into(),
-                raw,
+                "logoff with no logon in this file",
             );
+            ctx.reject(line, reject, raw);
         }
     }
     // Logons never closed: closed at the site's closing time that day, and noted.
@@ -219,12 +268,14 @@ pub fn read(
                     .note("logon with no logoff: closed at the site's closing time");
                 sessions.push((logon, end, 1));
             }
-            _ => ctx.tally.quarantine(
-                logon.line,
-                "Message",
-                "logon with no logoff, and no closing time after it that day to close it at".into(),
-                logon.raw.clone(),
-            ),
+            _ => {
+                let reject = Reject::new(
+                    Code::Unpaired,
+                    "Message",
+                    "logon with no logoff, and no closing time after it that day to close it at",
+                );
+                ctx.reject(logon.line, reject, logon.raw.clone());
+            }
         }
     }
     sessions.sort_by_key(|(l, _, _)| l.line);
@@ -237,16 +288,18 @@ pub fn read(
             "patron"
         };
         let key = (user_type == "patron" && !logon.account.is_empty())
-            .then(|| ctx.pseudo.key_of(&logon.account));
+            .then(|| ctx.key_of(&logon.account));
         // A Logon ID is unique on its machine until it restarts; with the logon's time it
         // names the session.
-        let record = format!("{station}\u{1f}{}\u{1f}{}", logon.logon_id, logon.time_us);
+        let time = logon.time_us.to_string();
+        let parts = [station.as_str(), logon.logon_id.as_str(), time.as_str()];
         ctx.emit_row(
-            Identity::Record(&record),
-            session_row(site.clone(), &station, logon.time_us, end, user_type, key),
+            Identity::RecordOf(&parts),
+            &session_row(&site, &station, logon.time_us, end, user_type, key),
             input_rows,
         );
     }
+    ctx.send();
     Ok(())
 }
 

@@ -1,0 +1,62 @@
+//! osTicket's ticket export (CSV; `;` where the locale's decimal mark is a comma; UTF-8 with a BOM).
+
+use tally_model::Table;
+
+use crate::IngestError;
+use crate::adapters::{Ctx, Input, tickets};
+use crate::format::{Detect, FormatSpec};
+
+pub static SPEC: FormatSpec = FormatSpec {
+    name: "osticket",
+    table: Table::WorkOrders,
+    detect: Detect::Header(|h| h.has("Ticket Number") && h.has("Date Created")),
+    detected_by: "header has Ticket Number and Date Created",
+    // In the canonical order of tickets.rs: id, opened, status, priority.
+    required: &[
+        "Ticket Number",
+        "Date Created",
+        "Current Status",
+        "Priority",
+    ],
+    // resolved, category, site, asset, assignee.
+    optional: &[
+        "Closed Date",
+        "Help Topic",
+        "Location",
+        "Asset Tag",
+        "Agent Assigned",
+    ],
+    safe: &[
+        "Ticket Number",
+        "Date Created",
+        "Priority",
+        "Department",
+        "Help Topic",
+        "Source",
+        "Current Status",
+        "Last Updated",
+        "SLA Due Date",
+        "Due Date",
+        "Closed Date",
+        "Overdue",
+        "Merged",
+        "Linked",
+        "Answered",
+        "Team Assigned",
+        "Thread Count",
+        "Reopen Count",
+        "Attachment Count",
+        "Task Count",
+        "Location",
+        "Asset Tag",
+    ],
+    identifiers: false,
+    identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
+    options: &["--tz"],
+    notes: tickets::NOTES,
+    read,
+};
+
+fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    tickets::read(input, ctx, None)
+}
