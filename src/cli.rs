@@ -54,8 +54,68 @@ pub enum Command {
     Synth(SynthArgs),
     /// List the input formats tally reads, with their columns.
     Formats,
+    /// Keep a lake: check it against its ledger, upgrade an older format.
+    #[command(subcommand)]
+    Lake(LakeCommand),
+    /// The pseudonymisation key: whether the key at hand is the one a lake was written with.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Print a shell completion script (e.g. `tally completions bash > /etc/bash_completion.d/tally`).
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LakeCommand {
+    /// Check the ledger against the Parquet files: every file it names exists, is readable,
+    /// holds its batch's rows and as many as recorded; files no entry names are listed.
+    /// Exits 1 when the lake is damaged.
+    Check(LakeCheckArgs),
+    /// Rewrite a lake of an older format in this tally's format, in place and atomically
+    /// (a kill leaves it before or after); --dry-run says what would change.
+    Upgrade(LakeUpgradeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LakeCheckArgs {
+    /// The lake folder.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LakeUpgradeArgs {
+    /// The lake folder.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// Say what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds to wait for another writer to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Whether the key at hand ($TALLY_KEY or --key-file) is the lake's: exit 0 when it
+    /// is, 2 when it is another key or there is none.
+    Check(KeyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCheckArgs {
+    /// The lake folder.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// The secret key [else $TALLY_KEY].
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

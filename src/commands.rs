@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use chrono::NaiveDate;
 use tally_charts::Style;
 use tally_ingest::{
@@ -33,6 +34,9 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Run(a) => run_pipeline(a),
         Command::Synth(a) => synth(a),
         Command::Formats => formats(),
+        Command::Lake(LakeCommand::Check(a)) => lake_check(a),
+        Command::Lake(LakeCommand::Upgrade(a)) => lake_upgrade(a),
+        Command::Key(KeyCommand::Check(a)) => key_check(a),
         Command::Completions(a) => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "tally", &mut std::io::stdout().lock());
@@ -174,7 +178,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         None => None,
     };
     let pseudo =
-        Pseudonymiser::from_file_or_env(a.key_file.as_deref()).map_err(|e| usage(e.to_string()))?;
+        Pseudonymiser::optional(a.key_file.as_deref()).map_err(|e| usage(e.to_string()))?;
     let options = IngestOptions {
         table,
         format,
@@ -193,7 +197,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         budget: tally_ingest::Budget::new(a.memory_mib << 20),
     };
     let lake = Lake::new(&a.lake);
-    let outcomes = tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &a.files)?;
+    let outcomes = tally_ingest::ingest_files(&lake, &sites, pseudo.as_ref(), &options, &a.files)?;
     for o in &outcomes {
         if o.detected {
             tracing::info!(file = %o.summary.file, "format detected from the header: {}", o.summary.format);
@@ -246,7 +250,14 @@ fn lake_arg(p: &PeriodArgs) -> anyhow::Result<Lake> {
     if !dir.exists() {
         return Err(usage(format!("--lake {}: no such folder", dir.display())));
     }
-    Ok(Lake::new(dir))
+    readable(Lake::new(dir))
+}
+
+/// A lake to read, in the format this tally reads (else a configuration error that says
+/// how to upgrade).
+fn readable(lake: Lake) -> anyhow::Result<Lake> {
+    lake.check_format()?;
+    Ok(lake)
 }
 
 fn metric(a: MetricArgs) -> anyhow::Result<Status> {
@@ -338,7 +349,7 @@ fn query(a: QueryArgs) -> anyhow::Result<Status> {
             a.lake.display()
         )));
     }
-    let mut df = tally_metrics::query(&Lake::new(&a.lake), &a.sql)
+    let mut df = tally_metrics::query(&readable(Lake::new(&a.lake))?, &a.sql)
         .map_err(|e| usage(format!("query failed: {e}")))?;
     write_frame(&mut df, a.format, a.output.as_deref())?;
     Ok(Status::Ok)
@@ -360,7 +371,7 @@ fn survey(a: SurveyArgs) -> anyhow::Result<Status> {
     let to = NaiveDate::from_ymd_opt(first_year + 1, start_month, 1)
         .ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
     tracing::info!("FY{}: {from} to {}", a.fy, to - chrono::Duration::days(1));
-    let mut df = tally_metrics::survey(&Lake::new(&a.lake), &sites, from, to)?;
+    let mut df = tally_metrics::survey(&readable(Lake::new(&a.lake))?, &sites, from, to)?;
     write_frame(&mut df, a.format, None)?;
     Ok(Status::Ok)
 }
@@ -395,6 +406,94 @@ fn synth(a: SynthArgs) -> anyhow::Result<Status> {
         writeln!(out, "  malformed on purpose: {} ({what})", file.display())?;
     }
     Ok(Status::Ok)
+}
+
+fn lake_check(a: LakeCheckArgs) -> anyhow::Result<Status> {
+    let report = tally_ingest::check_lake(&Lake::new(&a.lake))?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{}: format {}, {} batches, {} Parquet files, {} rows",
+            report.lake, report.format, report.batches, report.files, report.rows
+        )?;
+        for f in &report.findings {
+            writeln!(out, "  {}: {}: {}", f.kind, f.path, f.message)?;
+        }
+        if report.findings.is_empty() {
+            writeln!(out, "  the ledger and the files agree")?;
+        }
+    }
+    if report.damaged() {
+        anyhow::bail!("{}: the lake is damaged (see above)", report.lake);
+    }
+    Ok(Status::Ok)
+}
+
+fn lake_upgrade(a: LakeUpgradeArgs) -> anyhow::Result<Status> {
+    let report =
+        tally_ingest::upgrade_lake(&Lake::new(&a.lake), a.dry_run, Duration::from_secs(a.wait))?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else if report.from_format == report.to_format {
+        writeln!(
+            out,
+            "{}: already in format {}; nothing to do",
+            report.lake, report.to_format
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{}: format {} -> {}{}: {} Parquet files, {} rows",
+            report.lake,
+            report.from_format,
+            report.to_format,
+            if report.dry_run {
+                " (dry run: nothing written)"
+            } else {
+                ""
+            },
+            report.files,
+            report.rows
+        )?;
+        for c in &report.changes {
+            writeln!(out, "  - {c}")?;
+        }
+    }
+    Ok(Status::Ok)
+}
+
+fn key_check(a: KeyCheckArgs) -> anyhow::Result<Status> {
+    let lake = Lake::new(&a.lake);
+    let pseudo =
+        Pseudonymiser::from_file_or_env(a.key_file.as_deref()).map_err(|e| usage(e.to_string()))?;
+    let meta = lake
+        .meta()
+        .with_context(|| format!("{}", lake.root().display()))?;
+    let mut out = std::io::stdout().lock();
+    match meta.and_then(|m| m.key_fingerprint) {
+        None => {
+            writeln!(
+                out,
+                "{}: the lake has no key yet (no patron data): the first ingest with identifiers records this key",
+                lake.root().display()
+            )?;
+            Ok(Status::Ok)
+        }
+        Some(fp) if fp == pseudo.fingerprint() => {
+            writeln!(out, "{}: this is the lake's key", lake.root().display())?;
+            Ok(Status::Ok)
+        }
+        Some(_) => Err(usage(format!(
+            "{}: this is not the key the lake was written with; ingesting with it is refused",
+            lake.root().display()
+        ))),
+    }
 }
 
 fn formats() -> anyhow::Result<Status> {
@@ -473,6 +572,7 @@ fn demo(a: DemoArgs) -> anyhow::Result<Status> {
 fn run_error(e: tally_pipeline::RunError) -> anyhow::Error {
     match e {
         tally_pipeline::RunError::Config(m) => usage(m),
+        tally_pipeline::RunError::Ingest(e) if e.is_configuration() => usage(e.to_string()),
         e => e.into(),
     }
 }

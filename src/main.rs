@@ -55,6 +55,21 @@ fn init_logging(cli: &Cli) {
     }
 }
 
+/// Whether an error is a setting for the user to change (exit 2) rather than a failure
+/// (exit 1): bad arguments or configuration, a missing or wrong key, a lake of another
+/// format. The one place errors become exit codes.
+fn is_configuration(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.is::<UsageError>()
+            || e.is::<tally_model::LakeFormatError>()
+            || e.downcast_ref::<tally_ingest::IngestError>()
+                .is_some_and(tally_ingest::IngestError::is_configuration)
+            || e.downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .is_some_and(|inner| inner.is::<tally_model::LakeFormatError>())
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
@@ -70,7 +85,7 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             tracing::error!("{err:#}");
-            if err.downcast_ref::<UsageError>().is_some() {
+            if is_configuration(&err) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)

@@ -104,9 +104,14 @@ pub fn ingest_text(dir: &Path, sites: &Sites, name: &str, csv: &str) -> (Lake, V
     std::fs::write(&file, csv).unwrap();
     let lake = Lake::new(dir.join("lake"));
     let pseudo = Pseudonymiser::new(TEST_KEY.as_bytes()).unwrap();
-    let outcomes =
-        tally_ingest::ingest_files(&lake, sites, &pseudo, &IngestOptions::default(), &[file])
-            .unwrap();
+    let outcomes = tally_ingest::ingest_files(
+        &lake,
+        sites,
+        Some(&pseudo),
+        &IngestOptions::default(),
+        &[file],
+    )
+    .unwrap();
     (lake, outcomes)
 }
 

@@ -96,8 +96,11 @@ fn rows(w: &World, sql: &str) -> DataFrame {
     tally_metrics::query(&w.lake, sql).unwrap()
 }
 
+/// A column's values as text (pseudonyms, 64-bit numbers, as their decimal digits).
 fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
     df.column(c)
+        .unwrap()
+        .cast(&DataType::String)
         .unwrap()
         .str()
         .unwrap()

@@ -551,19 +551,11 @@ fn generic_csv_through_a_mapping() {
     assert_eq!(code, 0, "{stderr}");
     let got = query(
         dir.path(),
-        "SELECT event, collection, LENGTH(patron_key) AS k, LENGTH(item_key) AS i FROM circulation ORDER BY time",
+        "SELECT event, collection, patron_key IS NOT NULL AS k, item_key IS NOT NULL AS i FROM circulation ORDER BY time",
     );
     assert_eq!(got.height(), 2);
-    assert_eq!(
-        got.column("k")
-            .unwrap()
-            .cast(&DataType::Int64)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .get(0),
-        Some(32)
-    );
+    assert_eq!(got.column("k").unwrap().bool().unwrap().get(0), Some(true));
+    assert_eq!(got.column("i").unwrap().bool().unwrap().get(0), Some(true));
     let all = query(
         dir.path(),
         "SELECT site, event, collection, patron_key, item_key FROM circulation",

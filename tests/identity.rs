@@ -30,8 +30,9 @@ fn ingest_all(dir: &Path, files: &[(&str, &str)], budget: Budget) -> Vec<FileOut
     for (name, text) in files {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
-        outcomes
-            .extend(tally_ingest::ingest_files(&lake, &sites, &pseudo, &options, &[path]).unwrap());
+        outcomes.extend(
+            tally_ingest::ingest_files(&lake, &sites, Some(&pseudo), &options, &[path]).unwrap(),
+        );
     }
     outcomes
 }

@@ -7,6 +7,7 @@ mod crosscheck;
 mod e2e;
 mod formats;
 mod identity;
+mod lake;
 mod metric_catalogue;
 mod metric_defs;
 mod pipelines;

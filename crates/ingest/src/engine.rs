@@ -54,6 +54,8 @@ pub struct FileOutcome {
 struct Parsed {
     batch: String,
     table: Table,
+    /// Its rows carry pseudonyms: the lake remembers the key's fingerprint.
+    needs_key: bool,
     parts: Vec<StagedPart>,
     quarantine: Option<PathBuf>,
     summary: FileSummary,
@@ -120,8 +122,17 @@ fn detect(
 struct Shared<'a> {
     writer: &'a LakeWriter,
     sites: &'a Sites,
-    pseudo: &'a Pseudonymiser,
+    pseudo: Option<&'a Pseudonymiser>,
     options: &'a IngestOptions,
+}
+
+/// Whether a file of this format (with these options) carries identifiers to
+/// pseudonymise: a key is then required.
+fn needs_key(format: Format, options: &IngestOptions) -> bool {
+    match (format, &options.mapping) {
+        (Format::Generic, Some(m)) => m.has_identifiers(),
+        _ => format.spec().identifiers,
+    }
 }
 
 fn parse_file(
@@ -132,6 +143,10 @@ fn parse_file(
 ) -> Result<Parsed, Failure> {
     let options = shared.options;
     let (format, detected, csv) = detect(source, options)?;
+    let needs_key = needs_key(format, options);
+    if needs_key && shared.pseudo.is_none() {
+        return Err(fail(IngestError::NoKey, Some(format)));
+    }
     let table = match (format, &options.mapping) {
         (Format::Generic, Some(m)) => m.table().map_err(|e| fail(e, Some(format)))?,
         _ => format.table(),
@@ -182,7 +197,7 @@ fn parse_file(
         spec,
         table,
         options,
-        PseudoCache::new(shared.pseudo),
+        shared.pseudo.map(PseudoCache::new),
         tally,
         Some(Out {
             tx,
@@ -246,6 +261,7 @@ fn parse_file(
     Ok(Parsed {
         batch,
         table,
+        needs_key,
         parts: kept.parts,
         quarantine,
         summary,
@@ -284,14 +300,27 @@ fn failed(
 /// Ingests `files` in order, each its own batch. A file that fails is reported and leaves
 /// the lake as it was; the others go on. Errors that stop everything (the lock, an
 /// unreadable ledger) are `Err`.
+///
+/// `pseudo` is the library's key; it may be absent when no file has identifiers (a file
+/// that has them then stops the run with [`IngestError::NoKey`]). A key other than the
+/// one the lake was written with is refused before anything is read
+/// ([`IngestError::WrongKey`]).
 pub fn ingest_files(
     lake: &Lake,
     sites: &Sites,
-    pseudo: &Pseudonymiser,
+    pseudo: Option<&Pseudonymiser>,
     options: &IngestOptions,
     files: &[PathBuf],
 ) -> Result<Vec<FileOutcome>, IngestError> {
     let writer = LakeWriter::open(lake, options.lock_wait)?;
+    let fingerprint = pseudo.map(Pseudonymiser::fingerprint);
+    if let (Some(fp), Some(lake_fp)) = (&fingerprint, writer.meta()?.key_fingerprint)
+        && *fp != lake_fp
+    {
+        return Err(IngestError::WrongKey {
+            lake: lake.root().into(),
+        });
+    }
     let mut ledger = writer.entries()?;
     let mut committed: HashMap<String, LedgerEntry> = ledger
         .iter()
@@ -337,11 +366,21 @@ pub fn ingest_files(
             Ok(p) => p,
             Err(failure) => {
                 let (e, format) = *failure;
+                if e.is_configuration() {
+                    return Err(e);
+                }
                 tracing::error!("{e}");
                 outcomes.push(failed(path, source.sha256.clone(), format, &e, budget));
                 continue;
             }
         };
+        if p.needs_key
+            && let Some(fp) = &fingerprint
+            && let Err(e) = writer.remember_key(fp)
+        {
+            writer.discard(&p.batch);
+            return Err(e);
+        }
         match writer.commit(
             &p.batch,
             &p.parts,

@@ -3,6 +3,8 @@ use std::path::PathBuf;
 /// Why a file (or the whole ingest) failed. A failed file leaves the lake untouched.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    #[error("{0}")]
+    LakeFormat(#[from] tally_model::LakeFormatError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -42,6 +44,11 @@ pub enum IngestError {
     #[error("key file {path}: {message}")]
     BadKey { path: PathBuf, message: String },
     #[error(
+        "{lake}: this lake was written with a different key; distinct-patron counts would split. \
+         Use the lake's key (`tally key check --lake {lake}` says whether a key is the lake's); nothing was written"
+    )]
+    WrongKey { lake: PathBuf },
+    #[error(
         "another tally is writing to {lake} (lock {lock} is held); retry later or pass --wait SECONDS"
     )]
     Locked { lake: PathBuf, lock: PathBuf },
@@ -65,4 +72,18 @@ pub enum IngestError {
         lake: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl IngestError {
+    /// Whether the error is the user's setting to change (a missing or wrong key, a lake
+    /// of another format), not a failure of the input or the machine: exit code 2.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            IngestError::NoKey
+                | IngestError::BadKey { .. }
+                | IngestError::WrongKey { .. }
+                | IngestError::LakeFormat(_)
+        )
+    }
 }

@@ -22,6 +22,7 @@ mod engine;
 mod error;
 mod format;
 mod identity;
+mod maintain;
 mod options;
 mod pseudo;
 mod reader;
@@ -36,6 +37,9 @@ pub use adapters::generic::Mapping;
 pub use engine::{FileOutcome, Status, ingest_files};
 pub use error::IngestError;
 pub use format::{Format, FormatInfo, FormatSpec};
+pub use maintain::{
+    CheckReport, Finding, UpgradeReport, check as check_lake, upgrade as upgrade_lake,
+};
 pub use options::{Budget, DEFAULT_MEMORY_BUDGET, IngestOptions, TimestampMeans};
 pub use pseudo::{KEY_ENV, Pseudonym, Pseudonymiser};
 pub use reason::{Code, Fate};

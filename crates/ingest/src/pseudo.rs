@@ -39,6 +39,16 @@ impl Pseudonymiser {
         })
     }
 
+    /// From `--key-file`, else the TALLY_KEY environment variable, else `None` (ingest
+    /// then asks for a key only when a file has identifiers).
+    pub fn optional(key_file: Option<&Path>) -> Result<Option<Pseudonymiser>, IngestError> {
+        match Pseudonymiser::from_file_or_env(key_file) {
+            Ok(p) => Ok(Some(p)),
+            Err(IngestError::NoKey) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// From `--key-file`, else the TALLY_KEY environment variable, else an error.
     pub fn from_file_or_env(key_file: Option<&Path>) -> Result<Pseudonymiser, IngestError> {
         if let Some(path) = key_file {
@@ -63,34 +73,65 @@ impl Pseudonymiser {
         }
     }
 
-    /// The pseudonym: the first 16 bytes of the HMAC, as 32 hex digits.
-    pub fn key_of(&self, id: &str) -> String {
+    /// The pseudonym of an identifier.
+    pub fn pseudonym(&self, id: &str) -> Pseudonym {
         let mut mac = self.mac.clone();
         mac.update(id.as_bytes());
-        hex::encode(&mac.finalize().into_bytes()[..16])
+        Pseudonym::new(&mac.finalize().into_bytes())
+    }
+
+    /// The number the lake stores for an identifier.
+    pub fn key_of(&self, id: &str) -> i64 {
+        self.pseudonym(id).value()
+    }
+
+    /// A fingerprint of the key, kept in the lake so that a second key is refused: the
+    /// HMAC of a fixed label (never the key itself), 32 hex digits.
+    pub fn fingerprint(&self) -> String {
+        String::from_utf8(
+            self.pseudonym("tally lake key fingerprint, v1")
+                .hex
+                .to_vec(),
+        )
+        .expect("hex digits")
     }
 }
 
-/// A pseudonym: the 32 hex digits of [`Pseudonymiser::key_of`], held without an
-/// allocation (a file has one per row, or two).
+/// A pseudonym: the first 16 bytes of the identifier's HMAC. The lake stores the first
+/// eight, big-endian, as a 64-bit number ([`Pseudonym::value`]); content keys hash all 16
+/// as 32 hex digits (as the first lake format stored them, so keys stay the same), kept
+/// here so that a row's key costs no encoding. The number is signed, as every Parquet
+/// reader (Spark too) reads it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Pseudonym([u8; 32]);
+pub struct Pseudonym {
+    value: i64,
+    hex: [u8; 32],
+}
 
 impl Pseudonym {
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("hex digits")
+    fn new(bytes: &[u8]) -> Pseudonym {
+        let mut hex = [0u8; 32];
+        hex::encode_to_slice(&bytes[..16], &mut hex).expect("32 hex digits for 16 bytes");
+        Pseudonym {
+            value: i64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")),
+            hex,
+        }
+    }
+
+    /// The number stored in the lake.
+    pub fn value(&self) -> i64 {
+        self.value
+    }
+
+    /// The 32 hex digits of the 16 bytes.
+    pub fn hex(&self) -> &[u8; 32] {
+        &self.hex
     }
 }
 
 impl std::fmt::Debug for Pseudonym {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::fmt::Display for Pseudonym {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        write!(f, "{}", self.value)
     }
 }
 
@@ -139,25 +180,16 @@ impl<'a> PseudoCache<'a> {
             if let Some(k) = self.numeric.get(&n) {
                 return *k;
             }
-            let k = self.compute(id);
+            let k = self.pseudo.pseudonym(id);
             self.numeric.insert(n, k);
             return k;
         }
         if let Some(k) = self.cache.get(id) {
             return *k;
         }
-        let k = self.compute(id);
+        let k = self.pseudo.pseudonym(id);
         self.cache.insert(id.into(), k);
         k
-    }
-
-    fn compute(&self, id: &str) -> Pseudonym {
-        let mut mac = self.pseudo.mac.clone();
-        mac.update(id.as_bytes());
-        let mut hex = [0u8; 32];
-        hex::encode_to_slice(&mac.finalize().into_bytes()[..16], &mut hex)
-            .expect("32 hex digits for 16 bytes");
-        Pseudonym(hex)
     }
 }
 
@@ -171,7 +203,14 @@ mod tests {
         let b = Pseudonymiser::new(b"fedcba9876543210").unwrap();
         assert_eq!(a.key_of("21221012345678"), a.key_of("21221012345678"));
         assert_ne!(a.key_of("21221012345678"), b.key_of("21221012345678"));
-        assert_eq!(a.key_of("x").len(), 32);
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        // The stored number is the first 16 of the 32 hex digits the first format kept.
+        let p = a.pseudonym("x");
+        let hex = String::from_utf8(p.hex().to_vec()).unwrap();
+        assert_eq!(
+            u64::from_str_radix(&hex[..16], 16).unwrap() as i64,
+            p.value()
+        );
         assert!(Pseudonymiser::new(b"short").is_err());
         let mut cache = PseudoCache::new(&a);
         for id in [
@@ -181,8 +220,8 @@ mod tests {
             "guest1",
             "00000000000000000001",
         ] {
-            assert_eq!(cache.key_of(id).as_str(), a.key_of(id), "{id}");
-            assert_eq!(cache.key_of(id).as_str(), a.key_of(id), "{id} cached");
+            assert_eq!(cache.key_of(id).value(), a.key_of(id), "{id}");
+            assert_eq!(cache.key_of(id).value(), a.key_of(id), "{id} cached");
         }
         assert_ne!(cache.key_of("007"), cache.key_of("7"));
     }

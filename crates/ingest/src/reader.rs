@@ -113,13 +113,25 @@ impl Columns {
     pub fn text<'r>(&self, record: &'r csv::ByteRecord, i: usize) -> Result<&'r str, Reject> {
         match self.idx[i].and_then(|j| record.get(j)) {
             None => Ok(""),
-            Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| {
-                Reject::new(
-                    Code::NotUtf8,
-                    self.names[i],
-                    format!("not valid UTF-8 in {}", self.names[i]),
-                )
-            }),
+            // Spaces and tabs around a value are trimmed on the bytes; a value that starts or
+            // ends with a non-ASCII byte may have Unicode spaces (an Excel re-save's NBSP).
+            Some(bytes) => std::str::from_utf8(bytes.trim_ascii())
+                .map(|s| {
+                    if s.as_bytes().first().is_some_and(|b| !b.is_ascii())
+                        || s.as_bytes().last().is_some_and(|b| !b.is_ascii())
+                    {
+                        s.trim()
+                    } else {
+                        s
+                    }
+                })
+                .map_err(|_| {
+                    Reject::new(
+                        Code::NotUtf8,
+                        self.names[i],
+                        format!("not valid UTF-8 in {}", self.names[i]),
+                    )
+                }),
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::reason::{Code, Fate, Reject, mask_value};
 pub enum Cell<'a> {
     Null,
     Str(&'a str),
-    /// A pseudonym: 32 hex digits.
+    /// A pseudonym: stored as its 64-bit number.
     Key(Pseudonym),
     /// UTC microseconds.
     Time(i64),
@@ -70,14 +70,6 @@ impl<'a> Cell<'a> {
         v.map_or(Cell::Null, Cell::Bool)
     }
 
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            Cell::Str(s) => Some(s),
-            Cell::Key(k) => Some(k.as_str()),
-            _ => None,
-        }
-    }
-
     /// The partition month (UTC year * 12 + month - 1) of a time or date value.
     pub fn month(&self) -> Option<i32> {
         let days = match self {
@@ -124,11 +116,16 @@ pub fn row_key(source: &str, row: &[Cell<'_>]) -> u64 {
         for v in row {
             match v {
                 Cell::Null => b.push(0),
-                Cell::Str(_) | Cell::Key(_) => {
-                    let s = v.as_str().expect("a string value");
+                Cell::Str(s) => {
                     b.push(1);
                     b.extend_from_slice(&(s.len() as u64).to_le_bytes());
                     b.extend_from_slice(s.as_bytes());
+                }
+                // A pseudonym hashes as the 32 hex digits the first lake format stored.
+                Cell::Key(k) => {
+                    b.push(1);
+                    b.extend_from_slice(&32u64.to_le_bytes());
+                    b.extend_from_slice(k.hex());
                 }
                 Cell::Time(t) => {
                     b.push(2);
@@ -161,6 +158,12 @@ enum Col {
     Int(PrimitiveChunkedBuilder<Int64Type>),
     Float(PrimitiveChunkedBuilder<Float64Type>),
     Bool(BooleanChunkedBuilder),
+    Key(PrimitiveChunkedBuilder<Int64Type>),
+}
+
+/// Whether a column holds pseudonyms (keyed hashes of identifiers).
+pub fn is_pseudonym(column: &str) -> bool {
+    column.ends_with("_key") && column != "row_key"
 }
 
 /// The columns an adapter fills for one table: the schema without `row_key`, `source`
@@ -261,6 +264,9 @@ impl Chunk {
                         Col::Time(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY))
                     }
                     DataType::Date => Col::Date(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY)),
+                    DataType::Int64 if is_pseudonym(&name) => {
+                        Col::Key(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY))
+                    }
                     DataType::Int64 => Col::Int(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY)),
                     DataType::Float64 => {
                         Col::Float(PrimitiveChunkedBuilder::new(name, CHUNK_CAPACITY))
@@ -351,10 +357,8 @@ impl Chunk {
                     bytes += s.len() + 16;
                     b.append_value(s)
                 }
-                (Col::Str(b), Cell::Key(k)) => {
-                    bytes += 48;
-                    b.append_value(k.as_str())
-                }
+                (Col::Key(b), Cell::Key(k)) => b.append_value(k.value()),
+                (Col::Key(b), Cell::Null) => b.append_null(),
                 (Col::Time(b), Cell::Time(x)) | (Col::Int(b), Cell::Int(x)) => b.append_value(x),
                 (Col::Time(b) | Col::Int(b), Cell::Null) => b.append_null(),
                 (Col::Date(b), Cell::Date(x)) => b.append_value(x),
@@ -390,6 +394,7 @@ impl Chunk {
                 Col::Int(b) => b.finish().into_column(),
                 Col::Float(b) => b.finish().into_column(),
                 Col::Bool(b) => b.finish().into_column(),
+                Col::Key(b) => b.finish().into_column(),
             });
         }
         columns.push(UInt64Chunked::from_vec("row_key".into(), keys).into_column());

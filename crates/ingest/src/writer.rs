@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tally_model::{FileSummary, Lake, LedgerEntry, Table};
+use tally_model::{FileSummary, Lake, LakeMeta, LedgerEntry, Table};
 
 use crate::IngestError;
 use crate::sink::StagedPart;
@@ -32,6 +32,31 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
     }
 }
 
+/// A ledger that cannot be read: a lake of another format says so, with what to do.
+fn format_error(lake: &Lake, e: std::io::Error) -> IngestError {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<tally_model::LakeFormatError>())
+    {
+        Some(tally_model::LakeFormatError::Older { lake, found }) => {
+            IngestError::LakeFormat(tally_model::LakeFormatError::Older {
+                lake: lake.clone(),
+                found: *found,
+            })
+        }
+        Some(tally_model::LakeFormatError::Newer { lake, found }) => {
+            IngestError::LakeFormat(tally_model::LakeFormatError::Newer {
+                lake: lake.clone(),
+                found: *found,
+            })
+        }
+        None => IngestError::Ledger {
+            lake: lake.root().into(),
+            source: e,
+        },
+    }
+}
+
 fn sync_dir(dir: &Path) -> Result<(), IngestError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -39,8 +64,32 @@ fn sync_dir(dir: &Path) -> Result<(), IngestError> {
 }
 
 impl LakeWriter {
-    /// Takes the lock (waiting up to `wait`), then cleans up after any interrupted batch.
+    /// Takes the lock (waiting up to `wait`), finishes an interrupted upgrade, checks the
+    /// lake's format, then cleans up after any interrupted batch.
     pub fn open(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
+        let writer = LakeWriter::lock(lake, wait)?;
+        crate::maintain::finish_interrupted_upgrade(lake)?;
+        // A lake of another format is neither cleaned up nor written to.
+        lake.check_format().map_err(|e| format_error(lake, e))?;
+        if lake.meta().map_err(io_err(lake.root()))?.is_none() {
+            lake.write_meta(&LakeMeta::new())
+                .map_err(io_err(lake.root()))?;
+        }
+        writer.recover()?;
+        let last = writer.ledger()?.iter().map(|e| e.seq).max().unwrap_or(0);
+        writer.next_seq.set(last + 1);
+        Ok(writer)
+    }
+
+    /// The lock for a lake of any format (`tally lake upgrade`), with an interrupted
+    /// upgrade finished; nothing else is touched.
+    pub fn open_for_maintenance(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
+        let writer = LakeWriter::lock(lake, wait)?;
+        crate::maintain::finish_interrupted_upgrade(lake)?;
+        Ok(writer)
+    }
+
+    fn lock(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
         std::fs::create_dir_all(lake.root()).map_err(io_err(lake.root()))?;
         let lock_path = lake.lock_path();
         let lock = File::options()
@@ -70,24 +119,38 @@ impl LakeWriter {
                 }
             }
         }
-        let writer = LakeWriter {
+        Ok(LakeWriter {
             lake: lake.clone(),
             _lock: lock,
             next_seq: std::cell::Cell::new(1),
-        };
-        writer.recover()?;
-        let last = writer.ledger()?.iter().map(|e| e.seq).max().unwrap_or(0);
-        writer.next_seq.set(last + 1);
-        Ok(writer)
+        })
     }
 
     fn ledger(&self) -> Result<Vec<LedgerEntry>, IngestError> {
         self.lake
             .read_ledger()
-            .map_err(|source| IngestError::Ledger {
-                lake: self.lake.root().into(),
-                source,
-            })
+            .map_err(|e| format_error(&self.lake, e))
+    }
+
+    /// The lake's `_lake.json`.
+    pub fn meta(&self) -> Result<LakeMeta, IngestError> {
+        Ok(self
+            .lake
+            .meta()
+            .map_err(io_err(self.lake.root()))?
+            .unwrap_or_default())
+    }
+
+    /// Records the key's fingerprint in the lake, once: its first ingest of identifiers.
+    pub fn remember_key(&self, fingerprint: &str) -> Result<(), IngestError> {
+        let mut meta = self.meta()?;
+        if meta.key_fingerprint.is_none() {
+            meta.key_fingerprint = Some(fingerprint.to_string());
+            self.lake
+                .write_meta(&meta)
+                .map_err(io_err(self.lake.root()))?;
+        }
+        Ok(())
     }
 
     /// Deletes what an interrupted batch left: the staging folder, and Parquet or

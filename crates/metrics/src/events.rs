@@ -416,35 +416,14 @@ enum Partial {
     Sets(DistinctSets),
 }
 
-/// The distinct values seen per (group, bucket), a partition at a time. Group values are
-/// interned as small numbers (no string is copied per row); pseudonyms (32 hex digits,
-/// 128 bits) are kept as numbers, exactly, at a sixth of their size as text; any other
-/// value as text.
+/// The distinct pseudonyms (64-bit numbers) seen per (group, bucket), a partition at a
+/// time. Group values are interned as small numbers (no string is copied per row).
 #[derive(Default)]
 struct DistinctSets {
     names: Vec<PlHashMap<String, u32>>,
-    sets: PlHashMap<([u32; MAX_DIMS], u32), (PlHashSet<u128>, PlHashSet<String>)>,
+    sets: PlHashMap<([u32; MAX_DIMS], u32), PlHashSet<i64>>,
     /// Counts of the (group, bucket)s no later row can reach.
     closed: PlHashMap<([u32; MAX_DIMS], u32), usize>,
-}
-
-/// 32 hex digits as the 128-bit number they write; anything else `None`.
-fn hex128(s: &str) -> Option<u128> {
-    let s = s.as_bytes();
-    if s.len() != 32 {
-        return None;
-    }
-    let mut n = 0u128;
-    for &c in s {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        };
-        n = (n << 4) | u128::from(d);
-    }
-    Some(n)
 }
 
 /// More "by" dimensions than any table has columns to break down by.
@@ -477,22 +456,14 @@ impl DistinctSets {
             );
         }
         let buckets = df.column("__bucket")?.u32()?;
-        let values = df.column("__v")?.str()?;
+        let values = df.column("__v")?.i64()?;
         for (row, (b, v)) in buckets.iter().zip(values.iter()).enumerate() {
             let (Some(b), Some(v)) = (b, v) else { continue };
             let mut key = [0u32; MAX_DIMS];
             for (k, column) in key.iter_mut().zip(&ids) {
                 *k = column[row];
             }
-            let (numbers, texts) = self.sets.entry((key, b)).or_default();
-            match hex128(v) {
-                Some(n) => {
-                    numbers.insert(n);
-                }
-                None => {
-                    texts.insert(v.to_string());
-                }
-            }
+            self.sets.entry((key, b)).or_default().insert(v);
         }
         Ok(())
     }
@@ -510,8 +481,8 @@ impl DistinctSets {
             .copied()
             .collect();
         for k in done {
-            if let Some((numbers, texts)) = self.sets.remove(&k) {
-                self.closed.insert(k, numbers.len() + texts.len());
+            if let Some(values) = self.sets.remove(&k) {
+                self.closed.insert(k, values.len());
             }
         }
     }
@@ -532,17 +503,15 @@ impl DistinctSets {
                 map
             })
             .collect();
-        for ((mut key, b), (numbers, texts)) in other.sets {
+        for ((mut key, b), values) in other.sets {
             for (k, map) in key.iter_mut().zip(&remap) {
                 *k = map[*k as usize];
             }
-            let (n, t) = self.sets.entry((key, b)).or_default();
-            if n.is_empty() && t.is_empty() {
-                *n = numbers;
-                *t = texts;
+            let ours = self.sets.entry((key, b)).or_default();
+            if ours.is_empty() {
+                *ours = values;
             } else {
-                n.extend(numbers);
-                t.extend(texts);
+                ours.extend(values);
             }
         }
     }
@@ -560,10 +529,7 @@ impl DistinctSets {
             .collect();
         let mut key_cols: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
         let (mut buckets, mut values) = (Vec::new(), Vec::new());
-        let open = self
-            .sets
-            .iter()
-            .map(|(k, (numbers, texts))| (k, numbers.len() + texts.len()));
+        let open = self.sets.iter().map(|(k, values)| (k, values.len()));
         for ((key, b), n) in open.chain(self.closed.iter().map(|(k, n)| (k, *n))) {
             for (i, col) in key_cols.iter_mut().enumerate() {
                 col.push(names[i][key[i] as usize].clone());
@@ -719,7 +685,7 @@ mod tests {
     use tally_model::BucketKind;
 
     /// One partition's (bucket, value) rows, library-wide (no dimensions).
-    fn part(rows: &[(u32, &str)]) -> DistinctSets {
+    fn part(rows: &[(u32, i64)]) -> DistinctSets {
         let df = df!("__bucket" => rows.iter().map(|r| r.0).collect::<Vec<_>>(), "__v" => rows.iter().map(|r| r.1).collect::<Vec<_>>()).unwrap();
         let mut sets = DistinctSets::default();
         sets.add(df, &[]).unwrap();
@@ -753,11 +719,7 @@ mod tests {
             chrono_tz::UTC,
             1,
         );
-        let (a, b, c) = (
-            "0123456789abcdef0123456789abcdef",
-            "fedcba9876543210fedcba9876543210",
-            "not-a-pseudonym",
-        );
+        let (a, b, c) = (0x0123_4567_89ab_cdef, -0x0edc_ba98_7654_3210, 7);
         let mut all = DistinctSets::default();
         all.merge(part(&[(0, a), (0, b), (0, a)]));
         all.close_before(grid.buckets[1].start_us, &grid);

@@ -6,6 +6,8 @@
 //! LAKE/_ledger/<batch>.json                         one committed batch: its input file,
 //!                                                   SHA-256, row counts, Parquet files
 //! LAKE/_quarantine/<batch>.csv                      rejected rows with reasons, identifiers masked
+//! LAKE/_lake.json                                   the lake's format version, the key's
+//!                                                   fingerprint, whether it is a demo lake
 //! LAKE/_lock                                        held by the one writer
 //! LAKE/_staging/                                    files being written (never read)
 //! ```
@@ -21,7 +23,56 @@ use serde::{Deserialize, Serialize};
 
 use crate::Table;
 
-/// Columns of a quarantine file.
+/// The lake layout this tally writes and reads. 1: the first layout (pseudonyms as 32 hex
+/// digits, no `_lake.json`); 2: pseudonyms as 64-bit numbers (`tally lake upgrade`
+/// converts a format-1 lake in place). docs/lake.md keeps the history.
+pub const LAKE_FORMAT: u32 = 2;
+
+/// What `_lake.json` says about a lake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LakeMeta {
+    pub format: u32,
+    /// HMAC of a fixed label under the key the lake's pseudonyms were made with (never
+    /// the key): a later ingest with another key is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+    /// A lake made by `tally demo` from synthetic data with the public demo key: real
+    /// exports are never ingested into it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
+}
+
+impl LakeMeta {
+    pub fn new() -> LakeMeta {
+        LakeMeta {
+            format: LAKE_FORMAT,
+            key_fingerprint: None,
+            demo: false,
+        }
+    }
+}
+
+impl Default for LakeMeta {
+    fn default() -> Self {
+        LakeMeta::new()
+    }
+}
+
+/// A lake of a layout this tally does not read as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum LakeFormatError {
+    #[error(
+        "{lake}: the lake is in format {found}, written by an older tally; this tally reads format {LAKE_FORMAT}. \
+         Run `tally lake upgrade --lake {lake}` (add --dry-run to see what it does first)"
+    )]
+    Older { lake: PathBuf, found: u32 },
+    #[error(
+        "{lake}: the lake is in format {found}, written by a newer tally; this tally reads format {LAKE_FORMAT}. \
+         Install the newer tally"
+    )]
+    Newer { lake: PathBuf, found: u32 },
+}
+
 /// Columns of a quarantine file: the input file, the line the row starts on, the column
 /// at fault (empty for the whole row), the reason code, the full reason, and the row with
 /// every value of a column its format does not declare safe masked.
@@ -78,8 +129,76 @@ impl Lake {
         self.root.join("_lock")
     }
 
-    /// Every committed batch, in commit order. A missing ledger is an empty lake.
+    pub fn meta_path(&self) -> PathBuf {
+        self.root.join("_lake.json")
+    }
+
+    /// What `_lake.json` says; `None` when there is none (a new lake, or a format-1 lake).
+    pub fn meta(&self) -> std::io::Result<Option<LakeMeta>> {
+        match std::fs::read(self.meta_path()) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{}: {e}", self.meta_path().display()),
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The lake's format: its `_lake.json`'s, else 1 when it has a ledger (the first
+    /// layout had no `_lake.json`), else the current one (a new lake).
+    pub fn format(&self) -> std::io::Result<u32> {
+        if let Some(meta) = self.meta()? {
+            return Ok(meta.format);
+        }
+        let has_ledger = std::fs::read_dir(self.ledger_dir())
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
+        Ok(if has_ledger { 1 } else { LAKE_FORMAT })
+    }
+
+    /// Fails, with what to do, when the lake is not in the format this tally reads.
+    pub fn check_format(&self) -> std::io::Result<()> {
+        let found = self.format()?;
+        let lake = self.root.clone();
+        match found.cmp(&LAKE_FORMAT) {
+            std::cmp::Ordering::Equal => Ok(()),
+            std::cmp::Ordering::Less => Err(std::io::Error::other(LakeFormatError::Older {
+                lake,
+                found,
+            })),
+            std::cmp::Ordering::Greater => Err(std::io::Error::other(LakeFormatError::Newer {
+                lake,
+                found,
+            })),
+        }
+    }
+
+    /// Writes `_lake.json` atomically (temporary name, fsync, rename, fsync of the folder).
+    pub fn write_meta(&self, meta: &LakeMeta) -> std::io::Result<()> {
+        use std::io::Write;
+        std::fs::create_dir_all(&self.root)?;
+        let tmp = self.root.join("_lake.json.tmp");
+        let mut json = serde_json::to_vec_pretty(meta).expect("lake meta serialises");
+        json.push(b'\n');
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&json)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, self.meta_path())?;
+        std::fs::File::open(&self.root)?.sync_all()
+    }
+
+    /// Every committed batch, in commit order. A missing ledger is an empty lake. A lake
+    /// of another format is an error that says what to do ([`LakeFormatError`]).
     pub fn read_ledger(&self) -> std::io::Result<Vec<LedgerEntry>> {
+        self.check_format()?;
+        self.read_ledger_any_format()
+    }
+
+    /// The ledger whatever the lake's format (for `tally lake upgrade` and `check`).
+    pub fn read_ledger_any_format(&self) -> std::io::Result<Vec<LedgerEntry>> {
         let dir = self.ledger_dir();
         let mut entries = Vec::new();
         let read_dir = match std::fs::read_dir(&dir) {

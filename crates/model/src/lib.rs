@@ -21,6 +21,9 @@ mod sites;
 pub mod tables;
 
 pub use bucket::BucketKind;
-pub use lake::{FileSummary, Lake, LedgerEntry, QUARANTINE_COLUMNS, ReasonCount, partition_month};
+pub use lake::{
+    FileSummary, LAKE_FORMAT, Lake, LakeFormatError, LakeMeta, LedgerEntry, QUARANTINE_COLUMNS,
+    ReasonCount, partition_month,
+};
 pub use sites::{DayHours, Library, Site, Sites, SitesError, Thresholds, WeekHours};
 pub use tables::{Table, UserType};

@@ -85,6 +85,10 @@ impl UserType {
     }
 }
 
+/// Pseudonyms (`patron_key`, `item_key`, `device_key`) are signed 64-bit numbers (every
+/// Parquet reader has those; Spark has no unsigned ones): the first eight bytes,
+/// big-endian, of HMAC-SHA-256 of the identifier under the library's key.
+///
 /// Every table ends with `row_key` (a 64-bit content key: xxh3 of the source format and
 /// the row's canonical values, by which ingest recognises a row it already has),
 /// `source` (the format name) and `batch` (the ledger batch).
@@ -162,8 +166,8 @@ pub mod circulation {
             ("collection", DataType::String),
             ("location", DataType::String),
             ("patron_category", DataType::String),
-            ("patron_key", DataType::String),
-            ("item_key", DataType::String),
+            ("patron_key", DataType::Int64),
+            ("item_key", DataType::Int64),
             // A renewal made by the system, not the patron (null where the source does not
             // say): counted in circulation or not by the library's setting.
             ("automatic", DataType::Boolean),
@@ -216,7 +220,7 @@ pub mod wifi {
             ("site", DataType::String),
             ("start", utc_datetime()),
             ("end", utc_datetime()),
-            ("device_key", DataType::String),
+            ("device_key", DataType::Int64),
             ("ssid", DataType::String),
             ("bytes", DataType::Int64),
             ("row_key", DataType::UInt64),
@@ -305,7 +309,7 @@ pub mod sessions {
             Field::new(END.into(), utc_datetime()),
             Field::new(DURATION_S.into(), DataType::Int64),
             Field::new(USER_TYPE.into(), DataType::String),
-            Field::new(PATRON_KEY.into(), DataType::String),
+            Field::new(PATRON_KEY.into(), DataType::Int64),
             Field::new(ROW_KEY.into(), DataType::UInt64),
             Field::new(SOURCE.into(), DataType::String),
             Field::new(BATCH.into(), DataType::String),

@@ -206,6 +206,8 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let everything = asked.is_some_and(|s| s.trim() == "all");
     let _lock = lock(&p.lake, p.lock_wait)?;
     let lake = Lake::new(&p.lake);
+    lake.check_format()
+        .map_err(|e| RunError::Config(e.to_string()))?;
     let steps = p.inputs.len() + p.metrics.len() + p.reports.len() + usize::from(p.synth.is_some());
     let bar = ProgressBar::with_draw_target(
         Some(steps as u64),
@@ -282,9 +284,9 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let mut batches = Vec::new();
     if !p.inputs.is_empty() {
         let pseudo = if p.synth.is_some() {
-            Pseudonymiser::new(DEMO_KEY).map_err(RunError::Config)?
+            Some(Pseudonymiser::new(DEMO_KEY).map_err(RunError::Config)?)
         } else {
-            Pseudonymiser::from_file_or_env(p.key_file.as_deref())
+            Pseudonymiser::optional(p.key_file.as_deref())
                 .map_err(|e| RunError::Config(e.to_string()))?
         };
         for input in &p.inputs {
@@ -319,7 +321,11 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
                     options.site = site;
                 }
                 outcomes.extend(tally_ingest::ingest_files(
-                    &lake, &sites, &pseudo, &options, &files,
+                    &lake,
+                    &sites,
+                    pseudo.as_ref(),
+                    &options,
+                    &files,
                 )?);
             }
             // Per file at debug (the manifest has every file); per input at info; a file with

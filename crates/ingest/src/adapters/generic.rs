@@ -145,6 +145,13 @@ impl Mapping {
         Ok(m)
     }
 
+    /// Whether the mapping reads an identifier (user, item or mac): a key is needed.
+    pub fn has_identifiers(&self) -> bool {
+        ["user", "item", "mac"]
+            .iter()
+            .any(|c| self.columns.contains_key(*c) || self.values.contains_key(*c))
+    }
+
     pub fn table(&self) -> Result<Table, IngestError> {
         Table::parse(&self.table).ok_or_else(|| IngestError::Malformed {
             path: "mapping".into(),

@@ -140,7 +140,8 @@ fn push(
     // A connection is the device's from its first sighting: a later export of the same
     // span (a later lastSeen) is the same connection.
     let first_text = first.to_string();
-    let parts = [site, device_key.as_str(), first_text.as_str()];
+    let device_text = std::str::from_utf8(device_key.hex()).expect("hex digits");
+    let parts = [site, device_text, first_text.as_str()];
     ctx.emit_row(
         Identity::RecordOf(&parts),
         &[

@@ -114,7 +114,9 @@ pub struct Ctx<'a> {
     pub options: &'a IngestOptions,
     /// `--tz`: the zone of every local time in the file, overriding the sites' zones.
     pub tz_override: Option<Tz>,
-    pub pseudo: PseudoCache<'a>,
+    /// The key's pseudonyms, cached; `None` when no key was given (formats without
+    /// identifiers).
+    pseudo: Option<PseudoCache<'a>>,
     pub tally: Tally,
     /// Rows emitted and not yet sent.
     chunk: Chunk,
@@ -133,7 +135,7 @@ impl<'a> Ctx<'a> {
         spec: &'static FormatSpec,
         table: Table,
         options: &'a IngestOptions,
-        pseudo: PseudoCache<'a>,
+        pseudo: Option<PseudoCache<'a>>,
         tally: Tally,
         out: Option<Out>,
     ) -> Ctx<'a> {
@@ -159,7 +161,7 @@ impl<'a> Ctx<'a> {
             spec: self.spec,
             options: self.options,
             tz_override: self.tz_override,
-            pseudo: self.pseudo.fresh(),
+            pseudo: self.pseudo.as_ref().map(PseudoCache::fresh),
             tally: Tally::new(None),
             chunk: self.chunk.fresh(),
             out: None,
@@ -232,7 +234,10 @@ impl<'a> Ctx<'a> {
 
     /// A patron (or device) identifier as its pseudonym: HMAC-SHA-256 under the key.
     pub fn key_of(&mut self, id: &str) -> Pseudonym {
-        self.pseudo.key_of(id)
+        self.pseudo
+            .as_mut()
+            .expect("the engine gives a key to every format with identifiers")
+            .key_of(id)
     }
 
     /// Emits the canonical rows made from `input_rows` input rows of one record, told
