@@ -185,6 +185,7 @@ fn parse_file(
         batch: batch.clone(),
         source: spec.name,
         budget,
+        small: source.bytes <= budget.small_file_bytes(),
         lake: lake_index,
     });
     let (tx, in_flight) = keeper.sender();

@@ -315,6 +315,26 @@ impl LakeIndex {
         }
     }
 
+    /// The row keys of one committed Parquet file.
+    fn file_keys(&self, rel: &str) -> Result<UInt64Chunked, IngestError> {
+        let path = self.lake.root().join(rel);
+        let file = std::fs::File::open(&path).map_err(|source| IngestError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let parquet = |source| IngestError::Parquet {
+            path: path.clone(),
+            source,
+        };
+        let df = ParquetReader::new(file)
+            .with_columns(Some(vec!["row_key".into()]))
+            .finish()
+            .map_err(parquet)?;
+        df.column("row_key")
+            .and_then(|c| c.u64().cloned())
+            .map_err(parquet)
+    }
+
     /// Whether the lake holds a row with this key in this month.
     pub fn contains(&mut self, month: i32, key: u64) -> Result<bool, IngestError> {
         let Some(files) = self.files.get(&month) else {
@@ -324,26 +344,7 @@ impl LakeIndex {
         if loaded < files.len() {
             let mut keys = Vec::new();
             for rel in &files[loaded..] {
-                let path = self.lake.root().join(rel);
-                let file = std::fs::File::open(&path).map_err(|source| IngestError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-                let df = ParquetReader::new(file)
-                    .with_columns(Some(vec!["row_key".into()]))
-                    .finish()
-                    .map_err(|source| IngestError::Parquet {
-                        path: path.clone(),
-                        source,
-                    })?;
-                let col = df
-                    .column("row_key")
-                    .and_then(|c| c.u64().cloned())
-                    .map_err(|source| IngestError::Parquet {
-                        path: path.clone(),
-                        source,
-                    })?;
-                keys.extend(col.into_no_null_iter());
+                keys.extend(self.file_keys(rel)?.into_no_null_iter());
             }
             if self.held + keys.len() > self.max_keys {
                 // Past the share of the budget: forget the other months (read again
@@ -368,6 +369,30 @@ impl LakeIndex {
             .loaded
             .get(&month)
             .is_some_and(|(_, k)| k.contains(&key)))
+    }
+
+    /// Which of `keys` the lake holds in this month, streaming the month's row keys past
+    /// them without keeping them: what a small file (a night's export) costs is its own
+    /// keys and one read of the month's key column, however big the month has grown.
+    pub fn probe(&self, month: i32, keys: &KeySet) -> Result<KeySet, IngestError> {
+        let mut found = KeySet::default();
+        if let Some((_, loaded)) = self.loaded.get(&month) {
+            found.extend(keys.iter().filter(|k| loaded.contains(k)));
+        }
+        let done = self.loaded.get(&month).map_or(0, |(n, _)| *n);
+        for rel in self.files.get(&month).map_or(&[][..], |f| &f[done..]) {
+            for k in self.file_keys(rel)?.into_no_null_iter() {
+                if keys.contains(&k) {
+                    found.insert(k);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Whether the lake has committed files in this month.
+    pub fn has_month(&self, month: i32) -> bool {
+        self.files.contains_key(&month)
     }
 }
 

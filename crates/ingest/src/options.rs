@@ -64,6 +64,12 @@ impl Budget {
         self.bytes / 128
     }
 
+    /// A file this small (on disk) is held whole and checked against the lake at its end:
+    /// its cost then does not grow with the lake.
+    pub fn small_file_bytes(self) -> u64 {
+        (self.bytes / 64) as u64
+    }
+
     /// Keys of the file's own records held at once (per month; the rest on disk).
     pub fn file_keys(self) -> usize {
         self.bytes / 128

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -20,7 +20,7 @@ use polars::prelude::*;
 use tally_model::{Lake, Table};
 
 use crate::IngestError;
-use crate::identity::{FileIndex, LakeIndex, nth};
+use crate::identity::{FileIndex, KeySet, LakeIndex, nth};
 use crate::options::Budget;
 use crate::rows::{Chunk, Kind};
 
@@ -63,6 +63,9 @@ pub struct KeeperJob {
     pub batch: String,
     pub source: &'static str,
     pub budget: Budget,
+    /// A small file (a night's export): held whole and checked against the lake at the
+    /// end, a month's key column streamed past its keys.
+    pub small: bool,
     pub lake: LakeIndex,
 }
 
@@ -117,6 +120,131 @@ impl Drop for Keeper {
     }
 }
 
+/// A chunk with the file-level identity settled: each row's final key, each record's
+/// fate within the file (a repeated record key is a duplicate).
+struct Settled {
+    chunk: Chunk,
+    keys: Vec<u64>,
+    months: Vec<i32>,
+    duplicate: Vec<bool>,
+    bytes: usize,
+}
+
+/// Settles a chunk against what the file showed before it.
+fn settle(mut chunk: Chunk, file: &mut FileIndex, staging: &Path) -> Result<Settled, IngestError> {
+    let io = |source| IngestError::Io {
+        path: staging.to_path_buf(),
+        source,
+    };
+    let bytes = chunk.bytes();
+    let mut keys = std::mem::take(&mut chunk.keys);
+    let months = std::mem::take(&mut chunk.months);
+    let mut duplicate = Vec::with_capacity(chunk.records.len());
+    let mut row = 0usize;
+    for rec in &chunk.records {
+        let rows = row..row + rec.rows as usize;
+        row = rows.end;
+        let dup = !rows.is_empty()
+            && matches!(rec.kind, Kind::Record | Kind::State)
+            && !file
+                .first_record(months[rows.start], rec.hash)
+                .map_err(io)?;
+        duplicate.push(dup);
+        if dup || rec.kind != Kind::Content {
+            continue;
+        }
+        for r in rows {
+            let copies = file.copies_before(months[r], keys[r]).map_err(io)?;
+            keys[r] = nth(keys[r], copies);
+        }
+    }
+    Ok(Settled {
+        chunk,
+        keys,
+        months,
+        duplicate,
+        bytes,
+    })
+}
+
+/// Decides which rows of a settled chunk are stored (those the lake does not hold), counts
+/// every record's input rows, and sends the stored rows to the writer a frame per month.
+fn store(
+    s: Settled,
+    mut in_lake: impl FnMut(i32, u64) -> Result<bool, IngestError>,
+    kept: &mut Kept,
+    writer: &mut PartWriter,
+    source: &str,
+    batch: &str,
+    staging: &Path,
+) -> Result<(), IngestError> {
+    let Settled {
+        chunk,
+        keys,
+        months,
+        duplicate,
+        ..
+    } = s;
+    let n = keys.len();
+    let mut keep = vec![false; n];
+    let mut row = 0usize;
+    for (rec, dup) in chunk.records.iter().zip(duplicate) {
+        let rows = row..row + rec.rows as usize;
+        row = rows.end;
+        let input = u64::from(rec.input_rows);
+        if rows.is_empty() {
+            // Read and valid, with nothing to store (a year of blank months).
+            kept.accepted += input;
+            continue;
+        }
+        if dup {
+            kept.duplicate += input;
+            continue;
+        }
+        let (mut fresh, mut old) = (false, false);
+        for r in rows {
+            if in_lake(months[r], keys[r])? {
+                old = true;
+            } else {
+                keep[r] = true;
+                fresh = true;
+            }
+        }
+        if fresh {
+            kept.accepted += input;
+        } else if old {
+            kept.in_lake += input;
+        }
+    }
+    // The stored rows, one frame per month.
+    let mut by_month: BTreeMap<i32, Vec<IdxSize>> = BTreeMap::new();
+    for (r, (&k, &m)) in keep.iter().zip(&months).enumerate() {
+        if k {
+            by_month.entry(m).or_default().push(r as IdxSize);
+        }
+    }
+    let all = by_month.len() == 1 && by_month.values().all(|v| v.len() == n);
+    let parquet = |e| IngestError::Parquet {
+        path: staging.join(batch),
+        source: e,
+    };
+    let frame = chunk.into_frame(keys, source, batch).map_err(parquet)?;
+    if all {
+        let month = *by_month.keys().next().expect("one month");
+        kept.rows_stored += n as u64;
+        writer.send(month, frame)?;
+    } else {
+        for (month, idx) in by_month {
+            kept.rows_stored += idx.len() as u64;
+            let part = frame
+                .take(&IdxCa::from_vec("idx".into(), idx))
+                .map_err(parquet)?;
+            writer.send(month, part)?;
+        }
+    }
+    Ok(())
+}
+
 fn keep(
     rx: Receiver<Chunk>,
     job: KeeperJob,
@@ -128,6 +256,7 @@ fn keep(
         batch,
         source,
         budget,
+        small,
         mut lake,
     } = job;
     let result = (|| {
@@ -141,86 +270,57 @@ fn keep(
             rows_stored: 0,
             peak_buffered: 0,
         };
-        let io = |path: &PathBuf| {
-            let path = path.clone();
-            move |source| IngestError::Io { path, source }
-        };
-        for mut chunk in rx {
-            let bytes = chunk.bytes();
+        // A small file is held whole, then checked against the lake a month at a time
+        // (its keys probed against the month's key column, which is never held); a big
+        // one is checked as it comes, against the months' keys held within the budget.
+        let mut held: Vec<Settled> = Vec::new();
+        let mut held_bytes = 0usize;
+        let mut wanted: BTreeMap<i32, KeySet> = BTreeMap::new();
+        for chunk in rx {
             // Rows between the adapter and the disk, and the file's keys (about 16 bytes each).
-            kept.peak_buffered = kept
-                .peak_buffered
-                .max(in_flight.load(Ordering::Relaxed) + writer.pending() + 16 * file.held());
-            let n = chunk.len();
-            let mut keys = std::mem::take(&mut chunk.keys);
-            let months = std::mem::take(&mut chunk.months);
-            let mut keep = vec![false; n];
-            let mut row = 0usize;
-            for rec in &chunk.records {
-                let rows = row..row + rec.rows as usize;
-                row = rows.end;
-                let input = u64::from(rec.input_rows);
-                if rows.is_empty() {
-                    // Read and valid, with nothing to store (a year of blank months).
-                    kept.accepted += input;
-                    continue;
-                }
-                if matches!(rec.kind, Kind::Record | Kind::State)
-                    && !file
-                        .first_record(months[rows.start], rec.hash)
-                        .map_err(io(&staging))?
-                {
-                    kept.duplicate += input;
-                    continue;
-                }
-                let (mut fresh, mut old) = (false, false);
-                for r in rows {
-                    if rec.kind == Kind::Content {
-                        let copies = file
-                            .copies_before(months[r], keys[r])
-                            .map_err(io(&staging))?;
-                        keys[r] = nth(keys[r], copies);
-                    }
-                    if lake.contains(months[r], keys[r])? {
-                        old = true;
-                    } else {
-                        keep[r] = true;
-                        fresh = true;
+            kept.peak_buffered = kept.peak_buffered.max(
+                in_flight.load(Ordering::Relaxed)
+                    + held_bytes
+                    + writer.pending()
+                    + 16 * file.held(),
+            );
+            let bytes = chunk.bytes();
+            let settled = settle(chunk, &mut file, &staging)?;
+            if small {
+                for (&m, &k) in settled.months.iter().zip(&settled.keys) {
+                    if lake.has_month(m) {
+                        wanted.entry(m).or_default().insert(k);
                     }
                 }
-                if fresh {
-                    kept.accepted += input;
-                } else if old {
-                    kept.in_lake += input;
-                }
-            }
-            // The stored rows, one frame per month.
-            let mut by_month: BTreeMap<i32, Vec<IdxSize>> = BTreeMap::new();
-            for (r, (&k, &m)) in keep.iter().zip(&months).enumerate() {
-                if k {
-                    by_month.entry(m).or_default().push(r as IdxSize);
-                }
-            }
-            let all = by_month.len() == 1 && by_month.values().all(|v| v.len() == n);
-            let parquet = |e| IngestError::Parquet {
-                path: staging.join(&batch),
-                source: e,
-            };
-            let frame = chunk.into_frame(keys, source, &batch).map_err(parquet)?;
-            in_flight.fetch_sub(bytes, Ordering::Relaxed);
-            if all {
-                let month = *by_month.keys().next().expect("one month");
-                kept.rows_stored += n as u64;
-                writer.send(month, frame)?;
+                held_bytes += settled.bytes;
+                held.push(settled);
             } else {
-                for (month, idx) in by_month {
-                    kept.rows_stored += idx.len() as u64;
-                    let part = frame
-                        .take(&IdxCa::from_vec("idx".into(), idx))
-                        .map_err(parquet)?;
-                    writer.send(month, part)?;
-                }
+                store(
+                    settled,
+                    |m, k| lake.contains(m, k),
+                    &mut kept,
+                    &mut writer,
+                    source,
+                    &batch,
+                    &staging,
+                )?;
             }
+            in_flight.fetch_sub(bytes, Ordering::Relaxed);
+        }
+        let mut found: BTreeMap<i32, KeySet> = BTreeMap::new();
+        for (month, keys) in &wanted {
+            found.insert(*month, lake.probe(*month, keys)?);
+        }
+        for settled in held {
+            store(
+                settled,
+                |m, k| Ok(found.get(&m).is_some_and(|f| f.contains(&k))),
+                &mut kept,
+                &mut writer,
+                source,
+                &batch,
+                &staging,
+            )?;
         }
         kept.parts = writer.finish()?;
         Ok(kept)

@@ -21,6 +21,8 @@ pub struct Source {
     pub path: PathBuf,
     /// SHA-256 of the bytes on disk.
     pub sha256: String,
+    /// Size on disk.
+    pub bytes: u64,
     pub encoding: Encoding,
     pub compressed: bool,
     /// The read buffer of the second pass (the budget's read-ahead, at most 1 MiB).
@@ -154,6 +156,7 @@ impl Source {
         Ok(Source {
             path: path.into(),
             sha256,
+            bytes: std::fs::metadata(path).map_err(io(path))?.len(),
             encoding,
             compressed,
             buffer: CHUNK,
