@@ -330,6 +330,10 @@ fn an_upgrade_killed_at_any_moment_leaves_the_old_lake_or_the_new() {
             "kill point {k}"
         );
     }
+    assert!(
+        interrupted >= points / 2,
+        "most kills landed mid-upgrade ({interrupted} of {points}; it took {full:?})"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -72,8 +72,7 @@ impl Header {
 
     /// Whether the header has this column (case- and space-insensitive).
     pub fn has(&self, name: &str) -> bool {
-        let n = normalize_header(name);
-        self.names.iter().any(|h| *h == n)
+        self.names.contains(&normalize_header(name))
     }
 
     /// How many of these names the header has.

@@ -12,6 +12,13 @@ use crate::calendar::open_intervals;
 use crate::catalogue::{Dim, Metric};
 use crate::grid::Grid;
 use crate::load::{micros, strings, utc_lit};
+
+/// The interned values of a session's "by" dimensions.
+type GroupKey = [u32; 3];
+/// A stretch of time, UTC microseconds [start, end).
+type Span = (i64, i64);
+/// A stretch of time on one station.
+type StationSpan = (u32, i64, i64);
 use crate::sweep::{Acc, merge_per_station, split_time, sweep};
 
 #[derive(Debug, thiserror::Error)]
@@ -504,7 +511,7 @@ fn intervals(
         }
         drop(df);
         // This window's parts of the sessions; what runs past it waits for the next.
-        let mut tasks: HashMap<([u32; 3], usize), Vec<(u32, i64, i64)>> = HashMap::new();
+        let mut tasks: HashMap<(GroupKey, usize), Vec<StationSpan>> = HashMap::new();
         for p in pieces {
             if p.b > w1 {
                 carry.push(Piece {
@@ -527,7 +534,7 @@ fn intervals(
             }
         }
         // Sweep every (group, site) of the window in parallel.
-        let swept: Vec<([u32; 3], Vec<Acc>, Vec<(i64, i64)>)> = tasks
+        let swept: Vec<(GroupKey, Vec<Acc>, Vec<Span>)> = tasks
             .into_par_iter()
             .map(|((key, site), list)| {
                 let merged = merge_per_station(list);
@@ -538,7 +545,7 @@ fn intervals(
                 (key, acc, merged)
             })
             .collect();
-        let mut groups: HashMap<[u32; 3], (Vec<Acc>, Vec<(i64, i64)>, usize)> = HashMap::new();
+        let mut groups: HashMap<GroupKey, (Vec<Acc>, Vec<Span>, usize)> = HashMap::new();
         for (key, acc, merged) in swept {
             let entry = groups
                 .entry(key)

@@ -248,18 +248,6 @@ pub fn assets_in_service(
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn due_dates() {
-        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(due_date(d("2021-03-15"), 5.0), d("2026-03-15"));
-        assert_eq!(due_date(d("2024-01-10"), 4.5), d("2028-07-10"));
-    }
-}
-
 /// Per site over the period: occupancy, the busiest weekday-hour's occupancy (the darkest
 /// cell of the site's heatmap), minutes a week with every station busy, availability,
 /// and a recommendation against the thresholds in sites.toml:
@@ -458,4 +446,16 @@ pub fn cost_per_use(
         value_column: "cost_per_use".into(),
         warnings: sessions.warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_dates() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(due_date(d("2021-03-15"), 5.0), d("2026-03-15"));
+        assert_eq!(due_date(d("2024-01-10"), 4.5), d("2028-07-10"));
+    }
 }

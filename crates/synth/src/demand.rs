@@ -122,7 +122,7 @@ pub fn plan_day(
             plans.push(plan);
         }
     }
-    plans.sort_by(|a, b| (a.start, a.station).cmp(&(b.start, b.station)));
+    plans.sort_by_key(|a| (a.start, a.station));
     plans
 }
 

@@ -53,11 +53,11 @@ fn at(rng: &mut ChaCha8Rng, date: NaiveDate, from: u32, to: u32) -> NaiveDateTim
     .expect("valid")
 }
 
+/// A file written and the malformed rows planted in the files, with what each is.
+type Written = (Vec<PathBuf>, Vec<(PathBuf, String)>);
+
 /// Writes every other table; returns (files, planted malformed rows).
-pub fn generate_other(
-    config: &SynthConfig,
-    sites: &Sites,
-) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>), SynthError> {
+pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<Written, SynthError> {
     let root = config.out.as_path();
     let mut files = Vec::new();
     let mut planted = Vec::new();
@@ -111,7 +111,7 @@ pub fn generate_other(
                             line,
                             "^UO21221{:02}{:07}",
                             i,
-                            rng.random_range(0..(site.population / 8) as u64 + 1)
+                            rng.random_range(0..site.population / 8 + 1)
                         );
                     }
                     let _ = write!(line, "^NQ{item}^^O");

@@ -234,7 +234,7 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
                 Vendor::Libki => lk_day.extend(plans),
             }
         }
-        ew_day.sort_by(|a, b| (a.start, a.site, a.station).cmp(&(b.start, b.site, b.station)));
+        ew_day.sort_by_key(|a| (a.start, a.site, a.station));
         summary.sessions += (ew_day.len() + lk_day.len()) as u64;
 
         for p in &ew_day {
@@ -266,7 +266,7 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
             )?;
             // About one reservation in a hundred is declined at the policy screen: a row
             // with zero minutes, which ingest excludes by rule.
-            if ew_key % 97 == 0 {
+            if ew_key.is_multiple_of(97) {
                 ew_key += 1;
                 ew.write(
                     date,
