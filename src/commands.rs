@@ -215,18 +215,23 @@ fn request(metric: Metric, p: &PeriodArgs, lake: &Lake, sites: &Sites) -> anyhow
             .filter(|s| !s.is_empty())
             .map(|s| s.parse::<Dim>().map_err(usage))
             .collect::<anyhow::Result<Vec<_>>>()?;
-    let range = || tally_metrics::data_range(lake, sites);
+    // The default period is the span of the metric's own table.
+    let table = metric.table();
+    let range = || {
+        tally_metrics::data_range(lake, sites, table)?.ok_or_else(|| {
+            usage(format!(
+                "the lake has no {table} (the table {} reads): pass --from and --to",
+                metric.name()
+            ))
+        })
+    };
     let from = match &p.from {
         Some(s) => parse_date(s, "--from")?,
-        None => range()?
-            .map(|r| r.0)
-            .ok_or_else(|| usage("the lake has no sessions; pass --from and --to"))?,
+        None => range()?.0,
     };
     let to = match &p.to {
         Some(s) => parse_date(s, "--to")?,
-        None => range()?
-            .map(|r| r.1)
-            .ok_or_else(|| usage("the lake has no sessions; pass --from and --to"))?,
+        None => range()?.1,
     };
     if from >= to {
         return Err(usage(format!(
@@ -264,7 +269,7 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
     let mut out = std::io::stdout().lock();
     if a.list {
         let buckets = BucketKind::ALL.map(|b| b.as_str()).join(", ");
-        for m in Metric::ALL {
+        for &m in Metric::ALL {
             let dims: Vec<&str> = m.dims().iter().map(|d| d.column()).collect();
             writeln!(
                 out,

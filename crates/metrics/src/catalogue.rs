@@ -3,44 +3,7 @@
 
 use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Metric {
-    Sessions,
-    SurveyUses,
-    SessionHours,
-    Occupancy,
-    PeakConcurrent,
-    TimeAtCapacity,
-    Availability,
-    DistinctUsers,
-    Heatmap,
-    Checkouts,
-    Renewals,
-    Checkins,
-    InHouseUses,
-    Circulation,
-    WifiSessions,
-    WifiDevices,
-    TicketsOpened,
-    TicketsResolved,
-    Backlog,
-    HoursToResolveMedian,
-    HoursToResolveP90,
-    ReplacementDue,
-    ReplacementCost,
-    PublicComputers,
-    SessionsPer1000,
-    EveningWeekendShare,
-    GuestShare,
-    SessionsTrend,
-    CirculationTrend,
-    WifiTrend,
-    StationAdvice,
-    CostPerUse,
-    ShareOverTarget,
-    TicketsPer10Devices,
-    Assets,
-}
+use tally_model::Table;
 
 /// A "by" dimension: a column of the metric's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -133,287 +96,415 @@ impl FromStr for Dim {
     }
 }
 
-impl Metric {
-    pub const ALL: [Metric; 35] = [
-        Metric::Sessions,
-        Metric::SurveyUses,
-        Metric::SessionHours,
-        Metric::Occupancy,
-        Metric::PeakConcurrent,
-        Metric::TimeAtCapacity,
-        Metric::Availability,
-        Metric::DistinctUsers,
-        Metric::Heatmap,
-        Metric::Checkouts,
-        Metric::Renewals,
-        Metric::Checkins,
-        Metric::InHouseUses,
-        Metric::Circulation,
-        Metric::WifiSessions,
-        Metric::WifiDevices,
-        Metric::TicketsOpened,
-        Metric::TicketsResolved,
-        Metric::Backlog,
-        Metric::HoursToResolveMedian,
-        Metric::HoursToResolveP90,
-        Metric::ReplacementDue,
-        Metric::ReplacementCost,
-        Metric::PublicComputers,
-        Metric::SessionsPer1000,
-        Metric::EveningWeekendShare,
-        Metric::GuestShare,
-        Metric::SessionsTrend,
-        Metric::CirculationTrend,
-        Metric::WifiTrend,
-        Metric::StationAdvice,
-        Metric::CostPerUse,
-        Metric::ShareOverTarget,
-        Metric::TicketsPer10Devices,
-        Metric::Assets,
-    ];
+/// How a metric is computed: which part of this crate answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Counts, shares, distinct values or quantiles of events per bucket (events.rs).
+    Events,
+    /// Busy time on the sweep line against opening hours (intervals.rs, sweep.rs).
+    Interval,
+    /// Tickets open at each bucket's end (events.rs).
+    Backlog,
+    /// The inventory's replacement schedule (fleet.rs).
+    Replacement,
+    /// The stations of sites.toml (fleet.rs).
+    PublicComputers,
+    /// Devices in service at each bucket's end (fleet.rs).
+    Assets,
+    /// Events where the lake has them, else totals (trends.rs).
+    Trend,
+    /// Per site over the period, against sites.toml's thresholds (fleet.rs).
+    StationAdvice,
+    /// The fleet's yearly cost over the sessions (fleet.rs).
+    CostPerUse,
+    /// Time at capacity over each bucket's weeks (fleet.rs).
+    CapacityPerWeek,
+}
 
-    /// The lake table the metric reads.
-    pub fn table(self) -> tally_model::Table {
-        use tally_model::Table;
-        match self {
-            Metric::Checkouts
-            | Metric::Renewals
-            | Metric::Checkins
-            | Metric::InHouseUses
-            | Metric::Circulation => Table::Circulation,
-            Metric::WifiSessions | Metric::WifiDevices => Table::Wifi,
-            Metric::TicketsOpened
-            | Metric::TicketsResolved
-            | Metric::Backlog
-            | Metric::HoursToResolveMedian
-            | Metric::HoursToResolveP90
-            | Metric::ShareOverTarget
-            | Metric::TicketsPer10Devices => Table::WorkOrders,
-            Metric::ReplacementDue | Metric::ReplacementCost | Metric::Assets => Table::Assets,
-            Metric::CirculationTrend => Table::Circulation,
-            Metric::WifiTrend => Table::Wifi,
-            _ => Table::Sessions,
+/// Everything tally says and knows about one metric. Each field is required: a new
+/// metric cannot be added without saying what it reads, counts and how.
+#[derive(Debug)]
+pub struct MetricInfo {
+    pub name: &'static str,
+    /// The lake table whose rows it counts (its default period is that table's span).
+    pub table: Table,
+    /// The unit a chart's axis shows.
+    pub unit: &'static str,
+    /// One line: how it is counted (the contract docs/metrics.md states and tests check).
+    pub definition: &'static str,
+    /// The dimensions it can be broken down by.
+    pub dims: &'static [Dim],
+    pub engine: Engine,
+}
+
+const SESSION_DIMS: &[Dim] = &[Dim::Site, Dim::Station, Dim::UserType];
+const CIRCULATION_DIMS: &[Dim] = &[
+    Dim::Site,
+    Dim::Event,
+    Dim::ItemType,
+    Dim::Collection,
+    Dim::Location,
+    Dim::PatronCategory,
+];
+const WIFI_DIMS: &[Dim] = &[Dim::Site, Dim::Ssid];
+const TICKET_DIMS: &[Dim] = &[
+    Dim::Site,
+    Dim::Category,
+    Dim::Priority,
+    Dim::Status,
+    Dim::AssetTag,
+];
+const SITE_ONLY: &[Dim] = &[Dim::Site];
+
+macro_rules! metrics {
+    ($($variant:ident => $info:expr,)*) => {
+        /// The metrics tally computes. `Metric::info` says everything about each.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Metric {
+            $($variant,)*
         }
+
+        impl Metric {
+            pub const ALL: &'static [Metric] = &[$(Metric::$variant,)*];
+
+            /// The metric's entry in the catalogue.
+            pub fn info(self) -> &'static MetricInfo {
+                match self {
+                    $(Metric::$variant => {
+                        const INFO: MetricInfo = $info;
+                        &INFO
+                    })*
+                }
+            }
+        }
+    };
+}
+
+metrics! {
+    Sessions => MetricInfo {
+        name: "sessions",
+        table: Table::Sessions,
+        unit: "sessions",
+        definition: "sessions whose start falls in the bucket (the survey's uses of public internet computers, staff included)",
+        dims: SESSION_DIMS,
+        engine: Engine::Events,
+    },
+    SurveyUses => MetricInfo {
+        name: "survey_uses",
+        table: Table::Sessions,
+        unit: "sessions",
+        definition: "sessions whose start falls in the bucket, staff sessions excluded (the annual survey's count)",
+        dims: SESSION_DIMS,
+        engine: Engine::Events,
+    },
+    SessionHours => MetricInfo {
+        name: "session_hours",
+        table: Table::Sessions,
+        unit: "hours",
+        definition: "hours of session time, each session split across the buckets it overlaps",
+        dims: SESSION_DIMS,
+        engine: Engine::Interval,
+    },
+    Occupancy => MetricInfo {
+        name: "occupancy",
+        table: Table::Sessions,
+        unit: "share of capacity (0-1)",
+        definition: "busy station-seconds / (stations x open seconds), busy time clipped to the bucket and opening hours, overlapping sessions on one station counted once",
+        dims: SESSION_DIMS,
+        engine: Engine::Interval,
+    },
+    PeakConcurrent => MetricInfo {
+        name: "peak_concurrent",
+        table: Table::Sessions,
+        unit: "stations in use",
+        definition: "most stations in use at one instant in the bucket (overlapping sessions on one station count once)",
+        dims: SESSION_DIMS,
+        engine: Engine::Interval,
+    },
+    TimeAtCapacity => MetricInfo {
+        name: "time_at_capacity",
+        table: Table::Sessions,
+        unit: "minutes",
+        definition: "open minutes in which every public station of the site was busy (summed over sites library-wide)",
+        dims: SESSION_DIMS,
+        engine: Engine::Interval,
+    },
+    CapacityMinutesPerWeek => MetricInfo {
+        name: "capacity_minutes_per_week",
+        table: Table::Sessions,
+        unit: "minutes per week",
+        definition: "time_at_capacity of the bucket / the bucket's length in weeks (its local days / 7): the turn-away signal station_advice weighs",
+        dims: SESSION_DIMS,
+        engine: Engine::CapacityPerWeek,
+    },
+    Availability => MetricInfo {
+        name: "availability",
+        table: Table::Sessions,
+        unit: "share of open time (0-1)",
+        definition: "share of open time in which at least one public station was free",
+        dims: SESSION_DIMS,
+        engine: Engine::Interval,
+    },
+    DistinctUsers => MetricInfo {
+        name: "distinct_users",
+        table: Table::Sessions,
+        unit: "patrons",
+        definition: "distinct pseudonymised patrons with a session starting in the bucket (guests excluded); counts below the minimum cell size are suppressed in breakdowns",
+        dims: SESSION_DIMS,
+        engine: Engine::Events,
+    },
+    Heatmap => MetricInfo {
+        name: "heatmap",
+        table: Table::Sessions,
+        unit: "share of capacity (0-1)",
+        definition: "occupancy by weekday and local hour over the period: busy station-seconds / station open seconds of all such hours",
+        dims: SESSION_DIMS,
+        engine: Engine::Interval,
+    },
+    Checkouts => MetricInfo {
+        name: "checkouts",
+        table: Table::Circulation,
+        unit: "items",
+        definition: "checkout events in the bucket (Symphony CV, Koha issue and on-site checkout, loans' issue dates)",
+        dims: CIRCULATION_DIMS,
+        engine: Engine::Events,
+    },
+    Renewals => MetricInfo {
+        name: "renewals",
+        table: Table::Circulation,
+        unit: "items",
+        definition: "renewal events in the bucket (automatic ones only if sites.toml count_automatic_renewals is true, the default)",
+        dims: CIRCULATION_DIMS,
+        engine: Engine::Events,
+    },
+    Checkins => MetricInfo {
+        name: "checkins",
+        table: Table::Circulation,
+        unit: "items",
+        definition: "checkin events in the bucket",
+        dims: CIRCULATION_DIMS,
+        engine: Engine::Events,
+    },
+    InHouseUses => MetricInfo {
+        name: "in_house_uses",
+        table: Table::Circulation,
+        unit: "items",
+        definition: "in-house use events in the bucket (Symphony WV, Koha localuse)",
+        dims: CIRCULATION_DIMS,
+        engine: Engine::Events,
+    },
+    Circulation => MetricInfo {
+        name: "circulation",
+        table: Table::Circulation,
+        unit: "items",
+        definition: "checkouts + renewals in the bucket (the survey's circulation: in-house use excluded; automatic renewals as count_automatic_renewals says)",
+        dims: CIRCULATION_DIMS,
+        engine: Engine::Events,
+    },
+    WifiSessions => MetricInfo {
+        name: "wifi_sessions",
+        table: Table::Wifi,
+        unit: "connections",
+        definition: "wireless connections whose start falls in the bucket (one per device connection, whatever its length)",
+        dims: WIFI_DIMS,
+        engine: Engine::Events,
+    },
+    WifiDevices => MetricInfo {
+        name: "wifi_devices",
+        table: Table::Wifi,
+        unit: "devices",
+        definition: "distinct devices (keyed MAC hashes) connecting in the bucket",
+        dims: WIFI_DIMS,
+        engine: Engine::Events,
+    },
+    TicketsOpened => MetricInfo {
+        name: "tickets_opened",
+        table: Table::WorkOrders,
+        unit: "tickets",
+        definition: "tickets opened in the bucket (current state of each ticket)",
+        dims: TICKET_DIMS,
+        engine: Engine::Events,
+    },
+    TicketsResolved => MetricInfo {
+        name: "tickets_resolved",
+        table: Table::WorkOrders,
+        unit: "tickets",
+        definition: "tickets whose resolution time falls in the bucket",
+        dims: TICKET_DIMS,
+        engine: Engine::Events,
+    },
+    Backlog => MetricInfo {
+        name: "backlog",
+        table: Table::WorkOrders,
+        unit: "tickets",
+        definition: "tickets open at the bucket's end: opened before it, not resolved by then, not cancelled",
+        dims: TICKET_DIMS,
+        engine: Engine::Backlog,
+    },
+    HoursToResolveMedian => MetricInfo {
+        name: "hours_to_resolve_median",
+        table: Table::WorkOrders,
+        unit: "hours",
+        definition: "median hours from opened to resolved of tickets resolved in the bucket (linear interpolation, as Excel's MEDIAN)",
+        dims: TICKET_DIMS,
+        engine: Engine::Events,
+    },
+    HoursToResolveP90 => MetricInfo {
+        name: "hours_to_resolve_p90",
+        table: Table::WorkOrders,
+        unit: "hours",
+        definition: "90th percentile of hours from opened to resolved of tickets resolved in the bucket (as Excel's PERCENTILE.INC)",
+        dims: TICKET_DIMS,
+        engine: Engine::Events,
+    },
+    ReplacementDue => MetricInfo {
+        name: "replacement_due",
+        table: Table::Assets,
+        unit: "units",
+        definition: "assets (not retired) whose purchase date + life (the asset's, else the kind's in sites.toml) falls in the bucket; ones already overdue count in the first bucket",
+        dims: &[Dim::Site, Dim::Kind],
+        engine: Engine::Replacement,
+    },
+    ReplacementCost => MetricInfo {
+        name: "replacement_cost",
+        table: Table::Assets,
+        unit: "currency",
+        definition: "replacement_due priced at today's unit cost of the kind (sites.toml), else the asset's purchase cost",
+        dims: &[Dim::Site, Dim::Kind],
+        engine: Engine::Replacement,
+    },
+    PublicComputers => MetricInfo {
+        name: "public_computers",
+        table: Table::Sessions,
+        unit: "computers",
+        definition: "public internet computers (annual survey line 650): the stations sites.toml gives each site; survey_uses is line 651, wifi_sessions 652, circulation 553",
+        dims: SITE_ONLY,
+        engine: Engine::PublicComputers,
+    },
+    SessionsPer1000 => MetricInfo {
+        name: "sessions_per_1000",
+        table: Table::Sessions,
+        unit: "sessions per 1,000 residents",
+        definition: "sessions / service-area population x 1,000 (population from sites.toml; library-wide, the sites' total)",
+        dims: SITE_ONLY,
+        engine: Engine::Events,
+    },
+    EveningWeekendShare => MetricInfo {
+        name: "evening_weekend_share",
+        table: Table::Sessions,
+        unit: "share of sessions (0-1)",
+        definition: "share of sessions starting at 17:00 local time or later, or on a Saturday or Sunday",
+        dims: SESSION_DIMS,
+        engine: Engine::Events,
+    },
+    GuestShare => MetricInfo {
+        name: "guest_share",
+        table: Table::Sessions,
+        unit: "share of sessions (0-1)",
+        definition: "share of sessions on a guest pass",
+        dims: SESSION_DIMS,
+        engine: Engine::Events,
+    },
+    SessionsTrend => MetricInfo {
+        name: "sessions_trend",
+        table: Table::Sessions,
+        unit: "sessions",
+        definition: TREND,
+        dims: SITE_ONLY,
+        engine: Engine::Trend,
+    },
+    CirculationTrend => MetricInfo {
+        name: "circulation_trend",
+        table: Table::Circulation,
+        unit: "items",
+        definition: TREND,
+        dims: SITE_ONLY,
+        engine: Engine::Trend,
+    },
+    WifiTrend => MetricInfo {
+        name: "wifi_trend",
+        table: Table::Wifi,
+        unit: "connections",
+        definition: TREND,
+        dims: SITE_ONLY,
+        engine: Engine::Trend,
+    },
+    StationAdvice => MetricInfo {
+        name: "station_advice",
+        table: Table::Sessions,
+        unit: "add, keep or reduce",
+        definition: "per site over the period: add stations when the busiest weekday-hour is at least add_occupancy full or every station is busy add_capacity_minutes_per_week a week; reduce when occupancy is below reduce_occupancy and the site is never full; else keep (thresholds in sites.toml)",
+        dims: SITE_ONLY,
+        engine: Engine::StationAdvice,
+    },
+    CostPerUse => MetricInfo {
+        name: "cost_per_use",
+        table: Table::Sessions,
+        unit: "currency per session",
+        definition: "yearly cost of the public computers (each one's cost / life, prorated to the bucket) / sessions in the bucket",
+        dims: SITE_ONLY,
+        engine: Engine::CostPerUse,
+    },
+    ShareOverTarget => MetricInfo {
+        name: "share_over_target",
+        table: Table::WorkOrders,
+        unit: "share of tickets (0-1)",
+        definition: "share of tickets resolved in the bucket that took longer than the target hours for their priority (sites.toml work_order_target_hours; priorities without a target left out)",
+        dims: TICKET_DIMS,
+        engine: Engine::Events,
+    },
+    TicketsPer10Devices => MetricInfo {
+        name: "tickets_per_10_devices",
+        table: Table::WorkOrders,
+        unit: "tickets per 10 devices",
+        definition: "tickets opened in the bucket x 10 / devices in the inventory that are not retired (current state; library-wide, the totals)",
+        dims: SITE_ONLY,
+        engine: Engine::Events,
+    },
+    Assets => MetricInfo {
+        name: "assets",
+        table: Table::Assets,
+        unit: "devices",
+        definition: "devices in service at the bucket's end (purchased before it, not retired by it), by kind, site and age in whole years",
+        dims: &[Dim::Site, Dim::Kind, Dim::Age],
+        engine: Engine::Assets,
+    },
+}
+
+const TREND: &str = "the event count where the lake has events for the bucket, else the totals whose periods lie within it (past years kept as spreadsheets); the column `from` says which";
+
+impl Metric {
+    /// The lake table the metric reads.
+    pub fn table(self) -> Table {
+        self.info().table
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Metric::Sessions => "sessions",
-            Metric::SurveyUses => "survey_uses",
-            Metric::SessionHours => "session_hours",
-            Metric::Occupancy => "occupancy",
-            Metric::PeakConcurrent => "peak_concurrent",
-            Metric::TimeAtCapacity => "time_at_capacity",
-            Metric::Availability => "availability",
-            Metric::DistinctUsers => "distinct_users",
-            Metric::Heatmap => "heatmap",
-            Metric::Checkouts => "checkouts",
-            Metric::Renewals => "renewals",
-            Metric::Checkins => "checkins",
-            Metric::InHouseUses => "in_house_uses",
-            Metric::Circulation => "circulation",
-            Metric::WifiSessions => "wifi_sessions",
-            Metric::WifiDevices => "wifi_devices",
-            Metric::TicketsOpened => "tickets_opened",
-            Metric::TicketsResolved => "tickets_resolved",
-            Metric::Backlog => "backlog",
-            Metric::HoursToResolveMedian => "hours_to_resolve_median",
-            Metric::HoursToResolveP90 => "hours_to_resolve_p90",
-            Metric::ReplacementDue => "replacement_due",
-            Metric::ReplacementCost => "replacement_cost",
-            Metric::PublicComputers => "public_computers",
-            Metric::SessionsPer1000 => "sessions_per_1000",
-            Metric::EveningWeekendShare => "evening_weekend_share",
-            Metric::GuestShare => "guest_share",
-            Metric::SessionsTrend => "sessions_trend",
-            Metric::CirculationTrend => "circulation_trend",
-            Metric::WifiTrend => "wifi_trend",
-            Metric::StationAdvice => "station_advice",
-            Metric::CostPerUse => "cost_per_use",
-            Metric::ShareOverTarget => "share_over_target",
-            Metric::TicketsPer10Devices => "tickets_per_10_devices",
-            Metric::Assets => "assets",
-        }
+        self.info().name
     }
 
     /// The unit a chart's axis shows.
     pub fn unit(self) -> &'static str {
-        match self {
-            Metric::Sessions | Metric::SurveyUses => "sessions",
-            Metric::SessionHours => "hours",
-            Metric::Occupancy | Metric::Availability | Metric::Heatmap => "share of capacity (0-1)",
-            Metric::PeakConcurrent => "stations in use",
-            Metric::TimeAtCapacity => "minutes",
-            Metric::DistinctUsers => "patrons",
-            Metric::Checkouts
-            | Metric::Renewals
-            | Metric::Checkins
-            | Metric::InHouseUses
-            | Metric::Circulation => "items",
-            Metric::WifiSessions => "connections",
-            Metric::WifiDevices => "devices",
-            Metric::TicketsOpened | Metric::TicketsResolved | Metric::Backlog => "tickets",
-            Metric::HoursToResolveMedian | Metric::HoursToResolveP90 => "hours",
-            Metric::ReplacementDue => "units",
-            Metric::ReplacementCost => "currency",
-            Metric::PublicComputers => "computers",
-            Metric::SessionsPer1000 => "sessions per 1,000 residents",
-            Metric::EveningWeekendShare | Metric::GuestShare => "share of sessions (0-1)",
-            Metric::SessionsTrend => "sessions",
-            Metric::CirculationTrend => "items",
-            Metric::WifiTrend => "connections",
-            Metric::StationAdvice => "add, keep or reduce",
-            Metric::CostPerUse => "currency per session",
-            Metric::ShareOverTarget => "share of tickets (0-1)",
-            Metric::TicketsPer10Devices => "tickets per 10 devices",
-            Metric::Assets => "devices",
-        }
+        self.info().unit
     }
 
     /// One line: how it is counted.
     pub fn definition(self) -> &'static str {
-        match self {
-            Metric::Sessions => {
-                "sessions whose start falls in the bucket (the survey's uses of public internet computers, staff included)"
-            }
-            Metric::SurveyUses => {
-                "sessions whose start falls in the bucket, staff sessions excluded (the annual survey's count)"
-            }
-            Metric::SessionHours => {
-                "hours of session time, each session split across the buckets it overlaps"
-            }
-            Metric::Occupancy => {
-                "busy station-seconds / (stations x open seconds), busy time clipped to the bucket and opening hours, overlapping sessions on one station counted once"
-            }
-            Metric::PeakConcurrent => {
-                "most stations in use at one instant in the bucket (overlapping sessions on one station count once)"
-            }
-            Metric::TimeAtCapacity => {
-                "open minutes in which every public station of the site was busy (summed over sites library-wide)"
-            }
-            Metric::Availability => {
-                "share of open time in which at least one public station was free"
-            }
-            Metric::DistinctUsers => {
-                "distinct pseudonymised patrons with a session starting in the bucket (guests excluded); counts below the minimum cell size are suppressed in breakdowns"
-            }
-            Metric::Heatmap => {
-                "occupancy by weekday and local hour over the period: busy station-seconds / station open seconds of all such hours"
-            }
-            Metric::Checkouts => {
-                "checkout events in the bucket (Symphony CV, Koha issue and on-site checkout, loans' issue dates)"
-            }
-            Metric::Renewals => {
-                "renewal events in the bucket (automatic ones only if sites.toml count_automatic_renewals is true, the default)"
-            }
-            Metric::Checkins => "checkin events in the bucket",
-            Metric::InHouseUses => "in-house use events in the bucket (Symphony WV, Koha localuse)",
-            Metric::Circulation => {
-                "checkouts + renewals in the bucket (the survey's circulation: in-house use excluded; automatic renewals as count_automatic_renewals says)"
-            }
-            Metric::WifiSessions => {
-                "wireless connections whose start falls in the bucket (one per device connection, whatever its length)"
-            }
-            Metric::WifiDevices => "distinct devices (keyed MAC hashes) connecting in the bucket",
-            Metric::TicketsOpened => "tickets opened in the bucket (current state of each ticket)",
-            Metric::TicketsResolved => "tickets whose resolution time falls in the bucket",
-            Metric::Backlog => {
-                "tickets open at the bucket's end: opened before it, not resolved by then, not cancelled"
-            }
-            Metric::HoursToResolveMedian => {
-                "median hours from opened to resolved of tickets resolved in the bucket (linear interpolation, as Excel's MEDIAN)"
-            }
-            Metric::HoursToResolveP90 => {
-                "90th percentile of hours from opened to resolved of tickets resolved in the bucket (as Excel's PERCENTILE.INC)"
-            }
-            Metric::ReplacementDue => {
-                "assets (not retired) whose purchase date + life (the asset's, else the kind's in sites.toml) falls in the bucket; ones already overdue count in the first bucket"
-            }
-            Metric::ReplacementCost => {
-                "replacement_due priced at today's unit cost of the kind (sites.toml), else the asset's purchase cost"
-            }
-            Metric::PublicComputers => {
-                "public internet computers (annual survey line 650): the stations sites.toml gives each site; survey_uses is line 651, wifi_sessions 652, circulation 553"
-            }
-            Metric::SessionsPer1000 => {
-                "sessions / service-area population x 1,000 (population from sites.toml; library-wide, the sites' total)"
-            }
-            Metric::EveningWeekendShare => {
-                "share of sessions starting at 17:00 local time or later, or on a Saturday or Sunday"
-            }
-            Metric::GuestShare => "share of sessions on a guest pass",
-            Metric::StationAdvice => {
-                "per site over the period: add stations when the busiest weekday-hour is at least add_occupancy full or every station is busy add_capacity_minutes_per_week a week; reduce when occupancy is below reduce_occupancy and the site is never full; else keep (thresholds in sites.toml)"
-            }
-            Metric::CostPerUse => {
-                "yearly cost of the public computers (each one's cost / life, prorated to the bucket) / sessions in the bucket"
-            }
-            Metric::ShareOverTarget => {
-                "share of tickets resolved in the bucket that took longer than the target hours for their priority (sites.toml work_order_target_hours; priorities without a target left out)"
-            }
-            Metric::TicketsPer10Devices => {
-                "tickets opened in the bucket x 10 / devices in the inventory that are not retired (current state; library-wide, the totals)"
-            }
-            Metric::Assets => {
-                "devices in service at the bucket's end (purchased before it, not retired by it), by kind, site and age in whole years"
-            }
-            Metric::SessionsTrend | Metric::CirculationTrend | Metric::WifiTrend => {
-                "the event count where the lake has events for the bucket, else the totals whose periods lie within it (past years kept as spreadsheets); the column `from` says which"
-            }
-        }
+        self.info().definition
     }
 
     /// The dimensions a metric can be broken down by.
     pub fn dims(self) -> &'static [Dim] {
-        if matches!(
-            self,
-            Metric::PublicComputers
-                | Metric::SessionsPer1000
-                | Metric::SessionsTrend
-                | Metric::CirculationTrend
-                | Metric::WifiTrend
-                | Metric::StationAdvice
-                | Metric::CostPerUse
-                | Metric::TicketsPer10Devices
-        ) {
-            return &[Dim::Site];
-        }
-        match self.table() {
-            tally_model::Table::Circulation => &[
-                Dim::Site,
-                Dim::Event,
-                Dim::ItemType,
-                Dim::Collection,
-                Dim::Location,
-                Dim::PatronCategory,
-            ],
-            tally_model::Table::Wifi => &[Dim::Site, Dim::Ssid],
-            tally_model::Table::WorkOrders => &[
-                Dim::Site,
-                Dim::Category,
-                Dim::Priority,
-                Dim::Status,
-                Dim::AssetTag,
-            ],
-            tally_model::Table::Assets if self == Metric::Assets => {
-                &[Dim::Site, Dim::Kind, Dim::Age]
-            }
-            tally_model::Table::Assets => &[Dim::Site, Dim::Kind],
-            _ => &[Dim::Site, Dim::Station, Dim::UserType],
-        }
+        self.info().dims
+    }
+
+    pub fn engine(self) -> Engine {
+        self.info().engine
     }
 
     /// Metrics computed on the sweep line over sessions and opening hours.
     pub fn is_interval(self) -> bool {
-        matches!(
-            self,
-            Metric::SessionHours
-                | Metric::Occupancy
-                | Metric::PeakConcurrent
-                | Metric::TimeAtCapacity
-                | Metric::Availability
-                | Metric::Heatmap
-        )
+        self.engine() == Engine::Interval
     }
 }
 
@@ -423,7 +514,8 @@ impl FromStr for Metric {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().replace('-', "_");
         Metric::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|m| m.name() == s)
             .ok_or_else(|| {
                 format!(

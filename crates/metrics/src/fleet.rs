@@ -274,10 +274,9 @@ pub fn station_advice(
         )
     };
     let occupancy = run(Metric::Occupancy, BucketKind::All)?;
-    let capacity = run(Metric::TimeAtCapacity, BucketKind::All)?;
     let availability = run(Metric::Availability, BucketKind::All)?;
     let heat = run(Metric::Heatmap, BucketKind::Hour)?;
-    let weeks = (req.to - req.from).num_days() as f64 / 7.0;
+    let capacity_week = run(Metric::CapacityMinutesPerWeek, BucketKind::All)?;
     let col_f64 = |o: &Output, c: &str| -> Result<Vec<Option<f64>>, MetricError> {
         Ok(o.frame
             .column(c)?
@@ -288,7 +287,7 @@ pub fn station_advice(
     };
     let site_names = crate::load::strings(&occupancy.frame, "site")?;
     let occ = col_f64(&occupancy, "occupancy")?;
-    let cap = col_f64(&capacity, "time_at_capacity")?;
+    let cap = col_f64(&capacity_week, "capacity_minutes_per_week")?;
     let avail = col_f64(&availability, "availability")?;
     let heat_sites = crate::load::strings(&heat.frame, "site")?;
     let heat_values = col_f64(&heat, "occupancy")?;
@@ -312,7 +311,7 @@ pub fn station_advice(
     );
     for (i, s) in site_names.iter().enumerate() {
         let Some(s) = s else { continue };
-        let per_week = cap[i].map(|c| c / weeks);
+        let per_week = cap[i];
         let peak_occ = peak.get(s).copied();
         let (rec, reason) = match (occ[i], peak_occ, per_week) {
             (_, Some(pk), _) if pk >= t.add_occupancy => (
@@ -365,6 +364,49 @@ pub fn station_advice(
         value_column: "station_advice".into(),
         warnings: occupancy.warnings,
     })
+}
+
+/// Minutes at capacity per week of each bucket: time at capacity over the bucket's local
+/// days / 7. The one place the turn-away signal is put per week (station advice and the
+/// usage report read it).
+pub(crate) fn capacity_per_week(
+    lake: &Lake,
+    sites: &Sites,
+    grid: &Grid,
+    dims: &[Dim],
+) -> Result<Output, MetricError> {
+    let mut out = crate::intervals::intervals(lake, sites, Metric::TimeAtCapacity, grid, dims)?;
+    let weeks: HashMap<&str, f64> = grid
+        .buckets
+        .iter()
+        .map(|b| {
+            let days = ((b.end_us - b.start_us) as f64 / 86_400_000_000.0).round();
+            (b.label.as_str(), days / 7.0)
+        })
+        .collect();
+    let labels = crate::load::strings(&out.frame, "bucket")?;
+    let minutes: Vec<Option<f64>> = out
+        .frame
+        .column("time_at_capacity")?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect();
+    let per_week: Vec<Option<f64>> = labels
+        .iter()
+        .zip(minutes)
+        .map(|(l, m)| {
+            let w = l.as_deref().and_then(|l| weeks.get(l)).copied()?;
+            m.filter(|_| w > 0.0).map(|m| m / w)
+        })
+        .collect();
+    out.frame = out.frame.drop("time_at_capacity")?;
+    out.frame.with_column(Column::new(
+        Metric::CapacityMinutesPerWeek.name().into(),
+        per_week,
+    ))?;
+    out.value_column = Metric::CapacityMinutesPerWeek.name().into();
+    Ok(out)
 }
 
 /// Yearly cost of the public computers (each one's cost / life, prorated to the bucket's

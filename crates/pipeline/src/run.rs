@@ -383,8 +383,13 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     }
 
     if everything {
-        let (from, to) = tally_metrics::data_range(&lake, &sites)?
-            .ok_or_else(|| RunError::Config("period \"all\": the lake has no sessions".into()))?;
+        let (span, _) = tally_metrics::lake_range(&lake, &sites)?;
+        let (from, to) = span.ok_or_else(|| {
+            RunError::Config(
+                "period \"all\": the lake has no sessions, circulation, work orders or Wi-Fi yet"
+                    .into(),
+            )
+        })?;
         period = Some(Period {
             from,
             to,

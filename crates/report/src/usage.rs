@@ -212,7 +212,7 @@ pub fn build(
         to,
     };
     let every = natural_bucket((to - from).num_days());
-    let (period, source) = (p.label(), p.source());
+    let period = p.label();
     let mut report = Report {
         title: format!("Library usage — {}", sites.library.name),
         subtitle: format!("Public computers, circulation, Wi-Fi and help desk, {period}"),
@@ -249,6 +249,60 @@ pub fn build(
         ..Report::default()
     };
 
+    // The sections of the tables the lake has files of; the others are named.
+    let ledger = lake.read_ledger().map_err(|source| ReportError::Io {
+        path: lake.root().into(),
+        source,
+    })?;
+    let has = |t: LakeTable| ledger.iter().any(|e| e.summary.table == t.name());
+    let sections: [(LakeTable, &str, SectionFn); 4] = [
+        (
+            LakeTable::Sessions,
+            "public computers (a reservation or logon export)",
+            public_computers,
+        ),
+        (
+            LakeTable::Circulation,
+            "circulation (a circulation export)",
+            circulation,
+        ),
+        (LakeTable::Wifi, "Wi-Fi (an access point export)", wifi),
+        (
+            LakeTable::WorkOrders,
+            "help desk (a ticket export)",
+            help_desk,
+        ),
+    ];
+    let mut missing = Vec::new();
+    for (table, what, section) in sections {
+        if has(table) {
+            section(&p, every, &mut report)?;
+        } else {
+            missing.push(format!("{} — {what}", table.name()));
+        }
+    }
+    if !missing.is_empty() {
+        report.warn(&[format!(
+            "the lake has no {}: their sections are left out until such files are ingested",
+            missing.join("; ")
+        )]);
+    }
+    data_received(&ledger, &mut report);
+    report.footer = format!(
+        "Made by tally {} from the lake's ledger. Patron identifiers are pseudonymised at ingest; breakdowns with fewer than {} patrons are suppressed (shown as –). The CSV files beside this report hold every table at full precision.",
+        env!("CARGO_PKG_VERSION"),
+        sites.library.min_cell_size
+    );
+    Ok(report)
+}
+
+/// A section of the report, drawn when the lake has its table.
+type SectionFn = fn(&Period, BucketKind, &mut Report) -> Result<(), ReportError>;
+
+/// The public computers: sessions, use and capacity by branch and over time.
+fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), ReportError> {
+    let sites = p.sites;
+    let (period, source) = (p.label(), p.source());
     // 1. Overview: one row per branch and the library as a whole.
     let overview_metrics = [
         Metric::Sessions,
@@ -263,7 +317,7 @@ pub fn build(
     let (overview, mut overview_table) = p.branch_table(
         &overview_metrics,
         &format!("Public computers, {period}"),
-        &mut report,
+        report,
     )?;
     for h in &mut overview_table.header {
         if h == "time_at_capacity" {
@@ -459,9 +513,13 @@ pub fn build(
 
     // 5. The turn-away signal.
     let capacity = p.run(Metric::TimeAtCapacity, BucketKind::All, vec![Dim::Site])?;
-    let weeks = (to - from).num_days() as f64 / 7.0;
+    let weekly = p.run(
+        Metric::CapacityMinutesPerWeek,
+        BucketKind::All,
+        vec![Dim::Site],
+    )?;
     let mins = f64s(&capacity.frame, "time_at_capacity")?;
-    let per_week: Vec<Option<f64>> = mins.iter().map(|v| v.map(|v| v / weeks)).collect();
+    let per_week = f64s(&weekly.frame, "capacity_minutes_per_week")?;
     let cap_names: Vec<String> = strs(&capacity.frame, "site")?
         .iter()
         .map(|c| site_name(sites, c))
@@ -483,7 +541,10 @@ pub fn build(
         },
         how_counted: vec![
             format!("time_at_capacity: {}.", Metric::TimeAtCapacity.definition()),
-            format!("Minutes per week = time at capacity / {weeks:.1} weeks in the period."),
+            format!(
+                "capacity_minutes_per_week: {}.",
+                Metric::CapacityMinutesPerWeek.definition()
+            ),
         ],
         figures: vec![Figure {
             name: "time-at-capacity".into(),
@@ -538,29 +599,7 @@ pub fn build(
         .data
         .push(("sessions-by-user-type".into(), by_type.frame));
     report.data.push(("distinct-users".into(), users.frame));
-
-    // The sections of the tables the lake has files of.
-    let ledger = lake.read_ledger().map_err(|source| ReportError::Io {
-        path: lake.root().into(),
-        source,
-    })?;
-    let has = |t: LakeTable| ledger.iter().any(|e| e.summary.table == t.name());
-    if has(LakeTable::Circulation) {
-        circulation(&p, every, &mut report)?;
-    }
-    if has(LakeTable::Wifi) {
-        wifi(&p, every, &mut report)?;
-    }
-    if has(LakeTable::WorkOrders) {
-        help_desk(&p, every, &mut report)?;
-    }
-    data_received(&ledger, &mut report);
-    report.footer = format!(
-        "Made by tally {} from the lake's ledger. Patron identifiers are pseudonymised at ingest; breakdowns with fewer than {} patrons are suppressed (shown as –). The CSV files beside this report hold every table at full precision.",
-        env!("CARGO_PKG_VERSION"),
-        sites.library.min_cell_size
-    );
-    Ok(report)
+    Ok(())
 }
 
 /// Circulation by branch over the period with the same period a year earlier, and per bucket.

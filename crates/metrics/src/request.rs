@@ -1,0 +1,76 @@
+//! What a metric request is and what it returns, shared by every engine of the crate
+//! (compute.rs dispatches; events.rs, intervals.rs, fleet.rs, trends.rs answer).
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use tally_model::BucketKind;
+
+use crate::catalogue::{Dim, Metric};
+use crate::load::strings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetricError {
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub metric: Metric,
+    /// First local day, inclusive.
+    pub from: NaiveDate,
+    /// Last local day, exclusive.
+    pub to: NaiveDate,
+    pub every: BucketKind,
+    pub by: Vec<Dim>,
+}
+
+/// A metric's table: one column per `by` dimension, `bucket`, and the value column
+/// (named after the metric; for the heatmap `weekday`, `hour` and `occupancy`).
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub frame: DataFrame,
+    pub value_column: String,
+    /// Things a reader should know (sites sites.toml does not know, suppressed cells).
+    pub warnings: Vec<String>,
+}
+
+impl Output {
+    /// The `n` largest values of each bucket, largest first (top collections, the assets
+    /// with the most tickets); buckets keep their order, empty values come last. Ties
+    /// keep the frame's order, so the result is the same on every run.
+    pub fn top(mut self, n: usize) -> Result<Output, MetricError> {
+        let df = &self.frame;
+        let buckets = strings(df, "bucket")?;
+        let values: Vec<Option<f64>> = df
+            .column(&self.value_column)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .collect();
+        let mut order: Vec<Option<String>> = Vec::new();
+        let mut rows: std::collections::HashMap<Option<String>, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, b) in buckets.into_iter().enumerate() {
+            if !rows.contains_key(&b) {
+                order.push(b.clone());
+            }
+            rows.entry(b).or_default().push(i);
+        }
+        let mut keep: Vec<IdxSize> = Vec::new();
+        for b in order {
+            let mut idx = rows.remove(&b).unwrap_or_default();
+            idx.sort_by(|&x, &y| match (values[x], values[y]) {
+                (Some(a), Some(b)) => b.total_cmp(&a),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+            keep.extend(idx.into_iter().take(n).map(|i| i as IdxSize));
+        }
+        self.frame = df.take(&IdxCa::from_vec("idx".into(), keep))?;
+        Ok(self)
+    }
+}
