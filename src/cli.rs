@@ -60,6 +60,9 @@ pub enum Command {
     /// The pseudonymisation key: whether the key at hand is the one a lake was written with.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The library's sites: which site values in the lake sites.toml does not know.
+    #[command(subcommand)]
+    Sites(SitesCommand),
     /// Print a shell completion script (e.g. `tally completions bash > /etc/bash_completion.d/tally`).
     Completions(CompletionsArgs),
 }
@@ -97,6 +100,29 @@ pub struct LakeUpgradeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,
     /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// The site values of the lake that sites.toml does not know, with their rows, and a
+    /// sites.toml block to paste (aliases where a names file says which branch a value is).
+    Suggest(SitesSuggestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SitesSuggestArgs {
+    /// The lake folder.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    #[command(flatten)]
+    pub sites: SitesArg,
+    /// A CSV of the branches with their names and ids (e.g. Chicago's "Libraries -
+    /// Locations, Hours and Contact Information"): values that are its ids become aliases.
+    #[arg(long, value_name = "FILE")]
+    pub names: Option<PathBuf>,
+    /// Print the values as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -213,6 +239,10 @@ pub struct IngestArgs {
     /// The station of a Windows log [default: the file's name].
     #[arg(long, value_name = "NAME")]
     pub station: Option<String>,
+    /// The column that holds the site, instead of the columns the format tries in turn
+    /// (`tally formats` lists them; values match sites.toml codes, names and aliases).
+    #[arg(long, value_name = "COLUMN")]
+    pub site_column: Option<String>,
     /// Wait up to this many seconds for another writer, instead of refusing at once.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,

@@ -1,6 +1,7 @@
 //! One function per subcommand: parse arguments into library types, call the crates,
 //! print. No metric, format or lake logic lives here.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -37,6 +38,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Lake(LakeCommand::Check(a)) => lake_check(a),
         Command::Lake(LakeCommand::Upgrade(a)) => lake_upgrade(a),
         Command::Key(KeyCommand::Check(a)) => key_check(a),
+        Command::Sites(SitesCommand::Suggest(a)) => sites_suggest(a),
         Command::Completions(a) => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "tally", &mut std::io::stdout().lock());
@@ -193,6 +195,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         year: a.year,
         site: a.site.clone(),
         station: a.station.clone(),
+        site_column: a.site_column.clone(),
         mapping,
         budget: tally_ingest::Budget::new(a.memory_mib << 20),
     };
@@ -501,6 +504,61 @@ fn key_check(a: KeyCheckArgs) -> anyhow::Result<Status> {
     }
 }
 
+fn sites_suggest(a: SitesSuggestArgs) -> anyhow::Result<Status> {
+    let sites = load_sites(&a.sites)?;
+    let lake = readable(Lake::new(&a.lake))?;
+    let unknown = tally_metrics::unknown_sites(&lake, &sites, a.names.as_deref())?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &unknown)?;
+        writeln!(out)?;
+        return Ok(Status::Ok);
+    }
+    if unknown.is_empty() {
+        writeln!(out, "every site value in the lake is a site of sites.toml")?;
+        return Ok(Status::Ok);
+    }
+    writeln!(
+        out,
+        "# Site values in the lake that sites.toml does not know (rows per table):"
+    )?;
+    for u in &unknown {
+        let rows: Vec<String> = u.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        let named = u
+            .named
+            .as_deref()
+            .map_or(String::new(), |n| format!(" = \"{n}\" in the names file"));
+        writeln!(out, "#   \"{}\": {}{named}", u.value, rows.join(", "))?;
+    }
+    writeln!(
+        out,
+        "#\n# Paste into sites.toml. A value that is another spelling of a site is an alias:"
+    )?;
+    let mut aliases: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for u in &unknown {
+        if let Some(code) = &u.alias_of {
+            aliases.entry(code).or_default().push(&u.value);
+        }
+    }
+    for (code, values) in &aliases {
+        let list: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
+        writeln!(
+            out,
+            "# in the [[site]] with code = \"{code}\":\naliases = [{}]",
+            list.join(", ")
+        )?;
+    }
+    for u in unknown.iter().filter(|u| u.alias_of.is_none()) {
+        let name = u.named.as_deref().unwrap_or(&u.value);
+        writeln!(
+            out,
+            "\n[[site]]\ncode = \"{}\"\nname = \"{name}\"\nstations = 0    # its public computers\npopulation = 0  # its service area\nhours = {{ mon = \"09:00-17:00\", tue = \"09:00-17:00\", wed = \"09:00-17:00\", thu = \"09:00-17:00\", fri = \"09:00-17:00\", sat = \"closed\", sun = \"closed\" }}  # its opening hours",
+            u.value
+        )?;
+    }
+    Ok(Status::Ok)
+}
+
 fn formats() -> anyhow::Result<Status> {
     let mut out = std::io::stdout().lock();
     for &f in Format::ALL {
@@ -510,6 +568,11 @@ fn formats() -> anyhow::Result<Status> {
         } else {
             i.table.to_string()
         };
+        let site_columns = if i.site_columns.is_empty() {
+            "from an option or the record itself".to_string()
+        } else {
+            i.site_columns.join(", then ")
+        };
         let options = if i.options.is_empty() {
             "none".to_string()
         } else {
@@ -518,7 +581,7 @@ fn formats() -> anyhow::Result<Status> {
         writeln!(
             out,
             "{} -> table {table}\n    detected when: {}\n    required: {}\n    optional: {}\n    \
-             records told apart by: {}\n    options: {options}\n    {}",
+             site from: {site_columns}\n    records told apart by: {}\n    options: {options}\n    {}",
             i.name,
             i.detected_by,
             i.required.join(", "),

@@ -32,6 +32,11 @@ pub struct FormatSpec {
     /// Every other column (names, e-mail addresses, identifiers, free text, custom
     /// fields) is masked in the quarantine and in the reasons.
     pub safe: &'static [&'static str],
+    /// Header names that may hold the site, tried in order for each row: the first whose
+    /// value names a site of sites.toml, else the first with a value (`--site-column`
+    /// chooses one). Empty for formats whose site comes from an option (`--site`) or the
+    /// line itself.
+    pub site_columns: &'static [&'static str],
     /// Whether rows carry patron (or device) identifiers: a pseudonymisation key is then
     /// required.
     pub identifiers: bool,
@@ -89,6 +94,7 @@ pub struct FormatInfo {
     pub detected_by: &'static str,
     pub required: &'static [&'static str],
     pub optional: &'static [&'static str],
+    pub site_columns: &'static [&'static str],
     pub identity: &'static str,
     pub options: &'static [&'static str],
     pub notes: &'static str,
@@ -111,6 +117,7 @@ impl Format {
             detected_by: s.detected_by,
             required: s.required,
             optional: s.optional,
+            site_columns: s.site_columns,
             identity: s.identity,
             options: s.options,
             notes: s.notes,

@@ -96,6 +96,8 @@ pub struct IngestOptions {
     /// The site of a file that covers one site and does not name it (a Meraki network,
     /// a Windows machine's log).
     pub site: Option<String>,
+    /// The column that holds the site (`--site-column`), instead of the format's list.
+    pub site_column: Option<String>,
     /// The station of a Windows log (else the file's name).
     pub station: Option<String>,
     /// The column mapping for `generic` files.

@@ -169,12 +169,20 @@ impl CsvInput {
         })
     }
 
+    /// The position of a header name (case- and space-insensitive).
+    pub fn position(&self, name: &str) -> Option<usize> {
+        let n = normalize_header(name);
+        self.header.iter().position(|h| normalize_header(h) == n)
+    }
+
     /// Finds the adapter's columns; a missing required one fails the file, naming all.
+    /// A header name that is neither these nor `also` (the site columns) is warned about.
     pub fn columns(
         &self,
         format: &str,
         required: &[&'static str],
         optional: &[&'static str],
+        also: &[&str],
     ) -> Result<Columns, IngestError> {
         let normalized: Vec<String> = self.header.iter().map(|h| normalize_header(h)).collect();
         let find = |name: &str| normalized.iter().position(|h| *h == normalize_header(name));
@@ -196,6 +204,7 @@ impl CsvInput {
             if !required
                 .iter()
                 .chain(optional)
+                .chain(also)
                 .any(|c| normalize_header(c) == *n)
             {
                 tracing::warn!(file = %self.path.display(), column = %h, "extra column ignored");

@@ -102,8 +102,9 @@ pub struct Site {
     /// The code the vendor systems use (EnvisionWare's pcrBranch, Libki's location).
     pub code: String,
     pub name: String,
-    /// Other codes the exports use for this site; matched case-insensitively.
-    #[serde(default)]
+    /// Other codes the exports use for this site (words or numbers: Chicago's open data
+    /// names branches by numeric ids); matched case-insensitively.
+    #[serde(default, deserialize_with = "de_aliases")]
     pub aliases: Vec<String>,
     #[serde(default, deserialize_with = "de_opt_tz")]
     pub timezone: Option<Tz>,
@@ -241,6 +242,23 @@ fn de_tz<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
             "unknown time zone \"{s}\"; expected an IANA name such as America/Chicago"
         ))
     })
+}
+
+/// Aliases as strings, whether sites.toml writes them as words or numbers.
+fn de_aliases<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Alias {
+        Text(String),
+        Int(i64),
+    }
+    Ok(Vec::<Alias>::deserialize(d)?
+        .into_iter()
+        .map(|a| match a {
+            Alias::Text(s) => s,
+            Alias::Int(n) => n.to_string(),
+        })
+        .collect())
 }
 
 fn de_opt_tz<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Tz>, D::Error> {

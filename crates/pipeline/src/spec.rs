@@ -130,6 +130,9 @@ struct RawInput {
     #[serde(default)]
     site_from_folder: bool,
     station: Option<String>,
+    /// The column that holds the site, instead of the format's list.
+    #[serde(default)]
+    site_column: Option<String>,
     measure: Option<String>,
     year: Option<i32>,
     envisionware_time: Option<Spanned<String>>,
@@ -571,6 +574,7 @@ pub fn parse(
                 year: r.year,
                 site: r.site.clone(),
                 station: r.station.clone(),
+                site_column: r.site_column.clone(),
                 mapping,
                 budget: Default::default(),
             },

@@ -26,6 +26,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "pcrArea",
         "pcrMachineName",
     ],
+    site_columns: &["pcrBranch"],
     identifiers: true,
     identity: "pcrKey with the branch (keys are per reservation server); without pcrKey, the row's content",
     options: &["--envisionware-time start|end", "--tz"],
@@ -63,6 +64,8 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
 fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), Reject> {
     let get = |i: usize| cols.text(rec, i);
     let (user, minutes, when, branch) = (get(USER)?, get(MINUTES)?, get(DATETIME)?, get(BRANCH)?);
+    // The site: pcrBranch, unless --site-column names another column.
+    let site_raw = ctx.site_value(rec);
     let minutes: i64 = match minutes.parse() {
         Ok(m) if (0..=MAX_MINUTES).contains(&m) => m,
         Ok(_) => {
@@ -90,7 +93,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         )
         .got(when));
     };
-    if branch.is_empty() {
+    if site_raw.is_empty() {
         return Err(Reject::new(
             Code::MissingValue,
             "pcrBranch",
@@ -102,7 +105,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         ctx.tally.exclude(Code::NoUse, "0 minutes");
         return Ok(());
     }
-    let (site, tz) = ctx.site(branch);
+    let (site, tz) = ctx.site(site_raw);
     let stamp = local_to_utc_us(local, tz).map_err(|reason| {
         Reject::new(Code::DstGap, "pcrDateTime", format!("{reason} in {tz}")).got(when)
     })?;

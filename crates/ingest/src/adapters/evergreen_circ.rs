@@ -41,6 +41,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "xact_finish",
         "due_date",
     ],
+    site_columns: &["circ_lib"],
     identifiers: true,
     identity: "the circulation's id; its checkout (or renewal) and checkin by their place",
     options: &[],
@@ -70,7 +71,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
     };
     let start = instant(2, "xact_start")?
         .ok_or_else(|| Reject::new(Code::MissingValue, "xact_start", "xact_start is empty"))?;
-    let lib = get(4)?;
+    let lib = ctx.site_value(rec);
     if lib.is_empty() {
         return Err(Reject::new(Code::MissingValue, "circ_lib", "circ_lib is empty"));
     }

@@ -45,6 +45,7 @@ pub static SPEC: FormatSpec = FormatSpec {
     optional: &[],
     // The mapped columns but identifiers and free text; see `safe_canonical`.
     safe: &[],
+    site_columns: &[],
     identifiers: true,
     identity: "none: the row's content, with multiplicity",
     options: &["--map FILE", "--tz"],

@@ -18,11 +18,10 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Status",
         "Priority",
     ],
-    // resolved, category, site, asset, assignee.
+    // resolved, category, asset, assignee.
     optional: &[
         "Resolution date",
         "Category",
-        "Location",
         "Associated element",
         "Assigned to - Technician",
     ],
@@ -43,6 +42,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Closing date",
         "Time to resolve",
     ],
+    site_columns: &["Location", "Lieu", "Entity", "Entité"],
     identifiers: false,
     identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
     options: &["--tz"],

@@ -27,6 +27,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "life_years",
         "retired",
     ],
+    site_columns: &["site"],
     identifiers: false,
     identity: IDENTITY,
     options: &[],
@@ -61,12 +62,13 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 )
                 .got(status)
             })?;
+        let site = ctx.site_value(rec);
         push(
             ctx,
             [
                 get(0)?,
                 kind,
-                get(2)?,
+                site,
                 get(6)?,
                 get(3)?,
                 get(5)?,

@@ -18,11 +18,10 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Status",
         "Priority",
     ],
-    // resolved, category, site, asset, assignee.
+    // resolved, category, asset, assignee.
     optional: &[
         "Resolved",
         "Custom field (Request Type)",
-        "Custom field (Branch)",
         "Custom field (Asset Tag)",
         "Assignee",
     ],
@@ -44,6 +43,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Project name",
         "Project type",
     ],
+    site_columns: &["Custom field (Branch)", "Custom field (Location)", "Custom field (Site)", "Component/s"],
     identifiers: false,
     identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
     options: &["--tz"],

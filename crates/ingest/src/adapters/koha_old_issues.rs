@@ -48,6 +48,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "date_due",
         "timestamp",
     ],
+    site_columns: &["branchcode"],
     identifiers: true,
     identity: "issue_id; each event of a loan by its place (checkout, renewals, checkin), so a later export adds the checkin",
     options: &["--tz"],
@@ -62,7 +63,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
 
 fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), Reject> {
     let get = |i: usize| cols.text(rec, i);
-    let branch = get(3)?;
+    let branch = ctx.site_value(rec);
     if branch.is_empty() || branch == "NULL" {
         return Err(Reject::new(
             Code::MissingValue,

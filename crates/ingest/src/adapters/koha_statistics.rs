@@ -43,6 +43,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "categorycode",
         "interface",
     ],
+    site_columns: &["branch"],
     identifiers: true,
     identity: "none in the table: the row's content, with multiplicity (a row repeated is as many events)",
     options: &["--tz"],
@@ -53,7 +54,6 @@ pub static SPEC: FormatSpec = FormatSpec {
 };
 
 const DATETIME: usize = 0;
-const BRANCH: usize = 1;
 const TYPE: usize = 2;
 const ITEMNUMBER: usize = 5;
 const ITEMTYPE: usize = 6;
@@ -104,7 +104,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         )
         .got(when)
     })?;
-    let branch = get(BRANCH)?;
+    let branch = ctx.site_value(rec);
     if branch.is_empty() {
         return Err(Reject::new(
             Code::MissingValue,

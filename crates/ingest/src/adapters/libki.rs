@@ -41,6 +41,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "anonymized",
         "session_id",
     ],
+    site_columns: &["client_location"],
     identifiers: true,
     identity: "session_id (with instance, for multi-tenant servers)",
     options: &["--tz"],
@@ -52,7 +53,6 @@ pub static SPEC: FormatSpec = FormatSpec {
 
 const USERNAME: usize = 0;
 const CLIENT_NAME: usize = 1;
-const CLIENT_LOCATION: usize = 2;
 const ACTION: usize = 3;
 const CREATED_ON: usize = 4;
 const SESSION_ID: usize = 5;
@@ -73,7 +73,8 @@ struct Event {
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let csv = input.csv()?;
-    let cols = csv.columns(SPEC.name, SPEC.required, SPEC.optional)?;
+    let cols = csv.columns(SPEC.name, SPEC.required, SPEC.optional, SPEC.site_columns)?;
+    ctx.resolve_site_columns(csv)?;
     let delimiter = csv.delimiter;
     let safe = csv.safe_mask(SPEC.safe);
     // Rows are paired as they come: only rows still waiting for their other half are
@@ -226,7 +227,7 @@ fn event(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<Par
         )
         .got(when));
     };
-    let location = get(CLIENT_LOCATION)?;
+    let location = ctx.site_value(rec);
     if location.is_empty() {
         return Err(Reject::new(
             Code::MissingValue,

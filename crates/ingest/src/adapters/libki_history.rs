@@ -26,6 +26,7 @@ pub static SPEC: FormatSpec = FormatSpec {
     required: &["Username", "Client", "Action", "Timestamp"],
     optional: &["Info"],
     safe: &["Client", "Action", "Timestamp"],
+    site_columns: &[],
     identifiers: true,
     identity: "none in the export: the session's content (site, client, start, end, user), with multiplicity",
     options: &["--site CODE", "--tz"],
@@ -46,7 +47,7 @@ struct Row {
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let csv = input.csv()?;
-    let cols = csv.columns(SPEC.name, SPEC.required, SPEC.optional)?;
+    let cols = csv.columns(SPEC.name, SPEC.required, SPEC.optional, &[])?;
     let site = ctx
         .options
         .site

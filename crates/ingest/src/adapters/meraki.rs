@@ -42,6 +42,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "os",
         "usage",
     ],
+    site_columns: &[],
     identifiers: true,
     identity: "the device (its keyed MAC) and its first sighting at the site: a later export of the same span is the same connection",
     options: &["--site CODE", "--tz"],

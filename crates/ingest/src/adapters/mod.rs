@@ -127,6 +127,8 @@ pub struct Ctx<'a> {
     safe: Vec<String>,
     /// Raw site values seen, with the index of their site in sites.toml.
     seen_sites: Vec<(Box<str>, Option<usize>)>,
+    /// Header positions of the columns that may hold the site, in the order tried.
+    site_cols: Vec<usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -150,6 +152,7 @@ impl<'a> Ctx<'a> {
             out,
             safe: spec.safe.iter().map(|c| normalize_header(c)).collect(),
             seen_sites: Vec::new(),
+            site_cols: Vec::new(),
         }
     }
 
@@ -167,6 +170,7 @@ impl<'a> Ctx<'a> {
             out: None,
             safe: self.safe.clone(),
             seen_sites: Vec::new(),
+            site_cols: self.site_cols.clone(),
         }
     }
 
@@ -193,6 +197,70 @@ impl<'a> Ctx<'a> {
         self.tally.quarantine(line, reject, show, raw_masked);
     }
 
+    /// The site of sites.toml a raw value names (code, name or alias), remembered.
+    fn lookup(&mut self, raw: &str) -> Option<usize> {
+        match self.seen_sites.iter().find(|(r, _)| **r == *raw) {
+            Some((_, i)) => *i,
+            None => {
+                let i = self.sites.site_index(raw);
+                if self.seen_sites.len() < SITE_CACHE {
+                    self.seen_sites.push((raw.into(), i));
+                }
+                i
+            }
+        }
+    }
+
+    /// Finds the columns that may hold the site: `--site-column` when given (it must
+    /// exist), else the format's `site_columns` the header has.
+    pub fn resolve_site_columns(&mut self, csv: &CsvInput) -> Result<(), IngestError> {
+        match &self.options.site_column {
+            Some(name) => {
+                let i = csv
+                    .position(name)
+                    .ok_or_else(|| IngestError::MissingColumns {
+                        path: csv.path.clone(),
+                        format: self.spec.name.into(),
+                        missing: vec![name.clone()],
+                        expected: vec![format!("{name} (--site-column)")],
+                        found: csv.header.clone(),
+                    })?;
+                self.site_cols = vec![i];
+            }
+            None => {
+                self.site_cols = self
+                    .spec
+                    .site_columns
+                    .iter()
+                    .filter_map(|c| csv.position(c))
+                    .collect();
+            }
+        }
+        Ok(())
+    }
+
+    /// The raw site of a record: of the site columns, the first whose value names a site
+    /// of sites.toml, else the first with a value, else "".
+    pub fn site_value<'r>(&mut self, rec: &'r csv::ByteRecord) -> &'r str {
+        let mut first = "";
+        for k in 0..self.site_cols.len() {
+            let v = rec
+                .get(self.site_cols[k])
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .map_or("", str::trim);
+            if v.is_empty() {
+                continue;
+            }
+            if self.site_cols.len() == 1 || self.lookup(v).is_some() {
+                return v;
+            }
+            if first.is_empty() {
+                first = v;
+            }
+        }
+        first
+    }
+
     /// The canonical site code for a code, name or alias, with the zone its local times
     /// are in. A site sites.toml does not know is kept as written and reported.
     pub fn site<'s>(&mut self, raw: &'s str) -> (&'s str, Tz)
@@ -200,19 +268,10 @@ impl<'a> Ctx<'a> {
         'a: 's,
     {
         let raw = raw.trim();
-        let found = match self.seen_sites.iter().find(|(r, _)| **r == *raw) {
-            Some((_, i)) => *i,
-            None => {
-                let i = self.sites.site_index(raw);
-                if i.is_none() && !self.tally.unknown_sites.contains(raw) {
-                    self.tally.unknown_sites.insert(raw.to_string());
-                }
-                if self.seen_sites.len() < SITE_CACHE {
-                    self.seen_sites.push((raw.into(), i));
-                }
-                i
-            }
-        };
+        let found = self.lookup(raw);
+        if found.is_none() && !self.tally.unknown_sites.contains(raw) {
+            self.tally.unknown_sites.insert(raw.to_string());
+        }
         let library = self.sites.library.timezone;
         match found {
             Some(i) => {
@@ -338,7 +397,13 @@ pub fn each_record(
     row: impl Fn(&csv::ByteRecord, &Columns, &mut Ctx<'_>) -> Result<(), Reject> + Sync,
 ) -> Result<(), IngestError> {
     let csv = input.csv()?;
-    let cols = csv.columns(ctx.spec.name, ctx.spec.required, ctx.spec.optional)?;
+    let cols = csv.columns(
+        ctx.spec.name,
+        ctx.spec.required,
+        ctx.spec.optional,
+        ctx.spec.site_columns,
+    )?;
+    ctx.resolve_site_columns(csv)?;
     let safe = csv.safe_mask(ctx.spec.safe);
     let delimiter = csv.delimiter;
     let one = |ctx: &mut Ctx<'_>, line: u64, rec: &csv::ByteRecord| {
@@ -386,7 +451,13 @@ pub fn each_record_in_order(
     mut row: impl FnMut(&csv::ByteRecord, &Columns, &mut Ctx<'_>) -> Result<(), Reject>,
 ) -> Result<(), IngestError> {
     let csv = input.csv()?;
-    let cols = csv.columns(ctx.spec.name, ctx.spec.required, ctx.spec.optional)?;
+    let cols = csv.columns(
+        ctx.spec.name,
+        ctx.spec.required,
+        ctx.spec.optional,
+        ctx.spec.site_columns,
+    )?;
+    ctx.resolve_site_columns(csv)?;
     let safe = csv.safe_mask(ctx.spec.safe);
     let delimiter = csv.delimiter;
     csv.for_each_record(|line, rec| {

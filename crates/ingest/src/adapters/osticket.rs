@@ -18,11 +18,10 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Current Status",
         "Priority",
     ],
-    // resolved, category, site, asset, assignee.
+    // resolved, category, asset, assignee.
     optional: &[
         "Closed Date",
         "Help Topic",
-        "Location",
         "Asset Tag",
         "Agent Assigned",
     ],
@@ -50,6 +49,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Location",
         "Asset Tag",
     ],
+    site_columns: &["Location", "Branch", "Department", "Help Topic"],
     identifiers: false,
     identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
     options: &["--tz"],

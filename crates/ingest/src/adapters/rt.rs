@@ -18,11 +18,10 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Status",
         "Priority",
     ],
-    // resolved, category, site, asset, assignee.
+    // resolved, category, asset, assignee.
     optional: &[
         "Resolved",
         "Queue",
-        "Location",
         "Asset",
         "Owner",
     ],
@@ -44,6 +43,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "TimeLeft",
         "TimeEstimated",
     ],
+    site_columns: &["CF.{Branch}", "CF.{Location}", "CustomField.{Branch}", "CustomField.{Location}", "Location", "Queue"],
     identifiers: false,
     identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
     options: &["--tz"],

@@ -47,6 +47,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "purchased",
         "cost",
     ],
+    site_columns: &["Location", "Default Location"],
     identifiers: false,
     identity: IDENTITY,
     options: &[],
@@ -72,12 +73,13 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
             ("", m) => m.to_string(),
             (maker, m) => format!("{maker} {m}").trim().to_string(),
         };
+        let site = ctx.site_value(rec);
         push(
             ctx,
             [
                 get(0)?,
                 kind_of(get(1)?),
-                get(2)?,
+                site,
                 &model,
                 get(4)?,
                 get(5)?,

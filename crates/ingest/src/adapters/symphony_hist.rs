@@ -26,6 +26,7 @@ pub static SPEC: FormatSpec = FormatSpec {
     optional: &["^UO<user>", "^NQ<item>"],
     // Data codes whose values a quarantined line shows; every other value is masked.
     safe: SAFE_CODES,
+    site_columns: &[],
     identifiers: true,
     identity: "none in the log: the line's content, with multiplicity (two identical lines are two transactions)",
     options: &["--strip-prefix PREFIX", "--tz"],

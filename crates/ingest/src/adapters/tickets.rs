@@ -13,17 +13,16 @@ use crate::rows::Cell;
 use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy};
 
 // Canonical fields, in the order of each format's required then optional columns:
-// required id, opened, status, priority; optional resolved, category, site, asset,
-// assignee.
+// required id, opened, status, priority; optional resolved, category, asset, assignee.
+// The site comes from the format's site columns.
 const ID: usize = 0;
 const OPENED: usize = 1;
 const STATUS: usize = 2;
 const PRIORITY: usize = 3;
 const RESOLVED: usize = 4;
 const CATEGORY: usize = 5;
-const SITE: usize = 6;
-const ASSET: usize = 7;
-const ASSIGNEE: usize = 8;
+const ASSET: usize = 6;
+const ASSIGNEE: usize = 7;
 
 /// What `tally formats` says of every help-desk format.
 pub const NOTES: &str = "local times (--tz, else the library's zone), day-first dates recognised per file; \
@@ -195,7 +194,7 @@ fn ticket(
         )
         .got(priority_text)
     })?;
-    let site = match get(SITE)? {
+    let site = match ctx.site_value(rec) {
         "" => Cell::Null,
         s => Cell::Str(ctx.site(s).0),
     };

@@ -53,6 +53,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "id",
         "value",
     ],
+    site_columns: &["BranchCode", "Branch", "Location", "Site", "Library", "BranchName"],
     identifiers: false,
     identity: IDENTITY,
     options: &["--measure NAME", "--year YYYY"],

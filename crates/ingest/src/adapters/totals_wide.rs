@@ -29,6 +29,7 @@ pub static SPEC: FormatSpec = FormatSpec {
         "april", "may", "june", "july", "august", "september", "october", "november", "december",
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "ytd", "month",
     ],
+    site_columns: &["LOCATION", "Branch", "Site", "Library", "BranchName"],
     identifiers: false,
     identity: IDENTITY,
     options: &["--measure NAME", "--year YYYY"],

@@ -32,6 +32,7 @@ pub static SPEC: FormatSpec = FormatSpec {
     optional: &["Keywords", "Source", "Task Category"],
     // The unnamed sixth field, the message, names the account: never shown.
     safe: &["Keywords", "Date and Time", "Source", "Event ID", "Task Category"],
+    site_columns: &[],
     identifiers: true,
     identity: "the machine, the Logon ID and the logon's time (a Logon ID is unique on its machine until it restarts)",
     options: &["--site CODE", "--station NAME", "--tz"],
@@ -95,7 +96,7 @@ struct Logon {
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let input = input.csv()?;
-    let cols = input.columns(SPEC.name, SPEC.required, SPEC.optional)?;
+    let cols = input.columns(SPEC.name, SPEC.required, SPEC.optional, &[])?;
     let path = input.path.to_path_buf();
     let site_code = ctx.options.site.clone().ok_or_else(|| IngestError::Malformed {
         path: path.clone(),
