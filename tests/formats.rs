@@ -332,7 +332,7 @@ fn work_orders_from_four_help_desks() {
                        Some("2026-06-01 15:45"), None, Some("2026-06-03 14:10"),
                        None, Some("2026-06-03 21:30"), None],
         "status" => ["in_progress", "resolved", "resolved", "waiting", "closed", "open", "resolved", "open", "resolved", "waiting"],
-        "priority" => ["high", "normal", "urgent", "low", "high", "normal", "urgent", "high", "low", "urgent"],
+        "priority" => ["high", "normal", "urgent", "low", "high", "normal", "urgent", "normal", "low", "normal"],
         "category" => ["Hardware > Scanner", "Hardware > Display", "Hardware", "Supplies", "Public PCs", "Printers", "Network", "IT", "IT", "Facilities"],
         "site" => ["N1", "T1", "T1", "N1", "T1", "N1", "T1", "N1", "T1", "T1"],
         "asset_tag" => [None, None, Some("PC-0011"), None, Some("PC-0007"), Some("PRN-0002"), None, Some("STF-0012"), Some("LT-0040"), None],

@@ -101,6 +101,18 @@ fn detect(
     if let Some(f) = line_format {
         return Ok((f, options.format.is_none(), None));
     }
+    if crate::adapters::symphony_hist::looks_like_logprint(&first) {
+        return Err(fail(
+            IngestError::Malformed {
+                path: source.path.clone(),
+                line: 1,
+                message: "this is Symphony's logprint/translate output, a readable dump of the history log: \
+                          tally reads the log itself; send the raw .hist (or .hist.Z) files from Unicorn/Logs/Hist"
+                    .into(),
+            },
+            Some(Format::SymphonyHist),
+        ));
+    }
     let csv = CsvInput::open(source, options.budget.read_ahead_bytes())
         .map_err(|e| fail(e, options.format))?;
     match options.format {

@@ -75,9 +75,11 @@ impl Header {
         }
     }
 
-    /// Whether the header has this column (case- and space-insensitive).
+    /// Whether the header has this column (case- and space-insensitive), in any of its
+    /// `|`-separated spellings.
     pub fn has(&self, name: &str) -> bool {
-        self.names.contains(&normalize_header(name))
+        name.split('|')
+            .any(|n| self.names.contains(&normalize_header(n)))
     }
 
     /// How many of these names the header has.

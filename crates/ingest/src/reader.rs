@@ -18,10 +18,10 @@ pub fn normalize_header(name: &str) -> String {
         .collect()
 }
 
-/// The delimiter of the first line: whichever of `,` `;` tab occurs most.
+/// The delimiter of the header line: whichever of `,` `;` tab `|` occurs most.
 pub fn sniff_delimiter(first_line: &[u8]) -> u8 {
     let count = |d: u8| first_line.iter().filter(|&&b| b == d).count();
-    [b',', b';', b'\t']
+    [b',', b';', b'\t', b'|']
         .into_iter()
         .max_by_key(|&d| (count(d), d == b','))
         .unwrap_or(b',')
@@ -36,6 +36,8 @@ pub struct CsvInput {
     reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
     /// Raw record bytes per batch handed from the reading thread to the adapter.
     batch_bytes: usize,
+    /// Lines before the header that the reader skipped (a `#TYPE` line).
+    line_offset: u64,
 }
 
 /// Records read ahead by the reading thread: each with the line it starts on.
@@ -75,7 +77,9 @@ impl Columns {
     /// A record whose field count differs from the header's is shifted or truncated:
     /// none of its fields can be trusted.
     pub fn check_width(&self, record: &csv::ByteRecord) -> Result<(), Reject> {
-        if record.len() != self.width {
+        // One more field, empty, is a trailing delimiter (GLPI writes one on every line).
+        let trailing = record.len() == self.width + 1 && record.get(self.width) == Some(b"");
+        if record.len() != self.width && !trailing {
             return Err(Reject::new(
                 Code::WrongFieldCount,
                 "",
@@ -143,8 +147,33 @@ impl CsvInput {
         let path = source.path.clone();
         let first = crate::source::first_line(source)?
             .ok_or_else(|| IngestError::Empty { path: path.clone() })?;
-        let delimiter = sniff_delimiter(first.as_bytes());
-        let buffered = BufReader::with_capacity(source.buffer.max(16), source.open()?);
+        let mut buffered = BufReader::with_capacity(source.buffer.max(16), source.open()?);
+        // Windows PowerShell's Export-Csv writes `#TYPE <class>` above the header.
+        let mut line_offset = 0;
+        let header_line = if first.starts_with("#TYPE") {
+            let mut skipped = Vec::new();
+            std::io::BufRead::read_until(&mut buffered, b'\n', &mut skipped).map_err(|e| {
+                IngestError::Io {
+                    path: path.clone(),
+                    source: e,
+                }
+            })?;
+            line_offset = 1;
+            let mut next = Vec::new();
+            let peek = std::io::BufRead::fill_buf(&mut buffered).map_err(|e| IngestError::Io {
+                path: path.clone(),
+                source: e,
+            })?;
+            next.extend_from_slice(
+                &peek[..peek.iter().position(|&b| b == b'\n').unwrap_or(peek.len())],
+            );
+            String::from_utf8_lossy(&next).into_owned()
+        } else {
+            first
+        };
+        let delimiter = sniff_delimiter(header_line.as_bytes());
+        let buffered: BufReader<Box<dyn Read + Send>> =
+            BufReader::with_capacity(source.buffer.max(16), Box::new(buffered));
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
@@ -166,17 +195,22 @@ impl CsvInput {
             header,
             reader,
             batch_bytes: batch_bytes.max(1),
+            line_offset,
         })
     }
 
     /// The position of a header name (case- and space-insensitive).
     pub fn position(&self, name: &str) -> Option<usize> {
-        let n = normalize_header(name);
-        self.header.iter().position(|h| normalize_header(h) == n)
+        name.split('|').find_map(|alt| {
+            let n = normalize_header(alt);
+            self.header.iter().position(|h| normalize_header(h) == n)
+        })
     }
 
     /// Finds the adapter's columns; a missing required one fails the file, naming all.
-    /// A header name that is neither these nor `also` (the site columns) is warned about.
+    /// A name may list the spellings versions and languages use, `|`-separated
+    /// (`"renewals_count|renewals"`): the first the header has is taken. A header name that
+    /// is neither these nor `also` (the site columns) is warned about.
     pub fn columns(
         &self,
         format: &str,
@@ -185,34 +219,50 @@ impl CsvInput {
         also: &[&str],
     ) -> Result<Columns, IngestError> {
         let normalized: Vec<String> = self.header.iter().map(|h| normalize_header(h)).collect();
-        let find = |name: &str| normalized.iter().position(|h| *h == normalize_header(name));
+        // The first spelling the header has, with its position.
+        let find = |name: &'static str| {
+            name.split('|').find_map(|n| {
+                let n_norm = normalize_header(n);
+                normalized.iter().position(|h| *h == n_norm).map(|i| (i, n))
+            })
+        };
         let missing: Vec<String> = required
             .iter()
             .filter(|n| find(n).is_none())
-            .map(|n| n.to_string())
+            .map(|n| n.replace('|', " or "))
             .collect();
         if !missing.is_empty() {
             return Err(IngestError::MissingColumns {
                 path: self.path.clone(),
                 format: format.into(),
                 missing,
-                expected: required.iter().map(|s| s.to_string()).collect(),
+                expected: required.iter().map(|s| s.replace('|', " or ")).collect(),
                 found: self.header.clone(),
             });
         }
+        let known: Vec<String> = required
+            .iter()
+            .chain(optional)
+            .copied()
+            .chain(also.iter().copied())
+            .flat_map(|c| c.split('|'))
+            .map(normalize_header)
+            .collect();
         for (h, n) in self.header.iter().zip(&normalized) {
-            if !required
-                .iter()
-                .chain(optional)
-                .chain(also)
-                .any(|c| normalize_header(c) == *n)
-            {
+            if !known.contains(n) {
                 tracing::warn!(file = %self.path.display(), column = %h, "extra column ignored");
             }
         }
+        let found: Vec<Option<(usize, &'static str)>> =
+            required.iter().chain(optional).map(|n| find(n)).collect();
         Ok(Columns {
-            idx: required.iter().chain(optional).map(|n| find(n)).collect(),
-            names: required.iter().chain(optional).copied().collect(),
+            idx: found.iter().map(|f| f.map(|(i, _)| i)).collect(),
+            names: required
+                .iter()
+                .chain(optional)
+                .zip(&found)
+                .map(|(n, f)| f.map_or_else(|| n.split('|').next().unwrap_or(n), |(_, s)| s))
+                .collect(),
             width: self.header.len(),
         })
     }
@@ -220,7 +270,11 @@ impl CsvInput {
     /// For each header column, whether its values may be shown as written in the
     /// quarantine (its name is in the format's `safe` list).
     pub fn safe_mask(&self, safe: &[&str]) -> Vec<bool> {
-        let safe: Vec<String> = safe.iter().map(|c| normalize_header(c)).collect();
+        let safe: Vec<String> = safe
+            .iter()
+            .flat_map(|c| c.split('|'))
+            .map(normalize_header)
+            .collect();
         self.header
             .iter()
             .map(|h| safe.contains(&normalize_header(h)))
@@ -248,6 +302,7 @@ impl CsvInput {
     ) -> Result<(), IngestError> {
         let path = self.path.clone();
         let batch_bytes = self.batch_bytes;
+        let offset = self.line_offset;
         let reader = &mut self.reader;
         std::thread::scope(|scope| {
             let (full_tx, full_rx) = sync_channel::<Result<Batch, IngestError>>(1);
@@ -267,13 +322,13 @@ impl CsvInput {
                         match reader.read_byte_record(&mut batch.records[n]) {
                             Ok(true) => {
                                 let rec = &batch.records[n];
-                                batch.lines[n] = rec.position().map_or(0, |p| p.line());
+                                batch.lines[n] = rec.position().map_or(0, |p| p.line()) + offset;
                                 bytes += rec.as_slice().len() + 8 * rec.len() + 16;
                                 n += 1;
                             }
                             Ok(false) => break,
                             Err(e) => {
-                                let line = e.position().map_or(0, |p| p.line());
+                                let line = e.position().map_or(0, |p| p.line()) + offset;
                                 failed = Some(IngestError::Malformed {
                                     path: path.clone(),
                                     line,

@@ -86,6 +86,7 @@ codes! {
     NotInteractive => ("not_interactive", Excluded, "a logon that is not at the keyboard or by remote desktop"),
     NoUse => ("no_use", Excluded, "no minutes used: a declined policy or a no-show"),
     AlreadyEnded => ("already_ended", Excluded, "a later end row of a session already ended"),
+    TotalRow => ("total_row", Excluded, "a row that sums other rows (Total, Grand Total): the rows it sums are stored"),
 }
 
 impl std::fmt::Display for Code {

@@ -15,6 +15,17 @@ use sha2::{Digest, Sha256};
 use crate::IngestError;
 use crate::decode::{Encoding, UnixUncompress, Windows1252, is_unix_compress};
 
+/// How a file is compressed, told by its first bytes (not its name: a Symphony `.hist.Z`
+/// may be Unix compress or gzip).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    /// Unix `compress` (LZW, magic 1F 9D).
+    Unix,
+    /// gzip (magic 1F 8B).
+    Gzip,
+}
+
 /// What the first pass learnt of a file.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -24,7 +35,7 @@ pub struct Source {
     /// Size on disk.
     pub bytes: u64,
     pub encoding: Encoding,
-    pub compressed: bool,
+    pub compression: Compression,
     /// The read buffer of the second pass (the budget's read-ahead, at most 1 MiB).
     pub buffer: usize,
 }
@@ -102,7 +113,13 @@ impl Source {
         })
         .map_err(io(path))?;
         let sha256 = hex::encode(sha.finalize());
-        let compressed = is_unix_compress(&head);
+        let compression = if is_unix_compress(&head) {
+            Compression::Unix
+        } else if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else {
+            Compression::None
+        };
         // The plain text: checked for UTF-8, a BOM, NUL bytes and emptiness.
         let mut check = Utf8Check::default();
         let (mut plain_head, mut nul, mut blank, mut bom) = (0usize, false, true, None);
@@ -124,7 +141,14 @@ impl Source {
             check.feed(c);
         };
         let reader = BufReader::new(File::open(path).map_err(io(path))?);
-        if compressed {
+        if compression == Compression::Gzip {
+            let z = flate2::read::MultiGzDecoder::new(reader);
+            each_chunk(z, &mut inspect).map_err(|e| IngestError::Malformed {
+                path: path.into(),
+                line: 0,
+                message: format!("not a readable gzip stream: {e}"),
+            })?;
+        } else if compression == Compression::Unix {
             let z = UnixUncompress::new(reader).map_err(|e| IngestError::Malformed {
                 path: path.into(),
                 line: 0,
@@ -158,7 +182,7 @@ impl Source {
             sha256,
             bytes: std::fs::metadata(path).map_err(io(path))?.len(),
             encoding,
-            compressed,
+            compression,
             buffer: CHUNK,
         })
     }
@@ -168,7 +192,9 @@ impl Source {
         let path = &self.path;
         let file =
             BufReader::with_capacity(self.buffer.max(16), File::open(path).map_err(io(path))?);
-        let plain: Box<dyn Read + Send> = if self.compressed {
+        let plain: Box<dyn Read + Send> = if self.compression == Compression::Gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(file))
+        } else if self.compression == Compression::Unix {
             Box::new(
                 UnixUncompress::new(file).map_err(|e| IngestError::Malformed {
                     path: path.clone(),
@@ -198,10 +224,10 @@ impl Source {
         };
         format!(
             "{enc}{}",
-            if self.compressed {
-                ", unix-compressed"
-            } else {
-                ""
+            match self.compression {
+                Compression::Unix => ", unix-compressed",
+                Compression::Gzip => ", gzip",
+                Compression::None => "",
             }
         )
     }

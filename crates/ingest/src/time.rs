@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 /// The formats vendor exports write local times in, tried in order. Month-first
 /// numeric dates (US) come before day-first ones; [`parse_local_dmy`] reads a file whose
 /// dates are day-first.
-const LOCAL_FORMATS: [&str; 12] = [
+const LOCAL_FORMATS: [&str; 17] = [
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S%.f",
@@ -23,6 +23,15 @@ const LOCAL_FORMATS: [&str; 12] = [
     "%d/%b/%y %I:%M %p",
     "%d/%b/%Y %I:%M %p",
     "%d.%m.%Y %H:%M",
+    // German Windows: 27.10.2021 12:28:26
+    "%d.%m.%Y %H:%M:%S",
+    // Jira, 24-hour: 24/Jun/26 17:39
+    "%d/%b/%y %H:%M",
+    // RT's default format: Tue Mar 05 14:22:10 2024
+    "%a %b %d %H:%M:%S %Y",
+    // Two-digit years (an importer's sample, Excel): 1/23/23 14:00
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y %I:%M %p",
 ];
 
 const DAY_FIRST_FORMATS: [&str; 4] = [

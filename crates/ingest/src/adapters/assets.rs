@@ -43,9 +43,24 @@ pub fn kind_of(category: &str) -> &'static str {
     }
 }
 
-/// Snipe-IT's status labels.
+/// Snipe-IT's status labels; a label the library made up is read by the status type
+/// Snipe-IT's reports put in brackets after it (`Ready to Deploy (deployable)`).
 pub fn status_of(label: &str) -> Option<&'static str> {
-    match label.trim().to_ascii_lowercase().as_str() {
+    let label = label.trim();
+    if let Some(found) = known_status(label) {
+        return Some(found);
+    }
+    let (name, meta) = label.strip_suffix(')')?.rsplit_once('(')?;
+    known_status(name.trim()).or(match meta.trim().to_ascii_lowercase().as_str() {
+        "deployed" => Some("active"),
+        "deployable" | "pending" | "undeployable" => Some("spare"),
+        "archived" => Some("retired"),
+        _ => None,
+    })
+}
+
+fn known_status(label: &str) -> Option<&'static str> {
+    match label.to_ascii_lowercase().as_str() {
         "deployed" | "active" | "in use" => Some("active"),
         "ready to deploy" | "pending" | "spare" | "out for repair" | "in stock" => Some("spare"),
         "archived" | "retired" | "lost/stolen" | "broken - not fixable" | "disposed" => {
@@ -57,24 +72,36 @@ pub fn status_of(label: &str) -> Option<&'static str> {
 
 pub fn date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
-    ["%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y"]
+    // A date with a time (`2024-03-05 00:00:00`, `3/5/2024 12:00:00 AM`) is its date.
+    let day = s.split_whitespace().next().unwrap_or(s);
+    ["%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%m/%d/%y"]
         .iter()
-        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+        .filter_map(|f| NaiveDate::parse_from_str(day, f).ok())
+        .find(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
 }
 
-/// A cost as written: "$1,099.00", "1099", "1.099,00 €" is not guessed at.
+/// A cost as written: "$1,099.00", "1099", "1.099,00 €", "1 099,00". The decimal mark is
+/// the last `.` or `,` when two digits or one follow it and nothing else does; any other
+/// `.` `,` or space groups thousands.
 fn money(s: &str) -> Result<Option<f64>, String> {
     let t: String = s
         .trim()
         .chars()
-        .filter(|c| !matches!(c, '$' | '£' | '€' | ',' | ' '))
+        .filter(|c| !matches!(c, '$' | '£' | '€' | ' ' | '\u{a0}' | '\u{202f}'))
         .collect();
     if t.is_empty() {
         return Ok(None);
     }
-    t.parse::<f64>()
+    let bad = || format!("cost not a number: got \"{s}\"");
+    let (whole, frac) = match t.rfind(['.', ',']) {
+        Some(i) if (1..=2).contains(&(t.len() - i - 1)) => (&t[..i], &t[i + 1..]),
+        _ => (t.as_str(), ""),
+    };
+    let whole: String = whole.chars().filter(|c| !matches!(c, '.' | ',')).collect();
+    format!("{whole}.{}", if frac.is_empty() { "0" } else { frac })
+        .parse::<f64>()
         .map(Some)
-        .map_err(|_| format!("cost not a number: got \"{s}\""))
+        .map_err(|_| bad())
 }
 
 /// Emits one asset from its fields as written: tag, kind (canonical), site, model,
@@ -152,6 +179,17 @@ mod tests {
         assert_eq!(kind_of("Wireless Access Points"), "network");
         assert_eq!(kind_of("Chromebooks"), "laptop");
         assert_eq!(money("$1,099.00"), Ok(Some(1099.0)));
+        assert_eq!(money("1.099,00 €"), Ok(Some(1099.0)));
+        assert_eq!(money("1 099,5"), Ok(Some(1099.5)));
+        assert_eq!(money("1,099"), Ok(Some(1099.0)));
+        assert_eq!(money("899"), Ok(Some(899.0)));
+        assert_eq!(date("1/23/23"), NaiveDate::from_ymd_opt(2023, 1, 23));
+        assert_eq!(
+            date("2024-03-05 00:00:00"),
+            NaiveDate::from_ymd_opt(2024, 3, 5)
+        );
+        assert_eq!(status_of("Broken (undeployable)"), Some("spare"));
+        assert_eq!(status_of("Ready to Deploy (deployable)"), Some("spare"));
         assert!(money("about 1000").is_err());
         assert_eq!(status_of("Ready to Deploy"), Some("spare"));
     }

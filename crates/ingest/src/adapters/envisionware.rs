@@ -16,8 +16,18 @@ pub static SPEC: FormatSpec = FormatSpec {
     table: Table::Sessions,
     detect: Detect::Header(|h| h.has("pcrDateTime") && h.has("pcrMinutesUsed")),
     detected_by: "header has pcrDateTime and pcrMinutesUsed",
-    required: &["pcrUserID", "pcrMinutesUsed", "pcrDateTime", "pcrBranch"],
-    optional: &["pcrKey", "pcrArea", "pcrUserData1", "pcrMachineName"],
+    required: &["pcrMinutesUsed", "pcrDateTime", "pcrBranch"],
+    optional: &[
+        "pcrKey",
+        "pcrUserID",
+        "pcrArea",
+        "pcrUserData1",
+        "pcrMachineName|pcrPC",
+        "pcrStartTime",
+        "pcrStopTime",
+        "pcrIsGuest",
+        "pcrStatus",
+    ],
     safe: &[
         "pcrKey",
         "pcrMinutesUsed",
@@ -25,15 +35,22 @@ pub static SPEC: FormatSpec = FormatSpec {
         "pcrBranch",
         "pcrArea",
         "pcrMachineName",
+        "pcrPC",
+        "pcrStartTime",
+        "pcrStopTime",
+        "pcrIsGuest",
+        "pcrStatus",
+        "pcrWhereMade",
     ],
     site_columns: &["pcrBranch"],
     identifiers: true,
     identity: "pcrKey with the branch (keys are per reservation server); without pcrKey, the row's content",
     options: &["--envisionware-time start|end", "--tz"],
-    notes: "pcrDateTime is local time, read as the session start (--envisionware-time end for exports that \
-            stamp the end); pcrUserData1 set = staff override; card numbers with a guest prefix (sites.toml \
-            guest_barcode_prefixes) are guest passes; 0 minutes (declined policy, no-show) excluded; \
-            pcrMachineName, when exported, is the station",
+    notes: "strad_bci (NYPL) or tbluserpcrdetail rows; pcrDateTime is local time, read as the session start \
+            (--envisionware-time end for exports that stamp the end); where pcrStartTime and pcrStopTime are \
+            exported they are the session; pcrUserData1 set = staff override; pcrIsGuest or a card number with a \
+            guest prefix (sites.toml guest_barcode_prefixes) = guest pass; no pcrUserID = unknown user; 0 minutes \
+            (declined policy, no-show) excluded; pcrMachineName or pcrPC is the station; \\N and NULL are empty",
     read,
 };
 
@@ -45,13 +62,16 @@ pub enum TimestampMeans {
     End,
 }
 
-const USER: usize = 0;
-const MINUTES: usize = 1;
-const DATETIME: usize = 2;
-const BRANCH: usize = 3;
-const KEY: usize = 4;
+const MINUTES: usize = 0;
+const DATETIME: usize = 1;
+const BRANCH: usize = 2;
+const KEY: usize = 3;
+const USER: usize = 4;
 const USERDATA1: usize = 6;
 const MACHINE: usize = 7;
+const START: usize = 8;
+const STOP: usize = 9;
+const IS_GUEST: usize = 10;
 
 /// The longest session believed, in minutes: a day.
 const MAX_MINUTES: i64 = super::MAX_SESSION_US / 60_000_000;
@@ -61,8 +81,17 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
 }
 
 /// One record: a session emitted, an exclusion counted, or the reason to quarantine it.
+/// MySQL dumps write NULL as `\N`; SQL clients as `NULL`.
+fn value(s: &str) -> &str {
+    if s == "\\N" || s.eq_ignore_ascii_case("NULL") {
+        ""
+    } else {
+        s
+    }
+}
+
 fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), Reject> {
-    let get = |i: usize| cols.text(rec, i);
+    let get = |i: usize| cols.text(rec, i).map(value);
     let (user, minutes, when, branch) = (get(USER)?, get(MINUTES)?, get(DATETIME)?, get(BRANCH)?);
     // The site: pcrBranch, unless --site-column names another column.
     let site_raw = ctx.site_value(rec);
@@ -110,16 +139,41 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         Reject::new(Code::DstGap, "pcrDateTime", format!("{reason} in {tz}")).got(when)
     })?;
     let span = minutes * 60_000_000;
-    let (start, end) = match ctx.options.envisionware_time {
+    let (mut start, mut end) = match ctx.options.envisionware_time {
         TimestampMeans::Start => (stamp, stamp + span),
         TimestampMeans::End => (stamp - span, stamp),
     };
+    // tbluserpcrdetail keeps the session's own start and stop: they are the session.
+    let (start_text, stop_text) = (get(START)?, get(STOP)?);
+    if !start_text.is_empty() && !stop_text.is_empty() {
+        let read = |column: &'static str, t: &str| {
+            let local = parse_local(t).ok_or_else(|| {
+                Reject::new(Code::BadTime, column, "unreadable date-time").got(t)
+            })?;
+            local_to_utc_us(local, tz).map_err(|reason| {
+                Reject::new(Code::DstGap, column, format!("{reason} in {tz}")).got(t)
+            })
+        };
+        let (a, b) = (read("pcrStartTime", start_text)?, read("pcrStopTime", stop_text)?);
+        if b < a {
+            return Err(Reject::new(
+                Code::BadOrder,
+                "pcrStopTime",
+                "the session stops before it starts",
+            ));
+        }
+        if b - a > super::MAX_SESSION_US {
+            return Err(Reject::new(Code::TooLong, "pcrStopTime", super::TOO_LONG));
+        }
+        (start, end) = (a, b);
+    }
+    let flagged_guest = !matches!(get(IS_GUEST)?, "" | "0");
     let user_type = if !get(USERDATA1)?.is_empty() {
         UserType::Staff
+    } else if flagged_guest || (!user.is_empty() && ctx.is_guest_barcode(user)) {
+        UserType::Guest
     } else if user.is_empty() {
         UserType::Unknown
-    } else if ctx.is_guest_barcode(user) {
-        UserType::Guest
     } else {
         UserType::Patron
     };

@@ -27,6 +27,8 @@ pub static SPEC: FormatSpec = FormatSpec {
         "auto_renewal",
         "xact_finish",
         "due_date",
+        "stop_fines",
+        "parent_circ",
     ],
     safe: &[
         "id",
@@ -40,13 +42,16 @@ pub static SPEC: FormatSpec = FormatSpec {
         "auto_renewal",
         "xact_finish",
         "due_date",
+        "stop_fines",
+        "parent_circ",
     ],
     site_columns: &["circ_lib"],
     identifiers: true,
     identity: "the circulation's id; its checkout (or renewal) and checkin by their place",
     options: &[],
     notes: "timestamps with offsets; a renewal flag (phone, desk, opac, auto) makes xact_start a renewal, else a \
-            checkout; checkin_time is a checkin at checkin_lib",
+            checkout; checkin_time is a checkin at checkin_lib, except where stop_fines is RENEW (a renewal closes \
+            the circulation it renews: that is not a checkin); booleans t/f",
     read,
 };
 
@@ -90,7 +95,10 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         item,
         automatic,
     );
-    let checkin = match instant(5, "checkin_time")? {
+    // Evergreen closes the circulation a renewal replaces (checkin_time set, stop_fines
+    // RENEW): the item did not come back.
+    let renewed_away = get(13)?.eq_ignore_ascii_case("RENEW");
+    let checkin = match instant(5, "checkin_time")?.filter(|_| !renewed_away) {
         Some(t) if t < start => {
             return Err(Reject::new(
                 Code::BadOrder,

@@ -6,29 +6,31 @@ use crate::IngestError;
 use crate::adapters::{Ctx, Input, tickets};
 use crate::format::{Detect, FormatSpec};
 
+/// The opening date's title in English and French (with either apostrophe).
+const OPENED: &str = "Opening date|Date d'ouverture|Date d’ouverture";
+
 pub static SPEC: FormatSpec = FormatSpec {
     name: "glpi",
     table: Table::WorkOrders,
-    detect: Detect::Header(|h| h.has("ID") && h.has("Opening date")),
-    detected_by: "header has ID and Opening date",
+    detect: Detect::Header(|h| h.has("ID") && h.has(OPENED)),
+    detected_by: "header has ID and Opening date (English) or Date d'ouverture (French)",
     // In the canonical order of tickets.rs: id, opened, status, priority.
-    required: &[
-        "ID",
-        "Opening date",
-        "Status",
-        "Priority",
-    ],
+    required: &["ID", OPENED, "Status|Statut", "Priority|Priorité"],
     // resolved, category, asset, assignee.
     optional: &[
-        "Resolution date",
-        "Category",
-        "Associated element",
-        "Assigned to - Technician",
+        "Resolution date|Date de résolution",
+        "Category|Catégorie",
+        "Associated element|Éléments associés|Elément associé",
+        "Assigned to - Technician|Attribué à - Technicien",
     ],
     safe: &[
         "ID",
-        "Opening date",
-        "Resolution date",
+        OPENED,
+        "Resolution date|Date de résolution",
+        "Statut",
+        "Priorité",
+        "Catégorie",
+        "Lieu",
         "Last update",
         "Status",
         "Priority",

@@ -16,20 +16,16 @@ use crate::time::{local_to_utc_us, parse_local};
 pub static SPEC: FormatSpec = FormatSpec {
     name: "koha-old-issues",
     table: Table::Circulation,
-    detect: Detect::Header(|h| h.has("issue_id") && h.has("issuedate") && h.has("branchcode")),
-    detected_by: "header has issue_id, issuedate and branchcode",
-    required: &[
-        "issue_id",
-        "borrowernumber",
-        "itemnumber",
-        "branchcode",
-        "issuedate",
-    ],
+    detect: Detect::Header(|h| {
+        h.has("issuedate") && h.has("branchcode") && (h.has("issue_id") || h.has("returndate"))
+    }),
+    detected_by: "header has issuedate and branchcode, with issue_id or returndate",
+    required: &["borrowernumber", "itemnumber", "branchcode", "issuedate"],
     optional: &[
+        "issue_id",
         "returndate",
         "lastreneweddate",
-        "renewals_count",
-        "renewals",
+        "renewals_count|renewals",
         "auto_renew",
         "onsite_checkout",
         "date_due",
@@ -50,7 +46,8 @@ pub static SPEC: FormatSpec = FormatSpec {
     ],
     site_columns: &["branchcode"],
     identifiers: true,
-    identity: "issue_id; each event of a loan by its place (checkout, renewals, checkin), so a later export adds the checkin",
+    identity: "issue_id; each event of a loan by its place (checkout, renewals, checkin), so a later export adds the \
+               checkin; without issue_id (older Koha), the loan's content",
     options: &["--tz"],
     notes: "a checkout at issuedate, renewals_count (older Koha: renewals) renewals, a checkin at returndate; \
             renewals before the last are dated at lastreneweddate (noted); auto_renew marks renewals automatic",
@@ -73,6 +70,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
     }
     let (site, tz) = ctx.site(branch);
     let when = |i: usize, column: &'static str| -> Result<Option<i64>, Reject> {
+        // Koha's own CSV export writes NULL as an empty field; SQL clients as NULL.
         let s = get(i)?;
         if s.is_empty() || s == "NULL" {
             return Ok(None);
@@ -83,14 +81,11 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
             .map(Some)
             .map_err(|r| Reject::new(Code::DstGap, column, format!("{r} in {tz}")).got(s))
     };
-    let issued = when(4, "issuedate")?
+    let issued = when(3, "issuedate")?
         .ok_or_else(|| Reject::new(Code::MissingValue, "issuedate", "issuedate is empty"))?;
     let returned = when(5, "returndate")?;
     let renewed = when(6, "lastreneweddate")?;
-    let count_text = match get(7)? {
-        "" => get(8)?,
-        c => c,
-    };
+    let count_text = get(7)?;
     let renewals: u32 = match count_text {
         "" | "NULL" => 0,
         c => c.parse().map_err(|_| {
@@ -109,9 +104,9 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
             "returned before it was issued",
         ));
     }
-    let patron = key(ctx, Some(get(1)?));
-    let item = key(ctx, Some(get(2)?));
-    let auto = get(9)?;
+    let patron = key(ctx, Some(get(0)?));
+    let item = key(ctx, Some(get(1)?));
+    let auto = get(8)?;
     let automatic = (!auto.is_empty() && auto != "NULL").then(|| flag(auto));
     let checkout = event_row(issued, site, "checkout", patron, item, None);
     let renewal = event_row(
@@ -136,7 +131,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
     if let Some(c) = &checkin {
         rows.push(c);
     }
-    let id = get(0)?;
+    let id = get(4)?;
     ctx.emit(
         if id.is_empty() {
             Identity::Content

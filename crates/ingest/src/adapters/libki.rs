@@ -1,13 +1,26 @@
-//! Libki `statistics` rows. A session is a LOGIN row and the first LOGOUT, FORCE_LOGOUT
-//! or SESSION_DELETED row with the same session_id. Both rows of a paired session count
-//! as accepted; a row that cannot be paired is quarantined with the reason.
+//! Libki `statistics` rows (Libki/libki-server `installer/schema.sql`). A session starts
+//! with a LOGIN (a patron at a client) or an UNLOCK (staff unlocking a client for a
+//! guest) and ends with the first LOGOUT, FORCE_LOGOUT or SESSION_DELETED of the same
+//! session on the same client. Both rows of a paired session count as accepted; a row
+//! that cannot be paired is quarantined with the reason.
+//!
+//! What Libki writes, by version and action (docs/formats.md has the table):
+//! - `session_id` is the client's session; SESSION_DELETED (the cron job ending a timed
+//!   out session) repeats it but has no `client_location`: the site is the LOGIN's.
+//! - FORCE_LOGOUT (staff ending a session) carries the staff member's web session in
+//!   `session_id` and the patron in `info.username`: it pairs with the open session of
+//!   that user on that client.
+//! - UNLOCK carries the staff web session too; the guest session's LOGOUT repeats it.
+//! - Before late 2018 there is no `session_id`: a start pairs with the next end of the
+//!   same user on the same client. Before mid 2018 `created_on` is `when`; before 2013
+//!   `client_name` is `clientname` and there is no location (`--site` gives the site).
 
 use std::collections::HashMap;
 
 use tally_model::{Table, UserType};
 
 use crate::IngestError;
-use crate::adapters::libki_actions::{is_guest, session_action, staff_category};
+use crate::adapters::libki_actions::{is_guest, staff_category};
 use crate::adapters::{Ctx, Input, MAX_SESSION_US, TOO_LONG, session_row};
 use crate::format::{Detect, FormatSpec};
 use crate::identity::{Identity, KeySet, record_hash};
@@ -19,122 +32,221 @@ use crate::time::{local_to_utc_us, parse_local};
 pub static SPEC: FormatSpec = FormatSpec {
     name: "libki",
     table: Table::Sessions,
-    detect: Detect::Header(|h| h.has("action") && h.has("created_on") && h.has("session_id")),
-    detected_by: "header has action, created_on and session_id",
-    required: &[
-        "username",
-        "client_name",
-        "client_location",
-        "action",
-        "created_on",
+    detect: Detect::Header(|h| {
+        h.has("action") && h.has("created_on|when") && h.has("username") && h.has("client_name|clientname")
+    }),
+    detected_by: "header has username, client_name, action and created_on (or the older when, clientname)",
+    required: &["username", "client_name|clientname", "action", "created_on|when"],
+    optional: &[
         "session_id",
+        "client_location",
+        "instance",
+        "id",
+        "client_type",
+        "anonymized",
+        "info",
     ],
-    optional: &["instance", "id", "client_type", "anonymized", "info"],
     safe: &[
         "instance",
         "id",
-        "client_name",
+        "client_name|clientname",
         "client_location",
         "client_type",
         "action",
-        "created_on",
+        "created_on|when",
         "anonymized",
         "session_id",
     ],
     site_columns: &["client_location"],
     identifiers: true,
-    identity: "session_id (with instance, for multi-tenant servers)",
-    options: &["--tz"],
-    notes: "LOGIN paired with LOGOUT, FORCE_LOGOUT or SESSION_DELETED on session_id; created_on is local time; \
-            usernames starting with \"guest\" (or a guest card prefix) are guest passes; info.user_category \
-            \"Staff\" is staff; other actions are excluded by rule and counted",
+    identity: "session_id (with instance, for multi-tenant servers; with the client for staff-unlocked guest sessions); \
+               without session_id (Libki before late 2018), the session's content",
+    options: &["--site CODE (exports without client_location)", "--tz"],
+    notes: "LOGIN or UNLOCK paired with LOGOUT, FORCE_LOGOUT or SESSION_DELETED of the same session on the same \
+            client (FORCE_LOGOUT by info.username); created_on (older: when) is local time (LIBKI_TZ); usernames \
+            starting with \"guest\" (or a guest card prefix) and UNLOCKed sessions are guest passes; other actions are \
+            excluded by rule and counted",
     read,
 };
 
 const USERNAME: usize = 0;
 const CLIENT_NAME: usize = 1;
-const ACTION: usize = 3;
-const CREATED_ON: usize = 4;
-const SESSION_ID: usize = 5;
+const ACTION: usize = 2;
+const CREATED_ON: usize = 3;
+const SESSION_ID: usize = 4;
 const INSTANCE: usize = 6;
 const INFO: usize = 10;
 
-/// One LOGIN or end row, parsed.
+/// What a row does to a session.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Login,
+    Unlock,
+    Logout,
+    ForceLogout,
+    Deleted,
+}
+
+fn act(action: &str) -> Option<Act> {
+    let is = |a: &str| action.eq_ignore_ascii_case(a);
+    Some(if is("LOGIN") {
+        Act::Login
+    } else if is("UNLOCK") {
+        Act::Unlock
+    } else if is("LOGOUT") {
+        Act::Logout
+    } else if is("FORCE_LOGOUT") {
+        Act::ForceLogout
+    } else if is("SESSION_DELETED") {
+        Act::Deleted
+    } else {
+        return None;
+    })
+}
+
+/// One start or end row, parsed.
 struct Event {
+    act: Act,
     line: u64,
     time_us: i64,
-    site: String,
+    /// The site of a start row (end rows take their start's).
+    site: Option<String>,
     station: String,
     user: String,
+    /// The patron a FORCE_LOGOUT ends (its `info.username`).
+    ended_user: String,
     staff: bool,
     instance: String,
+    session_id: String,
     raw_masked: String,
+}
+
+impl Event {
+    fn starts(&self) -> bool {
+        matches!(self.act, Act::Login | Act::Unlock)
+    }
+
+    /// The session a row belongs to: its session id on its client, or (an export with
+    /// no session ids) its user on its client.
+    fn key(&self) -> String {
+        if self.session_id.is_empty() {
+            format!("u\u{1f}{}\u{1f}{}", self.user, self.station)
+        } else {
+            format!("s\u{1f}{}\u{1f}{}", self.session_id, self.station)
+        }
+    }
 }
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let csv = input.csv()?;
     let cols = csv.columns(SPEC.name, SPEC.required, SPEC.optional, SPEC.site_columns)?;
     ctx.resolve_site_columns(csv)?;
+    let has_location = csv.position("client_location").is_some();
+    if !has_location && ctx.options.site.is_none() && ctx.options.site_column.is_none() {
+        return Err(IngestError::Malformed {
+            path: csv.path.clone(),
+            line: 1,
+            message: "this Libki export has no client_location (Libki before 2013): pass --site CODE".into(),
+        });
+    }
     let delimiter = csv.delimiter;
     let safe = csv.safe_mask(SPEC.safe);
-    // Rows are paired as they come: only rows still waiting for their other half are
-    // held, and the sessions already ended (as keys), to recognise a late end row.
-    let mut logins: HashMap<String, Event> = HashMap::new();
-    let mut ends: HashMap<String, Event> = HashMap::new();
+    // Rows are paired as they come: only the sessions still open are held, and the ended
+    // ones (as keys), to recognise a late end row.
+    let mut open: HashMap<String, Event> = HashMap::new();
     let mut ended = KeySet::default();
+    let mut orphans: Vec<Event> = Vec::new();
     csv.for_each_record(|line, rec| {
         if ctx.failed() {
             return false;
         }
         ctx.tally.rows_read += 1;
         let raw_masked = || mask_record(rec, delimiter, &safe);
-        match event(rec, &cols, ctx) {
-            Err(reject) => ctx.reject(line, reject, raw_masked()),
-            Ok(None) => {}
-            Ok(Some((is_login, session_id, ev))) => {
-                let ev = Event {
-                    line,
-                    raw_masked: raw_masked(),
-                    ..ev
-                };
-                let done = record_hash("libki", &[&session_id]);
-                if is_login {
-                    if logins.contains_key(&session_id) || ended.contains(&done) {
-                        let reject = Reject::new(
-                            Code::RepeatedStart,
-                            "session_id",
-                            "second LOGIN for one session_id",
-                        );
-                        ctx.reject(line, reject, ev.raw_masked);
-                    } else if let Some(end) = ends.remove(&session_id) {
-                        ended.insert(done);
-                        session(ctx, &session_id, ev, end);
-                    } else {
-                        logins.insert(session_id, ev);
-                    }
-                } else if ended.contains(&done) || ends.contains_key(&session_id) {
-                    ctx.tally.exclude(Code::AlreadyEnded, "");
-                } else if let Some(login) = logins.remove(&session_id) {
-                    ended.insert(done);
-                    session(ctx, &session_id, login, ev);
-                } else {
-                    ends.insert(session_id, ev);
+        let ev = match event(rec, &cols, ctx, has_location) {
+            Err(reject) => {
+                ctx.reject(line, reject, raw_masked());
+                return true;
+            }
+            Ok(None) => return true,
+            Ok(Some(ev)) => Event {
+                line,
+                raw_masked: raw_masked(),
+                ..ev
+            },
+        };
+        let key = ev.key();
+        let done = record_hash("libki", &[&key]);
+        if ev.starts() {
+            match open.remove(&key) {
+                // Without session ids, a start after a start on the same client by the same
+                // user means the first never ended.
+                Some(old) if ev.session_id.is_empty() => {
+                    let reject = Reject::new(
+                        Code::Unpaired,
+                        "action",
+                        format!("start with no end before the next start (line {})", ev.line),
+                    );
+                    ctx.reject(old.line, reject, old.raw_masked);
+                    open.insert(key, ev);
+                }
+                Some(old) => {
+                    open.insert(key, old);
+                    let reject = Reject::new(
+                        Code::RepeatedStart,
+                        "session_id",
+                        "second LOGIN for one session_id",
+                    );
+                    ctx.reject(line, reject, ev.raw_masked);
+                }
+                None if !ev.session_id.is_empty() && ended.contains(&done) => {
+                    let reject = Reject::new(
+                        Code::RepeatedStart,
+                        "session_id",
+                        "second LOGIN for one session_id",
+                    );
+                    ctx.reject(line, reject, ev.raw_masked);
+                }
+                None => {
+                    open.insert(key, ev);
                 }
             }
+            return true;
+        }
+        // An end row: its own session, else (FORCE_LOGOUT) the open session of the user
+        // it names on its client.
+        let start_key = if open.contains_key(&key) {
+            Some(key.clone())
+        } else if ev.act == Act::ForceLogout {
+            open.iter()
+                .filter(|(_, s)| {
+                    s.station == ev.station && !ev.ended_user.is_empty() && s.user == ev.ended_user
+                })
+                .min_by_key(|(_, s)| s.time_us)
+                .map(|(k, _)| k.clone())
+        } else {
+            None
+        };
+        match start_key {
+            Some(k) => {
+                let start = open.remove(&k).expect("present");
+                ended.insert(record_hash("libki", &[&k]));
+                session(ctx, start, ev);
+            }
+            None if ended.contains(&done) => ctx.tally.exclude(Code::AlreadyEnded, ""),
+            None => orphans.push(ev),
         }
         true
     })?;
-    let mut left: Vec<Event> = logins.into_values().collect();
+    let mut left: Vec<Event> = open.into_values().collect();
     left.sort_by_key(|e| e.line);
-    for login in left {
+    for start in left {
         let reject = Reject::new(
             Code::Unpaired,
             "session_id",
             "LOGIN with no LOGOUT, FORCE_LOGOUT or SESSION_DELETED in this file",
         );
-        ctx.reject(login.line, reject, login.raw_masked);
+        ctx.reject(start.line, reject, start.raw_masked);
     }
-    let mut orphans: Vec<Event> = ends.into_values().collect();
     orphans.sort_by_key(|e| e.line);
     for end in orphans {
         let reject = Reject::new(
@@ -148,11 +260,11 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// A LOGIN and its end row: a session, or both rows quarantined with the reason.
-fn session(ctx: &mut Ctx<'_>, session_id: &str, login: Event, end: Event) {
-    let problem = if end.time_us - login.time_us > MAX_SESSION_US {
+/// A start and its end row: a session, or both rows quarantined with the reason.
+fn session(ctx: &mut Ctx<'_>, start: Event, end: Event) {
+    let problem = if end.time_us - start.time_us > MAX_SESSION_US {
         Some((Code::TooLong, TOO_LONG))
-    } else if end.time_us < login.time_us {
+    } else if end.time_us < start.time_us {
         Some((Code::BadOrder, "session ends before it starts"))
     } else {
         None
@@ -163,94 +275,137 @@ fn session(ctx: &mut Ctx<'_>, session_id: &str, login: Event, end: Event) {
             "created_on",
             format!("{what} (end row on line {})", end.line),
         );
-        ctx.reject(login.line, reject, login.raw_masked);
+        ctx.reject(start.line, reject, start.raw_masked);
         let reject = Reject::new(
             code,
             "created_on",
-            format!("{what} (LOGIN on line {})", login.line),
+            format!("{what} (LOGIN on line {})", start.line),
         );
         ctx.reject(end.line, reject, end.raw_masked);
         return;
     }
-    let user_type = if login.staff {
+    let user_type = if start.act == Act::Unlock {
+        // Staff unlocked the client for a guest: the row's user is the staff member.
+        UserType::Guest
+    } else if start.staff {
         UserType::Staff
-    } else if login.user.is_empty() {
+    } else if start.user.is_empty() {
         UserType::Unknown
-    } else if is_guest(&login.user, ctx) {
+    } else if is_guest(&start.user, ctx) {
         UserType::Guest
     } else {
         UserType::Patron
     };
     let patron_key = matches!(user_type, UserType::Patron | UserType::Staff)
-        .then(|| ctx.key_of(&login.user));
-    // session_id is Libki's key for a session (per instance, a column of multi-tenant
-    // servers).
-    let parts = [login.instance.as_str(), session_id];
-    ctx.emit_row(
-        Identity::RecordOf(&parts),
-        &session_row(
-            &login.site,
-            &login.station,
-            login.time_us,
-            end.time_us,
-            user_type.as_str(),
-            patron_key,
-        ),
-        2,
+        .then(|| ctx.key_of(&start.user));
+    let site = start.site.clone().unwrap_or_default();
+    let row = session_row(
+        &site,
+        &start.station,
+        start.time_us,
+        end.time_us,
+        user_type.as_str(),
+        patron_key,
     );
+    if start.session_id.is_empty() {
+        // No session id in the export: the session's content, with multiplicity.
+        ctx.emit_row(Identity::Content, &row, 2);
+    } else if start.act == Act::Unlock {
+        // One staff web session can unlock several clients: the client is part of the key.
+        let parts = [
+            start.instance.as_str(),
+            start.session_id.as_str(),
+            start.station.as_str(),
+        ];
+        ctx.emit_row(Identity::RecordOf(&parts), &row, 2);
+    } else {
+        // session_id is Libki's key for a session (per instance on multi-tenant servers).
+        let parts = [start.instance.as_str(), start.session_id.as_str()];
+        ctx.emit_row(Identity::RecordOf(&parts), &row, 2);
+    }
 }
 
-type Parsed = Option<(bool, String, Event)>;
-
-/// One record: `None` when excluded by rule, else whether it is a LOGIN, its session_id
-/// and the event.
-fn event(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<Parsed, Reject> {
+/// One record: `None` when excluded by rule, else the event (line and text filled in
+/// by the caller).
+fn event(
+    rec: &csv::ByteRecord,
+    cols: &Columns,
+    ctx: &mut Ctx<'_>,
+    has_location: bool,
+) -> Result<Option<Event>, Reject> {
     cols.check_width(rec)?;
     let get = |i: usize| cols.text(rec, i);
-    let Some(is_login) = session_action(get(ACTION)?, ctx) else {
+    let action = get(ACTION)?;
+    let Some(act) = act(action) else {
+        ctx.tally
+            .exclude(Code::NotSessionEvent, &action.to_ascii_uppercase());
         return Ok(None);
     };
-    let session_id = get(SESSION_ID)?;
-    if session_id.is_empty() {
-        return Err(Reject::new(
-            Code::MissingValue,
-            "session_id",
-            "session_id is empty: rows cannot be paired",
-        ));
-    }
+    let starts = matches!(act, Act::Login | Act::Unlock);
     let when = get(CREATED_ON)?;
     let Some(local) = parse_local(when) else {
         return Err(Reject::new(
             Code::BadTime,
-            "created_on",
+            cols.name(CREATED_ON),
             "unreadable date-time: expected YYYY-MM-DD HH:MM:SS",
         )
         .got(when));
     };
-    let location = ctx.site_value(rec);
-    if location.is_empty() {
+    // A start needs its site (end rows take their start's: SESSION_DELETED has none).
+    let location = if has_location || ctx.options.site_column.is_some() {
+        ctx.site_value(rec)
+    } else {
+        ""
+    };
+    let raw = match (location, &ctx.options.site) {
+        ("", Some(s)) => Some(s.clone()),
+        ("", None) => None,
+        (l, _) => Some(l.to_string()),
+    };
+    if starts && raw.is_none() {
         return Err(Reject::new(
             Code::MissingValue,
             "client_location",
             "client_location is empty: expected a site",
         ));
     }
-    let (site, tz) = ctx.site(location);
-    let site = site.to_string();
+    // Local times are read in the row's site's zone, else the library's.
+    let (site, tz) = match &raw {
+        Some(raw) => {
+            let (code, tz) = ctx.site(raw);
+            (Some(code.to_string()), tz)
+        }
+        None => (None, ctx.library_tz()),
+    };
     let time_us = local_to_utc_us(local, tz).map_err(|reason| {
-        Reject::new(Code::DstGap, "created_on", format!("{reason} in {tz}")).got(when)
+        Reject::new(Code::DstGap, cols.name(CREATED_ON), format!("{reason} in {tz}")).got(when)
     })?;
     let info = get(INFO)?;
-    let staff = is_login && !info.is_empty() && staff_category(info);
-    let ev = Event {
+    let staff = act == Act::Login && !info.is_empty() && staff_category(info);
+    let ended_user = if act == Act::ForceLogout && !info.is_empty() {
+        info_username(info)
+    } else {
+        String::new()
+    };
+    Ok(Some(Event {
+        act,
         line: 0,
         time_us,
         site,
         station: get(CLIENT_NAME)?.to_string(),
         user: get(USERNAME)?.to_string(),
+        ended_user,
         staff,
         instance: get(INSTANCE)?.to_string(),
+        session_id: get(SESSION_ID)?.to_string(),
         raw_masked: String::new(),
-    };
-    Ok(Some((is_login, session_id.to_string(), ev)))
+    }))
+}
+
+/// The patron a FORCE_LOGOUT's info names.
+fn info_username(info: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(info)
+        .ok()
+        .and_then(|v| v.get("username").and_then(|u| u.as_str().map(str::to_string)))
+        .unwrap_or_default()
 }

@@ -18,12 +18,18 @@ pub static SPEC: FormatSpec = FormatSpec {
     name: "meraki",
     table: Table::Wifi,
     detect: Detect::HeaderOrLine(
-        |h| h.has("MAC address") && h.has("First seen"),
+        |h| h.has("MAC address|mac") && h.has("First seen|firstSeen"),
         |line| line.trim_start().starts_with('['),
     ),
-    detected_by: "a JSON array, or a header with MAC address and First seen",
-    required: &["MAC address", "First seen", "Last seen"],
-    optional: &["SSID", "Usage (kB)", "Sent (kB)", "Received (kB)"],
+    detected_by: "a JSON array, or a header with MAC address and First seen (the dashboard's CSV; mac and \
+                  firstSeen in a CSV made from the API's JSON)",
+    required: &["MAC address|mac", "First seen|firstSeen", "Last seen|lastSeen"],
+    optional: &[
+        "SSID|ssid",
+        "Usage (kB)|Usage",
+        "Sent (kB)|usage.sent|usage_sent",
+        "Received (kB)|usage.recv|usage_recv",
+    ],
     safe: &[
         "First seen",
         "Last seen",
@@ -266,11 +272,7 @@ fn read_csv(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError>
                     Reject::new(Code::BadTime, "Last seen", "unreadable date-time").got(s)
                 })?),
             };
-            let kb = |i: usize| {
-                get(i)
-                    .ok()
-                    .and_then(|s| s.replace(',', "").parse::<f64>().ok())
-            };
+            let kb = |i: usize| get(i).ok().and_then(kilobytes);
             let bytes = kb(4).or_else(|| match (kb(5), kb(6)) {
                 (None, None) => None,
                 (s, r) => Some(s.unwrap_or(0.0) + r.unwrap_or(0.0)),
@@ -288,9 +290,37 @@ fn read_csv(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError>
     )
 }
 
+/// A data volume in kB: a bare number is kB (the API's unit); the dashboard writes units
+/// (`1.2 GB`, `345 KB`, `12 MB`, `800 B`).
+fn kilobytes(s: &str) -> Option<f64> {
+    let t = s.trim().replace(',', "");
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let v: f64 = number.parse().ok()?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "kb" | "kib" => 1.0,
+        "b" | "bytes" => 1.0 / 1024.0,
+        "mb" | "mib" => 1024.0,
+        "gb" | "gib" => 1024.0 * 1024.0,
+        "tb" | "tib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(v * factor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn volumes_with_units() {
+        assert_eq!(kilobytes("1.5 MB"), Some(1536.0));
+        assert_eq!(kilobytes("2,048"), Some(2048.0));
+        assert_eq!(kilobytes("1 GB"), Some(1_048_576.0));
+        assert_eq!(kilobytes("lots"), None);
+    }
 
     #[test]
     fn macs_normalise() {

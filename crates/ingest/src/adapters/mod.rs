@@ -150,7 +150,12 @@ impl<'a> Ctx<'a> {
             tally,
             chunk: Chunk::new(Arc::new(Layout::of(table))),
             out,
-            safe: spec.safe.iter().map(|c| normalize_header(c)).collect(),
+            safe: spec
+                .safe
+                .iter()
+                .flat_map(|c| c.split('|'))
+                .map(normalize_header)
+                .collect(),
             seen_sites: Vec::new(),
             site_cols: Vec::new(),
         }

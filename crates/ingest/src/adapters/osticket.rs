@@ -9,12 +9,12 @@ use crate::format::{Detect, FormatSpec};
 pub static SPEC: FormatSpec = FormatSpec {
     name: "osticket",
     table: Table::WorkOrders,
-    detect: Detect::Header(|h| h.has("Ticket Number") && h.has("Date Created")),
-    detected_by: "header has Ticket Number and Date Created",
+    detect: Detect::Header(|h| h.has("Ticket Number") && h.has("Date Created|Date")),
+    detected_by: "header has Ticket Number and Date Created (osTicket 1.9: Date)",
     // In the canonical order of tickets.rs: id, opened, status, priority.
     required: &[
         "Ticket Number",
-        "Date Created",
+        "Date Created|Date",
         "Current Status",
         "Priority",
     ],
@@ -23,11 +23,11 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Closed Date",
         "Help Topic",
         "Asset Tag",
-        "Agent Assigned",
+        "Agent Assigned|Assigned To",
     ],
     safe: &[
         "Ticket Number",
-        "Date Created",
+        "Date Created|Date",
         "Priority",
         "Department",
         "Help Topic",

@@ -9,29 +9,32 @@ use crate::format::{Detect, FormatSpec};
 pub static SPEC: FormatSpec = FormatSpec {
     name: "rt",
     table: Table::WorkOrders,
-    detect: Detect::Header(|h| h.has("id") && h.has("Created") && h.has("Queue")),
-    detected_by: "header has id, Created and Queue",
+    detect: Detect::Header(|h| {
+        h.has("id") && h.has("Created|CreatedRelative") && h.has("Queue|QueueName")
+    }),
+    detected_by: "header has id, Created and Queue (RT 5.0.6 and later), or CreatedRelative and QueueName (the \
+                  default format of earlier versions)",
     // In the canonical order of tickets.rs: id, opened, status, priority.
     required: &[
         "id",
-        "Created",
+        "Created|CreatedRelative",
         "Status",
-        "Priority",
+        "Priority|PriorityAsString",
     ],
     // resolved, category, asset, assignee.
     optional: &[
-        "Resolved",
-        "Queue",
+        "Resolved|ResolvedRelative",
+        "Queue|QueueName",
         "Asset",
-        "Owner",
+        "Owner|OwnerName",
     ],
     safe: &[
         "id",
-        "Created",
-        "Resolved",
+        "Created|CreatedRelative",
+        "Resolved|ResolvedRelative",
         "Status",
-        "Priority",
-        "Queue",
+        "Priority|PriorityAsString",
+        "Queue|QueueName",
         "Location",
         "Asset",
         "LastUpdated",

@@ -11,33 +11,28 @@ use crate::reason::{Code, Reject};
 pub static SPEC: FormatSpec = FormatSpec {
     name: "snipe-it",
     table: Table::Assets,
-    detect: Detect::Header(|h| h.has("Asset Tag") && h.has("Purchase Date")),
-    detected_by: "header has Asset Tag and Purchase Date",
-    required: &[
-        "Asset Tag",
-        "Category",
-        "Location",
-        "Status",
-        "Purchase Date",
-    ],
+    detect: Detect::Header(|h| h.has("Asset Tag") && h.has("Purchase Date|Purchased")),
+    detected_by: "header has Asset Tag and Purchase Date (the Custom Asset Report: Purchased)",
+    required: &["Asset Tag", "Category", "Status", "Purchase Date|Purchased"],
     optional: &[
-        "Purchase Cost",
-        "Model Name",
-        "Item Name",
+        "Purchase Cost|Cost",
+        "Model Name|Model",
+        "Item Name|Asset Name|Name",
         "Manufacturer",
-        "Model Number",
+        "Model Number|Model No.",
         "Serial",
     ],
     safe: &[
         "Asset Tag",
         "Category",
         "Location",
+        "Default Location",
         "Status",
-        "Purchase Date",
-        "Purchase Cost",
-        "Model Name",
+        "Purchase Date|Purchased",
+        "Purchase Cost|Cost",
+        "Model Name|Model",
         "Manufacturer",
-        "Model Number",
+        "Model Number|Model No.",
         "Serial",
         "Warranty",
         "Order Number",
@@ -51,15 +46,17 @@ pub static SPEC: FormatSpec = FormatSpec {
     identifiers: false,
     identity: IDENTITY,
     options: &[],
-    notes: "kind from the category (public, desktop, laptop, tablet, printer, network, server, AV words); status \
-            from the label (Deployed = active, Ready to Deploy/Pending = spare, Archived = retired)",
+    notes: "the asset export or the Custom Asset Report; kind from the category (public, desktop, laptop, tablet, \
+            printer, network, server, AV words); status from the label (Deployed = active, Ready to Deploy/Pending = \
+            spare, Archived = retired), or from its type in brackets (`Broken (undeployable)`); costs with a \
+            decimal point or comma (`1,099.00`, `1.099,00`)",
     read,
 };
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     each_record(input, ctx, |rec, cols, ctx| {
         let get = |i: usize| cols.text(rec, i);
-        let label = get(3)?;
+        let label = get(2)?;
         let status = status_of(label).ok_or_else(|| {
             Reject::new(
                 Code::UnknownValue,
@@ -68,8 +65,8 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
             )
             .got(label)
         })?;
-        // Optional columns: 5 cost, 6 model name, 7 item name, 8 manufacturer.
-        let model = match (get(8)?, get(6)?) {
+        // Optional columns: 4 cost, 5 model name, 6 item name, 7 manufacturer.
+        let model = match (get(7)?, get(5)?) {
             ("", m) => m.to_string(),
             (maker, m) => format!("{maker} {m}").trim().to_string(),
         };
@@ -81,8 +78,8 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 kind_of(get(1)?),
                 site,
                 &model,
+                get(3)?,
                 get(4)?,
-                get(5)?,
                 "",
                 status,
                 "",

@@ -58,6 +58,12 @@ fn event_of(command: &str) -> Option<&'static str> {
     }
 }
 
+/// Does this look like `logprint | translate` output (a readable dump, not the log)?
+/// `8/1/2008,08:05:22 Station: 0634 Request: Sequence #: 86 Command: ...`
+pub fn looks_like_logprint(first_line: &str) -> bool {
+    first_line.contains("Station:") && first_line.contains("Request:")
+}
+
 /// Does this look like a history log line?
 pub fn looks_like(first_line: &str) -> bool {
     let b = first_line.as_bytes();
@@ -149,7 +155,8 @@ fn line_row(line: &str, ctx: &mut Ctx<'_>, strip_prefix: Option<&str>) -> Result
             break;
         }
         let Some(code) = f.get(..2) else { continue };
-        let value = &f[2..];
+        // Values may carry padding (`NQ31221095677535  `).
+        let value = f[2..].trim();
         match code {
             "FE" => library = Some(value),
             "UO" => user = Some(value),

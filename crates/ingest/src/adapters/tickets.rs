@@ -32,7 +32,15 @@ pub const NOTES: &str = "local times (--tz, else the library's zone), day-first 
 /// The vendors' status words.
 pub fn status_of(s: &str) -> Option<&'static str> {
     match s.trim().to_ascii_lowercase().as_str() {
-        "open" | "new" | "reopened" | "to do" | "incoming" | "new (incoming)" => Some("open"),
+        "open" | "new" | "reopened" | "to do" | "incoming" | "new (incoming)" | "nouveau"
+        | "ouvert" | "neu" | "offen" => Some("open"),
+        "en cours (attribué)" | "en cours (planifié)" | "en cours" | "in bearbeitung" => {
+            Some("in_progress")
+        }
+        "en attente" | "wartend" => Some("waiting"),
+        "résolu" | "gelöst" => Some("resolved"),
+        "clos" | "fermé" | "geschlossen" => Some("closed"),
+        "annulé" | "abgebrochen" => Some("cancelled"),
         "in progress"
         | "assigned"
         | "processing (assigned)"
@@ -54,21 +62,24 @@ pub fn status_of(s: &str) -> Option<&'static str> {
     }
 }
 
-/// The vendors' priority words (and RT's numbers, 0-100).
+/// The vendors' priority words (and RT's numbers, read as RT names them: below 50 Low,
+/// 50 to 99 Medium, 100 and over High).
 pub fn priority_of(s: &str) -> Option<&'static str> {
     let t = s.trim().to_ascii_lowercase();
     if let Ok(n) = t.parse::<u32>() {
         return Some(match n {
-            0..=24 => "low",
-            25..=49 => "normal",
-            50..=74 => "high",
-            _ => "urgent",
+            0..=49 => "low",
+            50..=99 => "normal",
+            _ => "high",
         });
     }
     match t.as_str() {
-        "low" | "very low" | "lowest" | "minor" | "trivial" => Some("low"),
-        "normal" | "medium" | "moderate" => Some("normal"),
-        "high" | "very high" | "higher" | "major" => Some("high"),
+        "low" | "very low" | "lowest" | "minor" | "trivial" | "très basse" | "basse"
+        | "niedrig" | "sehr niedrig" => Some("low"),
+        "normal" | "medium" | "moderate" | "moyenne" | "mittel" => Some("normal"),
+        "high" | "very high" | "higher" | "major" | "haute" | "très haute" | "hoch"
+        | "sehr hoch" => Some("high"),
+        "majeure" => Some("urgent"),
         "urgent" | "emergency" | "critical" | "highest" | "blocker" => Some("urgent"),
         _ => None,
     }
@@ -77,7 +88,12 @@ pub fn priority_of(s: &str) -> Option<&'static str> {
 /// RT's default search format exports dates as "3 hours ago": useless as data.
 fn is_relative(s: &str) -> bool {
     let t = s.trim().to_ascii_lowercase();
-    t.ends_with(" ago") || t == "just now" || t == "not set"
+    t.ends_with(" ago") || t == "just now"
+}
+
+/// A date cell with no date: empty, or RT's "Not set" for a ticket not resolved yet.
+fn no_date(s: &str) -> bool {
+    s.is_empty() || s.eq_ignore_ascii_case("not set")
 }
 
 /// Reads a help-desk export whose spec lists its columns in the canonical order. `on_relative`
@@ -116,6 +132,28 @@ pub fn read(
     Ok(())
 }
 
+/// A cell as a spreadsheet-minded exporter wrote it: osTicket 1.10 puts `'` before a
+/// value starting with `=`, `-`, `+` or `@` (a formula guard), osTicket 1.11+ may write
+/// `&amp;` for `&`.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    let s = match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '-', '+', '@']) => rest,
+        _ => s,
+    };
+    if s.contains('&') {
+        std::borrow::Cow::Owned(
+            s.replace("&amp;", "&")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#039;", "'")
+                .replace("&#39;", "'"),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 fn ticket(
     rec: &csv::ByteRecord,
     cols: &Columns,
@@ -131,7 +169,22 @@ fn ticket(
             parse_local(s)
         }
     };
-    let id = get(ID)?;
+    let id_text = get(ID)?;
+    // GLPI writes large ids with a thousands separator (`5 732 943`).
+    let id_joined;
+    let id = if id_text.contains([' ', '\u{a0}', '\u{202f}'])
+        && id_text
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_whitespace())
+    {
+        id_joined = id_text
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>();
+        id_joined.as_str()
+    } else {
+        id_text
+    };
     if id.is_empty() {
         return Err(Reject::new(
             Code::MissingValue,
@@ -141,7 +194,7 @@ fn ticket(
     }
     let when = |i: usize| -> Result<Option<i64>, Reject> {
         let s = get(i)?;
-        if s.is_empty() {
+        if no_date(s) {
             return Ok(None);
         }
         let column = cols.name(i);
@@ -194,10 +247,16 @@ fn ticket(
         )
         .got(priority_text)
     })?;
-    let site = match ctx.site_value(rec) {
+    let site_raw = clean(ctx.site_value(rec));
+    let site = match site_raw.as_ref() {
         "" => Cell::Null,
         s => Cell::Str(ctx.site(s).0),
     };
+    let (category, asset, assignee) = (
+        clean(get(CATEGORY)?),
+        clean(get(ASSET)?),
+        clean(get(ASSIGNEE)?),
+    );
     ctx.emit_row(
         Identity::State(id),
         &[
@@ -206,10 +265,10 @@ fn ticket(
             Cell::time(resolved),
             Cell::Str(status),
             Cell::Str(priority),
-            Cell::text(get(CATEGORY)?),
+            Cell::text(&category),
             site,
-            Cell::text(get(ASSET)?),
-            Cell::text(get(ASSIGNEE)?),
+            Cell::text(&asset),
+            Cell::text(&assignee),
         ],
         1,
     );
@@ -226,8 +285,13 @@ mod tests {
         assert_eq!(status_of("Solved"), Some("resolved"));
         assert_eq!(status_of("stalled"), Some("waiting"));
         assert_eq!(status_of("sideways"), None);
+        assert_eq!(status_of("En cours (Attribué)"), Some("in_progress"));
+        assert_eq!(priority_of("Très haute"), Some("high"));
         assert_eq!(priority_of("Very high"), Some("high"));
-        assert_eq!(priority_of("80"), Some("urgent"));
+        assert_eq!(priority_of("80"), Some("normal"));
+        assert_eq!(priority_of("100"), Some("high"));
+        assert_eq!(priority_of("0"), Some("low"));
+        assert!(no_date("Not set") && !is_relative("Not set"));
         assert_eq!(priority_of("Medium"), Some("normal"));
         assert!(is_relative("3 hours ago"));
     }

@@ -84,6 +84,37 @@ pub fn year_from_file_name(name: &str) -> Option<i32> {
     })
 }
 
+/// A row whose site says it sums the others (`Grand Total`, `All Branches`).
+pub fn is_total_row(site: &str) -> bool {
+    let t = site.trim().to_ascii_lowercase();
+    matches!(
+        t.as_str(),
+        "total"
+            | "totals"
+            | "grand total"
+            | "all branches"
+            | "all locations"
+            | "system total"
+            | "library total"
+            | "all"
+    )
+}
+
+/// A month label with its year, as spreadsheets write them: `Jul-13`, `Jul 2013`,
+/// `2013-07`; `None` when it has no year.
+pub fn month_with_year(s: &str) -> Option<(u32, i32)> {
+    let t = s.trim();
+    let (a, b) = t.split_once(['-', ' ', '/'])?;
+    let (month, year) = if a.len() == 4 && a.chars().all(|c| c.is_ascii_digit()) {
+        (month_number(b)?, a.parse::<i32>().ok()?)
+    } else {
+        let y: i32 = b.trim().parse().ok()?;
+        let y = if b.trim().len() == 2 { 2000 + y } else { y };
+        (month_number(a)?, y)
+    };
+    (1900..=2100).contains(&year).then_some((month, year))
+}
+
 pub fn month_number(s: &str) -> Option<u32> {
     let t = s.trim().to_ascii_lowercase();
     t.parse::<u32>()
@@ -152,6 +183,10 @@ mod tests {
         assert_eq!(year_from_file_name("x12345.csv"), None);
         assert_eq!(month_number("January"), Some(1));
         assert_eq!(month_number("sep"), Some(9));
+        assert_eq!(month_with_year("Jul-13"), Some((7, 2013)));
+        assert_eq!(month_with_year("2013-07"), Some((7, 2013)));
+        assert_eq!(month_with_year("July"), None);
+        assert!(is_total_row("Grand Total") && !is_total_row("Albany Park"));
         assert_eq!(number("1,234"), Some(1234.0));
         assert_eq!(number("n/a"), None);
     }

@@ -11,8 +11,8 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::totals::{
-    IDENTITY, IGNORED, MONTH, MONTHS, SITE, YEAR, first_of_month, is_cumulative, measure_of,
-    month_number, next_month, number, year_from_file_name,
+    IDENTITY, IGNORED, MONTH, MONTHS, SITE, YEAR, first_of_month, is_cumulative, is_total_row,
+    measure_of, month_number, month_with_year, next_month, number, year_from_file_name,
 };
 use crate::adapters::{Ctx, Input};
 use crate::format::{Detect, FormatSpec};
@@ -73,13 +73,14 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let year_col = find(YEAR);
+    let month = find(MONTH);
     let fixed_year = match year_col {
         Some(_) => None,
-        None => Some(
-            ctx.options
-                .year
-                .or_else(|| year_from_file_name(&file_name))
-                .ok_or_else(|| IngestError::MissingColumns {
+        None => {
+            let y = ctx.options.year.or_else(|| year_from_file_name(&file_name));
+            // Without a year anywhere, only month labels that carry one (`Jul-13`) can do.
+            if y.is_none() && month.is_none() {
+                return Err(IngestError::MissingColumns {
                     path: input.path.clone(),
                     format: SPEC.name.into(),
                     missing: vec!["Year".into()],
@@ -90,11 +91,15 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                         "a value column".into(),
                     ],
                     found: input.header.clone(),
-                })?,
-        ),
+                });
+            }
+            y
+        }
     };
-    let month = find(MONTH);
-    let site = find(SITE);
+    let site = match &ctx.options.site_column {
+        Some(c) => input.position(c),
+        None => find(SITE),
+    };
     let cumulative = normalized.iter().position(|h| is_cumulative(h));
     let value = (0..normalized.len())
         .find(|&i| {
@@ -143,8 +148,11 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                     ),
                 ));
             }
-            let y = match (year_col, fixed_year) {
-                (Some(c), _) => {
+            // A month label may carry its year (`Jul-13`): then no year column is needed.
+            let labelled = month.and_then(|m| month_with_year(&field(m)));
+            let y = match (labelled, year_col, fixed_year) {
+                (Some((_, y)), _, _) => y,
+                (None, Some(c), _) => {
                     let text = field(c);
                     text.parse::<i32>()
                         .ok()
@@ -153,13 +161,19 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                             Reject::new(Code::BadTime, "Year", "year not a year").got(&text)
                         })?
                 }
-                (None, Some(y)) => y,
-                (None, None) => unreachable!("a year column or a fixed year"),
+                (None, None, Some(y)) => y,
+                (None, None, None) => {
+                    return Err(Reject::new(
+                        Code::BadTime,
+                        "Month",
+                        "the month has no year and the file gives none: pass --year YYYY",
+                    ))
+                }
             };
             let (start, end) = match month {
                 Some(m) => {
                     let text = field(m);
-                    let mn = month_number(&text).ok_or_else(|| {
+                    let mn = labelled.map(|(mn, _)| mn).or_else(|| month_number(&text)).ok_or_else(|| {
                         Reject::new(Code::BadTime, "Month", "month not a month").got(&text)
                     })?;
                     let s = first_of_month(y, mn).expect("valid");
@@ -181,6 +195,10 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                     .got(&raw_value)
             })?;
             let site_code = site.map(field).filter(|s| !s.is_empty());
+            if site_code.as_deref().is_some_and(is_total_row) {
+                ctx.tally.exclude(Code::TotalRow, site_code.as_deref().unwrap_or(""));
+                return Ok(());
+            }
             let site_value = site_code.as_deref().map(|code| ctx.site(code).0);
             if let Some(c) = cumulative {
                 // Some files restart the running total each year, others (Chicago's Wi-Fi)

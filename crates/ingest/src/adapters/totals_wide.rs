@@ -7,8 +7,8 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::totals::{
-    IDENTITY, MONTHS, SITE, first_of_month, is_cumulative, measure_of, next_month, number,
-    year_from_file_name,
+    IDENTITY, MONTHS, SITE, first_of_month, is_cumulative, is_total_row, measure_of, next_month,
+    number, year_from_file_name,
 };
 use crate::adapters::{Ctx, Input};
 use crate::format::{Detect, FormatSpec};
@@ -51,7 +51,10 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         .filter(|(_, c)| c.is_none())
         .map(|(m, _)| m.to_uppercase())
         .collect();
-    let location = normalized.iter().position(|h| SITE.contains(&h.as_str()));
+    let location = match &ctx.options.site_column {
+        Some(c) => input.position(c),
+        None => normalized.iter().position(|h| SITE.contains(&h.as_str())),
+    };
     if !missing.is_empty() || location.is_none() {
         let mut missing = missing;
         if location.is_none() {
@@ -119,6 +122,10 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                     "LOCATION",
                     "location is empty",
                 ));
+            }
+            if is_total_row(&name) {
+                ctx.tally.exclude(Code::TotalRow, &name);
+                return Ok(());
             }
             // Per month: its value, or None when the cell is blank (not reported).
             let mut values: Vec<(usize, f64)> = Vec::with_capacity(12);

@@ -26,22 +26,48 @@ use crate::time::{local_to_utc_us, looks_day_first, parse_local, parse_local_dmy
 pub static SPEC: FormatSpec = FormatSpec {
     name: "windows-events",
     table: Table::Sessions,
-    detect: Detect::Header(|h| h.has("Date and Time") && h.has("Event ID") && h.has("Task Category")),
-    detected_by: "header has Date and Time, Event ID and Task Category",
-    required: &["Date and Time", "Event ID"],
-    optional: &["Keywords", "Source", "Task Category"],
-    // The unnamed sixth field, the message, names the account: never shown.
-    safe: &["Keywords", "Date and Time", "Source", "Event ID", "Task Category"],
+    detect: Detect::Header(|h| {
+        (h.has(DATE) && h.has(EVENT_ID) && h.has("Task Category|Aufgabenkategorie"))
+            || (h.has("TimeCreated|TimeGenerated") && h.has("Id|EventID") && h.has("Message"))
+    }),
+    detected_by: "header has Date and Time, Event ID and Task Category (Event Viewer, English or German), or \
+                  TimeCreated, Id and Message (PowerShell Get-WinEvent | Export-Csv)",
+    required: &[DATE, EVENT_ID],
+    optional: &[
+        "Keywords|Level|Schlüsselwörter|Ebene|LevelDisplayName",
+        "Source|Quelle|ProviderName",
+        "Task Category|Aufgabenkategorie|TaskDisplayName",
+        "Message|Meldung",
+        "MachineName",
+    ],
+    // The message names the account: never shown.
+    safe: &[
+        "Keywords|Level|Schlüsselwörter|Ebene|LevelDisplayName",
+        DATE,
+        "Source|Quelle|ProviderName",
+        EVENT_ID,
+        "Task Category|Aufgabenkategorie|TaskDisplayName",
+        "MachineName",
+    ],
     site_columns: &[],
     identifiers: true,
     identity: "the machine, the Logon ID and the logon's time (a Logon ID is unique on its machine until it restarts)",
     options: &["--site CODE", "--station NAME", "--tz"],
-    notes: "4624 logon paired on Logon ID with 4647/4634 logoff from the unnamed sixth field (the message); \
+    notes: "4624 logon paired on Logon ID with 4647/4634 logoff, from the message (Event Viewer's unnamed sixth \
+            field, PowerShell's Message column; English, or German labels); a #TYPE first line is skipped; \
             logon types 2 and 10 kept, machine accounts ($), other logon types and lock/unlock excluded by rule; \
             a logon with no logoff is closed at the site's closing time and noted; --site names the site, \
-            --station the machine (else the file name); locale dates, day-first recognised per file",
+            --station the machine (else MachineName, else the file name); locale dates, day-first recognised \
+            per file; a log whose messages are in another language fails with how to export it",
     read,
 };
+
+/// The date column's spellings: Event Viewer's (English, German), PowerShell's.
+const DATE: &str = "Date and Time|Datum und Uhrzeit|TimeCreated|TimeGenerated";
+/// The event id column's spellings.
+const EVENT_ID: &str = "Event ID|Ereignis-ID|Id|EventID";
+const MESSAGE: usize = 5;
+const MACHINE: usize = 6;
 
 /// The fields of the Message a session needs.
 #[derive(Debug, Default)]
@@ -53,22 +79,26 @@ struct Message {
 
 /// Reads `Name:\tvalue` lines; for a 4624 the account that logged on is under
 /// "New Logon:", for logoffs under "Subject:".
+/// Reads `Name:\tvalue` lines (or `;`-joined ones, as export scripts write them); for a
+/// 4624 the account that logged on is under "New Logon:", for logoffs under "Subject:".
+/// The German labels are read too.
 fn parse_message(text: &str, event: u32) -> Message {
-    let wanted = if event == 4624 {
-        "New Logon:"
+    let wanted: &[&str] = if event == 4624 {
+        &["New Logon:", "Neue Anmeldung:"]
     } else {
-        "Subject:"
+        &["Subject:", "Antragsteller:", "Betreff:"]
     };
-    let mut section = "";
+    let lines: Vec<&str> = if text.contains('\n') {
+        text.lines().collect()
+    } else {
+        text.split(';').collect()
+    };
+    let mut in_wanted = false;
     let mut m = Message::default();
-    for raw in text.lines() {
+    for raw in lines {
         let line = raw.trim();
         if line.ends_with(':') && !raw.starts_with('\t') && !raw.starts_with(' ') {
-            section = if line == wanted || line.starts_with("Logon Information") {
-                line
-            } else {
-                ""
-            };
+            in_wanted = wanted.contains(&line);
             continue;
         }
         let Some((name, value)) = line.split_once(':') else {
@@ -76,9 +106,9 @@ fn parse_message(text: &str, event: u32) -> Message {
         };
         let value = value.trim();
         match name.trim() {
-            "Logon Type" => m.logon_type = value.parse().ok(),
-            "Account Name" if section == wanted => m.account = value.to_string(),
-            "Logon ID" if section == wanted => m.logon_id = value.to_ascii_lowercase(),
+            "Logon Type" | "Anmeldetyp" => m.logon_type = value.parse().ok(),
+            "Account Name" | "Kontoname" if in_wanted => m.account = value.to_string(),
+            "Logon ID" | "Anmelde-ID" if in_wanted => m.logon_id = value.to_ascii_lowercase(),
             _ => {}
         }
     }
@@ -87,6 +117,7 @@ fn parse_message(text: &str, event: u32) -> Message {
 
 struct Logon {
     line: u64,
+    station: String,
     logon_id: String,
     local: NaiveDateTime,
     time_us: i64,
@@ -105,14 +136,19 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     })?;
     let (site, tz) = ctx.site(&site_code);
     let site = site.to_string();
-    let station = ctx.options.station.clone().unwrap_or_else(|| {
-        path.file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().to_string())
-    });
+    let file_station = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().to_string());
     let delimiter = input.delimiter;
     let safe = input.safe_mask(SPEC.safe);
     let width = input.header.len();
-    let message_at = width; // the unnamed sixth field
+    // Event Viewer's message is an unnamed field after the header's; PowerShell's a column.
+    let named_message = cols.get(MESSAGE);
+    let message_at = named_message.unwrap_or(width);
+    let machine_at = cols.get(MACHINE);
+    // Rows with a logon or logoff, and those whose message had no Logon ID: a log in a
+    // language tally does not read has none.
+    let (mut boundaries, mut no_logon_id) = (0u64, 0u64);
     let (date_col, id_col) = (
         cols.get(0).expect("required"),
         cols.get(1).expect("required"),
@@ -120,19 +156,19 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let mut day_first: Option<bool> = None;
     // First every event is read; then they are paired in time order, since Event Viewer
     // saves the newest first.
-    let mut events: Vec<(i64, u32, u64, NaiveDateTime, Message, String)> = Vec::new();
+    let mut events: Vec<(i64, u32, u64, NaiveDateTime, Message, String, String)> = Vec::new();
     input.for_each_record(|line, rec| {
         ctx.tally.rows_read += 1;
         // The message names the account: the mask hides it (it is not a safe column).
         let raw = || mask_record(rec, delimiter, &safe);
-        let parsed = (|| -> Result<Option<(i64, u32, NaiveDateTime, Message)>, Reject> {
-            if rec.len() != width + 1 && rec.len() != width {
+        let parsed = (|| -> Result<Option<(i64, u32, NaiveDateTime, Message, String)>, Reject> {
+            let expected = if named_message.is_some() { width } else { width + 1 };
+            if rec.len() != expected && rec.len() != width {
                 return Err(Reject::new(
                     Code::WrongFieldCount,
                     "",
                     format!(
-                        "wrong number of fields: expected {} (the header's {width} and the message), found {}",
-                        width + 1,
+                        "wrong number of fields: expected {expected} (the message included), found {}",
                         rec.len()
                     ),
                 ));
@@ -158,13 +194,15 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 parse_local(&when)
             };
             let local = parsed.ok_or_else(|| {
-                Reject::new(Code::BadTime, "Date and Time", "unreadable date-time").got(&when)
+                Reject::new(Code::BadTime, cols.name(0), "unreadable date-time").got(&when)
             })?;
             let time_us = local_to_utc_us(local, tz).map_err(|reason| {
-                Reject::new(Code::DstGap, "Date and Time", format!("{reason} in {tz}")).got(&when)
+                Reject::new(Code::DstGap, cols.name(0), format!("{reason} in {tz}")).got(&when)
             })?;
             let message = parse_message(&text(message_at), event);
+            boundaries += 1;
             if message.logon_id.is_empty() {
+                no_logon_id += 1;
                 return Err(Reject::new(
                     Code::MissingValue,
                     "Message",
@@ -192,29 +230,49 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                     }
                 }
             }
-            Ok(Some((time_us, event, local, message)))
+            let station = ctx
+                .options
+                .station
+                .clone()
+                .or_else(|| machine_at.map(&text).filter(|m| !m.is_empty()))
+                .unwrap_or_else(|| file_station.clone());
+            Ok(Some((time_us, event, local, message, station)))
         })();
         match parsed {
-            Ok(Some((time_us, event, local, message))) => {
-                events.push((time_us, event, line, local, message, raw()))
+            Ok(Some((time_us, event, local, message, station))) => {
+                events.push((time_us, event, line, local, message, raw(), station))
             }
             Ok(None) => {}
             Err(reject) => ctx.reject(line, reject, raw()),
         }
         true
     })?;
+    if boundaries > 0 && no_logon_id == boundaries {
+        return Err(IngestError::Malformed {
+            path,
+            line: 2,
+            message: "no logon or logoff message has a Logon ID that tally can read: the messages are in a language \
+                      tally does not read. Export the log from an Event Viewer in English, or with PowerShell: \
+                      Get-WinEvent -FilterHashtable @{LogName='Security'; Id=4624,4634,4647} | \
+                      Select-Object TimeCreated,Id,MachineName,Message | Export-Csv security.csv"
+                .into(),
+        });
+    }
     // Logons before logoffs at the same instant; 4647 (user initiated) before 4634.
     events.sort_by_key(|(t, e, line, ..)| (*t, if *e == 4624 { 0 } else { *e - 4600 }, *line));
     let mut logons: HashMap<String, Logon> = HashMap::new();
     let mut ended: HashMap<String, ()> = HashMap::new();
     let mut sessions: Vec<(Logon, i64, u64)> = Vec::new();
-    for (time_us, event, line, local, message, raw) in events {
+    for (time_us, event, line, local, message, raw, station) in events {
         let too_long = |logon: &Logon| time_us - logon.time_us > MAX_SESSION_US;
+        // A Logon ID is unique on its machine: the machine is part of the key.
+        let id = format!("{station}\u{1f}{}", message.logon_id);
         if event == 4624 {
             if let Some(old) = logons.insert(
-                message.logon_id.clone(),
+                id.clone(),
                 Logon {
                     line,
+                    station,
                     logon_id: message.logon_id.clone(),
                     local,
                     time_us,
@@ -229,9 +287,9 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 );
                 ctx.reject(old.line, reject, old.raw);
             }
-            ended.remove(&message.logon_id);
-        } else if let Some(logon) = logons.remove(&message.logon_id) {
-            ended.insert(message.logon_id, ());
+            ended.remove(&id);
+        } else if let Some(logon) = logons.remove(&id) {
+            ended.insert(id, ());
             if too_long(&logon) {
                 let reject = Reject::new(
                     Code::TooLong,
@@ -248,7 +306,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 continue;
             }
             sessions.push((logon, time_us, 2));
-        } else if ended.contains_key(&message.logon_id) {
+        } else if ended.contains_key(&id) {
             ctx.tally.exclude(Code::AlreadyEnded, "");
         } else {
             let reject = Reject::new(
@@ -293,10 +351,10 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         // A Logon ID is unique on its machine until it restarts; with the logon's time it
         // names the session.
         let time = logon.time_us.to_string();
-        let parts = [station.as_str(), logon.logon_id.as_str(), time.as_str()];
+        let parts = [logon.station.as_str(), logon.logon_id.as_str(), time.as_str()];
         ctx.emit_row(
             Identity::RecordOf(&parts),
-            &session_row(&site, &station, logon.time_us, end, user_type, key),
+            &session_row(&site, &logon.station, logon.time_us, end, user_type, key),
             input_rows,
         );
     }
