@@ -40,6 +40,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Add export files to the lake (each file one atomic batch; a repeat is a no-op).
     Ingest(IngestArgs),
+    /// What ingest would make of export files, without touching any lake: the format
+    /// and why, columns used and ignored, sites, dates, rows, what would be quarantined.
+    Doctor(DoctorArgs),
     /// Compute one metric as a table, CSV, JSON or Parquet.
     Metric(MetricArgs),
     /// Draw one metric as a PNG or SVG chart.
@@ -203,6 +206,26 @@ pub struct IngestArgs {
     /// The lake folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub lake: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Wait up to this many seconds for another writer, instead of refusing at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
+    /// The memory the engine may buffer, in MiB: records read ahead, rows being built
+    /// and rows waiting to be written stay within it, whatever the file's size
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub memory_mib: usize,
+    /// Print the per-file summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Export files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// How export files are read: shared by `ingest` and `doctor`.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
     /// The table the files are for (sessions, ...); a file of another table fails.
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
@@ -227,7 +250,7 @@ pub struct IngestArgs {
     /// and name do not say.
     #[arg(long, value_name = "MEASURE")]
     pub measure: Option<String>,
-    /// The year of a wide totals file when its name does not say.
+    /// The year of a totals file when neither its columns nor its name say.
     #[arg(long, value_name = "YYYY")]
     pub year: Option<i32>,
     /// The site of files that cover one site without naming it (a Meraki network).
@@ -243,14 +266,14 @@ pub struct IngestArgs {
     /// (`tally formats` lists them; values match sites.toml codes, names and aliases).
     #[arg(long, value_name = "COLUMN")]
     pub site_column: Option<String>,
-    /// Wait up to this many seconds for another writer, instead of refusing at once.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
-    pub wait: u64,
-    /// The memory the engine may buffer, in MiB: records read ahead, rows being built
-    /// and rows waiting to be written stay within it, whatever the file's size
-    #[arg(long, value_name = "MIB", default_value_t = 1024)]
-    pub memory_mib: usize,
-    /// Print the per-file summary as JSON.
+}
+
+/// `tally doctor`: what ingest would make of files.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print the diagnoses as JSON.
     #[arg(long)]
     pub json: bool,
     /// Export files.

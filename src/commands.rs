@@ -28,6 +28,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
     match command {
         Command::Demo(a) => demo(a),
         Command::Ingest(a) => ingest(a),
+        Command::Doctor(a) => doctor(a),
         Command::Metric(a) => metric(a),
         Command::Chart(a) => chart(a),
         Command::Query(a) => query(a),
@@ -148,9 +149,14 @@ fn outcome_status(outcomes: &[FileOutcome]) -> anyhow::Result<Status> {
     })
 }
 
-fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
+/// The ingest options and key that `ReadArgs` say.
+fn read_options(
+    a: &ReadArgs,
+    wait: u64,
+    memory_mib: usize,
+) -> anyhow::Result<(Sites, IngestOptions, Option<Pseudonymiser>)> {
     let sites = load_sites(&a.sites)?;
-    let mut format = if a.format.eq_ignore_ascii_case("auto") {
+    let named = if a.format.eq_ignore_ascii_case("auto") {
         None
     } else {
         Some(a.format.parse::<Format>().map_err(usage)?)
@@ -159,10 +165,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         Some(path) => Some(tally_ingest::Mapping::load(path).map_err(|e| usage(e.to_string()))?),
         None => None,
     };
-    if mapping.is_some() {
-        // A mapping only makes sense for the generic format.
-        format = Some(Format::Generic);
-    }
+    let format = tally_ingest::format_with_mapping(named, mapping.is_some()).map_err(usage)?;
     let table = match &a.table {
         Some(t) => Some(Table::parse(t).ok_or_else(|| {
             usage(format!(
@@ -189,7 +192,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
             TimeMeans::Start => TimestampMeans::Start,
             TimeMeans::End => TimestampMeans::End,
         },
-        lock_wait: Duration::from_secs(a.wait),
+        lock_wait: Duration::from_secs(wait),
         strip_prefix: a.strip_prefix.clone(),
         measure: a.measure.clone(),
         year: a.year,
@@ -197,8 +200,13 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
         station: a.station.clone(),
         site_column: a.site_column.clone(),
         mapping,
-        budget: tally_ingest::Budget::new(a.memory_mib << 20),
+        budget: tally_ingest::Budget::new(memory_mib << 20),
     };
+    Ok((sites, options, pseudo))
+}
+
+fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
+    let (sites, options, pseudo) = read_options(&a.read, a.wait, a.memory_mib)?;
     let lake = Lake::new(&a.lake);
     let outcomes = tally_ingest::ingest_files(&lake, &sites, pseudo.as_ref(), &options, &a.files)?;
     for o in &outcomes {
@@ -412,6 +420,72 @@ fn synth(a: SynthArgs) -> anyhow::Result<Status> {
     }
     for (file, what) in &summary.planted {
         writeln!(out, "  malformed on purpose: {} ({what})", file.display())?;
+    }
+    Ok(Status::Ok)
+}
+
+fn doctor(a: DoctorArgs) -> anyhow::Result<Status> {
+    let (sites, options, pseudo) = read_options(&a.read, 0, 1024)?;
+    let diagnoses = tally_ingest::diagnose(&sites, pseudo.as_ref(), &options, &a.files)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &diagnoses)?;
+        writeln!(out)?;
+    }
+    for d in diagnoses.iter().filter(|_| !a.json) {
+        writeln!(out, "{}", d.file)?;
+        if let Some(e) = &d.error {
+            writeln!(out, "  cannot be read: {e}")?;
+            continue;
+        }
+        writeln!(
+            out,
+            "  format: {} -> table {} ({})",
+            d.format, d.table, d.why
+        )?;
+        writeln!(out, "  encoding: {}", d.encoding)?;
+        writeln!(out, "  columns used: {}", d.columns_used.join(", "))?;
+        if !d.columns_ignored.is_empty() {
+            writeln!(out, "  columns ignored: {}", d.columns_ignored.join(", "))?;
+        }
+        writeln!(
+            out,
+            "  rows: {} read; {} would be stored, {} quarantined, {} excluded",
+            d.rows_read, d.rows_accepted, d.rows_quarantined, d.rows_excluded
+        )?;
+        if let (Some(a), Some(b)) = (&d.first_day, &d.last_day) {
+            writeln!(out, "  dates: {a} to {b}")?;
+        }
+        if !d.sites.is_empty() {
+            let list: Vec<String> = d.sites.iter().map(|(s, n)| format!("{s} ({n})")).collect();
+            writeln!(out, "  sites: {}", list.join(", "))?;
+        }
+        if !d.unknown_sites.is_empty() {
+            writeln!(
+                out,
+                "  not in sites.toml (kept as written; `tally sites suggest` after ingest): {}",
+                d.unknown_sites.join(", ")
+            )?;
+        }
+        for (code, n) in &d.excluded {
+            writeln!(out, "  excluded by rule: {code} {n}")?;
+        }
+        for (code, n) in &d.quarantined {
+            writeln!(out, "  would be quarantined: {code} {n}")?;
+        }
+        for (line, what, reason) in &d.quarantine_samples {
+            writeln!(out, "    line {line}: {what}: {reason}")?;
+        }
+        for (note, n) in &d.notes {
+            writeln!(out, "  note ({n}): {note}")?;
+        }
+    }
+    let unreadable = diagnoses.iter().filter(|d| d.error.is_some()).count();
+    if unreadable > 0 {
+        anyhow::bail!(
+            "{unreadable} of {} file(s) cannot be read as they are",
+            diagnoses.len()
+        );
     }
     Ok(Status::Ok)
 }

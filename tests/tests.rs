@@ -13,3 +13,4 @@ mod metric_defs;
 mod pipelines;
 mod privacy;
 mod properties;
+mod unseen;

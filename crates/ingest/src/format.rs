@@ -165,6 +165,20 @@ impl Format {
     }
 }
 
+/// The format of files read through a column mapping: `generic`, whatever `--format`
+/// says only if it says auto or generic. The one place the rule lives (the CLI and
+/// pipeline files both ask it).
+pub fn format_with_mapping(named: Option<Format>, mapping: bool) -> Result<Option<Format>, String> {
+    match (named, mapping) {
+        (None | Some(Format::Generic), true) => Ok(Some(Format::Generic)),
+        (Some(f), true) => Err(format!(
+            "a column mapping is for the generic format, not {}: drop --format or the mapping",
+            f.name()
+        )),
+        (f, false) => Ok(f),
+    }
+}
+
 impl FromStr for Format {
     type Err = String;
 

@@ -18,6 +18,7 @@
 
 mod adapters;
 mod decode;
+mod doctor;
 mod engine;
 mod error;
 mod format;
@@ -34,9 +35,10 @@ mod time;
 mod writer;
 
 pub use adapters::generic::Mapping;
+pub use doctor::{Diagnosis, diagnose};
 pub use engine::{FileOutcome, Status, ingest_files};
 pub use error::IngestError;
-pub use format::{Format, FormatInfo, FormatSpec};
+pub use format::{Format, FormatInfo, FormatSpec, format_with_mapping};
 pub use maintain::{
     CheckReport, Finding, UpgradeReport, check as check_lake, upgrade as upgrade_lake,
 };

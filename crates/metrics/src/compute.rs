@@ -105,6 +105,9 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
     })
 }
 
+/// A span of local days: the first, and the day after the last.
+pub type Days = (NaiveDate, NaiveDate);
+
 /// The local days the rows of `table` span in the lake: (first day, day after the last),
 /// by the table's time column (sessions' start, circulation's time, tickets' opening,
 /// Wi-Fi's start, assets' purchase, totals' period); `None` for a table the lake lacks.
@@ -151,10 +154,7 @@ pub fn data_range(
 
 /// The days every table of the lake spans together, with the tables it has: the period
 /// `all` of a pipeline, whose metrics read several tables.
-pub fn lake_range(
-    lake: &Lake,
-    sites: &Sites,
-) -> Result<(Option<(NaiveDate, NaiveDate)>, Vec<Table>), MetricError> {
+pub fn lake_range(lake: &Lake, sites: &Sites) -> Result<(Option<Days>, Vec<Table>), MetricError> {
     let mut span: Option<(NaiveDate, NaiveDate)> = None;
     let mut present = Vec::new();
     for table in [

@@ -520,12 +520,8 @@ pub fn parse(
         });
         let mapping = match (&r.mapping, format) {
             (Some(m), Some(f)) => {
-                if f.is_some_and(|f| f != Format::Generic) {
-                    c.at(
-                        m.span(),
-                        key("mapping"),
-                        "a mapping is for format = \"generic\" only",
-                    );
+                if let Err(e) = tally_ingest::format_with_mapping(f, true) {
+                    c.at(m.span(), key("mapping"), e);
                 }
                 match Mapping::load(&resolve(m.get_ref())) {
                     Ok(m) => Some(m),

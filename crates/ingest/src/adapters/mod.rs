@@ -66,6 +66,11 @@ formats! {
     Generic => generic,
 }
 
+/// Whether an aggregate file's column is one the totals formats skip (a row id).
+pub fn totals_ignored(normalized: &str) -> bool {
+    totals::IGNORED.contains(&normalized)
+}
+
 // Shared by several formats of one family.
 mod assets;
 mod libki_actions;

@@ -128,6 +128,8 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         ctx.allow(&input.header[c]);
     }
     let safe = input.safe_mask(&ctx_safe(&input.header, ctx));
+    // A month with no year in a file that gives none: the whole file is unreadable.
+    let mut yearless = false;
     // Running sums per (site, year), to check a cumulative column.
     let mut running: HashMap<(String, i32), f64> = HashMap::new();
     input.for_each_record(|line, rec| {
@@ -163,6 +165,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 }
                 (None, None, Some(y)) => y,
                 (None, None, None) => {
+                    yearless = true;
                     return Err(Reject::new(
                         Code::BadTime,
                         "Month",
@@ -239,6 +242,15 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         }
         true
     })?;
+    if yearless {
+        return Err(IngestError::Malformed {
+            path: input.path.clone(),
+            line: 2,
+            message: "the months have no year and the file does not say which: pass --year YYYY (or keep the \
+                      year in the file's name, as the open-data portal names it)"
+                .into(),
+        });
+    }
     ctx.send();
     Ok(())
 }

@@ -115,6 +115,11 @@ fn parse_message(text: &str, event: u32) -> Message {
     m
 }
 
+/// One logon or logoff read: time, event id, local time, message, station.
+type Read = (i64, u32, NaiveDateTime, Message, String);
+/// The same with its line and masked text, waiting to be paired.
+type Seen = (i64, u32, u64, NaiveDateTime, Message, String, String);
+
 struct Logon {
     line: u64,
     station: String,
@@ -156,12 +161,12 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let mut day_first: Option<bool> = None;
     // First every event is read; then they are paired in time order, since Event Viewer
     // saves the newest first.
-    let mut events: Vec<(i64, u32, u64, NaiveDateTime, Message, String, String)> = Vec::new();
+    let mut events: Vec<Seen> = Vec::new();
     input.for_each_record(|line, rec| {
         ctx.tally.rows_read += 1;
         // The message names the account: the mask hides it (it is not a safe column).
         let raw = || mask_record(rec, delimiter, &safe);
-        let parsed = (|| -> Result<Option<(i64, u32, NaiveDateTime, Message, String)>, Reject> {
+        let parsed = (|| -> Result<Option<Read>, Reject> {
             let expected = if named_message.is_some() { width } else { width + 1 };
             if rec.len() != expected && rec.len() != width {
                 return Err(Reject::new(
