@@ -307,3 +307,244 @@ fn no_identifier_of_any_fixture_leaves_ingest() {
         }
     }
 }
+
+/// Every byte a run left: the lake's files, and what it printed.
+fn all_bytes(lake: &Path, outputs: &[Vec<u8>]) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (format!("output {i}"), o.clone()))
+        .collect();
+    let mut stack = vec![lake.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&p) else {
+            continue;
+        };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    files
+}
+
+/// A marker no export holds: `ZQJ` + the column's and row's numbers.
+fn marker(col: usize, row: usize) -> String {
+    format!("ZQJ{col}W{row}K")
+}
+
+#[test]
+fn a_marker_in_every_column_a_format_does_not_declare_safe_never_leaves_ingest() {
+    // Every CSV fixture of every format: each value of a column its format does not
+    // declare safe becomes a unique marker, and each row gets one field too many, so every
+    // row is quarantined. No marker may reach the lake, the logs or --json.
+    let fixtures: &[(&str, &[&str])] = &[
+        ("envisionware_strad_bci.csv", &[]),
+        ("libki_statistics.csv", &[]),
+        ("libki_history.csv", &["--site", "N1"]),
+        ("koha_statistics.csv", &[]),
+        ("koha_old_issues.csv", &[]),
+        ("evergreen_circulation.csv", &[]),
+        ("osticket_tickets.csv", &[]),
+        ("rt_tickets.tsv", &[]),
+        ("glpi_tickets.csv", &[]),
+        ("jira_tickets.csv", &[]),
+        ("meraki_clients.csv", &["--site", "T1"]),
+        ("snipeit_assets.csv", &[]),
+        ("inventory_assets.csv", &[]),
+        (
+            "real/toronto/tpl-visits-annual-by-branch-2012-2022.csv",
+            &[],
+        ),
+        (
+            "real/chicago/Libraries_-_2017_Computer_Sessions_by_Location.csv",
+            &[],
+        ),
+        (
+            "generic_sessions.csv",
+            &["--map", "tests/data/map_sessions_end_minutes.toml"],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut planted = 0;
+    for (i, (name, args)) in fixtures.iter().enumerate() {
+        let bytes = std::fs::read(data(name)).unwrap();
+        let text_in = String::from_utf8_lossy(&bytes)
+            .trim_start_matches('\u{feff}')
+            .to_string();
+        let delimiter = tally_ingest_delimiter(&text_in);
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(text_in.as_bytes());
+        let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let format = detect_format(name, args, &header);
+        let safe: Vec<String> = format
+            .spec()
+            .safe
+            .iter()
+            .flat_map(|c| c.split('|'))
+            .map(|c| c.to_ascii_lowercase().replace(' ', ""))
+            .collect();
+        // The aggregate formats show their value columns (counts, whatever their names).
+        let totals = matches!(
+            format,
+            tally_ingest::Format::TotalsLong | tally_ingest::Format::TotalsWide
+        );
+        let value_column = |h: &str| {
+            let h = h.to_ascii_lowercase();
+            totals && ["visits", "sessions", "ytd"].iter().any(|v| h.contains(v))
+        };
+        // A mapping shows the columns it maps, but identifiers (user, item, mac).
+        let mapped: Vec<String> = match args.iter().position(|a| *a == "--map") {
+            Some(i) => {
+                let m: toml::Value =
+                    toml::from_str(&std::fs::read_to_string(args[i + 1]).unwrap()).unwrap();
+                m["columns"]
+                    .as_table()
+                    .unwrap()
+                    .iter()
+                    .filter(|(k, _)| !["user", "item", "mac"].contains(&k.as_str()))
+                    .map(|(_, v)| v.as_str().unwrap().to_ascii_lowercase().replace(' ', ""))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let is_safe = |h: &str| {
+            let n = h.to_ascii_lowercase().replace(' ', "");
+            safe.contains(&n) || mapped.contains(&n) || value_column(h)
+        };
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_writer(Vec::new());
+        w.write_record(&header).unwrap();
+        let mut markers = Vec::new();
+        for (row, rec) in r.records().enumerate() {
+            let rec = rec.unwrap();
+            let mut out: Vec<String> = Vec::new();
+            for (col, v) in rec.iter().enumerate() {
+                let h = header.get(col).map_or("", String::as_str);
+                if is_safe(h) {
+                    out.push(v.to_string());
+                } else {
+                    let m = marker(col, row);
+                    markers.push(m.clone());
+                    out.push(m);
+                }
+            }
+            out.push("one field too many".into());
+            w.write_record(&out).unwrap();
+        }
+        let file = dir
+            .path()
+            .join(format!("f{i}-{}", name.rsplit('/').next().unwrap()));
+        std::fs::write(&file, w.into_inner().unwrap()).unwrap();
+        let lake = dir.path().join(format!("lake{i}"));
+        let mut cmd = tally(&[
+            "ingest",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--sites",
+            "tests/data/sites.toml",
+            "--json",
+            "--format",
+            format.name(),
+        ]);
+        cmd.env("TALLY_KEY", TEST_KEY)
+            .env("TALLY_LOG", "debug")
+            .args(*args)
+            .arg(&file);
+        let out = cmd.output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(3) | Some(0)),
+            "{name}: {}",
+            text(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            json[0]["rows_quarantined"], json[0]["rows_read"],
+            "{name}: every row quarantined: {}",
+            json[0]
+        );
+        for (what, bytes) in all_bytes(&lake, &[out.stdout.clone(), out.stderr.clone()]) {
+            for m in &markers {
+                assert!(
+                    !bytes.windows(m.len()).any(|w| w == m.as_bytes()),
+                    "{name}: marker {m} in {what}"
+                );
+            }
+        }
+        planted += markers.len();
+    }
+    assert!(planted > 100, "markers planted: {planted}");
+    // The line and JSON formats: a Symphony line with no library (its user, PIN, item and
+    // staff login are markers), a Meraki client with no first sighting, a Windows event
+    // whose message names a marker account and has a field too many.
+    let others: [(&str, String, &[&str]); 3] = [
+        (
+            "x.hist",
+            "E202606100101012995R ^S05CVFWZQJ1W0K^FFZQJ2W0K^UOZQJ3W0K^UfZQJ4W0K^NQZQJ5W0K^^O\n".into(),
+            &[],
+        ),
+        (
+            "c.json",
+            "[{\"mac\": \"ZQJ6W0K\", \"description\": \"ZQJ7W0K\", \"user\": \"ZQJ8W0K\", \"ip\": \"ZQJ9W0K\"}]".into(),
+            &["--site", "T1"],
+        ),
+        (
+            "T1-PC07.csv",
+            "Keywords,Date and Time,Source,Event ID,Task Category\nAudit Success,6/10/2026 9:00:00 AM,Security,4624,Logon,\"New Logon:\n\tAccount Name:\t\tZQJ10W0K\n\tLogon ID:\t\t0x1\",extra\n".into(),
+            &["--site", "T1"],
+        ),
+    ];
+    for (i, (name, body, args)) in others.iter().enumerate() {
+        let file = dir.path().join(name);
+        std::fs::write(&file, body).unwrap();
+        let lake = dir.path().join(format!("other{i}"));
+        let out = tally(&[
+            "ingest",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--sites",
+            "tests/data/sites.toml",
+            "--json",
+        ])
+        .env("TALLY_KEY", TEST_KEY)
+        .env("TALLY_LOG", "debug")
+        .args(*args)
+        .arg(&file)
+        .output()
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json[0]["rows_quarantined"], 1, "{name}: {json}");
+        for (what, bytes) in all_bytes(&lake, &[out.stdout.clone(), out.stderr.clone()]) {
+            assert!(
+                !bytes.windows(3).any(|w| w == b"ZQJ"),
+                "{name}: a marker in {what}"
+            );
+        }
+    }
+}
+
+/// The delimiter tally would sniff from a file's first line.
+fn tally_ingest_delimiter(text: &str) -> u8 {
+    let first = text.lines().next().unwrap_or("");
+    let count = |d: char| first.matches(d).count();
+    [',', ';', '\t']
+        .into_iter()
+        .max_by_key(|&d| (count(d), d == ','))
+        .unwrap_or(',') as u8
+}
+
+/// The format of a fixture: named by its mapping or detected from its header.
+fn detect_format(name: &str, args: &[&str], header: &[String]) -> tally_ingest::Format {
+    if args.contains(&"--map") {
+        return tally_ingest::Format::Generic;
+    }
+    tally_ingest::Format::detect(header).unwrap_or_else(|| panic!("{name}: no format"))
+}
