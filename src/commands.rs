@@ -201,6 +201,7 @@ fn read_options(
         site_column: a.site_column.clone(),
         mapping,
         budget: tally_ingest::Budget::new(memory_mib << 20),
+        demo: false,
     };
     Ok((sites, options, pseudo))
 }

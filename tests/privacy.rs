@@ -548,3 +548,75 @@ fn detect_format(name: &str, args: &[&str], header: &[String]) -> tally_ingest::
     }
     tally_ingest::Format::detect(header).unwrap_or_else(|| panic!("{name}: no format"))
 }
+
+#[test]
+fn the_demo_key_pseudonymises_only_what_synth_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("real")).unwrap();
+    std::fs::copy(data("envisionware_strad_bci.csv"), root.join("real/ew.csv")).unwrap();
+    let head = "[pipeline]\nname = \"d\"\nlake = \"lake\"\nsites = \"inbox/sites.toml\"\nout = \"out\"\nperiod = \"all\"\n\n[synth]\nout = \"inbox\"\ndays = 3\n";
+    // A real export beside the synthetic ones: refused before anything runs.
+    let file = root.join("mixed.toml");
+    std::fs::write(
+        &file,
+        format!("{head}\n[[inputs]]\ntable = \"sessions\"\nglob = \"inbox/envisionware/*.csv\"\n\n[[inputs]]\ntable = \"sessions\"\nglob = \"real/*.csv\"\n"),
+    )
+    .unwrap();
+    let out = run(&["run", "--check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("inputs[1].glob") && err.contains("outside synth.out"),
+        "{err}"
+    );
+    // A key file with [synth]: it would be ignored, so it is refused.
+    std::fs::write(root.join("key"), "a-real-key-0123456789abcdef").unwrap();
+    let file2 = root.join("keyed.toml");
+    std::fs::write(
+        &file2,
+        format!(
+            "{}\n[[inputs]]\ntable = \"sessions\"\nglob = \"inbox/envisionware/*.csv\"\n",
+            head.replace(
+                "period = \"all\"\n",
+                "period = \"all\"\nkey_file = \"key\"\n"
+            )
+        ),
+    )
+    .unwrap();
+    let out = run(&["run", "--check", file2.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("key_file"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A demo lake takes no real export, with or without a key.
+    let demo = root.join("demo");
+    let out = run(&["demo", "--out", demo.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let meta = std::fs::read_to_string(demo.join("lake/_lake.json")).unwrap();
+    assert!(meta.contains("\"demo\": true"), "{meta}");
+    for key in [Some(TEST_KEY), None] {
+        let mut cmd = tally(&[
+            "ingest",
+            "--lake",
+            demo.join("lake").to_str().unwrap(),
+            "--sites",
+            "tests/data/sites.toml",
+            data("real/toronto/tpl-visits-annual-by-branch-2012-2022.csv")
+                .to_str()
+                .unwrap(),
+        ]);
+        if let Some(k) = key {
+            cmd.env("TALLY_KEY", k);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("demo lake"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -326,6 +326,22 @@ pub fn ingest_files(
     files: &[PathBuf],
 ) -> Result<Vec<FileOutcome>, IngestError> {
     let writer = LakeWriter::open(lake, options.lock_wait)?;
+    let mut ledger = writer.entries()?;
+    let meta = writer.meta()?;
+    match (options.demo, meta.demo, ledger.is_empty()) {
+        (false, true, _) => {
+            return Err(IngestError::DemoLake {
+                lake: lake.root().into(),
+            });
+        }
+        (true, false, false) => {
+            return Err(IngestError::NotDemoLake {
+                lake: lake.root().into(),
+            });
+        }
+        (true, false, true) => writer.mark_demo()?,
+        _ => {}
+    }
     let fingerprint = pseudo.map(Pseudonymiser::fingerprint);
     if let (Some(fp), Some(lake_fp)) = (&fingerprint, writer.meta()?.key_fingerprint)
         && *fp != lake_fp
@@ -334,7 +350,6 @@ pub fn ingest_files(
             lake: lake.root().into(),
         });
     }
-    let mut ledger = writer.entries()?;
     let mut committed: HashMap<String, LedgerEntry> = ledger
         .iter()
         .map(|e| (e.summary.sha256.clone(), e.clone()))

@@ -49,6 +49,16 @@ pub enum IngestError {
     )]
     WrongKey { lake: PathBuf },
     #[error(
+        "{lake}: this is a demo lake (synthetic data under the public demo key): real exports go into a lake of \
+         their own, under your key; nothing was written"
+    )]
+    DemoLake { lake: PathBuf },
+    #[error(
+        "{lake}: this lake holds real exports: the demo's synthetic data and public key go into a lake of their own; \
+         nothing was written"
+    )]
+    NotDemoLake { lake: PathBuf },
+    #[error(
         "another tally is writing to {lake} (lock {lock} is held); retry later or pass --wait SECONDS"
     )]
     Locked { lake: PathBuf, lock: PathBuf },
@@ -83,6 +93,8 @@ impl IngestError {
             IngestError::NoKey
                 | IngestError::BadKey { .. }
                 | IngestError::WrongKey { .. }
+                | IngestError::DemoLake { .. }
+                | IngestError::NotDemoLake { .. }
                 | IngestError::LakeFormat(_)
         )
     }

@@ -104,4 +104,7 @@ pub struct IngestOptions {
     pub mapping: Option<crate::adapters::generic::Mapping>,
     /// The memory budget (default 1 GiB).
     pub budget: Budget,
+    /// Synthetic data under the public demo key (`tally demo`): written only to a lake
+    /// marked as a demo lake, which takes nothing else.
+    pub demo: bool,
 }

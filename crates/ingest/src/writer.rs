@@ -141,6 +141,15 @@ impl LakeWriter {
             .unwrap_or_default())
     }
 
+    /// Marks a new lake as a demo lake (synthetic data under the public demo key).
+    pub fn mark_demo(&self) -> Result<(), IngestError> {
+        let mut meta = self.meta()?;
+        meta.demo = true;
+        self.lake
+            .write_meta(&meta)
+            .map_err(io_err(self.lake.root()))
+    }
+
     /// Records the key's fingerprint in the lake, once: its first ingest of identifiers.
     pub fn remember_key(&self, fingerprint: &str) -> Result<(), IngestError> {
         let mut meta = self.meta()?;

@@ -317,6 +317,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
             let mut outcomes = Vec::new();
             for (site, files) in groups {
                 let mut options = input.options.clone();
+                options.demo = p.synth.is_some();
                 if site.is_some() {
                     options.site = site;
                 }

@@ -467,6 +467,34 @@ pub fn parse(
             replace_lake: s.replace_lake,
         }
     });
+    // The demo key is public: it pseudonymises only what synth made. A pipeline that
+    // also reads real exports, or names a key, is a mistake to stop before it runs.
+    if let Some(sy) = &synth {
+        if let Some(k) = &p.key_file {
+            c.at(
+                k.span(),
+                "pipeline.key_file",
+                "a pipeline with [synth] uses the public demo key, for synthetic data only: drop key_file, or \
+                 drop [synth] to ingest real exports under your key",
+            );
+        }
+        for (i, input) in raw.inputs.iter().enumerate() {
+            let r = input.get_ref();
+            let glob = resolve(r.glob.get_ref());
+            if !glob.starts_with(&sy.out) {
+                c.at(
+                    r.glob.span(),
+                    format!("inputs[{i}].glob"),
+                    format!(
+                        "{} is outside synth.out ({}): a pipeline with [synth] reads only what synth wrote, under \
+                         the public demo key; ingest real exports with a pipeline of their own and your key",
+                        r.glob.get_ref(),
+                        sy.out.display()
+                    ),
+                );
+            }
+        }
+    }
 
     let mut inputs = Vec::new();
     for (i, input) in raw.inputs.iter().enumerate() {
@@ -573,6 +601,7 @@ pub fn parse(
                 site_column: r.site_column.clone(),
                 mapping,
                 budget: Default::default(),
+                demo: false,
             },
             site_from_folder: r.site_from_folder,
             required: r.required,
