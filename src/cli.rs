@@ -60,6 +60,9 @@ pub enum Command {
     /// Keep a lake: check it against its ledger, upgrade an older format.
     #[command(subcommand)]
     Lake(LakeCommand),
+    /// Retention: clear patron, item and device keys from rows before a date (distinct
+    /// counts of the purged periods are kept), and delete old quarantine files.
+    Purge(PurgeArgs),
     /// The pseudonymisation key: whether the key at hand is the one a lake was written with.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -96,6 +99,35 @@ pub struct LakeUpgradeArgs {
     /// The lake folder.
     #[arg(long, value_name = "DIR")]
     pub lake: PathBuf,
+    /// Say what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds to wait for another writer to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The lake folder.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    #[command(flatten)]
+    pub sites: SitesArg,
+    /// Clear keys from rows that start before this local date (YYYY-MM-DD)
+    /// [default: from sites.toml [retention] patron_months].
+    #[arg(long, value_name = "DATE")]
+    pub before: Option<String>,
+    /// Delete quarantine files older than this many days
+    /// [default: sites.toml [retention] quarantine_days].
+    #[arg(long, value_name = "DAYS")]
+    pub quarantine_days: Option<u32>,
+    /// The date retention counts from [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
     /// Say what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -38,6 +38,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Formats => formats(),
         Command::Lake(LakeCommand::Check(a)) => lake_check(a),
         Command::Lake(LakeCommand::Upgrade(a)) => lake_upgrade(a),
+        Command::Purge(a) => purge(a),
         Command::Key(KeyCommand::Check(a)) => key_check(a),
         Command::Sites(SitesCommand::Suggest(a)) => sites_suggest(a),
         Command::Completions(a) => {
@@ -202,6 +203,7 @@ fn read_options(
         mapping,
         budget: tally_ingest::Budget::new(memory_mib << 20),
         demo: false,
+        purged_before_us: None,
     };
     Ok((sites, options, pseudo))
 }
@@ -547,6 +549,84 @@ fn lake_upgrade(a: LakeUpgradeArgs) -> anyhow::Result<Status> {
         for c in &report.changes {
             writeln!(out, "  - {c}")?;
         }
+    }
+    Ok(Status::Ok)
+}
+
+fn purge(a: PurgeArgs) -> anyhow::Result<Status> {
+    let sites = load_sites(&a.sites)?;
+    let today = match &a.today {
+        Some(d) => parse_date(d, "--today")?,
+        None => chrono::Local::now().date_naive(),
+    };
+    let wait = Duration::from_secs(a.wait);
+    let mut retain =
+        tally_pipeline::Retain::from_sites(&sites, today, wait).unwrap_or(tally_pipeline::Retain {
+            before: None,
+            quarantine_days: None,
+            today,
+            dry_run: false,
+            wait,
+        });
+    if let Some(b) = &a.before {
+        retain.before = Some(parse_date(b, "--before")?);
+    }
+    if a.quarantine_days.is_some() {
+        retain.quarantine_days = a.quarantine_days;
+    }
+    retain.dry_run = a.dry_run;
+    if retain.before.is_none() && retain.quarantine_days.is_none() {
+        return Err(usage(
+            "nothing to purge: pass --before DATE or --quarantine-days N, or set [retention] patron_months \
+             or quarantine_days in sites.toml",
+        ));
+    }
+    let report = tally_pipeline::purge(&Lake::new(&a.lake), &sites, &retain).map_err(run_error)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+        return Ok(Status::Ok);
+    }
+    let would = if report.dry_run { "would " } else { "" };
+    match (report.before, report.previous) {
+        (Some(b), Some(p)) if p >= b => writeln!(
+            out,
+            "{}: keys were already cleared before {p}; no row changes",
+            report.lake
+        )?,
+        (Some(b), _) => {
+            writeln!(
+                out,
+                "{}: {would}clear the keys of {} rows before {b} ({}) in {} Parquet files; \
+                 {} distinct counts kept for the purged periods",
+                report.lake,
+                report.rows_cleared,
+                report
+                    .tables
+                    .iter()
+                    .map(|(t, n)| format!("{t} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                report.files,
+                report.kept_counts
+            )?;
+        }
+        (None, _) => {}
+    }
+    if let Some(q) = report.quarantine_before {
+        writeln!(
+            out,
+            "{}: {would}delete {} quarantine files written before {q}",
+            report.lake,
+            report.quarantine_deleted.len()
+        )?;
+        for f in &report.quarantine_deleted {
+            writeln!(out, "  {f}")?;
+        }
+    }
+    if report.dry_run {
+        writeln!(out, "(dry run: nothing written)")?;
     }
     Ok(Status::Ok)
 }

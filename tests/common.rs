@@ -190,3 +190,64 @@ pub fn ingest_cli(
     let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
     (out.status.code().unwrap_or(-1), json, text(&out.stderr))
 }
+
+/// Every file under `dir`, sorted.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(read) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in read {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every file of a lake (but its lock) with a hash of its bytes: what "left as it was"
+/// means.
+pub fn file_hashes(lake: &Path) -> std::collections::BTreeMap<PathBuf, u64> {
+    walk(lake)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n != "_lock"))
+        .map(|p| {
+            let h = xxhash_rust::xxh3::xxh3_64(&std::fs::read(&p).unwrap());
+            (p, h)
+        })
+        .collect()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// Runs `tally args`, kills it after `delay`; whether it was still running then.
+pub fn kill_after(args: &[&str], delay: std::time::Duration) -> bool {
+    let mut child = tally(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay.max(std::time::Duration::from_millis(1)));
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    running
+}

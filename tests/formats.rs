@@ -430,19 +430,6 @@ fn wifi_from_meraki_json_and_csv_keeps_no_mac() {
     assert!(json[0]["error"].as_str().unwrap().contains("--site"));
 }
 
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out
-}
-
 #[test]
 fn assets_from_snipe_it_and_a_generic_inventory() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use polars::prelude::*;
 
@@ -26,22 +26,8 @@ fn ingest_with(lake: &Path, key: Option<&str>, files: &[&Path]) -> std::process:
     c.args(files).output().unwrap()
 }
 
-/// Every file of the lake with its bytes' hash: what "left as it was" means.
 fn snapshot(lake: &Path) -> BTreeMap<PathBuf, u64> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![lake.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n != "_lock") {
-                let bytes = std::fs::read(&p).unwrap();
-                out.insert(p, xxhash_rust::xxh3::xxh3_64(&bytes));
-            }
-        }
-    }
-    out
+    file_hashes(lake)
 }
 
 fn query_csv(lake: &Path, sql: &str) -> std::process::Output {
@@ -298,17 +284,12 @@ fn an_upgrade_killed_at_any_moment_leaves_the_old_lake_or_the_new() {
         let lake = dir.path().join(format!("kill{k}"));
         copy_dir(&old, &lake);
         let delay = full.mul_f64(k as f64 / points as f64 * 1.2);
-        let mut child = tally(&["lake", "upgrade", "--lake", lake.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay.max(Duration::from_millis(1)));
-        if child.try_wait().unwrap().is_none() {
+        if kill_after(
+            &["lake", "upgrade", "--lake", lake.to_str().unwrap()],
+            delay,
+        ) {
             interrupted += 1;
         }
-        let _ = child.kill();
-        let _ = child.wait();
         // The lake is the old one (refused until upgraded) or the new one; an upgrade
         // (finishing or redoing it) then gives the figures of the clean run, and the
         // check finds no damage.
@@ -334,17 +315,4 @@ fn an_upgrade_killed_at_any_moment_leaves_the_old_lake_or_the_new() {
         interrupted >= points / 2,
         "most kills landed mid-upgrade ({interrupted} of {points}; it took {full:?})"
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }

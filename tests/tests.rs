@@ -1,5 +1,6 @@
 //! The one integration-test binary (one link of polars, not one per file).
 
+mod any_bytes;
 mod bad_input;
 mod common;
 mod crash;
@@ -13,4 +14,5 @@ mod metric_defs;
 mod pipelines;
 mod privacy;
 mod properties;
+mod retention;
 mod unseen;

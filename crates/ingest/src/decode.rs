@@ -249,6 +249,9 @@ pub struct Windows1252<R: Read> {
     input: Vec<u8>,
     input_at: usize,
     eof: bool,
+    /// The decoder has been told the input ended and has written all it had: it must not
+    /// be called again.
+    finished: bool,
 }
 
 impl<R: Read> Windows1252<R> {
@@ -259,6 +262,7 @@ impl<R: Read> Windows1252<R> {
             input: vec![0; READ_CHUNK],
             input_at: READ_CHUNK,
             eof: false,
+            finished: false,
         }
     }
 }
@@ -274,6 +278,9 @@ impl<R: Read> Read for Windows1252<R> {
             return Ok(k);
         }
         loop {
+            if self.finished {
+                return Ok(0);
+            }
             if self.input_at >= self.input.len() && !self.eof {
                 self.input.resize(READ_CHUNK, 0);
                 let n = self.inner.read(&mut self.input)?;
@@ -281,10 +288,11 @@ impl<R: Read> Read for Windows1252<R> {
                 self.input_at = 0;
                 self.eof = n == 0;
             }
-            let (_, read, written, _) =
+            let (result, read, written, _) =
                 self.decoder
                     .decode_to_utf8(&self.input[self.input_at..], dst, self.eof);
             self.input_at += read;
+            self.finished = self.eof && result == encoding_rs::CoderResult::InputEmpty;
             if written > 0 || self.eof {
                 return Ok(written);
             }
@@ -313,6 +321,16 @@ mod tests {
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "Café;Müller");
+    }
+
+    #[test]
+    fn windows_1252_reads_past_the_end_return_nothing() {
+        let mut r = Windows1252::new(&b"Caf\xe9"[..]);
+        let mut buf = [0u8; 64];
+        let n = r.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], "Café".as_bytes());
+        assert_eq!(r.read(&mut buf).unwrap(), 0);
+        assert_eq!(r.read(&mut buf).unwrap(), 0);
     }
 
     #[test]

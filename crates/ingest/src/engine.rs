@@ -342,6 +342,11 @@ pub fn ingest_files(
         (true, false, true) => writer.mark_demo()?,
         _ => {}
     }
+    // Rows of a purged period are stored as the purge left the others: without keys.
+    let options = &IngestOptions {
+        purged_before_us: meta.purged.as_ref().map(|p| p.before_us),
+        ..options.clone()
+    };
     let fingerprint = pseudo.map(Pseudonymiser::fingerprint);
     if let (Some(fp), Some(lake_fp)) = (&fingerprint, writer.meta()?.key_fingerprint)
         && *fp != lake_fp

@@ -77,6 +77,8 @@ pub enum IngestError {
         quarantined: u64,
         excluded: u64,
     },
+    #[error("{lake}: cannot purge: {message}; nothing was changed")]
+    Purge { lake: PathBuf, message: String },
     #[error("{lake}: the ledger is unreadable: {source}")]
     Ledger {
         lake: PathBuf,
@@ -96,6 +98,7 @@ impl IngestError {
                 | IngestError::DemoLake { .. }
                 | IngestError::NotDemoLake { .. }
                 | IngestError::LakeFormat(_)
+                | IngestError::Purge { .. }
         )
     }
 }

@@ -26,6 +26,7 @@ mod identity;
 mod maintain;
 mod options;
 mod pseudo;
+mod purge;
 mod reader;
 mod reason;
 mod rows;
@@ -44,5 +45,6 @@ pub use maintain::{
 };
 pub use options::{Budget, DEFAULT_MEMORY_BUDGET, IngestOptions, TimestampMeans};
 pub use pseudo::{KEY_ENV, Pseudonym, Pseudonymiser};
+pub use purge::{PurgeReport, PurgeRequest, purge};
 pub use reason::{Code, Fate};
 pub use writer::LakeWriter;

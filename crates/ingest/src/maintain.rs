@@ -5,7 +5,7 @@
 //! then writes `plan.json` (the commit point), renames the files over the old ones and
 //! writes `_lake.json` last. A kill before `plan.json` leaves the old lake (the next
 //! writer deletes the staging); a kill after it is finished by the next writer or reader
-//! that opens the lake for writing ([`finish_interrupted_upgrade`]). Readers refuse the
+//! that opens the lake for writing ([`finish_interrupted_changes`]). Readers refuse the
 //! lake until `_lake.json` says the new format, so none sees half of it.
 
 use std::fs::File;
@@ -33,49 +33,75 @@ pub struct UpgradeReport {
     pub dry_run: bool,
 }
 
-/// The plan of an upgrade, written when every converted file is staged.
-#[derive(Debug, Serialize, Deserialize)]
-struct Plan {
-    to_format: u32,
+/// The plan of a change that stages its files (`upgrade`, `purge`), written when every
+/// file is staged: its commit point.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Plan {
+    /// The format an upgrade writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_format: Option<u32>,
+    /// The lake's metadata once the change is applied (a purge's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<LakeMeta>,
     /// (staged file, final path relative to the lake root).
-    moves: Vec<(PathBuf, String)>,
+    pub moves: Vec<(PathBuf, String)>,
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
     move |source| IngestError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-fn upgrade_dir(lake: &Lake) -> PathBuf {
-    lake.staging_dir().join("upgrade")
-}
-
-/// Finishes an upgrade a kill interrupted after its commit point, or drops one that was
-/// interrupted before it. Called with the lake's lock held.
-pub(crate) fn finish_interrupted_upgrade(lake: &Lake) -> Result<(), IngestError> {
-    let dir = upgrade_dir(lake);
-    let plan_path = dir.join("plan.json");
-    if plan_path.exists() {
-        let bytes = std::fs::read(&plan_path).map_err(io(&plan_path))?;
-        let plan: Plan = serde_json::from_slice(&bytes).map_err(|e| IngestError::Io {
-            path: plan_path.clone(),
-            source: std::io::Error::other(e),
-        })?;
-        tracing::warn!(lake = %lake.root().display(), "finishing an interrupted lake upgrade");
-        apply(lake, &plan)?;
-    } else if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+/// Finishes a change (upgrade or purge) a kill interrupted after its commit point, or
+/// drops one that was interrupted before it. Called with the lake's lock held.
+pub(crate) fn finish_interrupted_changes(lake: &Lake) -> Result<(), IngestError> {
+    for change in tally_model::PENDING_CHANGES {
+        let dir = lake.change_dir(change);
+        let plan_path = dir.join("plan.json");
+        if plan_path.exists() {
+            let bytes = std::fs::read(&plan_path).map_err(io(&plan_path))?;
+            let plan: Plan = serde_json::from_slice(&bytes).map_err(|e| IngestError::Io {
+                path: plan_path.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            tracing::warn!(lake = %lake.root().display(), change, "finishing an interrupted change of the lake");
+            apply(lake, change, &plan)?;
+        } else if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        }
     }
     Ok(())
 }
 
-/// Renames the staged files into place (those not moved yet) and writes the new format.
-fn apply(lake: &Lake, plan: &Plan) -> Result<(), IngestError> {
+/// Writes `plan.json` (temp, fsync, rename, fsync of the folder): the commit point, from
+/// which a kill is finished by the next writer. Then applies it.
+pub(crate) fn commit(lake: &Lake, change: &str, plan: &Plan) -> Result<(), IngestError> {
+    let dir = lake.change_dir(change);
+    let plan_path = dir.join("plan.json");
+    let tmp = dir.join("plan.json.tmp");
+    let json = serde_json::to_vec_pretty(plan).expect("the plan serialises");
+    std::fs::write(&tmp, json).map_err(io(&tmp))?;
+    File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &plan_path).map_err(io(&plan_path))?;
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(&dir))?;
+    apply(lake, change, plan)
+}
+
+/// Renames the staged files into place (those not moved yet), writes the new metadata,
+/// and removes the staging folder.
+fn apply(lake: &Lake, change: &str, plan: &Plan) -> Result<(), IngestError> {
     for (staged, rel) in &plan.moves {
         let dest = lake.root().join(rel);
         if staged.exists() {
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
             std::fs::rename(staged, &dest).map_err(io(&dest))?;
             if let Some(parent) = dest.parent() {
                 File::open(parent)
@@ -84,13 +110,31 @@ fn apply(lake: &Lake, plan: &Plan) -> Result<(), IngestError> {
             }
         }
     }
-    let mut meta = lake.meta().map_err(io(lake.root()))?.unwrap_or_default();
-    meta.format = plan.to_format;
+    let mut meta = match &plan.meta {
+        Some(meta) => meta.clone(),
+        None => lake.meta().map_err(io(lake.root()))?.unwrap_or_default(),
+    };
+    if let Some(format) = plan.to_format {
+        meta.format = format;
+    }
     lake.write_meta(&meta).map_err(io(lake.root()))?;
-    let dir = upgrade_dir(lake);
+    let dir = lake.change_dir(change);
     std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
     let _ = std::fs::remove_dir(lake.staging_dir());
     Ok(())
+}
+
+/// Writes `df` as a staged Parquet file (zstd, as ingest writes) and fsyncs it.
+pub(crate) fn write_staged(staged: &Path, df: &mut DataFrame) -> Result<(), IngestError> {
+    let mut out = File::create(staged).map_err(io(staged))?;
+    ParquetWriter::new(&mut out)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(df)
+        .map_err(|source| IngestError::Parquet {
+            path: staged.to_path_buf(),
+            source,
+        })?;
+    out.sync_all().map_err(io(staged))
 }
 
 /// A format-1 pseudonym (32 hex digits) as the format-2 number: its first 16 digits,
@@ -175,13 +219,13 @@ pub fn upgrade(
         "_lake.json records the format".into(),
     ];
     let entries = lake.read_ledger_any_format().map_err(io(lake.root()))?;
-    let dir = upgrade_dir(lake);
+    let dir = lake.change_dir("upgrade");
     if !dry_run {
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     }
     let mut plan = Plan {
-        to_format: LAKE_FORMAT,
-        moves: Vec::new(),
+        to_format: Some(LAKE_FORMAT),
+        ..Plan::default()
     };
     for entry in &entries {
         let Some(table) = Table::parse(&entry.summary.table) else {
@@ -203,15 +247,7 @@ pub fn upgrade(
             }
             let mut df = convert(df, table, &path)?;
             let staged = dir.join(rel.replace('/', "_"));
-            let mut out = File::create(&staged).map_err(io(&staged))?;
-            ParquetWriter::new(&mut out)
-                .with_compression(ParquetCompression::Zstd(None))
-                .finish(&mut df)
-                .map_err(|source| IngestError::Parquet {
-                    path: staged.clone(),
-                    source,
-                })?;
-            out.sync_all().map_err(io(&staged))?;
+            write_staged(&staged, &mut df)?;
             plan.moves.push((staged, rel.clone()));
         }
     }
@@ -219,27 +255,17 @@ pub fn upgrade(
         return Ok(report);
     }
     // The commit point: from here a kill is finished by the next writer.
-    let plan_path = dir.join("plan.json");
-    let tmp = dir.join("plan.json.tmp");
-    let json = serde_json::to_vec_pretty(&plan).expect("the plan serialises");
-    std::fs::write(&tmp, json).map_err(io(&tmp))?;
-    File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &plan_path).map_err(io(&plan_path))?;
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(&dir))?;
-    apply(lake, &plan)?;
+    commit(lake, "upgrade", &plan)?;
     Ok(report)
 }
 
 /// One problem `tally lake check` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// `damage` (the lake does not hold what its ledger says) or `leftover` (a file no
+    /// `damage` (the lake does not hold what its ledger says), `leftover` (a file no
     /// ledger entry names: the remains of an interrupted write, deleted by the next
-    /// writer).
+    /// writer) or `pending` (an upgrade or purge committed but not finished: the next
+    /// writer finishes it).
     pub kind: &'static str,
     pub path: String,
     pub message: String,
@@ -283,6 +309,16 @@ pub fn check(lake: &Lake) -> Result<CheckReport, IngestError> {
         path: path.display().to_string(),
         message,
     };
+    if let Some(change) = lake.pending_change() {
+        report.findings.push(Finding {
+            kind: "pending",
+            path: lake.change_dir(change).join("plan.json").display().to_string(),
+            message: format!(
+                "a `tally {change}` was committed but not finished; readers wait for it, and the next \
+                 `tally ingest`, `tally run`, `tally purge` or `tally lake upgrade` finishes it"
+            ),
+        });
+    }
     let mut named = std::collections::BTreeSet::new();
     for entry in &entries {
         let table = Table::parse(&entry.summary.table);

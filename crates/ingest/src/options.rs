@@ -107,4 +107,8 @@ pub struct IngestOptions {
     /// Synthetic data under the public demo key (`tally demo`): written only to a lake
     /// marked as a demo lake, which takes nothing else.
     pub demo: bool,
+    /// Set by ingest from the lake, not by callers: the instant (UTC microseconds) before
+    /// which the lake was purged. Rows before it are stored without patron, item or device
+    /// keys, as the purge left the rows it cleared (docs/privacy.md).
+    pub purged_before_us: Option<i64>,
 }

@@ -161,6 +161,17 @@ enum Col {
     Key(PrimitiveChunkedBuilder<Int64Type>),
 }
 
+/// A row with its pseudonyms cleared: what `tally purge` leaves of a row, and the cells
+/// its content key is then made of.
+pub fn without_keys<'a>(row: &[Cell<'a>]) -> Vec<Cell<'a>> {
+    row.iter()
+        .map(|c| match c {
+            Cell::Key(_) => Cell::Null,
+            other => *other,
+        })
+        .collect()
+}
+
 /// Whether a column holds pseudonyms (keyed hashes of identifiers).
 pub fn is_pseudonym(column: &str) -> bool {
     column.ends_with("_key") && column != "row_key"
@@ -175,6 +186,9 @@ pub struct Layout {
     dtypes: Vec<DataType>,
     /// Position of the partition column among a row's cells.
     pub partition: usize,
+    /// Rows whose partition time is before this instant (a purged period) are stored
+    /// without keys and identified by their content ([`Chunk::push_record`]).
+    anonymise_before: Option<i64>,
 }
 
 impl Layout {
@@ -197,6 +211,22 @@ impl Layout {
             names,
             dtypes,
             partition,
+            anonymise_before: None,
+        }
+    }
+
+    /// The layout for a lake purged before `instant`: rows before it lose their keys.
+    pub fn anonymised_before(mut self, instant: Option<i64>) -> Layout {
+        let has_keys = self.names.iter().any(|n| is_pseudonym(n));
+        self.anonymise_before = instant.filter(|_| has_keys);
+        self
+    }
+
+    /// Whether this row falls in a purged period.
+    fn purged(&self, row: &[Cell<'_>]) -> bool {
+        match (self.anonymise_before, &row[self.partition]) {
+            (Some(before), Cell::Time(t)) => *t < before,
+            _ => false,
         }
     }
 
@@ -244,6 +274,10 @@ pub struct Chunk {
     cols: Vec<Col>,
     pub keys: Vec<u64>,
     pub months: Vec<i32>,
+    /// Rows of a purged period: stored without keys, identified by their content with
+    /// multiplicity whatever their record's kind (as `tally purge` re-keyed the rows it
+    /// cleared).
+    pub anonymous: Vec<bool>,
     pub records: Vec<RecordMeta>,
     bytes: usize,
 }
@@ -283,6 +317,7 @@ impl Chunk {
             cols,
             keys: Vec::with_capacity(CHUNK_CAPACITY),
             months: Vec::with_capacity(CHUNK_CAPACITY),
+            anonymous: Vec::new(),
             records: Vec::new(),
             bytes: 0,
         }
@@ -322,11 +357,19 @@ impl Chunk {
         input_rows: u32,
     ) {
         for (i, row) in rows.iter().enumerate() {
+            if self.layout.purged(row) {
+                let cleared = without_keys(row);
+                let key = row_key(source, &cleared);
+                self.push_row(&cleared, key);
+                self.mark_anonymous(true);
+                continue;
+            }
             let key = match kind {
                 Kind::Record => crate::identity::nth(hash, i as u64),
                 Kind::State | Kind::Content => row_key(source, row),
             };
             self.push_row(row, key);
+            self.mark_anonymous(false);
         }
         self.records.push(RecordMeta {
             kind,
@@ -334,6 +377,22 @@ impl Chunk {
             rows: rows.len() as u32,
             input_rows,
         });
+    }
+
+    /// Records whether the row just pushed is anonymous; the list is kept only once a
+    /// chunk has such a row (most lakes are never purged).
+    fn mark_anonymous(&mut self, anonymous: bool) {
+        if anonymous && self.anonymous.len() < self.keys.len() {
+            self.anonymous.resize(self.keys.len() - 1, false);
+        }
+        if anonymous || !self.anonymous.is_empty() {
+            self.anonymous.push(anonymous);
+        }
+    }
+
+    /// Whether row `r` is anonymous (see [`Chunk::anonymous`]).
+    pub fn is_anonymous(&self, r: usize) -> bool {
+        self.anonymous.get(r).copied().unwrap_or(false)
     }
 
     fn push_row(&mut self, row: &[Cell<'_>], key: u64) {

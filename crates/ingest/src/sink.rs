@@ -150,12 +150,15 @@ fn settle(mut chunk: Chunk, file: &mut FileIndex, staging: &Path) -> Result<Sett
                 .first_record(months[rows.start], rec.hash)
                 .map_err(io)?;
         duplicate.push(dup);
-        if dup || rec.kind != Kind::Content {
+        if dup {
             continue;
         }
+        // Content keys, and the rows of a purged period, count their copies.
         for r in rows {
-            let copies = file.copies_before(months[r], keys[r]).map_err(io)?;
-            keys[r] = nth(keys[r], copies);
+            if rec.kind == Kind::Content || chunk.is_anonymous(r) {
+                let copies = file.copies_before(months[r], keys[r]).map_err(io)?;
+                keys[r] = nth(keys[r], copies);
+            }
         }
     }
     Ok(Settled {

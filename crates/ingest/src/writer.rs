@@ -38,18 +38,7 @@ fn format_error(lake: &Lake, e: std::io::Error) -> IngestError {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<tally_model::LakeFormatError>())
     {
-        Some(tally_model::LakeFormatError::Older { lake, found }) => {
-            IngestError::LakeFormat(tally_model::LakeFormatError::Older {
-                lake: lake.clone(),
-                found: *found,
-            })
-        }
-        Some(tally_model::LakeFormatError::Newer { lake, found }) => {
-            IngestError::LakeFormat(tally_model::LakeFormatError::Newer {
-                lake: lake.clone(),
-                found: *found,
-            })
-        }
+        Some(found) => IngestError::LakeFormat(found.clone()),
         None => IngestError::Ledger {
             lake: lake.root().into(),
             source: e,
@@ -64,11 +53,11 @@ fn sync_dir(dir: &Path) -> Result<(), IngestError> {
 }
 
 impl LakeWriter {
-    /// Takes the lock (waiting up to `wait`), finishes an interrupted upgrade, checks the
+    /// Takes the lock (waiting up to `wait`), finishes an interrupted upgrade or purge, checks the
     /// lake's format, then cleans up after any interrupted batch.
     pub fn open(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
         let writer = LakeWriter::lock(lake, wait)?;
-        crate::maintain::finish_interrupted_upgrade(lake)?;
+        crate::maintain::finish_interrupted_changes(lake)?;
         // A lake of another format is neither cleaned up nor written to.
         lake.check_format().map_err(|e| format_error(lake, e))?;
         if lake.meta().map_err(io_err(lake.root()))?.is_none() {
@@ -85,7 +74,7 @@ impl LakeWriter {
     /// upgrade finished; nothing else is touched.
     pub fn open_for_maintenance(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
         let writer = LakeWriter::lock(lake, wait)?;
-        crate::maintain::finish_interrupted_upgrade(lake)?;
+        crate::maintain::finish_interrupted_changes(lake)?;
         Ok(writer)
     }
 
@@ -270,6 +259,7 @@ impl LakeWriter {
                 .map(|(_, rel)| rel.clone())
                 .collect(),
             quarantine: quarantine_rel,
+            quarantine_deleted: None,
             tally_version: env!("CARGO_PKG_VERSION").to_string(),
         };
         let ledger_dir = self.lake.ledger_dir();
@@ -294,6 +284,25 @@ impl LakeWriter {
 
     pub fn lake(&self) -> &Lake {
         &self.lake
+    }
+
+    /// Replaces a committed batch's ledger entry (temp, fsync, rename, fsync of the
+    /// folder): how `tally purge` records a quarantine file it deletes, before deleting it.
+    pub fn rewrite_entry(&self, entry: &LedgerEntry) -> Result<(), IngestError> {
+        let staging = self.lake.staging_dir();
+        std::fs::create_dir_all(&staging).map_err(io_err(&staging))?;
+        let tmp = staging.join(format!("{}.json", entry.batch));
+        let mut json = serde_json::to_vec_pretty(entry).expect("ledger entries serialise");
+        json.push(b'\n');
+        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(&json)
+            .and_then(|()| f.sync_all())
+            .map_err(io_err(&tmp))?;
+        let dest = self.lake.ledger_path(&entry.batch);
+        std::fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
+        sync_dir(&self.lake.ledger_dir())?;
+        let _ = std::fs::remove_dir(&staging);
+        Ok(())
     }
 
     /// Every committed batch, in commit order.

@@ -16,7 +16,7 @@ use crate::grid::Grid;
 use crate::load::{micros, scan_current, scan_partitions, strings, utc_lit};
 
 /// What is computed per (dimensions, bucket).
-enum Agg {
+pub(crate) enum Agg {
     /// Rows.
     Count,
     /// Distinct non-null values of a column.
@@ -27,11 +27,11 @@ enum Agg {
     Share(Expr),
 }
 
-struct Spec {
-    table: Table,
-    time: &'static str,
-    filter: Option<Expr>,
-    agg: Agg,
+pub(crate) struct Spec {
+    pub table: Table,
+    pub time: &'static str,
+    pub filter: Option<Expr>,
+    pub agg: Agg,
 }
 
 fn event_is(events: &[&str]) -> Expr {
@@ -47,7 +47,7 @@ fn resolve_hours() -> Expr {
         / lit(3600.0)
 }
 
-fn spec(metric: Metric, sites: &Sites) -> Spec {
+pub(crate) fn spec(metric: Metric, sites: &Sites) -> Spec {
     let s = |time, filter, agg| Spec {
         table: metric.table(),
         time,
@@ -393,21 +393,37 @@ pub fn event_metric(
             }
         }
     }
+    // Distinct keys of purged rows: the counts the purge kept (retention.rs).
+    let kept = match spec.agg {
+        Agg::Distinct(_) => crate::retention::corrections(lake, sites, metric, grid, dims)?,
+        _ => None,
+    };
+    if let Some(k) = &kept {
+        for (cell, v) in &k.kept {
+            *cells.entry(cell.clone()).or_insert(0.0) += v;
+        }
+        groups.extend(k.groups.iter().cloned());
+    }
     let rate_zero = rate.is_some();
-    assemble(
+    let mut out = assemble(
         sites,
         metric,
         grid,
         dims,
         groups,
         |key, b| {
+            if kept.as_ref().is_some_and(|k| k.unknown[b]) {
+                return Some(f64::NAN);
+            }
             cells
                 .get(&(key.to_vec(), b))
                 .copied()
                 .or_else(|| (rate_zero && per(key).is_some()).then_some(0.0))
         },
         integral,
-    )
+    )?;
+    out.warnings.extend(kept.and_then(|k| k.warning));
+    Ok(out)
 }
 
 /// What one partition of the lake is reduced to before the partitions are combined.
@@ -641,6 +657,15 @@ pub(crate) fn assemble(
             }
             labels.push(bucket.label.clone());
             let v = value(key, b);
+            if v.is_some_and(f64::is_nan) {
+                // Not known (a purged bucket no kept count answers): empty, not zero.
+                if integral {
+                    ints.push(None);
+                } else {
+                    floats.push(None);
+                }
+                continue;
+            }
             if integral {
                 let v = v.unwrap_or(0.0);
                 if suppress && v > 0.0 && v < min_cell {

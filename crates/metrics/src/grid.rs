@@ -16,6 +16,8 @@ pub struct Bucket {
     /// UTC microseconds, exclusive.
     pub end_us: i64,
     pub label: String,
+    /// Local days [first, end) the bucket covers; `None` for an hour.
+    pub days: Option<(NaiveDate, NaiveDate)>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +72,7 @@ impl Grid {
                         start_us: t,
                         end_us: next,
                         label: local.format("%Y-%m-%dT%H:%M%:z").to_string(),
+                        days: None,
                     });
                     t = next;
                 }
@@ -80,6 +83,7 @@ impl Grid {
                         start_us: midnight_us(from, tz),
                         end_us,
                         label: format!("{from}..{to}"),
+                        days: Some((from, to)),
                     });
                 }
             }
@@ -91,6 +95,7 @@ impl Grid {
                         start_us: midnight_us(d, tz),
                         end_us: midnight_us(next, tz),
                         label: label(d, kind, fy_start),
+                        days: Some((d, next)),
                     });
                     d = next;
                 }
@@ -116,8 +121,44 @@ impl Grid {
     }
 }
 
+/// The first day of the calendar bucket `d` is in.
+pub fn bucket_start(d: NaiveDate, kind: BucketKind, fy_start: u32) -> NaiveDate {
+    let first_of = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).expect("valid month");
+    match kind {
+        BucketKind::Day | BucketKind::Hour | BucketKind::All => d,
+        BucketKind::Week => d - Duration::days(i64::from(d.weekday().num_days_from_monday())),
+        BucketKind::Month => first_of(d.year(), d.month()),
+        BucketKind::Quarter => first_of(d.year(), (d.month() - 1) / 3 * 3 + 1),
+        BucketKind::FiscalYear => {
+            let start_year = if d.month() >= fy_start {
+                d.year()
+            } else {
+                d.year() - 1
+            };
+            first_of(start_year, fy_start)
+        }
+    }
+}
+
+/// The calendar buckets whose distinct counts a purge keeps.
+pub const KEPT_KINDS: [BucketKind; 5] = [
+    BucketKind::Day,
+    BucketKind::Week,
+    BucketKind::Month,
+    BucketKind::Quarter,
+    BucketKind::FiscalYear,
+];
+
+/// Whether local days [from, to) are one whole day, ISO week, month, quarter or fiscal
+/// year: the buckets a purge keeps distinct counts for.
+pub fn is_kept_bucket(from: NaiveDate, to: NaiveDate, fy_start: u32) -> bool {
+    KEPT_KINDS
+        .iter()
+        .any(|&k| bucket_start(from, k, fy_start) == from && next_start(from, k, fy_start) == to)
+}
+
 /// The first day of the calendar bucket after the one `d` is in.
-fn next_start(d: NaiveDate, kind: BucketKind, fy_start: u32) -> NaiveDate {
+pub fn next_start(d: NaiveDate, kind: BucketKind, fy_start: u32) -> NaiveDate {
     let first_of = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).expect("valid month");
     let add_months = |y: i32, m: u32, k: u32| {
         let idx = y * 12 + (m as i32 - 1) + k as i32;

@@ -14,6 +14,11 @@ pub enum MetricError {
     Polars(#[from] PolarsError),
     #[error("{0}")]
     Invalid(String),
+    #[error("{path}: {source}")]
+    Lake {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@
 //! LAKE/_quarantine/<batch>.csv                      rejected rows with reasons, identifiers masked
 //! LAKE/_lake.json                                   the lake's format version, the key's
 //!                                                   fingerprint, whether it is a demo lake
+//! LAKE/_retention/distinct.parquet                   distinct counts of purged periods
 //! LAKE/_lock                                        held by the one writer
 //! LAKE/_staging/                                    files being written (never read)
 //! ```
@@ -40,7 +41,42 @@ pub struct LakeMeta {
     /// exports are never ingested into it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub demo: bool,
+    /// Set by `tally purge`: rows before this date hold no patron, item or device keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged: Option<Purged>,
 }
+
+/// What a purge cleared, and the calendar its kept counts were made in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purged {
+    /// Local date in the library's zone: rows that start before its midnight were purged.
+    pub before: chrono::NaiveDate,
+    /// That midnight as UTC microseconds: the instant ingest and metrics compare with.
+    pub before_us: i64,
+    /// The library's zone and fiscal year when the counts were kept: buckets of another
+    /// calendar cannot be answered from them.
+    pub timezone: String,
+    pub fiscal_year_start_month: u32,
+}
+
+/// The distinct count a purge took out of one bucket's rows, kept so the bucket's figure
+/// stays what it was: the figure is the distinct keys its rows still hold plus `kept`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptCount {
+    /// `distinct_users` or `wifi_devices`.
+    pub metric: String,
+    /// The site (as stored, "(none)" for rows without one); `None` for the library as a
+    /// whole (not the sum of its sites: a patron may use several).
+    pub site: Option<String>,
+    /// Local dates [from, to): a day, ISO week, month, quarter or fiscal year.
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub kept: i64,
+}
+
+/// Changes that stage their files under `_staging/<name>/` and commit with a
+/// `plan.json`: until one is finished, readers refuse the lake.
+pub const PENDING_CHANGES: [&str; 2] = ["upgrade", "purge"];
 
 impl LakeMeta {
     pub fn new() -> LakeMeta {
@@ -48,6 +84,7 @@ impl LakeMeta {
             format: LAKE_FORMAT,
             key_fingerprint: None,
             demo: false,
+            purged: None,
         }
     }
 }
@@ -59,7 +96,7 @@ impl Default for LakeMeta {
 }
 
 /// A lake of a layout this tally does not read as it is.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum LakeFormatError {
     #[error(
         "{lake}: the lake is in format {found}, written by an older tally; this tally reads format {LAKE_FORMAT}. \
@@ -71,6 +108,11 @@ pub enum LakeFormatError {
          Install the newer tally"
     )]
     Newer { lake: PathBuf, found: u32 },
+    #[error(
+        "{lake}: a `tally {change}` was committed but not finished (interrupted, or still running). \
+         The next `tally ingest`, `tally run`, `tally purge` or `tally lake upgrade` on this lake finishes it"
+    )]
+    Pending { lake: PathBuf, change: String },
 }
 
 /// Columns of a quarantine file: the input file, the line the row starts on, the column
@@ -133,6 +175,122 @@ impl Lake {
         self.root.join("_lake.json")
     }
 
+    /// The distinct counts purges kept (see [`KeptCount`]).
+    pub fn kept_path(&self) -> PathBuf {
+        self.root.join("_retention").join("distinct.parquet")
+    }
+
+    /// The staging folder of a change that commits with a plan (`upgrade`, `purge`).
+    pub fn change_dir(&self, change: &str) -> PathBuf {
+        self.staging_dir().join(change)
+    }
+
+    /// A change committed (its `plan.json` written) but not yet applied.
+    pub fn pending_change(&self) -> Option<&'static str> {
+        PENDING_CHANGES
+            .into_iter()
+            .find(|c| self.change_dir(c).join("plan.json").exists())
+    }
+
+    /// The counts purges kept, empty when the lake was never purged.
+    pub fn kept_counts(&self) -> std::io::Result<Vec<KeptCount>> {
+        use polars::prelude::*;
+        let path = self.kept_path();
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let bad = |e: PolarsError| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        };
+        let df = ParquetReader::new(file).finish().map_err(bad)?;
+        let metric = df
+            .column("metric")
+            .and_then(|c| c.str().cloned())
+            .map_err(bad)?;
+        let site = df
+            .column("site")
+            .and_then(|c| c.str().cloned())
+            .map_err(bad)?;
+        let days = |name: &str| {
+            df.column(name)
+                .and_then(|c| c.cast(&DataType::Int32))
+                .and_then(|c| c.i32().cloned())
+        };
+        let from = days("from").map_err(bad)?;
+        let to = days("to").map_err(bad)?;
+        let kept = df
+            .column("kept")
+            .and_then(|c| c.i64().cloned())
+            .map_err(bad)?;
+        let day = |d: Option<i32>| {
+            d.and_then(|d| chrono::NaiveDate::from_num_days_from_ce_opt(d + 719_163))
+        };
+        let mut out = Vec::with_capacity(df.height());
+        for i in 0..df.height() {
+            let (Some(m), Some(f), Some(t), Some(k)) =
+                (metric.get(i), day(from.get(i)), day(to.get(i)), kept.get(i))
+            else {
+                return Err(bad(PolarsError::ComputeError(
+                    format!("row {i} has an empty value").into(),
+                )));
+            };
+            out.push(KeptCount {
+                metric: m.to_string(),
+                site: site.get(i).map(str::to_string),
+                from: f,
+                to: t,
+                kept: k,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes kept counts as the Parquet file [`Lake::kept_counts`] reads (to `path`: a
+    /// purge stages it before it moves into place), and fsyncs it.
+    pub fn write_kept_counts(path: &Path, counts: &[KeptCount]) -> std::io::Result<()> {
+        use polars::prelude::*;
+        let bad = |e: PolarsError| std::io::Error::other(format!("{}: {e}", path.display()));
+        let epoch = |d: chrono::NaiveDate| chrono::Datelike::num_days_from_ce(&d) - 719_163;
+        let mut df = DataFrame::new(
+            counts.len(),
+            vec![
+                Column::new(
+                    "metric".into(),
+                    counts.iter().map(|k| k.metric.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "site".into(),
+                    counts.iter().map(|k| k.site.as_deref()).collect::<Vec<_>>(),
+                ),
+                Int32Chunked::from_vec(
+                    "from".into(),
+                    counts.iter().map(|k| epoch(k.from)).collect(),
+                )
+                .into_date()
+                .into_column(),
+                Int32Chunked::from_vec("to".into(), counts.iter().map(|k| epoch(k.to)).collect())
+                    .into_date()
+                    .into_column(),
+                Column::new(
+                    "kept".into(),
+                    counts.iter().map(|k| k.kept).collect::<Vec<_>>(),
+                ),
+            ],
+        )
+        .map_err(bad)?;
+        let mut file = std::fs::File::create(path)?;
+        ParquetWriter::new(&mut file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut df)
+            .map_err(bad)?;
+        file.sync_all()
+    }
+
     /// What `_lake.json` says; `None` when there is none (a new lake, or a format-1 lake).
     pub fn meta(&self) -> std::io::Result<Option<LakeMeta>> {
         match std::fs::read(self.meta_path()) {
@@ -163,6 +321,12 @@ impl Lake {
     pub fn check_format(&self) -> std::io::Result<()> {
         let found = self.format()?;
         let lake = self.root.clone();
+        if let Some(change) = self.pending_change() {
+            return Err(std::io::Error::other(LakeFormatError::Pending {
+                lake,
+                change: change.to_string(),
+            }));
+        }
         match found.cmp(&LAKE_FORMAT) {
             std::cmp::Ordering::Equal => Ok(()),
             std::cmp::Ordering::Less => Err(std::io::Error::other(LakeFormatError::Older {
@@ -343,6 +507,10 @@ pub struct LedgerEntry {
     pub parquet: Vec<String>,
     /// Quarantine file relative to the lake root, when rows were quarantined.
     pub quarantine: Option<String>,
+    /// The date `tally purge` deleted the quarantine file (older than the retention's
+    /// `quarantine_days`); the summary's counts and reasons stay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine_deleted: Option<chrono::NaiveDate>,
     pub tally_version: String,
 }
 

@@ -22,8 +22,8 @@ pub mod tables;
 
 pub use bucket::BucketKind;
 pub use lake::{
-    FileSummary, LAKE_FORMAT, Lake, LakeFormatError, LakeMeta, LedgerEntry, QUARANTINE_COLUMNS,
-    ReasonCount, partition_month,
+    FileSummary, KeptCount, LAKE_FORMAT, Lake, LakeFormatError, LakeMeta, LedgerEntry,
+    PENDING_CHANGES, Purged, QUARANTINE_COLUMNS, ReasonCount, partition_month,
 };
-pub use sites::{DayHours, Library, Site, Sites, SitesError, Thresholds, WeekHours};
+pub use sites::{DayHours, Library, Retention, Site, Sites, SitesError, Thresholds, WeekHours};
 pub use tables::{Table, UserType};

@@ -34,6 +34,31 @@ pub struct Sites {
     pub library: Library,
     #[serde(rename = "site", default)]
     pub sites: Vec<Site>,
+    /// How long patron identifiers and rejected rows are kept (docs/privacy.md).
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// `[retention]`: what `tally run` (and `tally purge` without `--before`) clears.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Patron, item and device keys are cleared from rows older than this many whole
+    /// months (the purge date is the first day of the month this many months before the
+    /// current one).
+    pub patron_months: Option<u32>,
+    /// Quarantine files (rejected rows, masked) older than this many days are deleted.
+    pub quarantine_days: Option<u32>,
+}
+
+impl Retention {
+    /// The purge date for `today`: the first of the month `patron_months` months before
+    /// today's month.
+    pub fn purge_before(&self, today: NaiveDate) -> Option<NaiveDate> {
+        let months = self.patron_months?;
+        let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?;
+        first.checked_sub_months(chrono::Months::new(months))
+    }
 }
 
 /// Library-wide settings.
@@ -363,6 +388,7 @@ impl Sites {
                 work_order_target_hours: BTreeMap::new(),
             },
             sites: Vec::new(),
+            retention: Retention::default(),
         }
     }
 }

@@ -10,9 +10,11 @@
 //! ```
 
 pub mod period;
+pub mod retention;
 pub mod run;
 pub mod spec;
 
 pub use period::Period;
+pub use retention::{Retain, purge};
 pub use run::{DEMO_KEY, Manifest, RunError, RunOptions, RunOutcome, run};
 pub use spec::{Pipeline, Problem, SpecError, load, parse};

@@ -110,6 +110,9 @@ pub struct Manifest {
     pub rows_excluded: u64,
     pub files_failed: Vec<String>,
     pub warnings: Vec<String>,
+    /// What the retention of sites.toml purged, when it has a `[retention]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purge: Option<tally_ingest::PurgeReport>,
     pub outputs: Vec<OutputRecord>,
     pub timings: Vec<StepTime>,
     pub seconds: f64,
@@ -383,6 +386,25 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
         }
     }
 
+    // Retention, when sites.toml asks for it: before any figure is computed, so that the
+    // figures of a run are those of the lake it leaves.
+    let purge = match crate::Retain::from_sites(&sites, opts.today, p.lock_wait) {
+        Some(retain) => {
+            bar.set_message("purging");
+            let report = crate::purge(&lake, &sites, &retain)?;
+            tracing::info!(
+                before = ?report.before,
+                rows_cleared = report.rows_cleared,
+                files = report.files,
+                quarantine_files_deleted = report.quarantine_deleted.len(),
+                "retention"
+            );
+            lap("purge".into(), &mut timings);
+            Some(report)
+        }
+        None => None,
+    };
+
     if everything {
         let (span, _) = tally_metrics::lake_range(&lake, &sites)?;
         let (from, to) = span.ok_or_else(|| {
@@ -504,6 +526,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
             .collect(),
         inputs,
         warnings,
+        purge,
         outputs,
         timings,
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,

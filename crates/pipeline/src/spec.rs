@@ -602,6 +602,7 @@ pub fn parse(
                 mapping,
                 budget: Default::default(),
                 demo: false,
+                purged_before_us: None,
             },
             site_from_folder: r.site_from_folder,
             required: r.required,

@@ -153,7 +153,9 @@ impl<'a> Ctx<'a> {
             tz_override: options.tz,
             pseudo,
             tally,
-            chunk: Chunk::new(Arc::new(Layout::of(table))),
+            chunk: Chunk::new(Arc::new(
+                Layout::of(table).anonymised_before(options.purged_before_us),
+            )),
             out,
             safe: spec
                 .safe

@@ -81,7 +81,7 @@ fn mask(line: &str) -> String {
         .enumerate()
         .map(|(i, f)| match (i, f.get(..2)) {
             (0, _) => f.to_string(),
-            (1, _) if f.starts_with('S') && f.len() > 5 => {
+            (1, _) if f.starts_with('S') && f.len() > 5 && f.is_char_boundary(5) => {
                 format!("{}{}", &f[..5], mask_value(&f[5..]))
             }
             (_, Some(code)) if SAFE_CODES.contains(&code) => f.to_string(),
@@ -134,8 +134,8 @@ fn line_row(line: &str, ctx: &mut Ctx<'_>, strip_prefix: Option<&str>) -> Result
         .got(stamp)
     })?;
     let command_field = fields.next().unwrap_or("");
-    let command = match command_field.get(0..1) {
-        Some("S") if command_field.len() >= 5 => &command_field[3..5],
+    let command = match (command_field.get(0..1), command_field.get(3..5)) {
+        (Some("S"), Some(command)) => command,
         _ => {
             return Err(Reject::new(
                 Code::BadLine,
