@@ -338,7 +338,9 @@ pub struct PeriodArgs {
     /// Bucket: hour, day, week, month, quarter, fy, all.
     #[arg(long, value_name = "BUCKET", default_value = "month")]
     pub every: String,
-    /// Break down by: site, station, user_type (comma-separated).
+    /// Break down by (comma-separated; each metric takes some, `tally metric --list`
+    /// says which): site, station, user_type, event, item_type, collection, location,
+    /// patron_category, category, priority, status, ssid, kind, asset_tag, age_years.
     #[arg(long, value_name = "COLS", value_delimiter = ',')]
     pub by: Vec<String>,
 }

@@ -382,12 +382,8 @@ fn survey(a: SurveyArgs) -> anyhow::Result<Status> {
         )));
     }
     let sites = load_sites(&a.sites)?;
-    let start_month = sites.library.fiscal_year_start_month;
-    // FY N ends in calendar year N: it starts in N-1 unless the year starts in January.
-    let first_year = if start_month == 1 { a.fy } else { a.fy - 1 };
-    let from = NaiveDate::from_ymd_opt(first_year, start_month, 1)
-        .ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
-    let to = NaiveDate::from_ymd_opt(first_year + 1, start_month, 1)
+    let (from, to) = sites
+        .fiscal_year_days(a.fy)
         .ok_or_else(|| usage(format!("--fy {}: not a year", a.fy)))?;
     tracing::info!("FY{}: {from} to {}", a.fy, to - chrono::Duration::days(1));
     let mut df = tally_metrics::survey(&readable(Lake::new(&a.lake))?, &sites, from, to)?;

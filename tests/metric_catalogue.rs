@@ -1,5 +1,5 @@
 //! The circulation, Wi-Fi and work-order metrics on the fixtures, against numbers worked
-//! out by hand from ARCHITECTURE.md's definitions.
+//! out by hand from docs/metrics.md's definitions.
 
 use polars::prelude::{CsvReadOptions, CsvWriter, DataType, Field, Schema, SerReader, SerWriter};
 use tally_metrics::{Dim, Metric};

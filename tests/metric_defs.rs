@@ -1,4 +1,4 @@
-//! ARCHITECTURE.md's metric definitions on hand-computed cases. The expected numbers are
+//! docs/metrics.md's metric definitions on hand-computed cases. The expected numbers are
 //! worked out in the comments from the definitions, not from the code.
 
 use polars::prelude::*;

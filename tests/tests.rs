@@ -1,5 +1,8 @@
 //! The one integration-test binary (one link of polars, not one per file).
 
+// Tests may tell the person running them what they measured or skipped.
+#![allow(clippy::print_stderr)]
+
 mod any_bytes;
 mod bad_input;
 mod common;
@@ -15,4 +18,5 @@ mod pipelines;
 mod privacy;
 mod properties;
 mod retention;
+mod tidy;
 mod unseen;

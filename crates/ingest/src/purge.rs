@@ -24,7 +24,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
-use tally_model::{KeptCount, Lake, LedgerEntry, Purged, Table, partition_month};
+use tally_model::{KeptCount, Lake, LedgerEntry, Purged, Table, month_start_us, partition_month};
 
 use crate::IngestError;
 use crate::identity::nth;
@@ -62,16 +62,6 @@ pub struct PurgeRequest {
     pub quarantine_before: Option<NaiveDate>,
     pub dry_run: bool,
     pub wait: Duration,
-}
-
-/// UTC microseconds at the start of partition month `m` (year*12 + month-1).
-fn month_start_us(m: i32) -> i64 {
-    NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)
-        .expect("a partition month")
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-        .timestamp_micros()
 }
 
 /// Purges the lake. `kept` computes the distinct counts the purge must keep (tally's

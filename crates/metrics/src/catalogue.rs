@@ -1,5 +1,5 @@
 //! The metrics tally computes, with the one-line definitions `tally metric --list` prints.
-//! The definitions are ARCHITECTURE.md's (Metric definitions); tests check the code against them.
+//! The definitions are docs/metrics.md's; tests check the code against them.
 
 use std::str::FromStr;
 

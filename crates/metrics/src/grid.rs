@@ -7,7 +7,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
-use tally_model::BucketKind;
+use tally_model::{BucketKind, fiscal_year_days, fiscal_year_of};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bucket {
@@ -130,12 +130,9 @@ pub fn bucket_start(d: NaiveDate, kind: BucketKind, fy_start: u32) -> NaiveDate 
         BucketKind::Month => first_of(d.year(), d.month()),
         BucketKind::Quarter => first_of(d.year(), (d.month() - 1) / 3 * 3 + 1),
         BucketKind::FiscalYear => {
-            let start_year = if d.month() >= fy_start {
-                d.year()
-            } else {
-                d.year() - 1
-            };
-            first_of(start_year, fy_start)
+            fiscal_year_days(fiscal_year_of(d, fy_start), fy_start)
+                .expect("a date in the calendar")
+                .0
         }
     }
 }
@@ -170,12 +167,9 @@ pub fn next_start(d: NaiveDate, kind: BucketKind, fy_start: u32) -> NaiveDate {
         BucketKind::Month => add_months(d.year(), d.month(), 1),
         BucketKind::Quarter => add_months(d.year(), (d.month() - 1) / 3 * 3 + 1, 3),
         BucketKind::FiscalYear => {
-            let start_year = if d.month() >= fy_start {
-                d.year()
-            } else {
-                d.year() - 1
-            };
-            first_of(start_year + 1, fy_start)
+            fiscal_year_days(fiscal_year_of(d, fy_start), fy_start)
+                .expect("a date in the calendar")
+                .1
         }
     }
 }
@@ -189,14 +183,7 @@ fn label(d: NaiveDate, kind: BucketKind, fy_start: u32) -> String {
         }
         BucketKind::Month => d.format("%Y-%m").to_string(),
         BucketKind::Quarter => format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1),
-        BucketKind::FiscalYear => {
-            let fy = if fy_start == 1 || d.month() < fy_start {
-                d.year()
-            } else {
-                d.year() + 1
-            };
-            format!("FY{fy}")
-        }
+        BucketKind::FiscalYear => format!("FY{}", fiscal_year_of(d, fy_start)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! tally-metrics: the metric catalogue of ARCHITECTURE.md over the lake.
+//! tally-metrics: the metric catalogue of docs/metrics.md over the lake.
 //!
 //! The lake is read with polars lazy scans over the Parquet files the ledger names,
 //! pruned to the months of the period and projected to the columns a metric needs.

@@ -2,24 +2,16 @@
 
 use polars::prelude::*;
 use tally_model::tables;
-use tally_model::{Lake, Table};
+use tally_model::{Lake, Table, month_of_us, month_start_us, partition_month};
 
-/// How far before the period a session may start and still overlap it. Sessions longer
-/// than this are not believed (ingest caps them at a day).
-const LOOKBACK_US: i64 = 2 * 86_400_000_000;
-
-fn month_index(t_us: i64) -> i32 {
-    use chrono::Datelike;
-    let d = chrono::DateTime::from_timestamp_micros(t_us)
-        .expect("in range")
-        .date_naive();
-    d.year() * 12 + d.month() as i32 - 1
-}
+/// How far before the period a row of an interval table (a session, a Wi-Fi connection)
+/// may start and still overlap it: twice the longest session ingest believes.
+const LOOKBACK_US: i64 = 2 * tally_model::MAX_SESSION_US;
 
 /// A lazy scan of the committed Parquet files of `table` whose partitions can hold rows
 /// in [start_us - lookback, end_us), or of all of them.
 pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsResult<LazyFrame> {
-    let months = range_us.map(|(a, b)| (month_index(a - LOOKBACK_US), month_index(b)));
+    let months = range_us.map(|(a, b)| (month_of_us(a - LOOKBACK_US), month_of_us(b)));
     let files = lake.parquet_files(table, months).map_err(|e| {
         PolarsError::ComputeError(
             format!("{}: reading the ledger: {e}", lake.root().display()).into(),
@@ -53,7 +45,7 @@ pub fn scan_partitions(
     (start_us, end_us): (i64, i64),
     max_bytes: u64,
 ) -> PolarsResult<Vec<(i64, LazyFrame)>> {
-    let months = (month_index(start_us - LOOKBACK_US), month_index(end_us));
+    let months = (month_of_us(start_us - LOOKBACK_US), month_of_us(end_us));
     let files = lake.parquet_files(table, Some(months)).map_err(|e| {
         PolarsError::ComputeError(
             format!("{}: reading the ledger: {e}", lake.root().display()).into(),
@@ -61,7 +53,8 @@ pub fn scan_partitions(
     })?;
     let mut by_month: std::collections::BTreeMap<i64, (u64, Vec<PlRefPath>)> = Default::default();
     for f in &files {
-        let start = f.parent().and_then(month_start_us).unwrap_or(i64::MIN);
+        let rel = f.strip_prefix(lake.root()).unwrap_or(f).to_string_lossy();
+        let start = partition_month(&rel).map_or(i64::MIN, month_start_us);
         let entry = by_month.entry(start).or_default();
         entry.0 += std::fs::metadata(f).map_or(0, |m| m.len());
         entry.1.push(PlRefPath::new(f.to_string_lossy().as_ref()));
@@ -88,29 +81,6 @@ pub fn scan_partitions(
             ))
         })
         .collect()
-}
-
-/// The first instant (UTC) of a `.../year=YYYY/month=MM` partition folder.
-fn month_start_us(dir: &std::path::Path) -> Option<i64> {
-    let month: u32 = dir
-        .file_name()?
-        .to_str()?
-        .strip_prefix("month=")?
-        .parse()
-        .ok()?;
-    let year: i32 = dir
-        .parent()?
-        .file_name()?
-        .to_str()?
-        .strip_prefix("year=")?
-        .parse()
-        .ok()?;
-    Some(
-        chrono::NaiveDate::from_ymd_opt(year, month, 1)?
-            .and_hms_opt(0, 0, 0)?
-            .and_utc()
-            .timestamp_micros(),
-    )
 }
 
 fn parquet_args() -> ScanArgsParquet {

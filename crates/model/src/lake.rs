@@ -414,6 +414,25 @@ impl Lake {
     }
 }
 
+/// The partition month (year*12 + month-1) of a UTC instant in microseconds.
+pub fn month_of_us(t_us: i64) -> i32 {
+    use chrono::Datelike;
+    let d = chrono::DateTime::from_timestamp_micros(t_us)
+        .expect("in range")
+        .date_naive();
+    d.year() * 12 + d.month() as i32 - 1
+}
+
+/// The first instant (UTC microseconds) of partition month `m` (year*12 + month-1).
+pub fn month_start_us(m: i32) -> i64 {
+    chrono::NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)
+        .expect("a partition month")
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp_micros()
+}
+
 /// year*12 + month-1 of a partition path such as `sessions/year=2026/month=03/b.parquet`:
 /// the one place the partition folders' names are read.
 pub fn partition_month(rel: &str) -> Option<i32> {

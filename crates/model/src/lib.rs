@@ -20,10 +20,11 @@ mod lake;
 mod sites;
 pub mod tables;
 
-pub use bucket::BucketKind;
+pub use bucket::{BucketKind, fiscal_year_days, fiscal_year_of};
 pub use lake::{
     FileSummary, KeptCount, LAKE_FORMAT, Lake, LakeFormatError, LakeMeta, LedgerEntry,
-    PENDING_CHANGES, Purged, QUARANTINE_COLUMNS, ReasonCount, partition_month,
+    PENDING_CHANGES, Purged, QUARANTINE_COLUMNS, ReasonCount, month_of_us, month_start_us,
+    partition_month,
 };
 pub use sites::{DayHours, Library, Retention, Site, Sites, SitesError, Thresholds, WeekHours};
-pub use tables::{Table, UserType};
+pub use tables::{MAX_SESSION_US, Table, UserType};

@@ -72,7 +72,7 @@ pub struct Library {
     /// First month of the fiscal year (1 = calendar year). FY N ends in calendar year N.
     #[serde(default = "one", deserialize_with = "de_month")]
     pub fiscal_year_start_month: u32,
-    /// Breakdowns that involve patrons hide counts below this (ARCHITECTURE.md, small cells: default 5).
+    /// Breakdowns that involve patrons hide counts below this (docs/metrics.md, small cells: default 5).
     #[serde(default = "five")]
     pub min_cell_size: u64,
     /// Holidays when every branch is closed.
@@ -362,12 +362,12 @@ impl Sites {
 
     /// The fiscal year `date` falls in, named by the calendar year it ends in.
     pub fn fiscal_year(&self, date: NaiveDate) -> i32 {
-        let start = self.library.fiscal_year_start_month;
-        if start == 1 || date.month() < start {
-            date.year()
-        } else {
-            date.year() + 1
-        }
+        crate::fiscal_year_of(date, self.library.fiscal_year_start_month)
+    }
+
+    /// Fiscal year `fy` as local days [first, end).
+    pub fn fiscal_year_days(&self, fy: i32) -> Option<(NaiveDate, NaiveDate)> {
+        crate::fiscal_year_days(fy, self.library.fiscal_year_start_month)
     }
 
     /// A library with no sites, for when no sites.toml exists: every site then falls

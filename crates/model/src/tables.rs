@@ -3,6 +3,12 @@
 
 use polars::prelude::*;
 
+/// The longest session believed: a day. Longer is a crashed session whose logout was
+/// written at the next login (Libki), a machine left logged on, or a clock error: ingest
+/// quarantines it, and metrics look back this far (twice, for a margin) for sessions
+/// that overlap a period.
+pub const MAX_SESSION_US: i64 = 24 * 3600 * 1_000_000;
+
 /// The tables of the lake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {

@@ -19,23 +19,6 @@ fn month_start(year: i32, month: u32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, 1)
 }
 
-/// Fiscal year `fy` (named by the calendar year it ends in) as [from, to).
-fn fiscal_year(fy: i32, start_month: u32) -> Option<(NaiveDate, NaiveDate)> {
-    let first = if start_month == 1 { fy } else { fy - 1 };
-    Some((
-        month_start(first, start_month)?,
-        month_start(first + 1, start_month)?,
-    ))
-}
-
-fn fy_of(d: NaiveDate, start_month: u32) -> i32 {
-    if start_month == 1 || d.month() < start_month {
-        d.year()
-    } else {
-        d.year() + 1
-    }
-}
-
 impl Period {
     /// Parses a period; `today` anchors the relative ones.
     pub fn parse(s: &str, today: NaiveDate, fy_start_month: u32) -> Result<Period, String> {
@@ -51,7 +34,7 @@ impl Period {
             })
         };
         let fy = |n: i32| -> Result<Period, String> {
-            let (from, to) = fiscal_year(n, fy_start_month).ok_or_else(bad)?;
+            let (from, to) = tally_model::fiscal_year_days(n, fy_start_month).ok_or_else(bad)?;
             Ok(Period {
                 from,
                 to,
@@ -71,7 +54,9 @@ impl Period {
                 return month(this.checked_sub_months(Months::new(1)).ok_or_else(bad)?);
             }
             "previous-year" | "last-year" => return year(today.year() - 1),
-            "previous-fy" | "last-fy" => return fy(fy_of(today, fy_start_month) - 1),
+            "previous-fy" | "last-fy" => {
+                return fy(tally_model::fiscal_year_of(today, fy_start_month) - 1);
+            }
             _ => {}
         }
         if let Some(n) = lower.strip_prefix("fy") {

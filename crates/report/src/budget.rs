@@ -26,9 +26,10 @@ pub const YEARS: i32 = 5;
 
 /// The first day of fiscal year `fy` (named by the calendar year it ends in).
 pub fn fy_start(sites: &Sites, fy: i32) -> NaiveDate {
-    let m = sites.library.fiscal_year_start_month;
-    let year = if m == 1 { fy } else { fy - 1 };
-    NaiveDate::from_ymd_opt(year, m, 1).expect("a valid month")
+    sites
+        .fiscal_year_days(fy)
+        .expect("a year in the calendar")
+        .0
 }
 
 pub fn build(

@@ -486,9 +486,7 @@ pub fn each_record_in_order(
     Ok(())
 }
 
-/// The longest session believed: a day. Longer is a crashed session whose logout was
-/// written at the next login (Libki), a machine left logged on, or a clock error.
-pub const MAX_SESSION_US: i64 = 24 * 3600 * 1_000_000;
+pub use tally_model::MAX_SESSION_US;
 
 /// What a session longer than [`MAX_SESSION_US`] is, for people.
 pub const TOO_LONG: &str = "session longer than a day";

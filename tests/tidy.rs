@@ -1,0 +1,249 @@
+//! The repository checks itself: dependency arrows as ARCHITECTURE.md draws them, every
+//! file its code map names, README's counts, and every `ALL` list complete.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::common::walk;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// The allowed tally dependencies of each crate, from ARCHITECTURE.md's block.
+fn allowed_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let doc = read("ARCHITECTURE.md");
+    let start = doc
+        .find("  ```text\n  model:")
+        .expect("ARCHITECTURE.md has the crate dependency block");
+    let block = &doc[start + "  ```text\n".len()..];
+    let block = &block[..block.find("```").expect("the block ends")];
+    block
+        .lines()
+        .filter_map(|l| l.trim().split_once(':'))
+        .map(|(krate, deps)| {
+            (
+                krate.trim().to_string(),
+                deps.split_whitespace().map(str::to_string).collect(),
+            )
+        })
+        .collect()
+}
+
+/// The tally crates a Cargo.toml's `[dependencies]` (not dev or build) names.
+fn tally_dependencies(manifest: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let value: toml::Value = toml::from_str(&text).unwrap();
+    value
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|t| {
+            t.keys()
+                .filter_map(|k| k.strip_prefix("tally-"))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Arrows that ARCHITECTURE.md does not allow: (crate, dependency).
+fn wrong_arrows(manifests: &[(String, PathBuf)]) -> Vec<(String, String)> {
+    let allowed = allowed_dependencies();
+    let mut wrong = Vec::new();
+    for (krate, manifest) in manifests {
+        let ok = allowed
+            .get(krate)
+            .unwrap_or_else(|| panic!("ARCHITECTURE.md's block has no line for {krate}"));
+        for dep in tally_dependencies(manifest) {
+            if !ok.contains(&dep) {
+                wrong.push((krate.clone(), dep));
+            }
+        }
+    }
+    wrong
+}
+
+fn manifests() -> Vec<(String, PathBuf)> {
+    let mut out = vec![("tally".to_string(), root().join("Cargo.toml"))];
+    for e in std::fs::read_dir(root().join("crates")).unwrap() {
+        let dir = e.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        out.push((name, dir.join("Cargo.toml")));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn dependencies_point_the_way_architecture_md_draws_them() {
+    let manifests = manifests();
+    assert!(manifests.len() >= 8, "{manifests:?}");
+    assert_eq!(wrong_arrows(&manifests), Vec::<(String, String)>::new());
+
+    // An arrow the wrong way (metrics depending on report) is caught.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("Cargo.toml");
+    let mut text = read("crates/metrics/Cargo.toml");
+    text = text.replacen(
+        "[dependencies]\n",
+        "[dependencies]\ntally-report.workspace = true\n",
+        1,
+    );
+    std::fs::write(&bad, text).unwrap();
+    assert_eq!(
+        wrong_arrows(&[("metrics".to_string(), bad)]),
+        vec![("metrics".to_string(), "report".to_string())]
+    );
+}
+
+#[test]
+fn every_file_the_code_map_names_exists() {
+    let doc = read("ARCHITECTURE.md");
+    let map = &doc[doc.find("## Code map").unwrap()..];
+    let map = &map[..map[3..].find("\n## ").unwrap()];
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    // One bullet per crate or folder: its first backticked path is where its files are.
+    for bullet in map.split("\n- ").skip(1) {
+        let names: Vec<&str> = bullet.split('`').skip(1).step_by(2).collect();
+        let Some(base) = names.first() else { continue };
+        let base = if base.starts_with("crates/") {
+            format!("{base}/src")
+        } else {
+            base.trim_end_matches('/').to_string()
+        };
+        if !root().join(&base).exists() {
+            missing.push(base.clone());
+        }
+        for name in &names[1..] {
+            let is_file = [".rs", ".md", ".toml"].iter().any(|x| name.ends_with(x));
+            if !is_file || name.contains('*') || name.contains('<') {
+                continue;
+            }
+            checked += 1;
+            let at_root = ["docs/", "pipelines/", "data/", "tests/", "bench/"]
+                .iter()
+                .any(|d| name.starts_with(d));
+            let path = if at_root {
+                root().join(name)
+            } else {
+                root().join(&base).join(name)
+            };
+            if !path.exists() {
+                missing.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(checked > 40, "{checked} files checked");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names files that do not exist: {missing:?}"
+    );
+}
+
+/// The number before `word` in README's text, e.g. "36 metrics".
+fn readme_number(before: &str) -> usize {
+    let readme = read("README.md");
+    let at = readme
+        .find(before)
+        .unwrap_or_else(|| panic!("README.md says \"{before}\""));
+    let head = readme[..at].trim_end();
+    let digits: String = head
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().expect("a number")
+}
+
+#[test]
+fn readme_counts_what_the_code_has() {
+    assert_eq!(
+        readme_number(" metrics: public-computer use"),
+        tally_metrics::Metric::ALL.len(),
+        "README's count of metrics"
+    );
+    let tests: usize = walk(&root())
+        .iter()
+        .filter(|p| {
+            !p.starts_with(root().join("target")) && p.extension().is_some_and(|x| x == "rs")
+        })
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .lines()
+                .filter(|l| l.trim() == "#[test]")
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        readme_number(" tests take about"),
+        tests,
+        "README's count of tests"
+    );
+}
+
+/// The variants of `pub enum name` in `file`, and the names in its `ALL` list.
+fn variants_and_all(file: &str, name: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let src = read(file);
+    let start = src
+        .find(&format!("pub enum {name} {{"))
+        .unwrap_or_else(|| panic!("{file}: no enum {name}"));
+    let body = &src[start..];
+    let body = &body[body.find('{').unwrap() + 1..body.find("\n}").unwrap()];
+    let variants = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//") && !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            l.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .filter(|v| !v.is_empty())
+        .collect();
+    let all_at = src
+        .find(&format!("pub const ALL: [{name};"))
+        .unwrap_or_else(|| panic!("{file}: no {name}::ALL"));
+    let list = &src[all_at..];
+    let list = &list[list.find("= [").unwrap()..list.find("];").unwrap()];
+    let prefix = format!("{name}::");
+    let all = list
+        .split(&prefix)
+        .skip(1)
+        .map(|s| {
+            s.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    (variants, all)
+}
+
+#[test]
+fn every_all_list_names_every_variant() {
+    for (file, name) in [
+        ("crates/model/src/bucket.rs", "BucketKind"),
+        ("crates/model/src/tables.rs", "Table"),
+        ("crates/model/src/tables.rs", "UserType"),
+        ("crates/metrics/src/catalogue.rs", "Dim"),
+        ("crates/report/src/doc.rs", "Format"),
+        ("crates/report/src/plot.rs", "Kind"),
+    ] {
+        let (variants, all) = variants_and_all(file, name);
+        assert!(!variants.is_empty(), "{name}");
+        assert_eq!(
+            variants, all,
+            "{file}: {name}::ALL against the enum's variants"
+        );
+    }
+}
