@@ -310,11 +310,7 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
         tally_metrics::compute_yoy(&lake, &sites, &req)
     } else {
         tally_metrics::compute(&lake, &sites, &req)
-    }
-    .map_err(|e| match e {
-        tally_metrics::MetricError::Invalid(m) => usage(m),
-        e => e.into(),
-    })?;
+    }?;
     if let Some(n) = a.top {
         result = result.top(n)?;
     }
@@ -338,10 +334,7 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     });
     // Refuse what cannot be drawn before computing anything.
     plot::check(metric, &req.by, kind).map_err(usage)?;
-    let mut result = tally_metrics::compute(&lake, &sites, &req).map_err(|e| match e {
-        tally_metrics::MetricError::Invalid(m) => usage(m),
-        e => e.into(),
-    })?;
+    let mut result = tally_metrics::compute(&lake, &sites, &req)?;
     if let Some(n) = a.top {
         result = result.top(n)?;
     }
@@ -792,6 +785,7 @@ fn run_error(e: tally_pipeline::RunError) -> anyhow::Error {
     match e {
         tally_pipeline::RunError::Config(m) => usage(m),
         tally_pipeline::RunError::Ingest(e) if e.is_configuration() => usage(e.to_string()),
+        tally_pipeline::RunError::Metric(e) if e.is_configuration() => usage(e.to_string()),
         e => e.into(),
     }
 }

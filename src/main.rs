@@ -64,6 +64,8 @@ fn is_configuration(err: &anyhow::Error) -> bool {
             || e.is::<tally_model::LakeFormatError>()
             || e.downcast_ref::<tally_ingest::IngestError>()
                 .is_some_and(tally_ingest::IngestError::is_configuration)
+            || e.downcast_ref::<tally_metrics::MetricError>()
+                .is_some_and(tally_metrics::MetricError::is_configuration)
             || e.downcast_ref::<std::io::Error>()
                 .and_then(std::io::Error::get_ref)
                 .is_some_and(|inner| inner.is::<tally_model::LakeFormatError>())

@@ -21,6 +21,14 @@ pub enum MetricError {
     },
 }
 
+impl MetricError {
+    /// Whether the error is the caller's to fix (a metric asked for in a way it cannot
+    /// be answered, a lake purged under another calendar): exit code 2.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, MetricError::Invalid(_))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Request {
     pub metric: Metric,
