@@ -9,6 +9,7 @@ mod common;
 mod crash;
 mod crosscheck;
 mod e2e;
+mod examples;
 mod formats;
 mod identity;
 mod lake;

@@ -247,3 +247,36 @@ fn every_all_list_names_every_variant() {
         );
     }
 }
+
+#[test]
+fn every_crate_example_is_run_by_tests_examples_rs() {
+    let run: BTreeSet<String> = read("tests/examples.rs")
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect();
+    let mut examples = 0;
+    for e in std::fs::read_dir(root().join("crates")).unwrap() {
+        let lib = e.unwrap().path().join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        let mut inside = false;
+        for line in text.lines() {
+            let Some(doc) = line.strip_prefix("//!") else {
+                continue;
+            };
+            let doc = doc.trim();
+            if doc.starts_with("```") {
+                inside = !inside;
+                examples += usize::from(inside);
+                continue;
+            }
+            if inside && !doc.starts_with("//") && !doc.is_empty() {
+                assert!(
+                    run.contains(doc),
+                    "{}: the example line `{doc}` is not run by tests/examples.rs",
+                    lib.display()
+                );
+            }
+        }
+    }
+    assert!(examples >= 7, "{examples} examples");
+}

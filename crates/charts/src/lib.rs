@@ -5,8 +5,9 @@
 //! metrics: the caller turns a table into series.
 //!
 //! ```ignore
+//! // Run as written by tests/examples.rs.
 //! let chart = Chart::Bar { categories: vec!["CEN".into(), "PIN".into()], series: Series::new("sessions", vec![Some(120.0), Some(80.0)]) };
-//! render_file(&chart, &Style::new("Sessions by branch", "sessions"), "sessions.png".as_ref())?;
+//! render_file(&chart, &Style::new("Sessions by branch", "sessions"), &png)?;
 //! ```
 
 mod draw;

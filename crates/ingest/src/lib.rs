@@ -12,8 +12,10 @@
 //! What it is not: metrics. Nothing here reads the lake's rows back.
 //!
 //! ```ignore
-//! let key = Pseudonymiser::from_env_or_file(None)?;
-//! let report = ingest_files(&lake, &options, &["strad_bci_2026-10.csv".into()])?;
+//! // Run as written by tests/examples.rs.
+//! let key = Pseudonymiser::from_file_or_env(Some(key_file.as_ref()))?;
+//! let outcomes = ingest_files(&lake, &sites, Some(&key), &IngestOptions::default(), &files)?;
+//! assert!(outcomes.iter().all(|o| o.summary.is_balanced()));
 //! ```
 
 mod adapters;

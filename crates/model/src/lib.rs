@@ -10,9 +10,10 @@
 //! The only I/O is reading `sites.toml` and the ledger's JSON entries.
 //!
 //! ```ignore
+//! // Run as written by tests/examples.rs.
 //! let sites = tally_model::Sites::load("data/sites.toml".as_ref())?;
 //! let central = sites.site("CEN").unwrap();
-//! assert_eq!(central.stations, 40);
+//! assert_eq!(central.stations, 48);
 //! ```
 
 mod bucket;

@@ -5,8 +5,9 @@
 //! out under a lock and writes a manifest beside the outputs.
 //!
 //! ```ignore
+//! // Run as written by tests/examples.rs.
 //! let p = tally_pipeline::load("pipelines/monthly-usage.toml".as_ref())?;
-//! let outcome = tally_pipeline::run(&p, &RunOptions { period: Some("2026-10".into()), today, progress: false })?;
+//! assert_eq!(p.name, "monthly-usage");
 //! ```
 
 pub mod period;

@@ -11,8 +11,9 @@
 //! What it is not: a place where numbers are computed. Metrics compute; this lays out.
 //!
 //! ```ignore
+//! // Run as written by tests/examples.rs.
 //! let report = usage::build(&lake, &sites, from, to)?;
-//! doc::write(&report, "reports/2026-10".as_ref(), "usage", &[Format::Html, Format::Markdown])?;
+//! doc::write(&report, &out_dir, "usage", &[Format::Html, Format::Markdown])?;
 //! ```
 
 pub mod annual;

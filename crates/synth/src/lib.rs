@@ -14,8 +14,9 @@
 //! What it is not: a model of any real library's numbers.
 //!
 //! ```ignore
-//! let summary = tally_synth::generate(&SynthConfig { out: "inbox".into(), ..Default::default() })?;
-//! println!("{} sessions", summary.sessions);
+//! // Run as written by tests/examples.rs.
+//! let summary = tally_synth::generate(&SynthConfig { out: inbox.clone(), days: 14, ..Default::default() })?;
+//! assert!(summary.sessions > 0);
 //! ```
 
 mod demand;
