@@ -549,14 +549,7 @@ fn purge(a: PurgeArgs) -> anyhow::Result<Status> {
         None => chrono::Local::now().date_naive(),
     };
     let wait = Duration::from_secs(a.wait);
-    let mut retain =
-        tally_pipeline::Retain::from_sites(&sites, today, wait).unwrap_or(tally_pipeline::Retain {
-            before: None,
-            quarantine_days: None,
-            today,
-            dry_run: false,
-            wait,
-        });
+    let mut retain = tally_pipeline::Retain::from_sites(&sites, today, wait);
     if let Some(b) = &a.before {
         retain.before = Some(parse_date(b, "--before")?);
     }
@@ -564,7 +557,7 @@ fn purge(a: PurgeArgs) -> anyhow::Result<Status> {
         retain.quarantine_days = a.quarantine_days;
     }
     retain.dry_run = a.dry_run;
-    if retain.before.is_none() && retain.quarantine_days.is_none() {
+    if retain.is_empty() {
         return Err(usage(
             "nothing to purge: pass --before DATE or --quarantine-days N, or set [retention] patron_months \
              or quarantine_days in sites.toml",

@@ -1,4 +1,12 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The error of an I/O operation on `path`, for `map_err`.
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
+    move |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
 
 /// Why a file (or the whole ingest) failed. A failed file leaves the lake untouched.
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tally_model::{LAKE_FORMAT, Lake, LakeMeta, Table};
 
 use crate::IngestError;
+use crate::error::io;
 use crate::rows::is_pseudonym;
 use crate::writer::LakeWriter;
 
@@ -45,13 +46,6 @@ pub(crate) struct Plan {
     pub meta: Option<LakeMeta>,
     /// (staged file, final path relative to the lake root).
     pub moves: Vec<(PathBuf, String)>,
-}
-
-pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
-    move |source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// Finishes a change (upgrade or purge) a kill interrupted after its commit point, or

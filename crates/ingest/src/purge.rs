@@ -27,8 +27,9 @@ use serde::Serialize;
 use tally_model::{KeptCount, Lake, LedgerEntry, Purged, Table, month_start_us, partition_month};
 
 use crate::IngestError;
+use crate::error::io;
 use crate::identity::nth;
-use crate::maintain::{Plan, commit, io, write_staged};
+use crate::maintain::{Plan, commit, write_staged};
 use crate::rows::{Cell, Layout, is_pseudonym, row_key};
 use crate::writer::LakeWriter;
 
@@ -100,7 +101,7 @@ pub fn purge<E: std::fmt::Display>(
         }
         let mut plan = Plan::default();
         for table in Table::ALL {
-            if !Layout::of(table).names().iter().any(|n| is_pseudonym(n)) {
+            if !Layout::of(table).has_keys() {
                 continue;
             }
             let cleared = purge_table(
@@ -176,11 +177,11 @@ fn delete_quarantine(
 }
 
 /// One column of a partition file, read for the cells of its rows.
-enum View {
+enum View<'a> {
     /// A pseudonym: cleared.
     Cleared,
-    Str(Vec<Option<String>>),
-    /// Times (UTC microseconds) and integers.
+    Str(Vec<Option<&'a str>>),
+    /// UTC microseconds.
     Time(Vec<Option<i64>>),
     Int(Vec<Option<i64>>),
     Date(Vec<Option<i32>>),
@@ -188,14 +189,14 @@ enum View {
     Bool(Vec<Option<bool>>),
 }
 
-impl View {
-    fn of(df: &DataFrame, name: &str, dtype: &DataType) -> PolarsResult<View> {
+impl<'a> View<'a> {
+    fn of(df: &'a DataFrame, name: &str, dtype: &DataType) -> PolarsResult<View<'a>> {
         if is_pseudonym(name) {
             return Ok(View::Cleared);
         }
         let c = df.column(name)?;
         Ok(match dtype {
-            DataType::String => View::Str(c.str()?.iter().map(|v| v.map(str::to_string)).collect()),
+            DataType::String => View::Str(c.str()?.iter().collect()),
             DataType::Datetime(..) => View::Time(c.cast(&DataType::Int64)?.i64()?.iter().collect()),
             DataType::Date => View::Date(c.cast(&DataType::Int32)?.i32()?.iter().collect()),
             DataType::Int64 => View::Int(c.i64()?.iter().collect()),
@@ -208,7 +209,7 @@ impl View {
     fn cell(&self, i: usize) -> Cell<'_> {
         match self {
             View::Cleared => Cell::Null,
-            View::Str(v) => v[i].as_deref().map_or(Cell::Null, Cell::Str),
+            View::Str(v) => v[i].map_or(Cell::Null, Cell::Str),
             View::Time(v) => v[i].map_or(Cell::Null, Cell::Time),
             View::Int(v) => v[i].map_or(Cell::Null, Cell::Int),
             View::Date(v) => v[i].map_or(Cell::Null, Cell::Date),
@@ -243,6 +244,7 @@ fn purge_table(
     }
     let layout = Layout::of(table);
     let time_column = table.partition_column();
+    let key_columns: Vec<&PlSmallStr> = layout.names().iter().filter(|n| is_pseudonym(n)).collect();
     let mut cleared = 0u64;
     for (month, files) in months {
         let (start, end) = (month_start_us(month), month_start_us(month + 1));
@@ -282,12 +284,11 @@ fn purge_table(
                 .map(|(name, dtype)| View::of(&df, name, dtype))
                 .collect::<PolarsResult<_>>()
                 .map_err(parquet)?;
-            let sources: Vec<Option<String>> = df
+            let sources: Vec<Option<&str>> = df
                 .column("source")
-                .and_then(|c| c.str().cloned())
+                .and_then(|c| c.str())
                 .map_err(parquet)?
                 .iter()
-                .map(|v| v.map(str::to_string))
                 .collect();
             let mut row_keys: Vec<u64> = df
                 .column("row_key")
@@ -295,12 +296,6 @@ fn purge_table(
                 .map_err(parquet)?
                 .iter()
                 .map(|k| k.unwrap_or_default())
-                .collect();
-            let key_columns: Vec<PlSmallStr> = layout
-                .names()
-                .iter()
-                .filter(|n| is_pseudonym(n))
-                .cloned()
                 .collect();
             let key_values: Vec<Vec<Option<i64>>> = key_columns
                 .iter()
@@ -320,7 +315,7 @@ fn purge_table(
                 }
                 cells.clear();
                 cells.extend(views.iter().map(|v| v.cell(i)));
-                let base = row_key(sources[i].as_deref().unwrap_or_default(), &cells);
+                let base = row_key(sources[i].unwrap_or_default(), &cells);
                 let copy = copies.entry(base).or_insert(0);
                 let key = nth(base, *copy);
                 *copy += 1;
@@ -342,7 +337,7 @@ fn purge_table(
                     .zip(&purged)
                     .map(|(v, p)| if *p { None } else { *v })
                     .collect();
-                df.with_column(masked.with_name(name.clone()).into_column())
+                df.with_column(masked.with_name((*name).clone()).into_column())
                     .map_err(parquet)?;
             }
             df.with_column(UInt64Chunked::from_vec("row_key".into(), row_keys).into_column())

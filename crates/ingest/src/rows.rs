@@ -217,9 +217,13 @@ impl Layout {
 
     /// The layout for a lake purged before `instant`: rows before it lose their keys.
     pub fn anonymised_before(mut self, instant: Option<i64>) -> Layout {
-        let has_keys = self.names.iter().any(|n| is_pseudonym(n));
-        self.anonymise_before = instant.filter(|_| has_keys);
+        self.anonymise_before = instant.filter(|_| self.has_keys());
         self
+    }
+
+    /// Whether the table's rows carry pseudonyms (what a purge clears).
+    pub fn has_keys(&self) -> bool {
+        self.names.iter().any(|n| is_pseudonym(n))
     }
 
     /// Whether this row falls in a purged period.

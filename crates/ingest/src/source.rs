@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::IngestError;
 use crate::decode::{Encoding, UnixUncompress, Windows1252, is_unix_compress};
+use crate::error::io;
 
 /// How a file is compressed, told by its first bytes (not its name: a Symphony `.hist.Z`
 /// may be Unix compress or gzip).
@@ -41,13 +42,6 @@ pub struct Source {
 }
 
 const CHUNK: usize = 1 << 20;
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
-    move |source| IngestError::Io {
-        path: path.into(),
-        source,
-    }
-}
 
 /// Reads `r` to the end in chunks, calling `f` with each.
 fn each_chunk(mut r: impl Read, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tally_model::{FileSummary, Lake, LakeMeta, LedgerEntry, Table};
 
 use crate::IngestError;
+use crate::error::io;
 use crate::sink::StagedPart;
 
 /// Holds the lake's lock for as long as it lives.
@@ -23,13 +24,6 @@ pub struct LakeWriter {
     _lock: File,
     /// The commit order of the next batch (the ledger is read once, at open).
     next_seq: std::cell::Cell<u64>,
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
-    move |source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// A ledger that cannot be read: a lake of another format says so, with what to do.
@@ -47,9 +41,7 @@ fn format_error(lake: &Lake, e: std::io::Error) -> IngestError {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), IngestError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 impl LakeWriter {
@@ -60,9 +52,8 @@ impl LakeWriter {
         crate::maintain::finish_interrupted_changes(lake)?;
         // A lake of another format is neither cleaned up nor written to.
         lake.check_format().map_err(|e| format_error(lake, e))?;
-        if lake.meta().map_err(io_err(lake.root()))?.is_none() {
-            lake.write_meta(&LakeMeta::new())
-                .map_err(io_err(lake.root()))?;
+        if lake.meta().map_err(io(lake.root()))?.is_none() {
+            lake.write_meta(&LakeMeta::new()).map_err(io(lake.root()))?;
         }
         writer.recover()?;
         let last = writer.ledger()?.iter().map(|e| e.seq).max().unwrap_or(0);
@@ -79,14 +70,14 @@ impl LakeWriter {
     }
 
     fn lock(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
-        std::fs::create_dir_all(lake.root()).map_err(io_err(lake.root()))?;
+        std::fs::create_dir_all(lake.root()).map_err(io(lake.root()))?;
         let lock_path = lake.lock_path();
         let lock = File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(io_err(&lock_path))?;
+            .map_err(io(&lock_path))?;
         let deadline = Instant::now() + wait;
         loop {
             match lock.try_lock() {
@@ -126,7 +117,7 @@ impl LakeWriter {
         Ok(self
             .lake
             .meta()
-            .map_err(io_err(self.lake.root()))?
+            .map_err(io(self.lake.root()))?
             .unwrap_or_default())
     }
 
@@ -134,9 +125,7 @@ impl LakeWriter {
     pub fn mark_demo(&self) -> Result<(), IngestError> {
         let mut meta = self.meta()?;
         meta.demo = true;
-        self.lake
-            .write_meta(&meta)
-            .map_err(io_err(self.lake.root()))
+        self.lake.write_meta(&meta).map_err(io(self.lake.root()))
     }
 
     /// Records the key's fingerprint in the lake, once: its first ingest of identifiers.
@@ -144,9 +133,7 @@ impl LakeWriter {
         let mut meta = self.meta()?;
         if meta.key_fingerprint.is_none() {
             meta.key_fingerprint = Some(fingerprint.to_string());
-            self.lake
-                .write_meta(&meta)
-                .map_err(io_err(self.lake.root()))?;
+            self.lake.write_meta(&meta).map_err(io(self.lake.root()))?;
         }
         Ok(())
     }
@@ -156,7 +143,7 @@ impl LakeWriter {
     fn recover(&self) -> Result<(), IngestError> {
         let staging = self.lake.staging_dir();
         if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
         let mut named: BTreeSet<PathBuf> = BTreeSet::new();
         for entry in self.ledger()? {
@@ -170,12 +157,12 @@ impl LakeWriter {
                 continue;
             };
             for item in read {
-                let path = item.map_err(io_err(&dir))?.path();
+                let path = item.map_err(io(&dir))?.path();
                 if path.is_dir() {
                     stack.push(path);
                 } else if !named.contains(&path) {
                     tracing::warn!(file = %path.display(), "removing a file left by an interrupted ingest");
-                    std::fs::remove_file(&path).map_err(io_err(&path))?;
+                    std::fs::remove_file(&path).map_err(io(&path))?;
                 }
             }
         }
@@ -196,9 +183,9 @@ impl LakeWriter {
     pub fn stage(&self, batch: &str) -> Result<PathBuf, IngestError> {
         let staging = self.lake.staging_dir().join(batch);
         if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
-        std::fs::create_dir_all(&staging).map_err(io_err(&staging))?;
+        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
         Ok(staging)
     }
 
@@ -243,8 +230,8 @@ impl LakeWriter {
         for (tmp, rel) in &moves {
             let dest = root.join(rel);
             let parent = dest.parent().expect("lake paths have a parent");
-            std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-            std::fs::rename(tmp, &dest).map_err(io_err(&dest))?;
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+            std::fs::rename(tmp, &dest).map_err(io(&dest))?;
             sync_dir(parent)?;
         }
         let seq = self.next_seq.get();
@@ -263,19 +250,19 @@ impl LakeWriter {
             tally_version: env!("CARGO_PKG_VERSION").to_string(),
         };
         let ledger_dir = self.lake.ledger_dir();
-        std::fs::create_dir_all(&ledger_dir).map_err(io_err(&ledger_dir))?;
-        std::fs::create_dir_all(&staging).map_err(io_err(&staging))?;
+        std::fs::create_dir_all(&ledger_dir).map_err(io(&ledger_dir))?;
+        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
         let tmp = staging.join("ledger.json");
         let mut json = serde_json::to_vec_pretty(&entry).expect("ledger entries serialise");
         json.push(b'\n');
-        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut f = File::create(&tmp).map_err(io(&tmp))?;
         f.write_all(&json)
             .and_then(|()| f.sync_all())
-            .map_err(io_err(&tmp))?;
+            .map_err(io(&tmp))?;
         let dest = self.lake.ledger_path(batch);
-        std::fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
+        std::fs::rename(&tmp, &dest).map_err(io(&dest))?;
         sync_dir(&ledger_dir)?;
-        std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
         // Only this writer uses the staging folder; once empty it goes too.
         let _ = std::fs::remove_dir(self.lake.staging_dir());
         self.next_seq.set(seq + 1);
@@ -290,16 +277,16 @@ impl LakeWriter {
     /// folder): how `tally purge` records a quarantine file it deletes, before deleting it.
     pub fn rewrite_entry(&self, entry: &LedgerEntry) -> Result<(), IngestError> {
         let staging = self.lake.staging_dir();
-        std::fs::create_dir_all(&staging).map_err(io_err(&staging))?;
+        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
         let tmp = staging.join(format!("{}.json", entry.batch));
         let mut json = serde_json::to_vec_pretty(entry).expect("ledger entries serialise");
         json.push(b'\n');
-        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut f = File::create(&tmp).map_err(io(&tmp))?;
         f.write_all(&json)
             .and_then(|()| f.sync_all())
-            .map_err(io_err(&tmp))?;
+            .map_err(io(&tmp))?;
         let dest = self.lake.ledger_path(&entry.batch);
-        std::fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
+        std::fs::rename(&tmp, &dest).map_err(io(&dest))?;
         sync_dir(&self.lake.ledger_dir())?;
         let _ = std::fs::remove_dir(&staging);
         Ok(())

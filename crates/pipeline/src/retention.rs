@@ -22,17 +22,21 @@ pub struct Retain {
 }
 
 impl Retain {
-    /// What sites.toml's `[retention]` asks for on `today`.
-    pub fn from_sites(sites: &Sites, today: NaiveDate, wait: Duration) -> Option<Retain> {
+    /// What sites.toml's `[retention]` asks for on `today` (perhaps nothing).
+    pub fn from_sites(sites: &Sites, today: NaiveDate, wait: Duration) -> Retain {
         let r = &sites.retention;
-        let before = r.purge_before(today);
-        (before.is_some() || r.quarantine_days.is_some()).then_some(Retain {
-            before,
+        Retain {
+            before: r.purge_before(today),
             quarantine_days: r.quarantine_days,
             today,
             dry_run: false,
             wait,
-        })
+        }
+    }
+
+    /// Whether there is anything to purge.
+    pub fn is_empty(&self) -> bool {
+        self.before.is_none() && self.quarantine_days.is_none()
     }
 }
 

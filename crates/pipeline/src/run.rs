@@ -388,8 +388,11 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
 
     // Retention, when sites.toml asks for it: before any figure is computed, so that the
     // figures of a run are those of the lake it leaves.
-    let purge = match crate::Retain::from_sites(&sites, opts.today, p.lock_wait) {
-        Some(retain) => {
+    let retain = crate::Retain::from_sites(&sites, opts.today, p.lock_wait);
+    let purge = if retain.is_empty() {
+        None
+    } else {
+        {
             bar.set_message("purging");
             let report = crate::purge(&lake, &sites, &retain)?;
             tracing::info!(
@@ -402,7 +405,6 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
             lap("purge".into(), &mut timings);
             Some(report)
         }
-        None => None,
     };
 
     if everything {
