@@ -1,8 +1,108 @@
 //! The command line. Stable: scheduled jobs and tests call it.
 
+use std::ffi::OsStr;
+use std::marker::PhantomData;
 use std::path::PathBuf;
+use std::str::FromStr;
 
+use chrono::NaiveDate;
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tally_ingest::Format;
+use tally_metrics::{Dim, Metric};
+use tally_model::{BucketKind, Table};
+use tally_pipeline::PeriodSpec;
+
+/// Parses a value with the type's own `FromStr` (the code the pipeline files use, so
+/// both say the same thing of a bad value) and offers its names to shell completions.
+#[derive(Clone)]
+pub struct Named<T> {
+    names: fn() -> Vec<&'static str>,
+    _t: PhantomData<fn() -> T>,
+}
+
+fn named<T>(names: fn() -> Vec<&'static str>) -> Named<T> {
+    Named {
+        names,
+        _t: PhantomData,
+    }
+}
+
+impl<T> TypedValueParser for Named<T>
+where
+    T: FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let flag = arg.map_or_else(String::new, |a| format!("{a}: "));
+        let s = value.to_str().ok_or_else(|| {
+            clap::Error::raw(ErrorKind::InvalidUtf8, format!("{flag}not UTF-8\n")).with_cmd(cmd)
+        })?;
+        s.parse::<T>().map_err(|e| {
+            clap::Error::raw(ErrorKind::InvalidValue, format!("{flag}{e}\n")).with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new((self.names)().into_iter().map(PossibleValue::new)))
+    }
+}
+
+fn metric_names() -> Vec<&'static str> {
+    Metric::ALL.iter().map(|m| m.name()).collect()
+}
+
+fn dim_names() -> Vec<&'static str> {
+    Dim::ALL.iter().map(|d| d.column()).collect()
+}
+
+fn bucket_names() -> Vec<&'static str> {
+    BucketKind::ALL.iter().map(|b| b.as_str()).collect()
+}
+
+fn table_names() -> Vec<&'static str> {
+    Table::ALL.iter().map(|t| t.name()).collect()
+}
+
+fn format_names() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = Format::ALL.iter().map(|f| f.name()).collect();
+    v.push("auto");
+    v
+}
+
+fn period_names() -> Vec<&'static str> {
+    vec!["previous-month", "previous-year", "previous-fy", "all"]
+}
+
+/// `--format`: a format's name, or `auto` to detect each file's from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatArg(pub Option<Format>);
+
+impl FromStr for FormatArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("auto") {
+            Ok(FormatArg(None))
+        } else {
+            s.parse().map(|f| FormatArg(Some(f)))
+        }
+    }
+}
+
+/// A day as YYYY-MM-DD.
+fn date(s: &str) -> Result<NaiveDate, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("\"{s}\": expected a date as YYYY-MM-DD"))
+}
 
 /// tally: usage data, charts and reports for a public library's IT team.
 ///
@@ -69,6 +169,9 @@ pub enum Command {
     /// The library's sites: which site values in the lake sites.toml does not know.
     #[command(subcommand)]
     Sites(SitesCommand),
+    /// OS support dates (endoflife.date): install a newer copy into a lake.
+    #[command(subcommand)]
+    Support(SupportCommand),
     /// Print a shell completion script (e.g. `tally completions bash > /etc/bash_completion.d/tally`).
     Completions(CompletionsArgs),
 }
@@ -82,6 +185,25 @@ pub enum LakeCommand {
     /// Rewrite a lake of an older format in this tally's format, in place and atomically
     /// (a kill leaves it before or after); --dry-run says what would change.
     Upgrade(LakeUpgradeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SupportCommand {
+    /// Read endoflife.date's product files (windows.md, windows-server.md, macos.md,
+    /// ubuntu.md) from DIR (a checkout's products/ folder), check they parse, and keep
+    /// them in the lake's _support/ folder; os_support and replacement_plan then use them
+    /// instead of the copy built into tally.
+    Update(SupportUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SupportUpdateArgs {
+    /// The lake folder.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// endoflife.date's products/ folder.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -119,15 +241,15 @@ pub struct PurgeArgs {
     pub sites: SitesArg,
     /// Clear keys from rows that start before this local date (YYYY-MM-DD)
     /// [default: from sites.toml [retention] patron_months].
-    #[arg(long, value_name = "DATE")]
-    pub before: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = date)]
+    pub before: Option<NaiveDate>,
     /// Delete quarantine files older than this many days
     /// [default: sites.toml [retention] quarantine_days].
     #[arg(long, value_name = "DAYS")]
     pub quarantine_days: Option<u32>,
     /// The date retention counts from [default: today].
-    #[arg(long, value_name = "DATE")]
-    pub today: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = date)]
+    pub today: Option<NaiveDate>,
     /// Say what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -186,8 +308,8 @@ pub struct RunArgs {
     pub pipeline: PathBuf,
     /// The period: 2026-10, 2026, fy2026, 2026-01-01..2026-06-30, previous-month,
     /// previous-year, previous-fy or all [default: the pipeline's period].
-    #[arg(long, value_name = "P")]
-    pub period: Option<String>,
+    #[arg(long, value_name = "P", value_parser = named::<PeriodSpec>(period_names))]
+    pub period: Option<PeriodSpec>,
     /// Validate the file (every problem, with its key and line) and run nothing.
     #[arg(long)]
     pub check: bool,
@@ -195,8 +317,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Anchor relative periods (previous-month) to this day instead of today.
-    #[arg(long, value_name = "DATE", hide = true)]
-    pub today: Option<String>,
+    #[arg(long, value_name = "DATE", hide = true, value_parser = date)]
+    pub today: Option<NaiveDate>,
 }
 
 #[derive(Debug, Args)]
@@ -259,11 +381,13 @@ pub struct IngestArgs {
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// The table the files are for (sessions, ...); a file of another table fails.
-    #[arg(long, value_name = "TABLE")]
-    pub table: Option<String>,
-    /// The files' format, or auto to detect it from each header.
-    #[arg(long, value_name = "FORMAT", default_value = "auto")]
-    pub format: String,
+    #[arg(long, value_name = "TABLE", value_parser = named::<Table>(table_names))]
+    pub table: Option<Table>,
+    /// The files' format, or auto to detect it from each header (`tally formats` lists
+    /// them).
+    #[arg(long, value_name = "FORMAT", default_value = "auto", hide_possible_values = true,
+          value_parser = named::<FormatArg>(format_names))]
+    pub format: FormatArg,
     /// The time zone of the files' local times [default: each site's zone in sites.toml].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
@@ -329,27 +453,35 @@ pub struct PeriodArgs {
     pub lake: Option<PathBuf>,
     #[command(flatten)]
     pub sites: SitesArg,
-    /// First day, inclusive (YYYY-MM-DD) [default: the first day with data].
-    #[arg(long, value_name = "DATE")]
-    pub from: Option<String>,
-    /// Last day, exclusive (YYYY-MM-DD) [default: the day after the last day with data].
-    #[arg(long, value_name = "DATE")]
-    pub to: Option<String>,
-    /// Bucket: hour, day, week, month, quarter, fy, all.
-    #[arg(long, value_name = "BUCKET", default_value = "month")]
-    pub every: String,
+    /// First day, inclusive (YYYY-MM-DD) [default: the first day with data; os_support
+    /// and stale_devices: today; replacement_plan: this fiscal year's first day].
+    #[arg(long, value_name = "DATE", value_parser = date)]
+    pub from: Option<NaiveDate>,
+    /// Last day, exclusive (YYYY-MM-DD) [default: the day after the last day with data;
+    /// replacement_plan: five fiscal years on].
+    #[arg(long, value_name = "DATE", value_parser = date)]
+    pub to: Option<NaiveDate>,
+    /// One day: the status on that day (--from DATE --to the next day --every all).
+    #[arg(long, value_name = "DATE", value_parser = date, conflicts_with_all = ["from", "to"])]
+    pub as_of: Option<NaiveDate>,
+    /// Bucket: hour, day, week, month, quarter, fy, all [default: month; fy for
+    /// replacement_plan; all for one day].
+    #[arg(long, value_name = "BUCKET", value_parser = named::<BucketKind>(bucket_names))]
+    pub every: Option<BucketKind>,
     /// Break down by (comma-separated; each metric takes some, `tally metric --list`
     /// says which): site, station, user_type, event, item_type, collection, location,
-    /// patron_category, category, priority, status, ssid, kind, asset_tag, age_years.
-    #[arg(long, value_name = "COLS", value_delimiter = ',')]
-    pub by: Vec<String>,
+    /// patron_category, category, priority, status, ssid, kind, asset_tag, age_years, os.
+    #[arg(long, value_name = "COLS", value_delimiter = ',', hide_possible_values = true,
+          value_parser = named::<Dim>(dim_names))]
+    pub by: Vec<Dim>,
 }
 
 #[derive(Debug, Args)]
 pub struct MetricArgs {
     /// The metric (see --list).
-    #[arg(required_unless_present = "list")]
-    pub name: Option<String>,
+    #[arg(required_unless_present = "list", hide_possible_values = true,
+          value_parser = named::<Metric>(metric_names))]
+    pub name: Option<Metric>,
     /// List every metric with its definition, dimensions and buckets.
     #[arg(long)]
     pub list: bool,
@@ -362,6 +494,9 @@ pub struct MetricArgs {
     /// collection --top 10`, `tickets_opened --by asset_tag --top 10`).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// replacement_plan: the money a fiscal year may spend [default: the level cap].
+    #[arg(long, value_name = "AMOUNT")]
+    pub budget: Option<f64>,
     #[arg(long, value_enum, default_value_t = OutFormat::Table)]
     pub format: OutFormat,
     /// Write to this file instead of standard output (needed for --format parquet).
@@ -379,7 +514,8 @@ pub enum ChartKind {
 
 #[derive(Debug, Args)]
 pub struct ChartArgs {
-    pub name: String,
+    #[arg(hide_possible_values = true, value_parser = named::<Metric>(metric_names))]
+    pub name: Metric,
     #[command(flatten)]
     pub period: PeriodArgs,
     /// Chart kind [default: heatmap for heatmap, bar for one bucket, else line].

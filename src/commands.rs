@@ -12,8 +12,8 @@ use tally_charts::Style;
 use tally_ingest::{
     FileOutcome, Format, IngestOptions, Pseudonymiser, Status as FileStatus, TimestampMeans,
 };
-use tally_metrics::{Dim, Metric, Request};
-use tally_model::{BucketKind, Lake, Sites, Table};
+use tally_metrics::{Metric, Request};
+use tally_model::{BucketKind, Lake, Sites};
 use tally_report::plot;
 
 use crate::cli::*;
@@ -41,6 +41,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Purge(a) => purge(a),
         Command::Key(KeyCommand::Check(a)) => key_check(a),
         Command::Sites(SitesCommand::Suggest(a)) => sites_suggest(a),
+        Command::Support(SupportCommand::Update(a)) => support_update(a),
         Command::Completions(a) => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "tally", &mut std::io::stdout().lock());
@@ -157,25 +158,13 @@ fn read_options(
     memory_mib: usize,
 ) -> anyhow::Result<(Sites, IngestOptions, Option<Pseudonymiser>)> {
     let sites = load_sites(&a.sites)?;
-    let named = if a.format.eq_ignore_ascii_case("auto") {
-        None
-    } else {
-        Some(a.format.parse::<Format>().map_err(usage)?)
-    };
+    let named = a.format.0;
     let mapping = match &a.map {
         Some(path) => Some(tally_ingest::Mapping::load(path).map_err(|e| usage(e.to_string()))?),
         None => None,
     };
     let format = tally_ingest::format_with_mapping(named, mapping.is_some()).map_err(usage)?;
-    let table = match &a.table {
-        Some(t) => Some(Table::parse(t).ok_or_else(|| {
-            usage(format!(
-                "unknown table \"{t}\"; known: {}",
-                Table::ALL.map(|t| t.name()).join(", ")
-            ))
-        })?),
-        None => None,
-    };
+    let table = a.table;
     let tz = match &a.tz {
         Some(z) => Some(
             z.parse::<chrono_tz::Tz>()
@@ -221,43 +210,67 @@ fn ingest(a: IngestArgs) -> anyhow::Result<Status> {
     outcome_status(&outcomes)
 }
 
-/// The request a metric or chart command asks for.
-fn request(metric: Metric, p: &PeriodArgs, lake: &Lake, sites: &Sites) -> anyhow::Result<Request> {
-    let every: BucketKind = p.every.parse().map_err(usage)?;
-    let by =
-        p.by.iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse::<Dim>().map_err(usage))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-    // The default period is the span of the metric's own table.
+/// The request a metric or chart command asks for. The default period is the span of
+/// the metric's own table; for a status on a day (os_support, stale_devices) today; for
+/// the replacement plan the five fiscal years from this one.
+fn request(
+    metric: Metric,
+    p: &PeriodArgs,
+    budget: Option<f64>,
+    lake: &Lake,
+    sites: &Sites,
+) -> anyhow::Result<Request> {
+    let today = chrono::Local::now().date_naive();
+    let one_day = |d: NaiveDate| (d, d.succ_opt().unwrap_or(d));
     let table = metric.table();
-    let range = || {
-        tally_metrics::data_range(lake, sites, table)?.ok_or_else(|| {
-            usage(format!(
-                "the lake has no {table} (the table {} reads): pass --from and --to",
-                metric.name()
-            ))
-        })
+    let range = || -> anyhow::Result<(NaiveDate, NaiveDate)> {
+        match metric {
+            Metric::OsSupport | Metric::StaleDevices => Ok(one_day(today)),
+            Metric::ReplacementPlan => {
+                let fy_start = sites.library.fiscal_year_start_month;
+                let fy = tally_model::fiscal_year_of(today, fy_start);
+                let first = tally_model::fiscal_year_days(fy, fy_start);
+                let last = tally_model::fiscal_year_days(fy + 4, fy_start);
+                first
+                    .zip(last)
+                    .map(|(a, b)| (a.0, b.1))
+                    .ok_or_else(|| usage("no fiscal years around today"))
+            }
+            _ => tally_metrics::data_range(lake, sites, table)?.ok_or_else(|| {
+                usage(format!(
+                    "the lake has no {table} (the table {} reads): pass --from and --to",
+                    metric.name()
+                ))
+            }),
+        }
     };
-    let from = match &p.from {
-        Some(s) => parse_date(s, "--from")?,
-        None => range()?.0,
-    };
-    let to = match &p.to {
-        Some(s) => parse_date(s, "--to")?,
-        None => range()?.1,
+    let (from, to) = match (p.as_of, p.from, p.to) {
+        (Some(day), _, _) => one_day(day),
+        (None, Some(f), Some(t)) => (f, t),
+        (None, f, t) => {
+            let r = range()?;
+            (f.unwrap_or(r.0), t.unwrap_or(r.1))
+        }
     };
     if from >= to {
         return Err(usage(format!(
             "--from {from} must be before --to {to} (--to is exclusive)"
         )));
     }
+    let one = to == from.succ_opt().unwrap_or(to);
+    let every = p.every.unwrap_or(match metric {
+        Metric::ReplacementPlan => BucketKind::FiscalYear,
+        _ if one && p.as_of.is_some() => BucketKind::All,
+        Metric::OsSupport | Metric::StaleDevices if one => BucketKind::All,
+        _ => BucketKind::Month,
+    });
     Ok(Request {
         metric,
         from,
         to,
         every,
-        by,
+        by: p.by.clone(),
+        budget,
     })
 }
 
@@ -301,11 +314,18 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
         }
         return Ok(Status::Ok);
     }
-    let name = a.name.as_deref().unwrap_or_default();
-    let metric: Metric = name.parse().map_err(usage)?;
+    let metric = a
+        .name
+        .ok_or_else(|| usage("name a metric (tally metric --list)"))?;
+    if a.budget.is_some() && metric != Metric::ReplacementPlan {
+        return Err(usage(format!(
+            "--budget is for replacement_plan, not {}",
+            metric.name()
+        )));
+    }
     let lake = lake_arg(&a.period)?;
     let sites = load_sites(&a.period.sites)?;
-    let req = request(metric, &a.period, &lake, &sites)?;
+    let req = request(metric, &a.period, a.budget, &lake, &sites)?;
     let mut result = if a.yoy {
         tally_metrics::compute_yoy(&lake, &sites, &req)
     } else {
@@ -322,10 +342,10 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
 }
 
 fn chart(a: ChartArgs) -> anyhow::Result<Status> {
-    let metric: Metric = a.name.parse().map_err(usage)?;
+    let metric = a.name;
     let lake = lake_arg(&a.period)?;
     let sites = load_sites(&a.period.sites)?;
-    let req = request(metric, &a.period, &lake, &sites)?;
+    let req = request(metric, &a.period, None, &lake, &sites)?;
     let kind = a.kind.map(|k| match k {
         ChartKind::Bar => plot::Kind::Bar,
         ChartKind::Stacked => plot::Kind::Stacked,
@@ -544,14 +564,11 @@ fn lake_upgrade(a: LakeUpgradeArgs) -> anyhow::Result<Status> {
 
 fn purge(a: PurgeArgs) -> anyhow::Result<Status> {
     let sites = load_sites(&a.sites)?;
-    let today = match &a.today {
-        Some(d) => parse_date(d, "--today")?,
-        None => chrono::Local::now().date_naive(),
-    };
+    let today = a.today.unwrap_or_else(|| chrono::Local::now().date_naive());
     let wait = Duration::from_secs(a.wait);
     let mut retain = tally_pipeline::Retain::from_sites(&sites, today, wait);
-    if let Some(b) = &a.before {
-        retain.before = Some(parse_date(b, "--before")?);
+    if a.before.is_some() {
+        retain.before = a.before;
     }
     if a.quarantine_days.is_some() {
         retain.quarantine_days = a.quarantine_days;
@@ -793,23 +810,7 @@ fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
         .unwrap_or_default();
     let p = tally_pipeline::parse(&src, &a.pipeline, &base, a.root.as_deref())
         .map_err(|e| usage(e.to_string()))?;
-    let today = match &a.today {
-        Some(d) => parse_date(d, "--today")?,
-        None => chrono::Local::now().date_naive(),
-    };
-    if let Some(period) = a
-        .period
-        .as_ref()
-        .or(p.period.as_ref())
-        .filter(|s| s.trim() != "all")
-    {
-        let fy = p
-            .sites
-            .as_ref()
-            .map_or(1, |s| s.library.fiscal_year_start_month);
-        tally_pipeline::Period::parse(period, today, fy)
-            .map_err(|e| usage(format!("--period: {e}")))?;
-    }
+    let today = a.today.unwrap_or_else(|| chrono::Local::now().date_naive());
     if a.check {
         writeln!(
             std::io::stdout().lock(),
@@ -855,4 +856,40 @@ fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// `tally support update`: the four product files, checked, into the lake's `_support/`
+/// (each written beside and renamed, so a reader sees the old file or the new).
+fn support_update(a: SupportUpdateArgs) -> anyhow::Result<Status> {
+    use tally_metrics::support::{Catalogue, Product, lake_dir};
+    if !a.lake.exists() {
+        return Err(usage(format!(
+            "--lake {}: no such folder",
+            a.lake.display()
+        )));
+    }
+    let lake = readable(Lake::new(&a.lake))?;
+    let cat = Catalogue::read_dir(&a.dir).map_err(|e| usage(e.to_string()))?;
+    let dest = lake_dir(&lake);
+    std::fs::create_dir_all(&dest)?;
+    for p in Product::ALL {
+        let name = format!("{}.md", p.name());
+        let tmp = dest.join(format!(".{name}.tmp"));
+        std::fs::copy(a.dir.join(&name), &tmp)?;
+        std::fs::rename(&tmp, dest.join(&name))?;
+    }
+    // The MIT licence travels with the files: beside them, or at the checkout's root.
+    if let Some(licence) = [a.dir.join("LICENSE"), a.dir.join("../LICENSE")]
+        .into_iter()
+        .find(|l| l.exists())
+    {
+        std::fs::copy(&licence, dest.join("LICENSE"))?;
+    }
+    let mut out = std::io::stdout().lock();
+    for p in Product::ALL {
+        let n = cat.cycles.iter().filter(|c| c.product == p).count();
+        writeln!(out, "{}: {n} release cycles", p.name())?;
+    }
+    writeln!(out, "kept in {}", dest.display())?;
+    Ok(Status::Ok)
 }

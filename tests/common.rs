@@ -133,6 +133,7 @@ pub fn metric(
             to: date(to),
             every,
             by: by.to_vec(),
+            budget: None,
         },
     )
     .unwrap()

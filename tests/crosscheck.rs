@@ -151,6 +151,7 @@ fn tally_map(w: &World, m: Metric) -> BTreeMap<(String, String), Option<f64>> {
             to: date(TO),
             every: BucketKind::Day,
             by: vec![Dim::Site],
+            budget: None,
         },
     )
     .unwrap();
@@ -530,6 +531,7 @@ fn tally_by(
             to: date(to),
             every,
             by: vec![dim],
+            budget: None,
         },
     )
     .unwrap();
@@ -785,6 +787,7 @@ fn work_order_and_fleet_metrics_agree_with_a_plain_loop() {
             to: date(TO),
             every: BucketKind::All,
             by: vec![Dim::AssetTag],
+            budget: None,
         },
     )
     .unwrap()

@@ -42,7 +42,7 @@ fn the_crates_examples_run_as_written() -> Result<(), Box<dyn std::error::Error>
 
     // tally-metrics
     let (from, to) = (NaiveDate::from_ymd_opt(2024, 10, 1).unwrap(), NaiveDate::from_ymd_opt(2024, 10, 15).unwrap());
-    let req = Request { metric: Metric::Occupancy, from, to, every: BucketKind::Month, by: vec![Dim::Site] };
+    let req = Request { metric: Metric::Occupancy, from, to, every: BucketKind::Month, by: vec![Dim::Site], budget: None };
     let out = compute(&lake, &sites, &req)?;
     assert!(out.frame.height() > 0);
 

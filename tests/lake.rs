@@ -73,6 +73,78 @@ fn downgrade_to_format_1(lake: &Path) {
 }
 
 #[test]
+fn a_format_2_inventory_becomes_the_inventory_origin_and_only_assets_are_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let out = ingest_with(
+        &lake,
+        Some(TEST_KEY),
+        &[&data("snipeit_assets.csv"), &data("koha_statistics.csv")],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let sql = "SELECT asset_tag, kind, site, status FROM assets ORDER BY asset_tag";
+    let before = text(&query_csv(&lake, sql).stdout);
+    // Format 2: assets without the columns format 3 added.
+    let format3 = [
+        "origin",
+        "name",
+        "serial",
+        "manufacturer",
+        "os",
+        "os_version",
+        "last_seen",
+    ];
+    for entry in tally_model::Lake::new(&lake).read_ledger().unwrap() {
+        for rel in entry.parquet.iter().filter(|r| r.starts_with("assets/")) {
+            let path = lake.join(rel);
+            let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
+                .finish()
+                .unwrap();
+            let mut df = df.drop_many(format3);
+            let mut f = std::fs::File::create(&path).unwrap();
+            ParquetWriter::new(&mut f).finish(&mut df).unwrap();
+        }
+    }
+    let meta = lake.join("_lake.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    m["format"] = 2.into();
+    std::fs::write(&meta, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    let out = query_csv(&lake, sql);
+    assert_eq!(out.status.code(), Some(2), "refused: {}", text(&out.stderr));
+
+    let circulation_files = |lake: &Path| -> BTreeMap<PathBuf, u64> {
+        snapshot(lake)
+            .into_iter()
+            .filter(|(p, _)| p.to_string_lossy().contains("circulation"))
+            .collect()
+    };
+    let untouched = circulation_files(&lake);
+    let out = run(&[
+        "lake",
+        "upgrade",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["from_format"], 2);
+    // The three assets fall in two purchase months: two files; circulation's stay.
+    assert_eq!(
+        report["files"], 2,
+        "only the assets files are rewritten: {report}"
+    );
+    assert_eq!(report["rows"], 3, "{report}");
+    assert_eq!(circulation_files(&lake), untouched);
+    assert_eq!(text(&query_csv(&lake, sql).stdout), before);
+    let origin = text(&query_csv(&lake, "SELECT DISTINCT origin FROM assets").stdout);
+    assert_eq!(origin.trim(), "origin\ninventory");
+    let out = run(&["lake", "check", "--lake", lake.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+}
+
+#[test]
 fn a_format_1_lake_is_refused_then_upgraded_in_place_and_keeps_its_keys() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
@@ -107,13 +179,13 @@ fn a_format_1_lake_is_refused_then_upgraded_in_place_and_keeps_its_keys() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["from_format"], 1);
-    assert_eq!(report["to_format"], 2);
+    assert_eq!(report["to_format"], tally_model::LAKE_FORMAT);
     assert_eq!(report["rows"], 6);
     assert_eq!(snapshot(&lake), old, "a dry run writes nothing");
 
     let out = run(&["lake", "upgrade", "--lake", l]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("format 1 -> 2"));
+    assert!(text(&out.stdout).contains("format 1 -> 3"));
     let out = run(&["lake", "check", "--lake", l]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("the ledger and the files agree"));

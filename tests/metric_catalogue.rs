@@ -166,6 +166,7 @@ fn a_breakdown_the_metric_does_not_have_is_refused() {
             to: date("2026-06-02"),
             every: BucketKind::Day,
             by: vec![Dim::Event],
+            budget: None,
         },
     )
     .unwrap_err()
@@ -310,6 +311,7 @@ fn year_over_year_pairs_the_same_months() {
             to: date("2026-07-01"),
             every: BucketKind::Month,
             by: vec![],
+            budget: None,
         },
     )
     .unwrap();
@@ -358,6 +360,7 @@ fn year_over_year_pairs_the_same_months() {
         to: date("2026-07-01"),
         every: BucketKind::Month,
         by: vec![],
+        budget: None,
     };
     let df = tally_metrics::compute_yoy(&lake, &test_sites(), &req)
         .unwrap()
@@ -373,6 +376,7 @@ fn year_over_year_pairs_the_same_months() {
             to: date("2026-07-01"),
             every: BucketKind::Day,
             by: vec![],
+            budget: None,
         },
     );
     assert!(days.unwrap_err().to_string().contains("not days"));
@@ -396,6 +400,7 @@ fn trends_join_events_with_past_years_totals() {
         to: date("2027-01-01"),
         every: BucketKind::FiscalYear,
         by: vec![],
+        budget: None,
     };
     let df = tally_metrics::compute(&lake, &sites, &req).unwrap().frame;
     // 2012: every branch's row of that year, summed (no library-wide row in the file).
@@ -452,6 +457,7 @@ fn station_advice_against_the_thresholds() {
         to: date("2026-06-11"),
         every: BucketKind::All,
         by: vec![],
+        budget: None,
     };
     let df = tally_metrics::compute(&lake, &sites, &req).unwrap().frame;
     let advice: Vec<_> = df

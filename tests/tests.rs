@@ -8,6 +8,7 @@ mod bad_input;
 mod common;
 mod crash;
 mod crosscheck;
+mod devices;
 mod e2e;
 mod examples;
 mod formats;

@@ -151,6 +151,11 @@ fn convert(df: DataFrame, table: Table, path: &Path) -> Result<DataFrame, Ingest
     let mut columns = Vec::with_capacity(schema.len());
     for (name, dtype) in schema.iter() {
         let column = match df.column(name) {
+            // Assets written before format 3 are all the inventory's.
+            Err(_) if table == Table::Assets && name.as_str() == "origin" => Column::new(
+                name.clone(),
+                vec![tally_model::tables::assets::INVENTORY; n],
+            ),
             Err(_) => Column::full_null(name.clone(), n, dtype),
             Ok(c) if is_pseudonym(name) && c.dtype() == &DataType::String => {
                 let values: Vec<Option<i64>> = c
@@ -205,13 +210,23 @@ pub fn upgrade(
         }
         return Ok(report);
     }
-    report.changes = vec![
-        "patron_key, item_key and device_key: 32 hex digits become the 64-bit number of their first 16 \
-         (the number an ingest now makes for the same identifier and key)"
-            .into(),
-        "columns added since (circulation.automatic) are added, empty".into(),
-        "_lake.json records the format".into(),
-    ];
+    if from < 2 {
+        report.changes.push(
+            "patron_key, item_key and device_key: 32 hex digits become the 64-bit number of their first 16 \
+             (the number an ingest now makes for the same identifier and key)"
+                .into(),
+        );
+        report
+            .changes
+            .push("circulation.automatic is added, empty".into());
+    }
+    if from < 3 {
+        report.changes.push(
+            "assets gain origin (inventory), name, serial, manufacturer, os, os_version and last_seen (empty)"
+                .into(),
+        );
+    }
+    report.changes.push("_lake.json records the format".into());
     let entries = lake.read_ledger_any_format().map_err(io(lake.root()))?;
     let dir = lake.change_dir("upgrade");
     if !dry_run {
@@ -234,6 +249,10 @@ pub fn upgrade(
                     path: path.clone(),
                     source,
                 })?;
+            // A file already in this format's schema stays as it is.
+            if **df.schema() == table.schema() {
+                continue;
+            }
             report.files += 1;
             report.rows += df.height() as u64;
             if dry_run {

@@ -23,10 +23,11 @@ pub enum Dim {
     Kind,
     AssetTag,
     Age,
+    Os,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 15] = [
+    pub const ALL: [Dim; 16] = [
         Dim::Site,
         Dim::Station,
         Dim::UserType,
@@ -42,6 +43,7 @@ impl Dim {
         Dim::Kind,
         Dim::AssetTag,
         Dim::Age,
+        Dim::Os,
     ];
 
     pub fn column(self) -> &'static str {
@@ -61,6 +63,7 @@ impl Dim {
             Dim::Kind => "kind",
             Dim::AssetTag => "asset_tag",
             Dim::Age => "age_years",
+            Dim::Os => "os",
         }
     }
 
@@ -119,6 +122,12 @@ pub enum Engine {
     CostPerUse,
     /// Time at capacity over each bucket's weeks (fleet.rs).
     CapacityPerWeek,
+    /// Computing devices by their OS's support status (devices.rs).
+    OsSupport,
+    /// Directory devices not seen for a while (devices.rs).
+    StaleDevices,
+    /// The replacement plan within a budget (devices.rs).
+    ReplacementPlan,
 }
 
 /// Everything tally says and knows about one metric. Each field is required: a new
@@ -468,6 +477,30 @@ metrics! {
         definition: "devices in service at the bucket's end (purchased before it, not retired by it), by kind, site and age in whole years",
         dims: &[Dim::Site, Dim::Kind, Dim::Age],
         engine: Engine::Assets,
+    },
+    OsSupport => MetricInfo {
+        name: "os_support",
+        table: Table::Assets,
+        unit: "devices",
+        definition: "computing devices (public and staff PCs, laptops, tablets, servers) in service on the bucket's last day, by the support status on that day of their OS's endoflife.date cycle: supported, ending (within [support] ending_months), extended (past eol, before eoes, paid for in [support] extended_updates), unsupported, unknown (no OS or no cycle)",
+        dims: &[Dim::Site, Dim::Status, Dim::Os, Dim::Kind],
+        engine: Engine::OsSupport,
+    },
+    StaleDevices => MetricInfo {
+        name: "stale_devices",
+        table: Table::Assets,
+        unit: "devices",
+        definition: "devices a directory (Active Directory, Intune) knows, in service on the bucket's last day, last seen more than [support] stale_days (90) before it (never seen: since they joined)",
+        dims: &[Dim::Site, Dim::Kind, Dim::AssetTag],
+        engine: Engine::StaleDevices,
+    },
+    ReplacementPlan => MetricInfo {
+        name: "replacement_plan",
+        table: Table::Assets,
+        unit: "currency",
+        definition: "cost of the devices the plan replaces in the fiscal year within --budget (else the level cap): unsupported OS first, then past their life, then due in the year, oldest first, each if its price fits what is left; with units, slipped (kept past their life at the year's end), oldest_age_years, level_cap (the least budget keeping every device within life + 1 year) and fifth_cap (a fifth of the fleet's replacement cost)",
+        dims: &[Dim::Site, Dim::Kind],
+        engine: Engine::ReplacementPlan,
     },
 }
 

@@ -217,6 +217,11 @@ pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, Metr
         Engine::StationAdvice => crate::fleet::station_advice(lake, sites, req)?,
         Engine::CostPerUse => crate::fleet::cost_per_use(lake, sites, req, &grid, &dims)?,
         Engine::CapacityPerWeek => crate::fleet::capacity_per_week(lake, sites, &grid, &dims)?,
+        Engine::OsSupport => crate::devices::os_support(lake, sites, &grid, &dims)?,
+        Engine::StaleDevices => crate::devices::stale_devices(lake, sites, &grid, &dims)?,
+        Engine::ReplacementPlan => {
+            crate::devices::replacement_plan(lake, sites, &grid, &dims, req.budget)?
+        }
         Engine::Events => crate::events::event_metric(lake, sites, m, &grid, &dims)?,
     };
     if req.metric.table() == Table::Sessions && !req.metric.is_interval() {

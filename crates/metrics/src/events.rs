@@ -147,7 +147,7 @@ pub(crate) fn spec(metric: Metric, sites: &Sites) -> Spec {
 /// The table's rows that matter for [start, end), in parts, each with the first instant
 /// its rows can have: the current state where the latest export wins (one part), else
 /// each month partition of the period, in time order.
-fn parts(lake: &Lake, table: Table, grid: &Grid) -> PolarsResult<Vec<(i64, LazyFrame)>> {
+fn parts(lake: &Lake, table: Table, grid: &Grid) -> Result<Vec<(i64, LazyFrame)>, MetricError> {
     match table.current_key() {
         Some(_) => Ok(vec![(i64::MIN, scan_current(lake, table)?)]),
         // A month at a time: the per-month cost of a count is small.
@@ -181,7 +181,7 @@ fn denominators(lake: &Lake, sites: &Sites, metric: Metric) -> Result<Option<Rat
             1000.0,
         )),
         Metric::TicketsPer10Devices => {
-            let df = scan_current(lake, Table::Assets)?
+            let df = crate::devices::inventory(lake)?
                 .filter(col("status").neq(lit("retired")))
                 .group_by([col("site")])
                 .agg([len().cast(DataType::Float64).alias("n")])

@@ -5,12 +5,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Months, NaiveDate};
 use polars::prelude::*;
-use tally_model::{Lake, Sites, Table};
+use tally_model::{Lake, Sites};
 
 use crate::catalogue::{Dim, Metric};
 use crate::compute::{MetricError, Output};
 use crate::grid::Grid;
-use crate::load::scan_current;
 
 /// When an asset falls due: purchased + its life (the asset's own, else the default for
 /// its kind in sites.toml, else 5 years), to the month.
@@ -21,7 +20,7 @@ pub fn due_date(purchased: NaiveDate, life_years: f64) -> NaiveDate {
         .unwrap_or(purchased)
 }
 
-fn life_of(sites: &Sites, kind: &str, own: Option<f64>) -> f64 {
+pub(crate) fn life_of(sites: &Sites, kind: &str, own: Option<f64>) -> f64 {
     own.or_else(|| sites.library.asset_life_years.get(kind).copied())
         .unwrap_or(5.0)
 }
@@ -37,7 +36,7 @@ pub fn replacement(
     grid: &Grid,
     dims: &[Dim],
 ) -> Result<Output, MetricError> {
-    let df = scan_current(lake, Table::Assets)?
+    let df = crate::devices::inventory(lake)?
         .filter(col("status").neq(lit("retired")))
         .collect()?;
     let kinds = df.column("kind")?.str()?.clone();
@@ -174,7 +173,7 @@ pub fn assets_in_service(
     grid: &Grid,
     dims: &[Dim],
 ) -> Result<Output, MetricError> {
-    let df = scan_current(lake, Table::Assets)?.collect()?;
+    let df = crate::devices::inventory(lake)?.collect()?;
     let kinds = crate::load::strings(&df, "kind")?;
     let site_col = crate::load::strings(&df, "site")?;
     let status = crate::load::strings(&df, "status")?;
@@ -427,7 +426,7 @@ pub fn cost_per_use(
             ..req.clone()
         },
     )?;
-    let df = scan_current(lake, Table::Assets)?
+    let df = crate::devices::inventory(lake)?
         .filter(
             col("status")
                 .neq(lit("retired"))

@@ -12,7 +12,7 @@
 //!
 //! ```ignore
 //! // Run as written by tests/examples.rs.
-//! let req = Request { metric: Metric::Occupancy, from, to, every: BucketKind::Month, by: vec![Dim::Site] };
+//! let req = Request { metric: Metric::Occupancy, from, to, every: BucketKind::Month, by: vec![Dim::Site], budget: None };
 //! let out = compute(&lake, &sites, &req)?;
 //! assert!(out.frame.height() > 0);
 //! ```
@@ -20,6 +20,7 @@
 mod calendar;
 mod catalogue;
 mod compute;
+pub mod devices;
 mod events;
 mod fleet;
 mod grid;
@@ -29,6 +30,7 @@ mod query;
 mod request;
 mod retention;
 mod sites;
+pub mod support;
 mod survey;
 mod sweep;
 mod trends;

@@ -4,19 +4,29 @@ use polars::prelude::*;
 use tally_model::tables;
 use tally_model::{Lake, Table, month_of_us, month_start_us, partition_month};
 
+use crate::request::MetricError;
+
+/// The lake's ledger or files could not be read: the typed error, with the lake's path.
+pub(crate) fn lake_io(lake: &Lake) -> impl Fn(std::io::Error) -> MetricError + '_ {
+    move |source| MetricError::Lake {
+        path: lake.root().to_path_buf(),
+        source,
+    }
+}
+
 /// How far before the period a row of an interval table (a session, a Wi-Fi connection)
 /// may start and still overlap it: twice the longest session ingest believes.
 const LOOKBACK_US: i64 = 2 * tally_model::MAX_SESSION_US;
 
 /// A lazy scan of the committed Parquet files of `table` whose partitions can hold rows
 /// in [start_us - lookback, end_us), or of all of them.
-pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsResult<LazyFrame> {
+pub fn scan(
+    lake: &Lake,
+    table: Table,
+    range_us: Option<(i64, i64)>,
+) -> Result<LazyFrame, MetricError> {
     let months = range_us.map(|(a, b)| (month_of_us(a - LOOKBACK_US), month_of_us(b)));
-    let files = lake.parquet_files(table, months).map_err(|e| {
-        PolarsError::ComputeError(
-            format!("{}: reading the ledger: {e}", lake.root().display()).into(),
-        )
-    })?;
+    let files = lake.parquet_files(table, months).map_err(lake_io(lake))?;
     if files.is_empty() {
         return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
     }
@@ -24,10 +34,10 @@ pub fn scan(lake: &Lake, table: Table, range_us: Option<(i64, i64)>) -> PolarsRe
         .iter()
         .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
         .collect();
-    LazyFrame::scan_parquet_sources(
+    Ok(LazyFrame::scan_parquet_sources(
         ScanSources::Paths(paths.into_iter().collect()),
         parquet_args(),
-    )
+    )?)
 }
 
 /// How much Parquet (compressed) a window of the sweep metrics reads at most, unless a
@@ -44,13 +54,11 @@ pub fn scan_partitions(
     table: Table,
     (start_us, end_us): (i64, i64),
     max_bytes: u64,
-) -> PolarsResult<Vec<(i64, LazyFrame)>> {
+) -> Result<Vec<(i64, LazyFrame)>, MetricError> {
     let months = (month_of_us(start_us - LOOKBACK_US), month_of_us(end_us));
-    let files = lake.parquet_files(table, Some(months)).map_err(|e| {
-        PolarsError::ComputeError(
-            format!("{}: reading the ledger: {e}", lake.root().display()).into(),
-        )
-    })?;
+    let files = lake
+        .parquet_files(table, Some(months))
+        .map_err(lake_io(lake))?;
     let mut by_month: std::collections::BTreeMap<i64, (u64, Vec<PlRefPath>)> = Default::default();
     for f in &files {
         let rel = f.strip_prefix(lake.root()).unwrap_or(f).to_string_lossy();
@@ -98,16 +106,12 @@ fn parquet_args() -> ScanArgsParquet {
 
 /// The current rows of a table: for tables where the latest export wins, the row of the
 /// latest batch (ledger commit order) per thing; for event tables, every row.
-pub fn scan_current(lake: &Lake, table: Table) -> PolarsResult<LazyFrame> {
+pub fn scan_current(lake: &Lake, table: Table) -> Result<LazyFrame, MetricError> {
     let all = scan(lake, table, None)?;
     let Some(key) = table.current_key() else {
         return Ok(all);
     };
-    let ledger = lake.read_ledger().map_err(|e| {
-        PolarsError::ComputeError(
-            format!("{}: reading the ledger: {e}", lake.root().display()).into(),
-        )
-    })?;
+    let ledger = lake.read_ledger().map_err(lake_io(lake))?;
     let order = df!(
         "batch" => ledger.iter().map(|e| e.batch.clone()).collect::<Vec<_>>(),
         "__seq" => ledger.iter().map(|e| e.seq).collect::<Vec<_>>(),

@@ -5,9 +5,13 @@ use polars::sql::SQLContext;
 use tally_model::{Lake, Table};
 
 use crate::load::{scan, scan_current};
+use crate::request::MetricError;
 
 /// Registers every table of the lake; returns their names.
-pub fn register_tables(lake: &Lake, ctx: &mut SQLContext) -> PolarsResult<Vec<&'static str>> {
+pub fn register_tables(
+    lake: &Lake,
+    ctx: &mut SQLContext,
+) -> Result<Vec<&'static str>, MetricError> {
     let mut names = Vec::new();
     // Every table, empty or not, so a query names the canonical columns either way.
     // Where the latest export wins, the table is the current state and `<table>_history`
@@ -29,10 +33,12 @@ pub fn register_tables(lake: &Lake, ctx: &mut SQLContext) -> PolarsResult<Vec<&'
 }
 
 /// Runs one SQL statement over the lake.
-pub fn query(lake: &Lake, sql: &str) -> PolarsResult<DataFrame> {
+pub fn query(lake: &Lake, sql: &str) -> Result<DataFrame, MetricError> {
     let mut ctx = SQLContext::new();
     let names = register_tables(lake, &mut ctx)?;
     ctx.execute(sql).and_then(|lf| lf.collect()).map_err(|e| {
-        PolarsError::ComputeError(format!("{e} (tables in this lake: {})", names.join(", ")).into())
+        MetricError::Polars(PolarsError::ComputeError(
+            format!("{e} (tables in this lake: {})", names.join(", ")).into(),
+        ))
     })
 }

@@ -38,6 +38,8 @@ pub struct Request {
     pub to: NaiveDate,
     pub every: BucketKind,
     pub by: Vec<Dim>,
+    /// replacement_plan's budget a fiscal year (`None`: the level cap).
+    pub budget: Option<f64>,
 }
 
 /// A metric's table: one column per `by` dimension, `bucket`, and the value column

@@ -21,17 +21,10 @@ use crate::catalogue::{Dim, Metric};
 use crate::compute::{Days, MetricError};
 use crate::events::{Agg, spec};
 use crate::grid::{Grid, KEPT_KINDS, bucket_start, is_kept_bucket, midnight_us, next_start};
-use crate::load::{micros, scan_partitions, strings, utc_lit};
+use crate::load::{lake_io, micros, scan_partitions, strings, utc_lit};
 
 /// The metrics that count distinct keys, with the column they count.
 pub const DISTINCT_METRICS: [Metric; 2] = [Metric::DistinctUsers, Metric::WifiDevices];
-
-fn lake_io(lake: &Lake) -> impl Fn(std::io::Error) -> MetricError + '_ {
-    move |source| MetricError::Lake {
-        path: lake.root().to_path_buf(),
-        source,
-    }
-}
 
 /// What a lake's purges keep for one distinct metric, over one grid.
 pub(crate) struct Corrections {

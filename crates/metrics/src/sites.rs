@@ -8,6 +8,7 @@ use polars::prelude::*;
 use tally_model::{Lake, Sites, Table};
 
 use crate::load::{scan, strings};
+use crate::request::MetricError;
 
 /// One site value sites.toml does not know.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -30,7 +31,7 @@ pub fn unknown_sites(
     lake: &Lake,
     sites: &Sites,
     names: Option<&Path>,
-) -> PolarsResult<Vec<UnknownSite>> {
+) -> Result<Vec<UnknownSite>, MetricError> {
     let mut found: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for table in Table::ALL {
         let df = scan(lake, table, None)?

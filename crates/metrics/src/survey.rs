@@ -55,6 +55,7 @@ pub fn survey(
                     to,
                     every: BucketKind::All,
                     by,
+                    budget: None,
                 },
             )
         };

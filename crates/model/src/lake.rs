@@ -26,8 +26,9 @@ use crate::Table;
 
 /// The lake layout this tally writes and reads. 1: the first layout (pseudonyms as 32 hex
 /// digits, no `_lake.json`); 2: pseudonyms as 64-bit numbers (`tally lake upgrade`
-/// converts a format-1 lake in place). docs/lake.md keeps the history.
-pub const LAKE_FORMAT: u32 = 2;
+/// converts a format-1 lake in place); 3: assets gain `origin`, `name`, `serial`,
+/// `manufacturer`, `os`, `os_version`, `last_seen`. docs/lake.md keeps the history.
+pub const LAKE_FORMAT: u32 = 3;
 
 /// What `_lake.json` says about a lake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,5 +27,7 @@ pub use lake::{
     PENDING_CHANGES, Purged, QUARANTINE_COLUMNS, ReasonCount, month_of_us, month_start_us,
     partition_month,
 };
-pub use sites::{DayHours, Library, Retention, Site, Sites, SitesError, Thresholds, WeekHours};
+pub use sites::{
+    DayHours, Library, Retention, Site, Sites, SitesError, Support, Thresholds, WeekHours,
+};
 pub use tables::{MAX_SESSION_US, Table, UserType};

@@ -37,6 +37,44 @@ pub struct Sites {
     /// How long patron identifiers and rejected rows are kept (docs/privacy.md).
     #[serde(default)]
     pub retention: Retention,
+    /// Operating-system support and stale devices (docs/support.md).
+    #[serde(default)]
+    pub support: Support,
+}
+
+/// `[support]`: how `os_support`, `stale_devices` and the replacement plan read the
+/// endoflife.date dates.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Support {
+    /// A device whose OS leaves support within this many months is `ending`.
+    #[serde(default = "twelve")]
+    pub ending_months: u32,
+    /// A device no directory has seen for this many days is stale.
+    #[serde(default = "ninety")]
+    pub stale_days: u32,
+    /// Products or cycles the library pays extended security updates for:
+    /// `"windows"`, or `"windows/10-22h2"` (endoflife.date's product and cycle names).
+    #[serde(default)]
+    pub extended_updates: Vec<String>,
+}
+
+fn twelve() -> u32 {
+    12
+}
+
+fn ninety() -> u32 {
+    90
+}
+
+impl Default for Support {
+    fn default() -> Self {
+        Support {
+            ending_months: 12,
+            stale_days: 90,
+            extended_updates: Vec::new(),
+        }
+    }
 }
 
 /// `[retention]`: what `tally run` (and `tally purge` without `--before`) clears.
@@ -389,6 +427,7 @@ impl Sites {
             },
             sites: Vec::new(),
             retention: Retention::default(),
+            support: Support::default(),
         }
     }
 }

@@ -58,6 +58,20 @@ impl Table {
     }
 }
 
+impl std::str::FromStr for Table {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Table::parse(s.trim()).ok_or_else(|| {
+            format!(
+                "unknown table \"{}\"; known: {}",
+                s.trim(),
+                Table::ALL.map(|t| t.name()).join(", ")
+            )
+        })
+    }
+}
+
 impl std::fmt::Display for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -123,7 +137,7 @@ impl Table {
     pub fn current_key(self) -> Option<&'static [&'static str]> {
         match self {
             Table::WorkOrders => Some(&["source", "ticket_id"]),
-            Table::Assets => Some(&["asset_tag"]),
+            Table::Assets => Some(&["origin", "asset_tag"]),
             Table::Totals => Some(&["site", "period_start", "period_end", "measure"]),
             _ => None,
         }
@@ -252,6 +266,11 @@ pub mod assets {
         "other",
     ];
     pub const STATUSES: [&str; 3] = ["active", "spare", "retired"];
+    /// `origin`: an inventory (Snipe-IT, the inventory CSV: purchase, cost, life) or a
+    /// directory (Active Directory, Intune: OS, last seen). The current state of a thing
+    /// is per origin and asset tag; docs/support.md says how the two are joined.
+    pub const INVENTORY: &str = "inventory";
+    pub const DIRECTORY: &str = "directory";
 
     pub fn schema() -> Schema {
         fields(&[
@@ -264,6 +283,14 @@ pub mod assets {
             ("life_years", DataType::Float64),
             ("status", DataType::String),
             ("retired", DataType::Date),
+            // Lake format 3: what a directory or device manager knows of the device.
+            ("origin", DataType::String),
+            ("name", DataType::String),
+            ("serial", DataType::String),
+            ("manufacturer", DataType::String),
+            ("os", DataType::String),
+            ("os_version", DataType::String),
+            ("last_seen", DataType::Date),
             ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),

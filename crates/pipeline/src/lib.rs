@@ -15,7 +15,7 @@ pub mod retention;
 pub mod run;
 pub mod spec;
 
-pub use period::Period;
+pub use period::{Period, PeriodSpec};
 pub use retention::{Retain, purge};
 pub use run::{DEMO_KEY, Manifest, RunError, RunOptions, RunOutcome, run};
 pub use spec::{Pipeline, Problem, SpecError, load, parse};

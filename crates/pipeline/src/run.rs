@@ -22,7 +22,7 @@ use tally_metrics::{MetricError, Request};
 use tally_model::{Lake, Sites};
 use tally_report::ReportError;
 
-use crate::period::Period;
+use crate::period::{Period, PeriodSpec};
 use crate::spec::{MetricJob, Pipeline, ReportKind};
 
 /// The key pipelines with a `[synth]` section (demos) pseudonymise their synthetic
@@ -64,7 +64,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 
 pub struct RunOptions {
     /// `--period`, else the pipeline's `period`.
-    pub period: Option<String>,
+    pub period: Option<PeriodSpec>,
     /// What `previous-month` is relative to.
     pub today: NaiveDate,
     /// Draw a progress bar (only when stderr is a terminal).
@@ -205,8 +205,8 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
             p.path.display()
         )));
     }
-    // "all": the days the lake's sessions span, known once the inputs are in.
-    let everything = asked.is_some_and(|s| s.trim() == "all");
+    // All: the days the lake's sessions span, known once the inputs are in.
+    let everything = asked == Some(&PeriodSpec::All);
     let _lock = lock(&p.lake, p.lock_wait)?;
     let lake = Lake::new(&p.lake);
     lake.check_format()
@@ -274,12 +274,20 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
         }
     };
     let fy_start = sites.library.fiscal_year_start_month;
+    let resolve = |spec: &PeriodSpec, what: &str| -> Result<Option<Period>, RunError> {
+        match spec {
+            PeriodSpec::All => Ok(None),
+            spec => spec.resolve(opts.today, fy_start).map(Some).ok_or_else(|| {
+                RunError::Config(format!(
+                    "{what}: {spec:?} has no days around {}",
+                    opts.today
+                ))
+            }),
+        }
+    };
     let mut period = match asked {
-        Some(s) if !everything => Some(
-            Period::parse(s, opts.today, fy_start)
-                .map_err(|e| RunError::Config(format!("--period: {e}")))?,
-        ),
-        _ => None,
+        Some(spec) => resolve(spec, "--period")?,
+        None => None,
     };
 
     // Ingest.
@@ -444,11 +452,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
         for job in &p.reports {
             bar.set_message(format!("report {}", job.kind.as_str()));
             let own = match &job.period {
-                Some(s) if s.trim() == "all" => None,
-                Some(s) => Some(
-                    Period::parse(s, opts.today, fy_start)
-                        .map_err(|e| RunError::Config(format!("reports: {e}")))?,
-                ),
+                Some(spec) => resolve(spec, "reports")?,
                 None => None,
             };
             let period = own.as_ref().unwrap_or(period);
@@ -457,7 +461,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
                     tally_report::usage::build(&lake, &sites, period.from, period.to)?
                 }
                 ReportKind::Budget => {
-                    tally_report::budget::build(&lake, &sites, period.from, period.to)?
+                    tally_report::budget::build(&lake, &sites, period.from, period.to, job.budget)?
                 }
                 ReportKind::Annual => {
                     tally_report::annual::build(&lake, &sites, period.from, period.to)?
@@ -562,6 +566,7 @@ fn metric(
         to: period.to,
         every: job.every,
         by: job.by.clone(),
+        budget: None,
     };
     let mut result = if job.yoy {
         tally_metrics::compute_yoy(lake, sites, &req)?

@@ -18,7 +18,7 @@ use tally_report::plot::Kind;
 pub use tally_report::tables::TableFormat;
 use toml::Spanned;
 
-use crate::period::Period;
+use crate::period::PeriodSpec;
 
 /// One thing wrong with a pipeline file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +200,8 @@ struct RawReport {
     #[serde(default = "html")]
     formats: Spanned<Vec<String>>,
     file: Option<String>,
+    /// The budget report: the replacement budget a fiscal year for the levelled plan.
+    budget: Option<Spanned<f64>>,
 }
 
 fn html() -> Spanned<Vec<String>> {
@@ -221,7 +223,7 @@ pub struct Pipeline {
     /// The output folder, with `{period}` and `{name}` still to fill in.
     pub out: String,
     /// The period when `--period` is not given.
-    pub period: Option<String>,
+    pub period: Option<PeriodSpec>,
     pub key_file: Option<PathBuf>,
     pub lock_wait: Duration,
     pub synth: Option<Synth>,
@@ -295,7 +297,9 @@ impl ReportKind {
 pub struct ReportJob {
     pub kind: ReportKind,
     /// Overrides the run's period for this report.
-    pub period: Option<String>,
+    pub period: Option<PeriodSpec>,
+    /// The budget report's replacement budget a fiscal year (`None`: the level cap).
+    pub budget: Option<f64>,
     pub formats: Vec<tally_report::Format>,
     pub file: String,
 }
@@ -416,17 +420,10 @@ pub fn parse(
         }
         rest = &rest[i + j + 1..];
     }
-    if let Some(period) = &p.period
-        && period.get_ref() != "all"
-    {
-        let today = chrono::Local::now().date_naive();
-        let fy = sites
-            .as_ref()
-            .map_or(1, |s| s.library.fiscal_year_start_month);
-        c.parse(period, "pipeline.period", |s| {
-            Period::parse(s, today, fy).map(|_| ())
-        });
-    }
+    let period = p
+        .period
+        .as_ref()
+        .and_then(|v| c.parse(v, "pipeline.period", str::parse::<PeriodSpec>));
     let key_file = p.key_file.as_ref().map(|k| {
         let f = resolve(k.get_ref());
         if !f.exists() {
@@ -725,21 +722,27 @@ pub fn parse(
                 Err(e) => c.at(r.formats.span(), key("formats"), e),
             }
         }
-        if let Some(period) = &r.period
-            && period.get_ref() != "all"
-        {
-            let today = chrono::Local::now().date_naive();
-            let fy = sites
-                .as_ref()
-                .map_or(1, |s| s.library.fiscal_year_start_month);
-            c.parse(period, &key("period"), |s| {
-                Period::parse(s, today, fy).map(|_| ())
-            });
-        }
+        let period = r
+            .period
+            .as_ref()
+            .and_then(|v| c.parse(v, &key("period"), str::parse::<PeriodSpec>));
+        let budget = r.budget.as_ref().and_then(|b| {
+            let v = *b.get_ref();
+            if !(v.is_finite() && v >= 0.0) {
+                c.at(b.span(), key("budget"), "expected an amount of 0 or more");
+                None
+            } else if kind != Some(ReportKind::Budget) {
+                c.at(b.span(), key("budget"), "budget is for kind = \"budget\"");
+                None
+            } else {
+                Some(v)
+            }
+        });
         if let Some(kind) = kind {
             reports.push(ReportJob {
                 kind,
-                period: r.period.as_ref().map(|p| p.get_ref().clone()),
+                period,
+                budget,
                 formats,
                 file: r.file.clone().unwrap_or_else(|| kind.as_str().to_string()),
             });
@@ -766,7 +769,7 @@ pub fn parse(
         sites_path,
         sites,
         out: resolve(p.out.get_ref()).to_string_lossy().to_string(),
-        period: p.period.as_ref().map(|s| s.get_ref().clone()),
+        period,
         key_file,
         lock_wait: Duration::from_secs(p.lock_wait_seconds),
         synth,

@@ -21,6 +21,15 @@ use crate::frame::{Cell, Show, Table, table_from_frame};
 use crate::plot::{pivot, site_name};
 use crate::usage::{Period, f64s, show, strs, style};
 
+/// One line of the OS risk table: a status, OS and kind, with its devices and branches.
+#[derive(Default)]
+struct RiskLine {
+    status: String,
+    eol: String,
+    devices: f64,
+    sites: std::collections::BTreeSet<String>,
+}
+
 /// How many fiscal years the schedule and projection cover.
 pub const YEARS: i32 = 5;
 
@@ -32,11 +41,14 @@ pub fn fy_start(sites: &Sites, fy: i32) -> NaiveDate {
         .0
 }
 
+/// `budget`: the replacement budget a fiscal year for the levelled plan (`None`: the
+/// level cap, the least that keeps every device within its life + 1 year).
 pub fn build(
     lake: &Lake,
     sites: &Sites,
     from: NaiveDate,
     to: NaiveDate,
+    budget: Option<f64>,
 ) -> Result<Report, ReportError> {
     let p = Period {
         lake,
@@ -87,6 +99,7 @@ pub fn build(
                     to: sched_to,
                     every: BucketKind::FiscalYear,
                     by: vec![by],
+                    budget: None,
                 },
             )
         };
@@ -209,6 +222,209 @@ pub fn build(
             tables: vec![Table { caption: "Projection by fiscal year and kind".into(), header, rows }],
         });
         report.data.push(("projection-by-kind".into(), both));
+
+        // 3. The plan levelled to a budget.
+        let plan_by = |by: Vec<Dim>| {
+            compute(
+                lake,
+                sites,
+                &Request {
+                    metric: Metric::ReplacementPlan,
+                    from: sched_from,
+                    to: sched_to,
+                    every: BucketKind::FiscalYear,
+                    by,
+                    budget,
+                },
+            )
+        };
+        let plan = plan_by(Vec::new())?;
+        // The same plan split by kind, for the chart: what the money buys each year.
+        let by_kind = plan_by(vec![Dim::Kind])?;
+        let (kind_fys, kind_spent) = pivot(&by_kind, Dim::Kind, sites)?;
+        let pf = &plan.frame;
+        let fy_labels = strs(pf, "bucket")?;
+        let (spent, units, slipped, oldest) = (
+            f64s(pf, "replacement_plan")?,
+            f64s(pf, "units")?,
+            f64s(pf, "slipped")?,
+            f64s(pf, "oldest_age_years")?,
+        );
+        let first = |c: &str| -> Result<f64, ReportError> {
+            Ok(f64s(pf, c)?.first().copied().flatten().unwrap_or(0.0))
+        };
+        let (cap, level, fifth) = (first("budget")?, first("level_cap")?, first("fifth_cap")?);
+        let money = |v: f64| Cell::Number(v, 0).display();
+        let rows: Vec<Vec<Cell>> = (0..fy_labels.len())
+            .map(|i| {
+                vec![
+                    Cell::Text(fy_labels[i].clone()),
+                    Cell::Number(cap, 0),
+                    Cell::Int(units[i].unwrap_or(0.0) as i64),
+                    Cell::Number(spent[i].unwrap_or(0.0), 0),
+                    Cell::Int(slipped[i].unwrap_or(0.0) as i64),
+                    oldest[i].map_or(Cell::Empty, |a| Cell::Number(a, 1)),
+                ]
+            })
+            .collect();
+        report.warn(&plan.warnings);
+        report.sections.push(Section {
+            id: "levelled-plan".into(),
+            title: "Replacement plan within the budget".into(),
+            lead: format!(
+                "{} a year keeps every device within its life plus one year (the level cap); replacing a fifth of \
+                 the fleet a year costs {}. {}",
+                money(level),
+                money(fifth),
+                match budget {
+                    Some(b) => format!("The plan below spends at most {} a year.", money(b)),
+                    None => "The plan below spends at most the level cap.".to_string(),
+                }
+            ),
+            how_counted: vec![
+                format!("replacement_plan: {}.", Metric::ReplacementPlan.definition()),
+                "The rules, step by step: docs/support.md.".into(),
+            ],
+            figures: vec![Figure {
+                name: "replacement-plan".into(),
+                chart: Chart::Stacked {
+                    categories: kind_fys,
+                    series: kind_spent,
+                },
+                style: style(
+                    "Planned replacement spending by fiscal year and kind",
+                    &format!("Within {} a year. {years}. {source}", money(cap)),
+                    "cost",
+                    ValueFormat::Number,
+                ),
+            }],
+            tables: vec![Table {
+                caption: "The levelled plan by fiscal year".into(),
+                header: ["fiscal year", "budget", "units", "cost", "slipped", "oldest age (years)"]
+                    .map(String::from)
+                    .to_vec(),
+                rows,
+            }],
+        });
+        report
+            .data
+            .push(("replacement-plan".into(), plan.frame.clone()));
+
+        // 4. Operating systems out of support, or soon.
+        let risk = compute(
+            lake,
+            sites,
+            &Request {
+                metric: Metric::OsSupport,
+                from: last,
+                to,
+                every: BucketKind::All,
+                by: vec![Dim::Status, Dim::Os, Dim::Kind, Dim::Site],
+                budget: None,
+            },
+        )?;
+        report.warn(&risk.warnings);
+        let rf = &risk.frame;
+        let (st, os, kind, site, eol, n) = (
+            strs(rf, "status")?,
+            strs(rf, "os")?,
+            strs(rf, "kind")?,
+            strs(rf, "site")?,
+            strs(rf, "eol")?,
+            f64s(rf, "os_support")?,
+        );
+        // One line per status, OS and kind: devices, and the branches they are at.
+        let mut lines: BTreeMap<(u8, String, String), RiskLine> = BTreeMap::new();
+        for i in 0..st.len() {
+            let count = n[i].unwrap_or(0.0);
+            if count <= 0.0 {
+                continue;
+            }
+            let rank = match st[i].as_str() {
+                "unsupported" => 0,
+                "extended" => 1,
+                "ending" => 2,
+                "unknown" => 3,
+                _ => 4,
+            };
+            let e = lines
+                .entry((rank, os[i].clone(), kind[i].clone()))
+                .or_insert_with(|| RiskLine {
+                    status: st[i].clone(),
+                    eol: eol[i].clone(),
+                    ..RiskLine::default()
+                });
+            e.devices += count;
+            e.sites.insert(site[i].clone());
+        }
+        let kind_words = |k: &str| match k {
+            "public_pc" => "public PCs",
+            "staff_pc" => "staff PCs",
+            "laptop" => "laptops",
+            "tablet" => "tablets",
+            "server" => "servers",
+            _ => "devices",
+        };
+        let sentences: Vec<String> = lines
+            .iter()
+            .filter(|((rank, _, _), _)| *rank <= 2)
+            .map(|((_, os, kind), line)| {
+                let (status, at) = (&line.status, &line.sites);
+                let when = match (status.as_str(), line.eol.as_str()) {
+                    (_, "") => String::new(),
+                    ("ending", e) => format!(" ends {e}"),
+                    (_, "ended") => " has ended".into(),
+                    (_, e) => format!(" ended {e}"),
+                };
+                let extended = if status == "extended" {
+                    " (paid extended updates)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{os}{when}{extended}: {} {} at {} {}.",
+                    line.devices as i64,
+                    kind_words(kind),
+                    at.len(),
+                    if at.len() == 1 { "branch" } else { "branches" }
+                )
+            })
+            .collect();
+        let rows: Vec<Vec<Cell>> = lines
+            .iter()
+            .map(|((_, os, kind), line)| {
+                vec![
+                    Cell::Text(line.status.clone()),
+                    Cell::Text(os.clone()),
+                    Cell::Text(line.eol.clone()),
+                    Cell::Text(kind.clone()),
+                    Cell::Int(line.devices as i64),
+                    Cell::Int(line.sites.len() as i64),
+                ]
+            })
+            .collect();
+        report.sections.push(Section {
+            id: "os-risk".into(),
+            title: "Operating systems out of support".into(),
+            lead: if sentences.is_empty() {
+                format!("On {last} every device with a known OS is supported for more than {} months.", sites.support.ending_months)
+            } else {
+                format!("On {last}: {}", sentences.join(" "))
+            },
+            how_counted: vec![
+                format!("os_support: {}.", Metric::OsSupport.definition()),
+                "Devices are the inventory joined with Active Directory and Intune; how OS versions are matched to endoflife.date's cycles: docs/support.md.".into(),
+            ],
+            tables: vec![Table {
+                caption: format!("Computing devices by OS support on {last}"),
+                header: ["status", "OS", "support ends", "kind", "devices", "branches"]
+                    .map(String::from)
+                    .to_vec(),
+                rows,
+            }],
+            ..Section::default()
+        });
+        report.data.push(("os-support".into(), risk.frame.clone()));
     }
 
     // 3. Stations: add, keep or reduce, with the evidence.

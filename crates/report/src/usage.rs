@@ -128,6 +128,7 @@ impl Period<'_> {
             to: self.to,
             every,
             by,
+            budget: None,
         }
     }
 

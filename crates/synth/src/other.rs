@@ -354,6 +354,120 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<Written, Sy
     }
     write(root, "snipe-it/assets.csv", &assets, &mut files)?;
 
+    // Active Directory: Get-ADComputer | Export-Csv from Windows PowerShell (a #TYPE line,
+    // every field quoted, CRLF). The public PCs and staff desktops of the inventory by
+    // name, with the OS mix of a library in 2025: Windows 10 on the oldest, Windows 11
+    // 23H2 and 24H2 on the rest; a few staff laptops only the directory knows, one of
+    // them not seen for months, and a decommissioned PC left disabled.
+    let end = config.start + Duration::days(i64::from(config.days));
+    let us_time = |d: NaiveDate, h: u32| {
+        let (h12, ampm) = match h {
+            0 => (12, "AM"),
+            1..=11 => (h, "AM"),
+            12 => (12, "PM"),
+            _ => (h - 12, "PM"),
+        };
+        format!("{}/{}/{} {h12}:15:00 {ampm}", d.month(), d.day(), d.year())
+    };
+    let filetime = |d: NaiveDate| {
+        let secs = d
+            .and_hms_opt(18, 0, 0)
+            .expect("valid")
+            .and_utc()
+            .timestamp();
+        (secs + 11_644_473_600) * 10_000_000
+    };
+    let mut ad = String::from(
+        "#TYPE Microsoft.ActiveDirectory.Management.ADComputer\r\n\"DistinguishedName\",\"DNSHostName\",\"Enabled\",\"LastLogonDate\",\"lastLogonTimestamp\",\"Name\",\"ObjectClass\",\"OperatingSystem\",\"OperatingSystemVersion\",\"SamAccountName\",\"whenCreated\"\r\n",
+    );
+    let mut row = |ou: &str,
+                   site: &str,
+                   name: &str,
+                   enabled: bool,
+                   seen: Option<NaiveDate>,
+                   os: &str,
+                   ver: &str,
+                   created: NaiveDate| {
+        let (logon, stamp) = match seen {
+            Some(d) => (us_time(d, 16), filetime(d).to_string()),
+            None => (String::new(), String::new()),
+        };
+        let _ = write!(
+            ad,
+            "\"CN={name},OU={ou},OU={site},OU=Branches,DC=library,DC=local\",\"{}.library.local\",\"{}\",\"{logon}\",\"{stamp}\",\"{name}\",\"computer\",\"{os}\",\"{ver}\",\"{name}$\",\"{}\"\r\n",
+            name.to_ascii_lowercase(),
+            if enabled { "True" } else { "False" },
+            us_time(created, 9),
+        );
+    };
+    for &i in &branches {
+        let site = &sites.sites[i];
+        for n in 1..=site.stations {
+            let year = 2019 + (n as i32 % 6);
+            if year <= 2019 && n % 5 == 0 {
+                continue;
+            }
+            let (os, ver) = match year {
+                ..=2020 => ("Windows 10 Enterprise", "10.0 (19045)"),
+                2021 | 2022 => ("Windows 11 Enterprise", "10.0 (22631)"),
+                _ => ("Windows 11 Enterprise", "10.0 (26100)"),
+            };
+            let bought = NaiveDate::from_ymd_opt(year, 1 + n % 9, 15).expect("valid");
+            let seen = end - Duration::days(i64::from(1 + n % 6));
+            row(
+                "Public",
+                &site.code,
+                &format!("{}-PC{n:02}", site.code),
+                true,
+                Some(seen),
+                os,
+                ver,
+                bought + Duration::days(20),
+            );
+        }
+        let st = NaiveDate::from_ymd_opt(2018, 6, 1).expect("valid");
+        row(
+            "Staff",
+            &site.code,
+            &format!("{}-ST00", site.code),
+            true,
+            Some(end - Duration::days(2)),
+            "Windows 11 Pro",
+            "10.0 (22631)",
+            st + Duration::days(10),
+        );
+        let lt = NaiveDate::from_ymd_opt(2023, 3, 1).expect("valid");
+        let seen = if i == branches[0] {
+            end - Duration::days(160)
+        } else {
+            end - Duration::days(3)
+        };
+        row(
+            "Staff Laptops",
+            &site.code,
+            &format!("{}-LT01", site.code),
+            true,
+            Some(seen),
+            "Windows 11 Pro",
+            "10.0 (26100)",
+            lt,
+        );
+    }
+    if let Some(&first) = branches.first() {
+        let code = &sites.sites[first].code;
+        row(
+            "Public",
+            code,
+            &format!("{code}-PC99"),
+            false,
+            None,
+            "Windows 7 Professional",
+            "6.1 (7601)",
+            NaiveDate::from_ymd_opt(2013, 5, 2).expect("valid"),
+        );
+    }
+    write(root, "ad/computers.csv", &ad, &mut files)?;
+
     // Past years kept as a spreadsheet: yearly sessions, circulation and visits per branch.
     for (measure, per_capita) in [("Sessions", 1.1), ("Circulation", 9.0), ("Visits", 4.5)] {
         let mut totals = format!("_id,Year,BranchCode,{measure}\n");

@@ -104,64 +104,90 @@ fn money(s: &str) -> Result<Option<f64>, String> {
         .map_err(|_| bad())
 }
 
-/// Emits one asset from its fields as written: tag, kind (canonical), site, model,
-/// purchased, cost, life years, status (canonical), retired.
-pub fn push(ctx: &mut Ctx<'_>, fields: [&str; 9]) -> Result<(), Reject> {
-    let [
-        tag,
-        kind,
-        site,
-        model,
-        purchased,
-        cost,
-        life,
-        status,
-        retired,
-    ] = fields;
-    if tag.is_empty() {
+/// One asset's fields as an export writes them (kind and status already canonical).
+/// Inventory formats fill the purchase fields; directory formats (Active Directory,
+/// Intune) the device fields, with `purchased` the day the device joined the directory.
+#[derive(Debug, Default)]
+pub struct Asset<'a> {
+    pub tag: &'a str,
+    pub kind: &'static str,
+    pub site: &'a str,
+    pub model: &'a str,
+    pub purchased: &'a str,
+    pub cost: &'a str,
+    pub life: &'a str,
+    pub status: &'static str,
+    pub retired: &'a str,
+    pub name: &'a str,
+    pub serial: &'a str,
+    pub manufacturer: &'a str,
+    pub os: &'a str,
+    pub os_version: &'a str,
+    pub last_seen: Option<NaiveDate>,
+}
+
+/// Emits one inventory asset.
+pub fn push(ctx: &mut Ctx<'_>, a: &Asset<'_>) -> Result<(), Reject> {
+    emit(ctx, a, tally_model::tables::assets::INVENTORY)
+}
+
+/// Emits one device a directory or device manager knows.
+pub fn push_directory(ctx: &mut Ctx<'_>, a: &Asset<'_>) -> Result<(), Reject> {
+    emit(ctx, a, tally_model::tables::assets::DIRECTORY)
+}
+
+fn emit(ctx: &mut Ctx<'_>, a: &Asset<'_>, origin: &'static str) -> Result<(), Reject> {
+    if a.tag.is_empty() {
         return Err(Reject::new(
             Code::MissingValue,
             "asset_tag",
             "asset tag is empty",
         ));
     }
-    if site.is_empty() {
+    if a.site.is_empty() {
         return Err(Reject::new(
             Code::MissingValue,
             "site",
             "location is empty: expected the site the asset is at",
         ));
     }
-    let purchased = date(purchased).ok_or_else(|| {
-        Reject::new(Code::BadTime, "purchased", "unreadable purchase date").got(purchased)
+    let purchased = date(a.purchased).ok_or_else(|| {
+        Reject::new(Code::BadTime, "purchased", "unreadable purchase date").got(a.purchased)
     })?;
-    let cost = money(cost)
-        .map_err(|_| Reject::new(Code::BadNumber, "cost", "cost not a number").got(cost))?;
-    let life = match life.trim() {
+    let cost = money(a.cost)
+        .map_err(|_| Reject::new(Code::BadNumber, "cost", "cost not a number").got(a.cost))?;
+    let life = match a.life.trim() {
         "" => None,
         l => Some(l.parse::<f64>().map_err(|_| {
             Reject::new(Code::BadNumber, "life_years", "life years not a number").got(l)
         })?),
     };
-    let retired = match retired.trim() {
+    let retired = match a.retired.trim() {
         "" => None,
         r => Some(date(r).ok_or_else(|| {
             Reject::new(Code::BadTime, "retired", "unreadable retirement date").got(r)
         })?),
     };
-    let site = ctx.site(site).0;
+    let site = ctx.site(a.site).0;
     ctx.emit_row(
-        Identity::State(tag),
+        Identity::State(a.tag),
         &[
-            Cell::text(tag),
-            Cell::Str(kind),
+            Cell::text(a.tag),
+            Cell::Str(a.kind),
             Cell::Str(site),
-            Cell::text(model),
+            Cell::text(a.model),
             Cell::date(purchased),
             Cell::float(cost),
             Cell::float(life),
-            Cell::Str(status),
+            Cell::Str(a.status),
             Cell::opt_date(retired),
+            Cell::Str(origin),
+            Cell::text(a.name),
+            Cell::text(a.serial),
+            Cell::text(a.manufacturer),
+            Cell::text(a.os),
+            Cell::text(a.os_version),
+            Cell::opt_date(a.last_seen),
         ],
         1,
     );

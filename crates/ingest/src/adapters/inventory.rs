@@ -4,7 +4,7 @@ use tally_model::Table;
 use tally_model::tables::assets::{KINDS, STATUSES};
 
 use crate::IngestError;
-use crate::adapters::assets::{IDENTITY, push};
+use crate::adapters::assets::{Asset, IDENTITY, push};
 use crate::adapters::{Ctx, Input, each_record};
 use crate::format::{Detect, FormatSpec};
 use crate::reason::{Code, Reject};
@@ -15,7 +15,17 @@ pub static SPEC: FormatSpec = FormatSpec {
     detect: Detect::Header(|h| h.has("asset_tag") && h.has("kind") && h.has("purchased")),
     detected_by: "header has asset_tag, kind and purchased",
     required: &["asset_tag", "kind", "site", "purchased", "status"],
-    optional: &["cost", "model", "life_years", "retired"],
+    optional: &[
+        "cost",
+        "model",
+        "life_years",
+        "retired",
+        "serial",
+        "manufacturer",
+        "os",
+        "os_version",
+        "name",
+    ],
     safe: &[
         "asset_tag",
         "kind",
@@ -26,6 +36,11 @@ pub static SPEC: FormatSpec = FormatSpec {
         "model",
         "life_years",
         "retired",
+        "serial",
+        "manufacturer",
+        "os",
+        "os_version",
+        "name",
     ],
     site_columns: &["site"],
     identifiers: false,
@@ -65,17 +80,23 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         let site = ctx.site_value(rec);
         push(
             ctx,
-            [
-                get(0)?,
+            &Asset {
+                tag: get(0)?,
                 kind,
                 site,
-                get(6)?,
-                get(3)?,
-                get(5)?,
-                get(7)?,
+                model: get(6)?,
+                purchased: get(3)?,
+                cost: get(5)?,
+                life: get(7)?,
+                retired: get(8)?,
                 status,
-                get(8)?,
-            ],
+                serial: get(9)?,
+                manufacturer: get(10)?,
+                os: get(11)?,
+                os_version: get(12)?,
+                name: get(13)?,
+                ..Asset::default()
+            },
         )
     })
 }

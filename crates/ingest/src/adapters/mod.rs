@@ -61,6 +61,8 @@ formats! {
     Meraki => meraki,
     SnipeIt => snipe_it,
     Inventory => inventory,
+    AdComputers => ad_computers,
+    Intune => intune,
     TotalsLong => totals_long,
     TotalsWide => totals_wide,
     Generic => generic,
@@ -73,6 +75,7 @@ pub fn totals_ignored(normalized: &str) -> bool {
 
 // Shared by several formats of one family.
 mod assets;
+mod directory;
 mod libki_actions;
 mod loans;
 mod tickets;

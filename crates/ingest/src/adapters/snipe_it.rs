@@ -3,7 +3,7 @@
 use tally_model::Table;
 
 use crate::IngestError;
-use crate::adapters::assets::{IDENTITY, kind_of, push, status_of};
+use crate::adapters::assets::{Asset, IDENTITY, kind_of, push, status_of};
 use crate::adapters::{Ctx, Input, each_record};
 use crate::format::{Detect, FormatSpec};
 use crate::reason::{Code, Reject};
@@ -21,6 +21,8 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Manufacturer",
         "Model Number|Model No.",
         "Serial",
+        "Operating System|OS|_snipeit_operating_system",
+        "OS Version|Operating System Version|_snipeit_os_version",
     ],
     safe: &[
         "Asset Tag",
@@ -34,6 +36,8 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Manufacturer",
         "Model Number|Model No.",
         "Serial",
+        "Operating System|OS|_snipeit_operating_system",
+        "OS Version|Operating System Version|_snipeit_os_version",
         "Warranty",
         "Order Number",
         // The canonical names the reasons use.
@@ -65,7 +69,8 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
             )
             .got(label)
         })?;
-        // Optional columns: 4 cost, 5 model name, 6 item name, 7 manufacturer.
+        // Optional columns: 4 cost, 5 model name, 6 item name, 7 manufacturer, 8 model
+        // number, 9 serial, 10 and 11 the OS custom fields.
         let model = match (get(7)?, get(5)?) {
             ("", m) => m.to_string(),
             (maker, m) => format!("{maker} {m}").trim().to_string(),
@@ -73,17 +78,21 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         let site = ctx.site_value(rec);
         push(
             ctx,
-            [
-                get(0)?,
-                kind_of(get(1)?),
+            &Asset {
+                tag: get(0)?,
+                kind: kind_of(get(1)?),
                 site,
-                &model,
-                get(3)?,
-                get(4)?,
-                "",
+                model: &model,
+                purchased: get(3)?,
+                cost: get(4)?,
                 status,
-                "",
-            ],
+                name: get(6)?,
+                manufacturer: get(7)?,
+                serial: get(9)?,
+                os: get(10)?,
+                os_version: get(11)?,
+                ..Asset::default()
+            },
         )
     })
 }
