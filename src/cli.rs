@@ -422,6 +422,10 @@ pub struct ReadArgs {
     /// (`tally formats` lists them; values match sites.toml codes, names and aliases).
     #[arg(long, value_name = "COLUMN")]
     pub site_column: Option<String>,
+    /// Snipe-IT: the custom field that holds the operating system, when it is not named
+    /// `Operating System` or `OS` (e.g. "Windows Version").
+    #[arg(long, value_name = "COLUMN")]
+    pub os_column: Option<String>,
 }
 
 /// `tally doctor`: what ingest would make of files.

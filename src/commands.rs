@@ -189,6 +189,7 @@ fn read_options(
         site: a.site.clone(),
         station: a.station.clone(),
         site_column: a.site_column.clone(),
+        os_column: a.os_column.clone(),
         mapping,
         budget: tally_ingest::Budget::new(memory_mib << 20),
         demo: false,

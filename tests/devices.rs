@@ -441,3 +441,63 @@ fn support_update_reads_both_layouts_and_refuses_a_partial_folder() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_snipe_it_custom_field_of_the_librarys_own_name_holds_the_os() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snipe.csv");
+    std::fs::write(
+        &file,
+        "Asset Tag,Item Name,Category,Manufacturer,Model Name,Serial,Location,Status,Purchase Date,Purchase Cost,Windows Version,OS Version\n\
+         PC-0101,Town public 1,Public Computers,Dell,OptiPlex 7010,S1,Town,Deployed,2021-03-15,1099,Windows 10 Enterprise,10.0.19045\n\
+         PC-0102,Town public 2,Public Computers,Dell,OptiPlex 7010,S2,Town,Deployed,2023-03-15,1099,Windows 11 Enterprise,10.0.26100\n",
+    )
+    .unwrap();
+    let statuses = |lake: &Path| -> Vec<String> {
+        let out = run(&[
+            "metric",
+            "os_support",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--sites",
+            &sites_arg(),
+            "--as-of",
+            "2026-06-01",
+            "--by",
+            "status",
+            "--format",
+            "csv",
+        ]);
+        let df = csv_of(&out);
+        df.column("status")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(String::from)
+            .collect()
+    };
+    // Without the option the field is not known to hold the OS: unknown.
+    let plain = dir.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    let (code, _, stderr) = ingest(&plain, &[], &[&file]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(statuses(&plain.join("lake")), ["unknown"]);
+    // With it: Windows 10 22H2 unsupported, Windows 11 24H2 (E) ending 2027-10-12 is
+    // more than 12 months off: supported.
+    let named = dir.path().join("named");
+    std::fs::create_dir_all(&named).unwrap();
+    let (code, _, stderr) = ingest(&named, &["--os-column", "Windows Version"], &[&file]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(statuses(&named.join("lake")), ["supported", "unsupported"]);
+    // A field that is not there says which.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let (code, json, _) = ingest(&other, &["--os-column", "Operating Sys"], &[&file]);
+    assert_eq!(code, 1);
+    assert!(
+        json[0]["error"].as_str().unwrap().contains("Operating Sys"),
+        "{json}"
+    );
+}

@@ -98,6 +98,9 @@ pub struct IngestOptions {
     pub site: Option<String>,
     /// The column that holds the site (`--site-column`), instead of the format's list.
     pub site_column: Option<String>,
+    /// Snipe-IT: the custom field that holds the operating system (`--os-column`),
+    /// instead of `Operating System` or `OS`.
+    pub os_column: Option<String>,
     /// The station of a Windows log (else the file's name).
     pub station: Option<String>,
     /// The column mapping for `generic` files.

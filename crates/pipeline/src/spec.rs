@@ -133,6 +133,9 @@ struct RawInput {
     /// The column that holds the site, instead of the format's list.
     #[serde(default)]
     site_column: Option<String>,
+    /// Snipe-IT: the custom field that holds the operating system.
+    #[serde(default)]
+    os_column: Option<String>,
     measure: Option<String>,
     year: Option<i32>,
     envisionware_time: Option<Spanned<String>>,
@@ -596,6 +599,7 @@ pub fn parse(
                 site: r.site.clone(),
                 station: r.station.clone(),
                 site_column: r.site_column.clone(),
+                os_column: r.os_column.clone(),
                 mapping,
                 budget: Default::default(),
                 demo: false,

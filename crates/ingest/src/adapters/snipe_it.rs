@@ -49,7 +49,7 @@ pub static SPEC: FormatSpec = FormatSpec {
     site_columns: &["Location", "Default Location"],
     identifiers: false,
     identity: IDENTITY,
-    options: &[],
+    options: &["--os-column NAME (the custom field that holds the OS, when not Operating System or OS)"],
     notes: "the asset export or the Custom Asset Report; kind from the category (public, desktop, laptop, tablet, \
             printer, network, server, AV words); status from the label (Deployed = active, Ready to Deploy/Pending = \
             spare, Archived = retired), or from its type in brackets (`Broken (undeployable)`); costs with a \
@@ -58,8 +58,34 @@ pub static SPEC: FormatSpec = FormatSpec {
 };
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
+    // A custom field of the library's own name for the OS (`--os-column`).
+    let os_column = match &ctx.options.os_column {
+        Some(name) => {
+            let csv = input.csv()?;
+            Some(csv.position(name).ok_or_else(|| IngestError::MissingColumns {
+                path: csv.path.clone(),
+                format: SPEC.name.into(),
+                missing: vec![name.clone()],
+                expected: vec![format!("{name} (--os-column)")],
+                found: csv.header.clone(),
+            })?)
+        }
+        None => None,
+    };
     each_record(input, ctx, |rec, cols, ctx| {
         let get = |i: usize| cols.text(rec, i);
+        let os = match os_column {
+            Some(i) => rec
+                .get(i)
+                .map(|b| {
+                    std::str::from_utf8(b)
+                        .map(str::trim)
+                        .map_err(|_| Reject::new(Code::NotUtf8, "os", "not text"))
+                })
+                .transpose()?
+                .unwrap_or(""),
+            None => get(10)?,
+        };
         let label = get(2)?;
         let status = status_of(label).ok_or_else(|| {
             Reject::new(
@@ -89,7 +115,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 name: get(6)?,
                 manufacturer: get(7)?,
                 serial: get(9)?,
-                os: get(10)?,
+                os,
                 os_version: get(11)?,
                 ..Asset::default()
             },
