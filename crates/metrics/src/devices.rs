@@ -14,7 +14,7 @@ use crate::catalogue::{Dim, Metric};
 use crate::grid::Grid;
 use crate::load::{scan_current, strings};
 use crate::request::{MetricError, Output};
-use crate::support::{Catalogue, Status, pays_extended, status};
+use crate::support::{Catalogue, Cycle, Status, pays_extended, status};
 
 /// The kinds that run an operating system tally can match (printers, switches and AV
 /// have firmware, not an OS of endoflife.date).
@@ -102,15 +102,27 @@ pub fn fleet(lake: &Lake) -> Result<Vec<Device>, MetricError> {
     let (cost, life) = (floats("cost")?, floats("life_years")?);
     let mut devices: Vec<Device> = Vec::new();
     let mut directory: Vec<usize> = Vec::new();
+    // Lookups into the inventory: by tag, serial, name (the join rule's order).
+    let mut by_tag: HashMap<String, usize> = HashMap::new();
+    let mut by_serial: HashMap<String, usize> = HashMap::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
     for i in 0..df.height() {
+        // Every column here is required in the assets table: never null in the lake.
         let (Some(t), Some(k), Some(s), Some(p)) = (&tag[i], &kind[i], &site[i], purchased[i])
         else {
             continue;
         };
-        let from_directory = origin[i].as_deref() == Some(DIRECTORY);
-        if from_directory {
+        if origin[i].as_deref() == Some(DIRECTORY) {
             directory.push(i);
             continue;
+        }
+        let d = devices.len();
+        by_tag.entry(lower(t)).or_insert(d);
+        if let Some(x) = serial[i].as_deref().filter(|x| !x.trim().is_empty()) {
+            by_serial.entry(lower(x)).or_insert(d);
+        }
+        if let Some(x) = name[i].as_deref().filter(|x| !x.trim().is_empty()) {
+            by_name.entry(lower(x)).or_insert(d);
         }
         devices.push(Device {
             tag: t.clone(),
@@ -127,30 +139,6 @@ pub fn fleet(lake: &Lake) -> Result<Vec<Device>, MetricError> {
             in_inventory: true,
             in_directory: false,
         });
-    }
-    // Lookups into the inventory: by tag, serial, name.
-    let mut by_tag: HashMap<String, usize> = HashMap::new();
-    let mut by_serial: HashMap<String, usize> = HashMap::new();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    let inventory_rows: Vec<usize> = (0..df.height())
-        .filter(|&i| {
-            origin[i].as_deref() != Some(DIRECTORY)
-                && tag[i].is_some()
-                && kind[i].is_some()
-                && site[i].is_some()
-                && purchased[i].is_some()
-        })
-        .collect();
-    for (d, &i) in inventory_rows.iter().enumerate() {
-        by_tag
-            .entry(lower(tag[i].as_deref().unwrap_or_default()))
-            .or_insert(d);
-        if let Some(s) = serial[i].as_deref().filter(|s| !s.trim().is_empty()) {
-            by_serial.entry(lower(s)).or_insert(d);
-        }
-        if let Some(n) = name[i].as_deref().filter(|s| !s.trim().is_empty()) {
-            by_name.entry(lower(n)).or_insert(d);
-        }
     }
     // Directory rows in order of last seen, so the one seen last writes last.
     directory.sort_by_key(|&i| last_seen[i]);
@@ -234,21 +222,22 @@ fn key_of(dims: &[Dim], d: &Device, extra: &BTreeMap<Dim, String>) -> Vec<String
         .collect()
 }
 
-/// The support status of a device on a day, with the name of its OS (the cycle's label,
-/// else the OS as written, else `(none)`).
+/// The release cycle of a device's OS, when it has one tally can match.
+pub fn cycle_of<'c>(cat: &'c Catalogue, d: &Device) -> Option<&'c Cycle> {
+    let os = d.os.as_deref().filter(|o| !o.trim().is_empty())?;
+    cat.find(os, d.os_version.as_deref().unwrap_or_default())
+}
+
+/// The support status of a device (whose cycle is `cycle`) on a day, with the name of
+/// its OS (the cycle's label, else the OS as written, else `(none)`).
 pub fn device_status(
-    cat: &Catalogue,
+    cycle: Option<&Cycle>,
     sites: &Sites,
     d: &Device,
     day: NaiveDate,
 ) -> (Status, String) {
     let os = d.os.as_deref().unwrap_or_default();
     let version = d.os_version.as_deref().unwrap_or_default();
-    let cycle = if os.is_empty() {
-        None
-    } else {
-        cat.find(os, version)
-    };
     let s = &sites.support;
     let paid = cycle.is_some_and(|c| pays_extended(&s.extended_updates, c));
     let name = match (cycle, os) {
@@ -273,16 +262,16 @@ pub fn os_support(
     let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
     let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
     let mut eol_of: HashMap<String, String> = HashMap::new();
+    // Each device's cycle once, not once a bucket.
+    let cycles: Vec<Option<&Cycle>> = devices.iter().map(|d| cycle_of(&cat, d)).collect();
     for (b, day) in days.iter().enumerate() {
-        for d in devices
+        for (d, cycle) in devices
             .iter()
-            .filter(|d| COMPUTING.contains(&d.kind.as_str()) && d.in_service(*day))
+            .zip(&cycles)
+            .filter(|(d, _)| COMPUTING.contains(&d.kind.as_str()) && d.in_service(*day))
         {
-            let (st, os) = device_status(&cat, sites, d, *day);
+            let (st, os) = device_status(*cycle, sites, d, *day);
             if dims.contains(&Dim::Os) && !eol_of.contains_key(&os) {
-                let cycle =
-                    d.os.as_deref()
-                        .and_then(|o| cat.find(o, d.os_version.as_deref().unwrap_or_default()));
                 let eol = match cycle.map(|c| c.eol) {
                     Some(crate::support::End::On(day)) => day.to_string(),
                     Some(crate::support::End::Ended) => "ended".into(),
@@ -536,10 +525,7 @@ pub fn replacement_plan(
         };
         let life = crate::fleet::life_of(sites, &d.kind, d.life_years);
         let unsupported_from = if COMPUTING.contains(&d.kind.as_str()) {
-            let cycle =
-                d.os.as_deref()
-                    .and_then(|os| cat.find(os, d.os_version.as_deref().unwrap_or_default()));
-            cycle.and_then(|c| {
+            cycle_of(&cat, &d).and_then(|c| {
                 use crate::support::End;
                 let paid = pays_extended(&s.extended_updates, c);
                 let end = if paid { c.eoes } else { c.eol };
