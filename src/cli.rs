@@ -151,6 +151,10 @@ pub enum Command {
     Query(QueryArgs),
     /// The annual survey's figures (650, 651, 652, 553) for a year, per branch and in all.
     Survey(SurveyArgs),
+    /// The library against its peers in the IMLS Public Libraries Survey's file for a year
+    /// (ingested with --table peers --format pls): median, quartiles and percentile of
+    /// seven measures.
+    Peers(PeersArgs),
     /// Run a standing pipeline (pipelines/*.toml): ingest, metrics, charts, reports.
     Run(RunArgs),
     /// Write deterministic synthetic exports in the vendors' formats.
@@ -578,6 +582,29 @@ pub struct SurveyArgs {
     /// The fiscal year, named by the year it ends in (the library's fiscal_year_start_month).
     #[arg(long, value_name = "YEAR")]
     pub fy: i32,
+    #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+    pub format: OutFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PeersArgs {
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    #[command(flatten)]
+    pub sites: SitesArg,
+    /// The survey year (FY2018 is 2018).
+    #[arg(long, value_name = "YEAR")]
+    pub fy: i32,
+    /// The library's FSCSKEY [default: sites.toml fscskey].
+    #[arg(long, value_name = "KEY")]
+    pub library: Option<String>,
+    /// Peers in the library's state only.
+    #[arg(long, conflicts_with = "peers")]
+    pub state: bool,
+    /// These libraries are the peers (FSCSKEYs) [default: every library serving half to
+    /// one and a half times the library's population].
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub peers: Vec<String>,
     #[arg(long, value_enum, default_value_t = OutFormat::Table)]
     pub format: OutFormat,
 }

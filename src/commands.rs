@@ -33,6 +33,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Chart(a) => chart(a),
         Command::Query(a) => query(a),
         Command::Survey(a) => survey(a),
+        Command::Peers(a) => peers(a),
         Command::Run(a) => run_pipeline(a),
         Command::Synth(a) => synth(a),
         Command::Formats => formats(),
@@ -402,6 +403,40 @@ fn survey(a: SurveyArgs) -> anyhow::Result<Status> {
     tracing::info!("FY{}: {from} to {}", a.fy, to - chrono::Duration::days(1));
     let mut df = tally_metrics::survey(&readable(Lake::new(&a.lake))?, &sites, from, to)?;
     write_frame(&mut df, a.format, None)?;
+    Ok(Status::Ok)
+}
+
+fn peers(a: PeersArgs) -> anyhow::Result<Status> {
+    use tally_metrics::peers::{PeerGroup, PeersRequest};
+    if !a.lake.exists() {
+        return Err(usage(format!(
+            "--lake {}: no such folder",
+            a.lake.display()
+        )));
+    }
+    let sites = load_sites(&a.sites)?;
+    let library = a
+        .library
+        .clone()
+        .or_else(|| sites.library.fscskey.clone())
+        .ok_or_else(|| {
+            usage("name the library: --library KEY, or fscskey = \"...\" in sites.toml [library]")
+        })?;
+    let group = match (a.state, a.peers.is_empty()) {
+        (_, false) => PeerGroup::Keys(a.peers.clone()),
+        (true, true) => PeerGroup::PopulationInState,
+        (false, true) => PeerGroup::Population,
+    };
+    let req = PeersRequest {
+        year: a.fy,
+        library,
+        group,
+    };
+    let mut out = tally_metrics::peers::peers(&readable(Lake::new(&a.lake))?, Some(&sites), &req)?;
+    for w in &out.warnings {
+        tracing::info!("{w}");
+    }
+    write_frame(&mut out.frame, a.format, None)?;
     Ok(Status::Ok)
 }
 

@@ -71,11 +71,14 @@ fn library(dir: &Path) -> (PathBuf, PathBuf) {
     (inbox, lake)
 }
 
-/// Every export synth wrote (not its sites.toml), sorted.
+/// Every export synth wrote (not its sites.toml or the survey file's PROVENANCE.txt), sorted.
 fn export_files(inbox: &Path) -> Vec<PathBuf> {
     walk(inbox)
         .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n != "sites.toml"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n != "sites.toml" && n != "PROVENANCE.txt")
+        })
         .collect()
 }
 

@@ -16,6 +16,7 @@ mod identity;
 mod lake;
 mod metric_catalogue;
 mod metric_defs;
+mod peers;
 mod pipelines;
 mod privacy;
 mod properties;

@@ -180,7 +180,138 @@ where
             columns,
             values,
         } => heatmap(&body, style, rows, columns, values),
+        Chart::Range { rows } => range(&body, style, rows),
     }
+}
+
+/// Rows on a shared horizontal value axis: a thick grey bar from low to high, a grey dot
+/// at mid, a coloured diamond at the mark; the legend above.
+fn range<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    style: &Style,
+    rows: &[crate::RangeRow],
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let n = rows.len();
+    if n == 0 {
+        return Err(ChartError::Empty("no rows".into()));
+    }
+    let all = rows
+        .iter()
+        .flat_map(|r| [r.low, r.mid, r.high, r.mark])
+        .flatten();
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if !lo.is_finite() {
+        return Err(ChartError::Empty("no values".into()));
+    }
+    let pad = ((hi - lo) * 0.08).max(1.0);
+    // From 0 when every value is positive and 0 is near; else just below the lowest.
+    let x0 = if lo >= 0.0 && lo - pad <= hi * 0.25 {
+        0.0
+    } else {
+        lo - pad
+    };
+    let x1 = hi + pad;
+    let (legend, plot) = area.split_vertically(34);
+    let grey = RGBColor(150, 150, 150);
+    let mark_colour = colour(1);
+    let mut x = 24;
+    for (i, name) in crate::RANGE_LEGEND.iter().enumerate() {
+        let y = 16;
+        match i {
+            0 => legend
+                .draw(&Rectangle::new(
+                    [(x, y - 4), (x + 26, y + 4)],
+                    grey.mix(0.45).filled(),
+                ))
+                .map_err(draw_err)?,
+            1 => legend
+                .draw(&Circle::new((x + 13, y), 6, grey.filled()))
+                .map_err(draw_err)?,
+            _ => legend
+                .draw(&Polygon::new(
+                    vec![(x + 13, y - 8), (x + 21, y), (x + 13, y + 8), (x + 5, y)],
+                    mark_colour.filled(),
+                ))
+                .map_err(draw_err)?,
+        }
+        legend
+            .draw(&Text::new(
+                (*name).to_string(),
+                (x + 34, y - 8),
+                ("sans-serif", 15).into_font().color(&BLACK),
+            ))
+            .map_err(draw_err)?;
+        x += 34 + (name.chars().count() as i32) * 8 + 28;
+    }
+    let longest = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(1);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(16)
+        .x_label_area_size(if style.x_label.is_empty() { 36 } else { 62 })
+        .y_label_area_size((longest as u32 * 8 + 20).min(360))
+        .build_cartesian_2d(x0..x1, slots(n))
+        .map_err(draw_err)?;
+    let format = style.format;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n + 1)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) if (*i as usize) < n => {
+                rows[n - 1 - *i as usize].label.clone()
+            }
+            _ => String::new(),
+        })
+        .x_label_formatter(&|v| format_value(*v, format))
+        .x_desc(style.x_label.as_str())
+        .x_label_style(("sans-serif", 15))
+        .y_label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 17))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(draw_err)?;
+    // The first row at the top.
+    for (k, r) in rows.iter().enumerate() {
+        let i = (n - 1 - k) as i32;
+        let centre = SegmentValue::CenterOf(i);
+        if let (Some(a), Some(b)) = (r.low, r.high) {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(a, centre.clone()), (b, centre.clone())],
+                    grey.mix(0.45).stroke_width(12),
+                )))
+                .map_err(draw_err)?;
+        }
+        if let Some(m) = r.mid {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (m, centre.clone()),
+                    6,
+                    grey.filled(),
+                )))
+                .map_err(draw_err)?;
+        }
+        if let Some(v) = r.mark {
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((v, centre.clone()))
+                        + Polygon::new(
+                            vec![(0, -9), (9, 0), (0, 9), (-9, 0)],
+                            mark_colour.filled(),
+                        ),
+                ))
+                .map_err(draw_err)?;
+        }
+    }
+    Ok(())
 }
 
 /// `n` category slots. plotters' integer ranges are inclusive, so 0..n-1 has n values;

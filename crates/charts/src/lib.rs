@@ -1,4 +1,4 @@
-//! tally-charts: bar, stacked bar, line and heatmap charts as PNG or SVG, drawn with
+//! tally-charts: bar, stacked bar, line, heatmap and range (dot) charts as PNG or SVG, drawn with
 //! plotters and an embedded DejaVu Sans so text renders on a machine with no fonts.
 //!
 //! It takes plain labels and numbers ([`Chart`]) and knows nothing of polars, the lake or
@@ -55,6 +55,19 @@ pub enum Chart {
         columns: Vec<String>,
         values: Vec<Vec<Option<f64>>>,
     },
+    /// One row per item on a shared value axis: a range (low to high), a dot in it, and a
+    /// mark (a peer group's quartiles and median, and the library's own value).
+    Range { rows: Vec<RangeRow> },
+}
+
+/// A row of [`Chart::Range`]. Missing values are not drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeRow {
+    pub label: String,
+    pub low: Option<f64>,
+    pub mid: Option<f64>,
+    pub high: Option<f64>,
+    pub mark: Option<f64>,
 }
 
 /// How values are printed on the axis and in the heatmap's legend.
@@ -64,6 +77,13 @@ pub enum ValueFormat {
     /// 0..1 shown as 0%..100%.
     Percent,
 }
+
+/// The legend names of [`Chart::Range`]'s parts: range, dot, mark.
+pub const RANGE_LEGEND: [&str; 3] = [
+    "peers' middle half (25th to 75th percentile)",
+    "peer median",
+    "this library",
+];
 
 /// Titles, axis labels, size.
 #[derive(Debug, Clone)]

@@ -154,15 +154,24 @@ fn diagnose_one(
             .collect::<PolarsResult<_>>()
             .map_err(parquet)?;
         let all = concat(frames, UnionArgs::default()).map_err(parquet)?;
-        let by_site = all
-            .clone()
-            .group_by([col("site")])
-            .agg([len().cast(DataType::UInt64).alias("n")])
-            .collect()
-            .map_err(parquet)?;
-        let names = by_site.column("site").and_then(|c| c.str().cloned());
-        let counts = by_site.column("n").and_then(|c| c.u64().cloned());
-        if let (Ok(names), Ok(counts)) = (names, counts) {
+        // Rows per site, for the tables that have sites (the survey file's has libraries).
+        let by_site = if table.schema().contains("site") {
+            Some(
+                all.clone()
+                    .group_by([col("site")])
+                    .agg([len().cast(DataType::UInt64).alias("n")])
+                    .collect()
+                    .map_err(parquet)?,
+            )
+        } else {
+            None
+        };
+        if let Some(by_site) = &by_site
+            && let (Ok(names), Ok(counts)) = (
+                by_site.column("site").and_then(|c| c.str().cloned()),
+                by_site.column("n").and_then(|c| c.u64().cloned()),
+            )
+        {
             for (n, c) in names.iter().zip(counts.iter()) {
                 d.sites
                     .insert(n.unwrap_or("(none)").to_string(), c.unwrap_or(0));

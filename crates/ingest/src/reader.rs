@@ -248,10 +248,25 @@ impl CsvInput {
             .flat_map(|c| c.split('|'))
             .map(normalize_header)
             .collect();
-        for (h, n) in self.header.iter().zip(&normalized) {
-            if !known.contains(n) {
-                tracing::warn!(file = %self.path.display(), column = %h, "extra column ignored");
+        // One warning a file, naming them all (the survey's national file has a hundred).
+        let extra: Vec<&str> = self
+            .header
+            .iter()
+            .zip(&normalized)
+            .filter(|(_, n)| !known.contains(n))
+            .map(|(h, _)| h.as_str())
+            .collect();
+        match extra.as_slice() {
+            [] => {}
+            [one] => {
+                tracing::warn!(file = %self.path.display(), column = %one, "extra column ignored")
             }
+            many => tracing::warn!(
+                file = %self.path.display(),
+                columns = %many.join(", "),
+                "{} extra columns ignored",
+                many.len()
+            ),
         }
         let found: Vec<Option<(usize, &'static str)>> =
             required.iter().chain(optional).map(|n| find(n)).collect();

@@ -26,6 +26,7 @@ mod fleet;
 mod grid;
 mod intervals;
 mod load;
+pub mod peers;
 mod query;
 mod request;
 mod retention;

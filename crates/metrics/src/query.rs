@@ -23,7 +23,11 @@ pub fn register_tables(
             let history: &'static str = match table {
                 Table::WorkOrders => "work_orders_history",
                 Table::Assets => "assets_history",
-                _ => "totals_history",
+                Table::Totals => "totals_history",
+                Table::Peers => "peers_history",
+                Table::Sessions | Table::Circulation | Table::Wifi => {
+                    unreachable!("event tables keep every row")
+                }
             };
             ctx.register(history, scan(lake, table, None)?);
             names.push(history);

@@ -33,7 +33,11 @@ pub fn unknown_sites(
     names: Option<&Path>,
 ) -> Result<Vec<UnknownSite>, MetricError> {
     let mut found: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for table in Table::ALL {
+    // Tables whose rows name a site (the survey's peers name libraries, not branches).
+    for table in Table::ALL
+        .into_iter()
+        .filter(|t| t.schema().contains("site"))
+    {
         let df = scan(lake, table, None)?
             .filter(col("site").is_not_null())
             .group_by([col("site")])

@@ -133,6 +133,9 @@ pub struct Library {
     /// Work-order targets in hours, per priority.
     #[serde(default)]
     pub work_order_target_hours: BTreeMap<String, f64>,
+    /// The library's key in the IMLS Public Libraries Survey (`WI0176`): `tally peers`.
+    #[serde(default)]
+    pub fscskey: Option<String>,
 }
 
 /// Heuristics for station recommendations. No published standard exists, so they are
@@ -424,6 +427,7 @@ impl Sites {
                 unit_cost: BTreeMap::new(),
                 thresholds: Thresholds::default(),
                 work_order_target_hours: BTreeMap::new(),
+                fscskey: None,
             },
             sites: Vec::new(),
             retention: Retention::default(),

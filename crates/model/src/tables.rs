@@ -18,16 +18,18 @@ pub enum Table {
     Wifi,
     Assets,
     Totals,
+    Peers,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::Sessions,
         Table::Circulation,
         Table::WorkOrders,
         Table::Wifi,
         Table::Assets,
         Table::Totals,
+        Table::Peers,
     ];
 
     /// The table's name: its folder in the lake and its name in SQL.
@@ -39,6 +41,7 @@ impl Table {
             Table::Wifi => "wifi",
             Table::Assets => "assets",
             Table::Totals => "totals",
+            Table::Peers => "peers",
         }
     }
 
@@ -53,7 +56,7 @@ impl Table {
             Table::Circulation => "time",
             Table::WorkOrders => "opened",
             Table::Assets => "purchased",
-            Table::Totals => "period_start",
+            Table::Totals | Table::Peers => "period_start",
         }
     }
 }
@@ -128,6 +131,7 @@ impl Table {
             Table::Wifi => wifi::schema(),
             Table::Assets => assets::schema(),
             Table::Totals => totals::schema(),
+            Table::Peers => peers::schema(),
         }
     }
 
@@ -139,6 +143,7 @@ impl Table {
             Table::WorkOrders => Some(&["source", "ticket_id"]),
             Table::Assets => Some(&["origin", "asset_tag"]),
             Table::Totals => Some(&["site", "period_start", "period_end", "measure"]),
+            Table::Peers => Some(&["fscskey", "year"]),
             _ => None,
         }
     }
@@ -152,6 +157,7 @@ impl Table {
             Table::Wifi => &["site", "start", "device_key"],
             Table::Assets => &["asset_tag", "kind", "site", "purchased", "status"],
             Table::Totals => &["period_start", "period_end", "measure", "value"],
+            Table::Peers => &["fscskey", "year", "period_start"],
         }
     }
 }
@@ -291,6 +297,33 @@ pub mod assets {
             ("os", DataType::String),
             ("os_version", DataType::String),
             ("last_seen", DataType::Date),
+            ("row_key", DataType::UInt64),
+            ("source", DataType::String),
+            ("batch", DataType::String),
+        ])
+    }
+}
+
+/// `peers`: every public library's figures from the IMLS Public Libraries Survey, a row
+/// per library and survey year. Missing values (the survey's -1, -3, -4, -9) are null.
+/// `period_start` is the library's own reporting year's first day (STARTDAT).
+pub mod peers {
+    use super::*;
+
+    pub fn schema() -> Schema {
+        fields(&[
+            ("year", DataType::Int64),
+            ("fscskey", DataType::String),
+            ("name", DataType::String),
+            ("state", DataType::String),
+            ("period_start", DataType::Date),
+            ("population", DataType::Float64),
+            ("hours_open", DataType::Float64),
+            ("visits", DataType::Float64),
+            ("circulation", DataType::Float64),
+            ("computers", DataType::Float64),
+            ("computer_uses", DataType::Float64),
+            ("wifi_sessions", DataType::Float64),
             ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),

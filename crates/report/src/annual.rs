@@ -145,42 +145,191 @@ pub fn build(
             })
             .collect(),
     };
+    let mut sections = vec![
+        Section {
+            id: "figures".into(),
+            title: format!("Survey figures {year}"),
+            lead: format!(
+                "{} public computers, {} uses, {} Wi-Fi sessions, {} items circulated.",
+                Cell::Int(library("650")).display(),
+                Cell::Int(library("651")).display(),
+                Cell::Int(library("652")).display(),
+                Cell::Int(library("553")).display()
+            ),
+            how_counted: SURVEY_LINES
+                .iter()
+                .map(|(line, m, rule)| format!("{line}: {rule} (the same number: tally metric {} --every all over the year).", m.name()))
+                .chain([format!("{}.", tally_metrics::Metric::SurveyUses.definition()), format!("{}.", tally_metrics::Metric::Circulation.definition())])
+                .collect(),
+            figures: vec![],
+            tables: vec![Table { caption: format!("Survey figures by branch, {year}"), header, rows }, rules],
+        },
+        Section { id: "charts".into(), title: "By branch".into(), figures, ..Section::default() },
+    ];
+    let mut data = vec![("survey".into(), df)];
+    if let Some(section) = peers_section(lake, sites, fy, &mut data)? {
+        sections.push(section);
+    }
     let report = Report {
         title: format!("Annual survey figures {year} — {}", sites.library.name),
         subtitle: format!("Public library survey lines 650, 651, 652 and 553, {period}"),
         facts: vec![
             ("Year".into(), format!("{year}: {period}")),
             ("Branches".into(), sites.sites.len().to_string()),
-            ("Automatic renewals".into(), if sites.library.count_automatic_renewals { "counted in 553 (count_automatic_renewals = true)".into() } else { "not counted in 553 (count_automatic_renewals = false)".into() }),
+            (
+                "Automatic renewals".into(),
+                if sites.library.count_automatic_renewals {
+                    "counted in 553 (count_automatic_renewals = true)".into()
+                } else {
+                    "not counted in 553 (count_automatic_renewals = false)".into()
+                },
+            ),
         ],
-        sections: vec![
-            Section {
-                id: "figures".into(),
-                title: format!("Survey figures {year}"),
-                lead: format!(
-                    "{} public computers, {} uses, {} Wi-Fi sessions, {} items circulated.",
-                    Cell::Int(library("650")).display(),
-                    Cell::Int(library("651")).display(),
-                    Cell::Int(library("652")).display(),
-                    Cell::Int(library("553")).display()
-                ),
-                how_counted: SURVEY_LINES
-                    .iter()
-                    .map(|(line, m, rule)| format!("{line}: {rule} (the same number: tally metric {} --every all over the year).", m.name()))
-                    .chain([format!("{}.", tally_metrics::Metric::SurveyUses.definition()), format!("{}.", tally_metrics::Metric::Circulation.definition())])
-                    .collect(),
-                figures: vec![],
-                tables: vec![Table { caption: format!("Survey figures by branch, {year}"), header, rows }, rules],
-            },
-            Section { id: "charts".into(), title: "By branch".into(), figures, ..Section::default() },
-        ],
+        sections,
         footer: format!(
             "Made by tally {} from the lake's ledger. The same figures: tally survey --fy (or tally metric with --every fy). The CSV beside this report is the long table (site, line, value, rule).",
             env!("CARGO_PKG_VERSION")
         ),
-        data: vec![("survey".into(), df)],
+        data,
         as_of: Some(last),
         warnings: Vec::new(),
     };
     Ok(report)
+}
+
+/// The library against its peers in the survey's latest file up to the year, when
+/// sites.toml names the library (`fscskey`) and the lake holds the file: the measures
+/// relative to the peers' median (a dot chart) and the table (docs/metrics.md, Peers).
+fn peers_section(
+    lake: &Lake,
+    sites: &Sites,
+    fy: i32,
+    data: &mut Vec<(String, DataFrame)>,
+) -> Result<Option<Section>, ReportError> {
+    use tally_metrics::peers::{PeerGroup, PeersRequest, latest_year, peers};
+    let Some(key) = sites.library.fscskey.clone() else {
+        return Ok(None);
+    };
+    let Some(survey_year) = latest_year(lake, fy)? else {
+        return Ok(None);
+    };
+    let out = peers(
+        lake,
+        Some(sites),
+        &PeersRequest {
+            year: survey_year,
+            library: key.clone(),
+            group: PeerGroup::Population,
+        },
+    )?;
+    let df = &out.frame;
+    let measures = crate::usage::strs(df, "measure")?;
+    let col = |c: &str| crate::usage::f64s(df, c);
+    let (value, median, p25, p75, count, pct) = (
+        col("value")?,
+        col("peer_median")?,
+        col("peer_p25")?,
+        col("peer_p75")?,
+        col("peer_count")?,
+        col("percentile")?,
+    );
+    let ours = col("tally_value")?;
+    let words = |m: &str| m.replace('_', " ");
+    // Each measure relative to its peers' median (= 100), so one axis serves all.
+    let rel = |v: Option<f64>, m: Option<f64>| match (v, m) {
+        (Some(v), Some(m)) if m > 0.0 => Some(v * 100.0 / m),
+        _ => None,
+    };
+    let rows: Vec<tally_charts::RangeRow> = (0..measures.len())
+        .map(|i| tally_charts::RangeRow {
+            label: words(&measures[i]),
+            low: rel(p25[i], median[i]),
+            mid: rel(median[i], median[i]),
+            high: rel(p75[i], median[i]),
+            mark: rel(value[i], median[i]),
+        })
+        .collect();
+    let peers_n = count.iter().flatten().fold(0.0f64, |a, b| a.max(*b)) as i64;
+    let table_rows: Vec<Vec<Cell>> = (0..measures.len())
+        .map(|i| {
+            let n = |v: Option<f64>| v.map_or(Cell::Empty, |v| Cell::Number(v, 2));
+            vec![
+                Cell::Text(words(&measures[i])),
+                n(value[i]),
+                n(median[i]),
+                n(p25[i]),
+                n(p75[i]),
+                Cell::Int(count[i].unwrap_or(0.0) as i64),
+                pct[i].map_or(Cell::Empty, |p| Cell::Number(p, 0)),
+                n(ours[i]),
+            ]
+        })
+        .collect();
+    let above: Vec<String> = (0..measures.len())
+        .filter(|&i| pct[i].is_some_and(|p| p >= 75.0))
+        .map(|i| words(&measures[i]))
+        .collect();
+    let below: Vec<String> = (0..measures.len())
+        .filter(|&i| pct[i].is_some_and(|p| p < 25.0))
+        .map(|i| words(&measures[i]))
+        .collect();
+    let mut lead = format!(
+        "{key} in the survey's FY{survey_year} file, against up to {peers_n} libraries serving half to one and a \
+         half times its population."
+    );
+    if !above.is_empty() {
+        lead.push_str(&format!(" In the top quarter: {}.", above.join(", ")));
+    }
+    if !below.is_empty() {
+        lead.push_str(&format!(" In the bottom quarter: {}.", below.join(", ")));
+    }
+    data.push(("peers".into(), out.frame.clone()));
+    Ok(Some(Section {
+        id: "peers".into(),
+        title: format!("Against its peers (survey FY{survey_year})"),
+        lead,
+        how_counted: vec![
+            "The figures are the survey file's, as the library and its peers reported them (tally peers --fy \
+             with the same year gives this table)."
+                .into(),
+            "Peers: every library in the file serving from half to one and a half times the library's population \
+             (POPU_LSA); a peer that did not report a measure's inputs is left out of it (peers column)."
+                .into(),
+            "Median and quartiles as Excel's PERCENTILE.INC; percentile: the share of peers below the library."
+                .into(),
+            "tally's value: the same measure from the lake's own counts for that year by the survey's rules (tally \
+             survey), over the file's population and open hours; empty where the lake holds none of that year's \
+             sessions, loans or Wi-Fi connections, and for visits (tally keeps no door counts)."
+                .into(),
+        ],
+        figures: vec![Figure {
+            name: "peers".into(),
+            chart: Chart::Range { rows },
+            style: tally_charts::Style {
+                x_label: "% of the peers' median (median = 100)".into(),
+                ..style(
+                    &format!("{key} against its peers, survey FY{survey_year}"),
+                    "Grey: the peers' middle half and median; marked: the library. IMLS Public Libraries Survey.",
+                    "",
+                    ValueFormat::Number,
+                )
+            },
+        }],
+        tables: vec![Table {
+            caption: format!("{key} against its peers, FY{survey_year}"),
+            header: [
+                "measure",
+                "value",
+                "peer median",
+                "peer 25th pct",
+                "peer 75th pct",
+                "peers",
+                "percentile",
+                "tally's value",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: table_rows,
+        }],
+    }))
 }

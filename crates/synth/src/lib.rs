@@ -9,7 +9,8 @@
 //! few malformed rows on purpose (each listed in [`SynthSummary::planted`]).
 //! Besides sessions: monthly Symphony history logs for the branches, the bookmobile's
 //! Koha statistics, osTicket exports, each branch network's Meraki clients (JSON), the
-//! Snipe-IT inventory and past years' totals.
+//! Snipe-IT inventory, past years' totals and, copied as is, the IMLS survey's FY2018
+//! Wisconsin file (real public data from data/imls, with its PROVENANCE.txt).
 //!
 //! What it is not: a model of any real library's numbers.
 //!

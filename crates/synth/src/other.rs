@@ -13,6 +13,10 @@ use tally_model::Sites;
 
 use crate::{SynthConfig, SynthError};
 
+/// The IMLS survey's FY2018 Wisconsin rows and where they come from (data/imls).
+const SURVEY_FILE: &str = include_str!("../../../data/imls/pls_fy2018_libraries_wisconsin.csv");
+const SURVEY_PROVENANCE: &str = include_str!("../../../data/imls/PROVENANCE.txt");
+
 fn write(root: &Path, rel: &str, text: &str, files: &mut Vec<PathBuf>) -> Result<(), SynthError> {
     let path = root.join(rel);
     let io = |source| SynthError::Io {
@@ -467,6 +471,20 @@ pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<Written, Sy
         );
     }
     write(root, "ad/computers.csv", &ad, &mut files)?;
+
+    // The survey's per-library file (real, public: data/imls), so the demo's annual report
+    // can set the library against its peers; its provenance travels with it.
+    write(
+        root,
+        "survey/pls_fy2018_libraries_wisconsin.csv",
+        SURVEY_FILE,
+        &mut files,
+    )?;
+    let provenance = root.join("survey/PROVENANCE.txt");
+    std::fs::write(&provenance, SURVEY_PROVENANCE).map_err(|source| SynthError::Io {
+        path: provenance.clone(),
+        source,
+    })?;
 
     // Past years kept as a spreadsheet: yearly sessions, circulation and visits per branch.
     for (measure, per_capita) in [("Sessions", 1.1), ("Circulation", 9.0), ("Visits", 4.5)] {

@@ -65,6 +65,7 @@ formats! {
     Intune => intune,
     TotalsLong => totals_long,
     TotalsWide => totals_wide,
+    Pls => pls,
     Generic => generic,
 }
 

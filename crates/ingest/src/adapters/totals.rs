@@ -7,6 +7,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::IngestError;
+use crate::adapters::Ctx;
 use crate::reader::normalize_header;
 
 /// What every aggregate format says of identity.
@@ -70,6 +72,27 @@ pub fn measure_of(column: &str, file_name: &str) -> String {
     } else {
         c
     }
+}
+
+/// The year a file is of: `--year`, else four digits of its name (`pls_fy2018`,
+/// `2017_Computer_Sessions`); neither fails the file with `advice`.
+pub fn year_of_file(
+    ctx: &Ctx<'_>,
+    path: &std::path::Path,
+    advice: &str,
+) -> Result<i32, IngestError> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    ctx.options
+        .year
+        .or_else(|| year_from_file_name(&file_name))
+        .ok_or_else(|| IngestError::Malformed {
+            path: path.to_path_buf(),
+            line: 1,
+            message: advice.into(),
+        })
 }
 
 pub fn year_from_file_name(name: &str) -> Option<i32> {

@@ -8,7 +8,7 @@ use tally_model::Table;
 use crate::IngestError;
 use crate::adapters::totals::{
     IDENTITY, MONTHS, SITE, first_of_month, is_cumulative, is_total_row, measure_of, next_month,
-    number, year_from_file_name,
+    number, year_of_file,
 };
 use crate::adapters::{Ctx, Input};
 use crate::format::{Detect, FormatSpec};
@@ -73,26 +73,19 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     }
     let location = location.expect("checked");
     let ytd = normalized.iter().position(|h| is_cumulative(h));
-    let file_name = input
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let year = ctx
-        .options
-        .year
-        .or_else(|| year_from_file_name(&file_name))
-        .ok_or_else(|| IngestError::Malformed {
-            path: input.path.clone(),
-            line: 1,
-            message: "cannot tell which year the months are: pass --year YYYY (the file name has no year)"
-                .into(),
-        })?;
+    let year = year_of_file(
+        ctx,
+        &input.path,
+        "cannot tell which year the months are: pass --year YYYY (the file name has no year)",
+    )?;
     let measure = ctx
         .options
         .measure
         .clone()
-        .unwrap_or_else(|| measure_of("", &file_name));
+        .unwrap_or_else(|| {
+            let name = input.path.file_name().map(|n| n.to_string_lossy());
+            measure_of("", name.as_deref().unwrap_or_default())
+        });
     let width = input.header.len();
     let delimiter = input.delimiter;
     let safe = input.safe_mask(SPEC.safe);
