@@ -152,6 +152,21 @@ pub fn value_at(df: &DataFrame, column: &str, bucket: &str) -> Option<f64> {
     values.get(i)
 }
 
+/// The number in `column` of the first row whose `key_column` is `key`.
+pub fn number_where(df: &DataFrame, key_column: &str, key: &str, column: &str) -> Option<f64> {
+    let keys = df.column(key_column).unwrap().str().unwrap().clone();
+    let i = (0..df.height())
+        .find(|&i| keys.get(i) == Some(key))
+        .unwrap_or_else(|| panic!("no {key_column} {key} in {df}"));
+    df.column(column)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .get(i)
+}
+
 pub fn assert_frame_eq(actual: &DataFrame, expected: &DataFrame) {
     assert!(
         actual.equals_missing(expected),

@@ -25,17 +25,7 @@ fn peers(dir: &Path, args: &[&str]) -> DataFrame {
 
 /// One column of one measure's row, as a number.
 fn cell(df: &DataFrame, name: &str, column: &str) -> Option<f64> {
-    let names = df.column("measure").unwrap().str().unwrap().clone();
-    let i = (0..df.height())
-        .find(|&i| names.get(i) == Some(name))
-        .unwrap_or_else(|| panic!("no {name} in {df}"));
-    df.column(column)
-        .unwrap()
-        .cast(&DataType::Float64)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .get(i)
+    number_where(df, "measure", name, column)
 }
 
 /// The row of one measure: (value, median, p25, p75, count, percentile).

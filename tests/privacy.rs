@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::common::*;
 
 /// Every identifier in the synthetic exports: EnvisionWare pcrUserID, Libki usernames,
-/// Symphony user IDs (UO), Koha borrower numbers and Meraki MAC addresses.
+/// PaperCut users, Symphony user IDs (UO), Koha borrower numbers and Meraki MAC addresses.
 fn raw_identifiers(inbox: &Path) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for e in std::fs::read_dir(inbox.join("symphony")).unwrap() {
@@ -48,9 +48,20 @@ fn raw_identifiers(inbox: &Path) -> BTreeSet<String> {
             }
         }
     }
-    for (sub, column) in [("envisionware", "pcrUserID"), ("libki", "username")] {
+    for (sub, column) in [
+        ("envisionware", "pcrUserID"),
+        ("libki", "username"),
+        ("papercut", "User"),
+    ] {
         for e in std::fs::read_dir(inbox.join(sub)).unwrap() {
-            let mut r = csv::Reader::from_path(e.unwrap().path()).unwrap();
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            // PaperCut's banner line comes before the header.
+            let body = text
+                .strip_prefix("PaperCut Print Logger - http://www.papercut.com/\r\n")
+                .unwrap_or(&text);
+            let mut r = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(body.as_bytes());
             let idx = r
                 .headers()
                 .unwrap()
@@ -116,6 +127,10 @@ fn no_raw_identifier_leaves_ingest() {
         let text = String::from_utf8_lossy(bytes);
         if let Some(mac) = macs.iter().find(|m| text.contains(m.as_str())) {
             leaks.push(format!("{name}: {mac}"));
+        }
+        // Every document name synth prints ends in .docx: none may appear anywhere.
+        if text.contains(".docx") {
+            leaks.push(format!("{name}: a document name"));
         }
     };
     check("stdout", &out.stdout);

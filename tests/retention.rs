@@ -178,7 +178,7 @@ fn before_us(sites: &Path) -> i64 {
     tally_metrics::purge_point(&sites, date(BEFORE)).before_us
 }
 
-fn keyed_counts(lake: &Path, before_us: i64) -> [(usize, usize); 3] {
+fn keyed_counts(lake: &Path, before_us: i64) -> [(usize, usize); 4] {
     [
         keyed_before(lake, "sessions", "start", &["patron_key"], before_us),
         keyed_before(
@@ -189,6 +189,7 @@ fn keyed_counts(lake: &Path, before_us: i64) -> [(usize, usize); 3] {
             before_us,
         ),
         keyed_before(lake, "wifi", "start", &["device_key"], before_us),
+        keyed_before(lake, "prints", "time", &["patron_key"], before_us),
     ]
 }
 
@@ -220,7 +221,7 @@ fn a_purge_clears_keys_before_the_date_and_keeps_every_distinct_figure() {
     let out = purge(&lake, &sites, &["--before", BEFORE]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let after = keyed_counts(&lake, cut);
-    for (table, (b, a)) in ["sessions", "circulation", "wifi"]
+    for (table, (b, a)) in ["sessions", "circulation", "wifi", "prints"]
         .iter()
         .zip(counts.iter().zip(after))
     {
@@ -241,7 +242,7 @@ fn a_purge_clears_keys_before_the_date_and_keeps_every_distinct_figure() {
     // The same exports again, as one new file per format (an overlapping export), add
     // nothing: the purged rows were re-keyed as ingest keys rows of a purged period.
     let stored = |lake: &Path| {
-        let [(s, _), (c, _), (w, _)] = keyed_counts(lake, i64::MAX);
+        let [(s, _), (c, _), (w, _), _] = keyed_counts(lake, i64::MAX);
         (s, c, w)
     };
     let rows = stored(&lake);

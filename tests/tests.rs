@@ -18,6 +18,7 @@ mod metric_catalogue;
 mod metric_defs;
 mod peers;
 mod pipelines;
+mod prints;
 mod privacy;
 mod properties;
 mod retention;

@@ -18,6 +18,14 @@ pub fn normalize_header(name: &str) -> String {
         .collect()
 }
 
+/// Lines exports write above their header: Windows PowerShell's Export-Csv `#TYPE
+/// <class>`, and PaperCut Print Logger's banner (`PaperCut Print Logger -
+/// http://www.papercut.com/`).
+pub fn is_preamble(first_line: &str) -> bool {
+    let line = first_line.trim_start_matches('\u{feff}');
+    line.starts_with("#TYPE") || line.starts_with("PaperCut Print Logger")
+}
+
 /// The delimiter of the header line: whichever of `,` `;` tab `|` occurs most.
 pub fn sniff_delimiter(first_line: &[u8]) -> u8 {
     let count = |d: u8| first_line.iter().filter(|&&b| b == d).count();
@@ -36,7 +44,7 @@ pub struct CsvInput {
     reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
     /// Raw record bytes per batch handed from the reading thread to the adapter.
     batch_bytes: usize,
-    /// Lines before the header that the reader skipped (a `#TYPE` line).
+    /// Lines before the header that the reader skipped ([`is_preamble`]).
     line_offset: u64,
 }
 
@@ -148,9 +156,9 @@ impl CsvInput {
         let first = crate::source::first_line(source)?
             .ok_or_else(|| IngestError::Empty { path: path.clone() })?;
         let mut buffered = BufReader::with_capacity(source.buffer.max(16), source.open()?);
-        // Windows PowerShell's Export-Csv writes `#TYPE <class>` above the header.
+        // A line some exports write above the header: skipped, and counted in line numbers.
         let mut line_offset = 0;
-        let header_line = if first.starts_with("#TYPE") {
+        let header_line = if is_preamble(&first) {
             let mut skipped = Vec::new();
             std::io::BufRead::read_until(&mut buffered, b'\n', &mut skipped).map_err(|e| {
                 IngestError::Io {
@@ -189,6 +197,12 @@ impl CsvInput {
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
+        // The csv crate ends a CRLF record at its `\r` and counts the `\n` when the next
+        // record is read, so a CRLF file's records report the line before their own:
+        // after the header its position is still line 1 (line 2 after an LF header).
+        if reader.position().line() == 1 {
+            line_offset += 1;
+        }
         Ok(CsvInput {
             path,
             delimiter,

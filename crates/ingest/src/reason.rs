@@ -85,6 +85,7 @@ codes! {
     MachineAccount => ("machine_account", Excluded, "a machine account's logon (its name ends in $)"),
     NotInteractive => ("not_interactive", Excluded, "a logon that is not at the keyboard or by remote desktop"),
     NoUse => ("no_use", Excluded, "no minutes used: a declined policy or a no-show"),
+    NoPages => ("no_pages", Excluded, "a print job that printed no page (cancelled, deleted or failed)"),
     AlreadyEnded => ("already_ended", Excluded, "a later end row of a session already ended"),
     TotalRow => ("total_row", Excluded, "a row that sums other rows (Total, Grand Total): the rows it sums are stored"),
 }

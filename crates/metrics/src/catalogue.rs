@@ -24,10 +24,11 @@ pub enum Dim {
     AssetTag,
     Age,
     Os,
+    Printer,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 16] = [
+    pub const ALL: [Dim; 17] = [
         Dim::Site,
         Dim::Station,
         Dim::UserType,
@@ -44,6 +45,7 @@ impl Dim {
         Dim::AssetTag,
         Dim::Age,
         Dim::Os,
+        Dim::Printer,
     ];
 
     pub fn column(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Dim {
             Dim::AssetTag => "asset_tag",
             Dim::Age => "age_years",
             Dim::Os => "os",
+            Dim::Printer => "printer",
         }
     }
 
@@ -156,6 +159,7 @@ const CIRCULATION_DIMS: &[Dim] = &[
     Dim::PatronCategory,
 ];
 const WIFI_DIMS: &[Dim] = &[Dim::Site, Dim::Ssid];
+const PRINT_DIMS: &[Dim] = &[Dim::Site, Dim::Printer, Dim::Station, Dim::UserType];
 const TICKET_DIMS: &[Dim] = &[
     Dim::Site,
     Dim::Category,
@@ -324,6 +328,46 @@ metrics! {
         unit: "devices",
         definition: "distinct devices (keyed MAC hashes) connecting in the bucket",
         dims: WIFI_DIMS,
+        engine: Engine::Events,
+    },
+    PrintJobs => MetricInfo {
+        name: "print_jobs",
+        table: Table::Prints,
+        unit: "jobs",
+        definition: "print jobs whose time falls in the bucket (a job of no page is excluded at ingest)",
+        dims: PRINT_DIMS,
+        engine: Engine::Events,
+    },
+    PrintPages => MetricInfo {
+        name: "print_pages",
+        table: Table::Prints,
+        unit: "pages",
+        definition: "pages printed in the bucket: the sum of pages x copies of its jobs",
+        dims: PRINT_DIMS,
+        engine: Engine::Events,
+    },
+    PrintPagesPer1000 => MetricInfo {
+        name: "print_pages_per_1000",
+        table: Table::Prints,
+        unit: "pages per 1,000 residents",
+        definition: "print_pages / service-area population x 1,000 (population from sites.toml; library-wide, the sites' total)",
+        dims: SITE_ONLY,
+        engine: Engine::Events,
+    },
+    ColorShare => MetricInfo {
+        name: "color_share",
+        table: Table::Prints,
+        unit: "share of pages (0-1)",
+        definition: "share of the pages printed (pages x copies) in jobs not in grayscale; jobs whose log says neither are left out",
+        dims: PRINT_DIMS,
+        engine: Engine::Events,
+    },
+    DuplexShare => MetricInfo {
+        name: "duplex_share",
+        table: Table::Prints,
+        unit: "share of pages (0-1)",
+        definition: "share of the pages printed (pages x copies) in duplex (two-sided) jobs; jobs whose log says neither are left out",
+        dims: PRINT_DIMS,
         engine: Engine::Events,
     },
     TicketsOpened => MetricInfo {

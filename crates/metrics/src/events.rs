@@ -25,6 +25,10 @@ pub(crate) enum Agg {
     Quantile(Expr, f64),
     /// The share of rows for which a condition holds.
     Share(Expr),
+    /// A sum of an expression over the rows (pages x copies).
+    Sum(Expr),
+    /// The share of a weight (pages) in rows for which a condition holds.
+    WeightedShare(Expr, Expr),
 }
 
 pub(crate) struct Spec {
@@ -37,6 +41,11 @@ pub(crate) struct Spec {
 fn event_is(events: &[&str]) -> Expr {
     let list = Series::new("events".into(), events);
     col("event").is_in(lit(list).implode(false), false)
+}
+
+/// A print job's pages printed: pages x copies.
+fn pages_printed() -> Expr {
+    (col("pages") * col("copies")).cast(DataType::Float64)
 }
 
 fn resolve_hours() -> Expr {
@@ -93,6 +102,20 @@ pub(crate) fn spec(metric: Metric, sites: &Sites) -> Spec {
         ),
         Metric::WifiSessions => s("start", None, Agg::Count),
         Metric::WifiDevices => s("start", None, Agg::Distinct("device_key")),
+        Metric::PrintJobs => s("time", None, Agg::Count),
+        Metric::PrintPages | Metric::PrintPagesPer1000 => {
+            s("time", None, Agg::Sum(pages_printed()))
+        }
+        Metric::ColorShare => s(
+            "time",
+            Some(col("grayscale").is_not_null()),
+            Agg::WeightedShare(col("grayscale").not(), pages_printed()),
+        ),
+        Metric::DuplexShare => s(
+            "time",
+            Some(col("duplex").is_not_null()),
+            Agg::WeightedShare(col("duplex"), pages_printed()),
+        ),
         Metric::TicketsOpened => s("opened", None, Agg::Count),
         Metric::TicketsResolved => s("resolved", None, Agg::Count),
         Metric::HoursToResolveMedian => s("resolved", None, Agg::Quantile(resolve_hours(), 0.5)),
@@ -158,7 +181,10 @@ fn parts(lake: &Lake, table: Table, grid: &Grid) -> Result<Vec<(i64, LazyFrame)>
 /// Whether a cell of this breakdown is a count of patrons' doings small enough to single
 /// one out, and so is suppressed below the minimum cell size.
 fn suppressible(metric: Metric, dims: &[Dim]) -> bool {
-    let patron_table = matches!(metric.table(), Table::Sessions | Table::Circulation);
+    let patron_table = matches!(
+        metric.table(),
+        Table::Sessions | Table::Circulation | Table::Prints
+    );
     match metric {
         Metric::DistinctUsers => !dims.is_empty(),
         _ => patron_table && dims.iter().any(|d| d.is_personal()),
@@ -172,7 +198,7 @@ type Rate = (BTreeMap<String, f64>, f64);
 
 fn denominators(lake: &Lake, sites: &Sites, metric: Metric) -> Result<Option<Rate>, MetricError> {
     Ok(match metric {
-        Metric::SessionsPer1000 => Some((
+        Metric::SessionsPer1000 | Metric::PrintPagesPer1000 => Some((
             sites
                 .sites
                 .iter()
@@ -215,7 +241,8 @@ pub fn event_metric(
     let spec = spec(metric, sites);
     let rate = denominators(lake, sites, metric)?;
     // Counts are whole numbers, except rates: a count divided by population or devices.
-    let integral = matches!(spec.agg, Agg::Count | Agg::Distinct(_)) && rate.is_none();
+    let integral =
+        matches!(spec.agg, Agg::Count | Agg::Distinct(_) | Agg::Sum(_)) && rate.is_none();
     // One partition (a month of the lake) at a time, each reduced to what the final
     // aggregate needs: peak memory is one month's rows, not the period's.
     let mut select: Vec<Expr> = dims
@@ -228,6 +255,11 @@ pub fn event_metric(
         Agg::Distinct(c) => select.push(col(*c).alias("__v")),
         Agg::Quantile(e, _) => select.push(e.clone().alias("__v")),
         Agg::Share(e) => select.push(e.clone().cast(DataType::Float64).alias("__v")),
+        Agg::Sum(e) => select.push(e.clone().cast(DataType::Float64).alias("__v")),
+        Agg::WeightedShare(c, w) => {
+            select.push((c.clone().cast(DataType::Float64) * w.clone()).alias("__v"));
+            select.push(w.clone().cast(DataType::Float64).alias("__w"));
+        }
     }
     let mut keys: Vec<Expr> = dims.iter().map(|d| col(d.column())).collect();
     keys.push(col("__bucket"));
@@ -289,6 +321,18 @@ pub fn event_metric(
                     ])
                     .collect()?,
             ),
+            Agg::Sum(_) => Partial::Frame(
+                df.lazy()
+                    .group_by(keys.clone())
+                    .agg([col("__v").sum().alias("__n")])
+                    .collect()?,
+            ),
+            Agg::WeightedShare(..) => Partial::Frame(
+                df.lazy()
+                    .group_by(keys.clone())
+                    .agg([col("__v").sum().alias("__s"), col("__w").sum().alias("__n")])
+                    .collect()?,
+            ),
             // Quantiles need every value (tickets: few).
             Agg::Quantile(..) => Partial::Frame(df),
         }))
@@ -324,7 +368,7 @@ pub fn event_metric(
     }
     let partials: Vec<LazyFrame> = frames.into_iter().map(DataFrame::lazy).collect();
     let agg = match spec.agg {
-        Agg::Count => col("__n").sum().alias("value"),
+        Agg::Count | Agg::Sum(_) => col("__n").sum().alias("value"),
         Agg::Distinct(_) => col("__v")
             .drop_nulls()
             .n_unique()
@@ -333,7 +377,9 @@ pub fn event_metric(
         Agg::Quantile(_, q) => col("__v")
             .quantile(lit(q), QuantileMethod::Linear)
             .alias("value"),
-        Agg::Share(_) => (col("__s").sum() / col("__n").sum()).alias("value"),
+        Agg::Share(_) | Agg::WeightedShare(..) => {
+            (col("__s").sum() / col("__n").sum()).alias("value")
+        }
     };
     let grouped = if matches!(spec.agg, Agg::Distinct(_)) {
         distinct.frame(dims)?

@@ -25,7 +25,7 @@ pub fn register_tables(
                 Table::Assets => "assets_history",
                 Table::Totals => "totals_history",
                 Table::Peers => "peers_history",
-                Table::Sessions | Table::Circulation | Table::Wifi => {
+                Table::Sessions | Table::Circulation | Table::Wifi | Table::Prints => {
                     unreachable!("event tables keep every row")
                 }
             };

@@ -19,10 +19,11 @@ pub enum Table {
     Assets,
     Totals,
     Peers,
+    Prints,
 }
 
 impl Table {
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 8] = [
         Table::Sessions,
         Table::Circulation,
         Table::WorkOrders,
@@ -30,6 +31,7 @@ impl Table {
         Table::Assets,
         Table::Totals,
         Table::Peers,
+        Table::Prints,
     ];
 
     /// The table's name: its folder in the lake and its name in SQL.
@@ -42,6 +44,7 @@ impl Table {
             Table::Assets => "assets",
             Table::Totals => "totals",
             Table::Peers => "peers",
+            Table::Prints => "prints",
         }
     }
 
@@ -53,7 +56,7 @@ impl Table {
     pub fn partition_column(self) -> &'static str {
         match self {
             Table::Sessions | Table::Wifi => "start",
-            Table::Circulation => "time",
+            Table::Circulation | Table::Prints => "time",
             Table::WorkOrders => "opened",
             Table::Assets => "purchased",
             Table::Totals | Table::Peers => "period_start",
@@ -132,6 +135,7 @@ impl Table {
             Table::Assets => assets::schema(),
             Table::Totals => totals::schema(),
             Table::Peers => peers::schema(),
+            Table::Prints => prints::schema(),
         }
     }
 
@@ -158,6 +162,7 @@ impl Table {
             Table::Assets => &["asset_tag", "kind", "site", "purchased", "status"],
             Table::Totals => &["period_start", "period_end", "measure", "value"],
             Table::Peers => &["fscskey", "year", "period_start"],
+            Table::Prints => &["time", "site", "printer", "pages", "copies", "user_type"],
         }
     }
 }
@@ -324,6 +329,33 @@ pub mod peers {
             ("computers", DataType::Float64),
             ("computer_uses", DataType::Float64),
             ("wifi_sessions", DataType::Float64),
+            ("row_key", DataType::UInt64),
+            ("source", DataType::String),
+            ("batch", DataType::String),
+        ])
+    }
+}
+
+/// `prints`: one row per print job (PaperCut Print Logger). `station` is the computer the
+/// job came from (the log's client), `pages` the pages of one copy, `copies` the copies:
+/// pages printed = pages x copies. The document's name is never stored.
+pub mod prints {
+    use super::*;
+
+    pub fn schema() -> Schema {
+        fields(&[
+            ("time", utc_datetime()),
+            ("site", DataType::String),
+            ("printer", DataType::String),
+            ("station", DataType::String),
+            ("pages", DataType::Int64),
+            ("copies", DataType::Int64),
+            ("duplex", DataType::Boolean),
+            ("grayscale", DataType::Boolean),
+            ("paper_size", DataType::String),
+            ("size_kb", DataType::Float64),
+            ("user_type", DataType::String),
+            ("patron_key", DataType::Int64),
             ("row_key", DataType::UInt64),
             ("source", DataType::String),
             ("batch", DataType::String),

@@ -30,12 +30,15 @@ pub fn natural_bucket(days: i64) -> BucketKind {
 
 pub fn show(name: &str) -> Show {
     match name {
-        "occupancy" | "availability" | "share_over_target" => Show::Percent,
+        "occupancy" | "availability" | "share_over_target" | "color_share" | "duplex_share" => {
+            Show::Percent
+        }
         "session_hours"
         | "hours_to_resolve_median"
         | "hours_to_resolve_p90"
         | "change_pct"
-        | "tickets_per_10_devices" => Show::Decimals(1),
+        | "tickets_per_10_devices"
+        | "print_pages_per_1000" => Show::Decimals(1),
         "time_at_capacity" => Show::Decimals(0),
         "cost_per_use" => Show::Decimals(2),
         "replacement_cost" | "cost" => Show::Decimals(0),
@@ -216,7 +219,7 @@ pub fn build(
     let period = p.label();
     let mut report = Report {
         title: format!("Library usage — {}", sites.library.name),
-        subtitle: format!("Public computers, circulation, Wi-Fi and help desk, {period}"),
+        subtitle: format!("Public computers, circulation, Wi-Fi, printing and help desk, {period}"),
         facts: vec![
             ("Period".into(), period.clone()),
             (
@@ -256,7 +259,7 @@ pub fn build(
         source,
     })?;
     let has = |t: LakeTable| ledger.iter().any(|e| e.summary.table == t.name());
-    let sections: [(LakeTable, &str, SectionFn); 4] = [
+    let sections: [(LakeTable, &str, SectionFn); 5] = [
         (
             LakeTable::Sessions,
             "public computers (a reservation or logon export)",
@@ -268,6 +271,11 @@ pub fn build(
             circulation,
         ),
         (LakeTable::Wifi, "Wi-Fi (an access point export)", wifi),
+        (
+            LakeTable::Prints,
+            "printing (a print log: PaperCut Print Logger)",
+            printing,
+        ),
         (
             LakeTable::WorkOrders,
             "help desk (a ticket export)",
@@ -732,6 +740,79 @@ fn wifi(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), Report
     });
     report.data.push(("wifi-by-branch".into(), parts));
     report.data.push(("wifi-over-time".into(), over_time.frame));
+    Ok(())
+}
+
+/// Public printing: jobs, pages, colour and duplex by branch, pages per 1,000 residents
+/// (the equity view), and pages over time.
+fn printing(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), ReportError> {
+    let (period, source) = (p.label(), p.source());
+    let (parts, table) = p.branch_table(
+        &[
+            Metric::PrintJobs,
+            Metric::PrintPages,
+            Metric::PrintPagesPer1000,
+            Metric::ColorShare,
+            Metric::DuplexShare,
+        ],
+        &format!("Printing, {period}"),
+        report,
+    )?;
+    let over_time = p.run(Metric::PrintPages, every, vec![Dim::Site])?;
+    let (cats, series) = pivot(&over_time, Dim::Site, p.sites)?;
+    let all = |m: Metric| -> Result<Option<f64>, ReportError> {
+        let out = p.run(m, BucketKind::All, vec![])?;
+        Ok(f64s(&out.frame, m.name())?.first().copied().flatten())
+    };
+    let percent = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0));
+    report.sections.push(Section {
+        id: "printing".into(),
+        title: "Printing".into(),
+        lead: format!(
+            "{} pages in {} jobs in the period; {} of the pages in colour, {} two-sided.",
+            thousands(sum(&f64s(&parts, "print_pages")?)),
+            thousands(sum(&f64s(&parts, "print_jobs")?)),
+            percent(all(Metric::ColorShare)?),
+            percent(all(Metric::DuplexShare)?),
+        ),
+        how_counted: [
+            Metric::PrintJobs,
+            Metric::PrintPages,
+            Metric::PrintPagesPer1000,
+            Metric::ColorShare,
+            Metric::DuplexShare,
+        ]
+        .iter()
+        .map(|m| format!("{}: {}.", m.name(), m.definition()))
+        .chain(["Document names are never read or stored; users are pseudonymised.".to_string()])
+        .collect(),
+        figures: vec![Figure {
+            name: "printing-over-time".into(),
+            chart: Chart::Stacked {
+                categories: cats.clone(),
+                series: series.clone(),
+            },
+            style: style(
+                &format!("Pages printed per {}", every.as_str()),
+                &format!("Stacked by branch; pages x copies. {period}. {source}"),
+                "pages",
+                ValueFormat::Number,
+            ),
+        }],
+        tables: vec![
+            table,
+            wide_table(
+                "Pages printed by branch over time",
+                &cats,
+                &series,
+                Show::Int,
+            ),
+        ],
+    });
+    report.data.push(("printing-by-branch".into(), parts));
+    report
+        .data
+        .push(("printing-over-time".into(), over_time.frame));
     Ok(())
 }
 

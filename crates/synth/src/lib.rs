@@ -10,7 +10,8 @@
 //! Besides sessions: monthly Symphony history logs for the branches, the bookmobile's
 //! Koha statistics, osTicket exports, each branch network's Meraki clients (JSON), the
 //! Snipe-IT inventory, past years' totals and, copied as is, the IMLS survey's FY2018
-//! Wisconsin file (real public data from data/imls, with its PROVENANCE.txt).
+//! Wisconsin file (real public data from data/imls, with its PROVENANCE.txt). PaperCut
+//! Print Logger's monthly logs of each branch's public printers.
 //!
 //! What it is not: a model of any real library's numbers.
 //!
@@ -22,6 +23,7 @@
 
 mod demand;
 mod other;
+mod prints;
 mod writers;
 
 use std::path::PathBuf;

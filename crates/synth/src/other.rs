@@ -17,7 +17,12 @@ use crate::{SynthConfig, SynthError};
 const SURVEY_FILE: &str = include_str!("../../../data/imls/pls_fy2018_libraries_wisconsin.csv");
 const SURVEY_PROVENANCE: &str = include_str!("../../../data/imls/PROVENANCE.txt");
 
-fn write(root: &Path, rel: &str, text: &str, files: &mut Vec<PathBuf>) -> Result<(), SynthError> {
+pub(crate) fn write(
+    root: &Path,
+    rel: &str,
+    text: &str,
+    files: &mut Vec<PathBuf>,
+) -> Result<(), SynthError> {
     let path = root.join(rel);
     let io = |source| SynthError::Io {
         path: path.clone(),
@@ -29,7 +34,7 @@ fn write(root: &Path, rel: &str, text: &str, files: &mut Vec<PathBuf>) -> Result
     Ok(())
 }
 
-fn months(config: &SynthConfig) -> Vec<(NaiveDate, NaiveDate)> {
+pub(crate) fn months(config: &SynthConfig) -> Vec<(NaiveDate, NaiveDate)> {
     let end = config.start + Duration::days(i64::from(config.days));
     let mut out = Vec::new();
     let mut d = config.start;
@@ -48,7 +53,7 @@ fn months(config: &SynthConfig) -> Vec<(NaiveDate, NaiveDate)> {
 }
 
 /// A local time on `date` between `from` and `to` hours.
-fn at(rng: &mut ChaCha8Rng, date: NaiveDate, from: u32, to: u32) -> NaiveDateTime {
+pub(crate) fn at(rng: &mut ChaCha8Rng, date: NaiveDate, from: u32, to: u32) -> NaiveDateTime {
     date.and_hms_opt(
         rng.random_range(from..to),
         rng.random_range(0..60),
@@ -58,7 +63,7 @@ fn at(rng: &mut ChaCha8Rng, date: NaiveDate, from: u32, to: u32) -> NaiveDateTim
 }
 
 /// A file written and the malformed rows planted in the files, with what each is.
-type Written = (Vec<PathBuf>, Vec<(PathBuf, String)>);
+pub(crate) type Written = (Vec<PathBuf>, Vec<(PathBuf, String)>);
 
 /// Writes every other table; returns (files, planted malformed rows).
 pub fn generate_other(config: &SynthConfig, sites: &Sites) -> Result<Written, SynthError> {

@@ -290,12 +290,19 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
     lk.finish()?;
     summary.rows = vec![(Vendor::EnvisionWare, ew.rows), (Vendor::Libki, lk.rows)];
     let (other_files, other_planted) = crate::other::generate_other(config, &sites)?;
+    let (print_files, print_planted) = crate::prints::generate_prints(config, &sites)?;
     summary.files = std::iter::once(PathBuf::from("sites.toml"))
         .chain(ew.files)
         .chain(lk.files)
         .chain(other_files)
+        .chain(print_files)
         .collect();
-    summary.planted = planted.planted.into_iter().chain(other_planted).collect();
+    summary.planted = planted
+        .planted
+        .into_iter()
+        .chain(other_planted)
+        .chain(print_planted)
+        .collect();
     Ok(summary)
 }
 

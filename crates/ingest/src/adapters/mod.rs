@@ -66,6 +66,7 @@ formats! {
     TotalsLong => totals_long,
     TotalsWide => totals_wide,
     Pls => pls,
+    PaperCut => papercut,
     Generic => generic,
 }
 
