@@ -502,6 +502,10 @@ pub struct MetricArgs {
     /// collection --top 10`, `tickets_opened --by asset_tag --top 10`).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Leave out partial buckets: those the period or the lake's data covers only part of
+    /// (a week cut by --to, a month in progress).
+    #[arg(long)]
+    pub complete_only: bool,
     /// replacement_plan: the money a fiscal year may spend [default: the level cap].
     #[arg(long, value_name = "AMOUNT")]
     pub budget: Option<f64>,
@@ -538,6 +542,10 @@ pub struct ChartArgs {
     /// Keep the N largest values of each bucket (e.g. the ten busiest stations).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Leave out partial buckets (a week cut by --to, a month in progress); without it
+    /// they are drawn lighter, with a legend entry.
+    #[arg(long)]
+    pub complete_only: bool,
     /// Output file; .svg for SVG, anything else PNG.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,

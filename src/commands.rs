@@ -336,6 +336,9 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
     if let Some(n) = a.top {
         result = result.top(n)?;
     }
+    if a.complete_only {
+        result = result.complete_only()?;
+    }
     for w in &result.warnings {
         tracing::warn!("{w}");
     }
@@ -360,17 +363,30 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     if let Some(n) = a.top {
         result = result.top(n)?;
     }
+    if a.complete_only {
+        result = result.complete_only()?;
+    }
     for w in &result.warnings {
         tracing::warn!("{w}");
     }
     let by = req.by.first().copied();
     let chart = plot::chart(metric, &result, by, kind, &sites).map_err(usage)?;
     let period = format!("{} to {}", req.from, req.to - chrono::Duration::days(1));
-    let style = Style {
-        width: a.width,
-        height: a.height,
-        ..plot::style(metric, by, &period, &sites, a.title.as_deref())
+    let categories = match &chart {
+        tally_charts::Chart::Bar { categories, .. }
+        | tally_charts::Chart::Stacked { categories, .. }
+        | tally_charts::Chart::Line { categories, .. } => categories.clone(),
+        _ => Vec::new(),
     };
+    let style = plot::mark_partial(
+        Style {
+            width: a.width,
+            height: a.height,
+            ..plot::style(metric, by, &period, &sites, a.title.as_deref())
+        },
+        &result,
+        &categories,
+    )?;
     tally_charts::render_file(&chart, &style, &a.output)?;
     writeln!(std::io::stdout().lock(), "{}", a.output.display())?;
     Ok(Status::Ok)

@@ -36,9 +36,33 @@ fn write_text(df: &mut DataFrame, format: OutFormat, out: &mut dyn Write) -> any
         OutFormat::Parquet => tally_report::tables::write_to(df, TableFormat::Parquet, out)?,
         OutFormat::Csv => tally_report::tables::write_to(df, TableFormat::Csv, out)?,
         OutFormat::Json => tally_report::tables::write_to(df, TableFormat::Json, out)?,
-        OutFormat::Table => write_table(df, out)?,
+        OutFormat::Table => write_table(&partial_as_text(df)?, out)?,
     }
     Ok(())
+}
+
+/// For people, the three coverage columns read as one: `partial` says "6 of 7 days" on a
+/// partial bucket and is blank on a whole one (CSV, JSON and Parquet keep the three).
+fn partial_as_text(df: &DataFrame) -> anyhow::Result<DataFrame> {
+    let [partial, covered, days] = tally_metrics::COVERAGE_COLUMNS;
+    if df.column(partial).is_err() {
+        return Ok(df.clone());
+    }
+    let flags = df.column(partial)?.bool()?.clone();
+    let covered = df.column(covered)?.cast(&DataType::Int64)?;
+    let days = df.column(days)?.cast(&DataType::Int64)?;
+    let text: Vec<Option<String>> = flags
+        .iter()
+        .zip(covered.i64()?.iter().zip(days.i64()?.iter()))
+        .map(|(p, (c, d))| match (p, c, d) {
+            (Some(true), Some(c), Some(d)) => Some(format!("{c} of {d} days")),
+            (Some(true), _, _) => Some("partial".into()),
+            _ => None,
+        })
+        .collect();
+    let mut out = df.drop_many(tally_metrics::COVERAGE_COLUMNS);
+    out.with_column(Column::new(partial.into(), text))?;
+    Ok(out)
 }
 
 fn cell_text(v: AnyValue<'_>) -> (String, bool) {

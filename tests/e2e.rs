@@ -382,7 +382,16 @@ fn metric_output_as_csv_and_json() {
         .with_column(col("sessions").cast(DataType::Int64))
         .collect()
         .unwrap();
-    let sessions = df!("site" => ["BKM", "T1"], "bucket" => ["2026-06-10", "2026-06-10"], "sessions" => [1i64, 4]).unwrap();
+    // A whole day the lake's data covers: not partial.
+    let sessions = df!(
+        "site" => ["BKM", "T1"],
+        "bucket" => ["2026-06-10", "2026-06-10"],
+        "sessions" => [1i64, 4],
+        "partial" => [false, false],
+        "days_covered" => [1i64, 1],
+        "bucket_days" => [1i64, 1],
+    )
+    .unwrap();
     assert_frame_eq(&got, &sessions);
 
     let out = run(&[

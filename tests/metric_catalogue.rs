@@ -321,22 +321,39 @@ fn year_over_year_pairs_the_same_months() {
             .iter()
             .map(|c| c.as_str())
             .collect::<Vec<_>>(),
-        ["bucket", "circulation", "previous_year", "change_pct"]
+        [
+            "bucket",
+            "circulation",
+            "partial",
+            "days_covered",
+            "bucket_days",
+            "previous_year",
+            "change_pct"
+        ]
     );
     assert_eq!(value_at(&df, "circulation", "2026-06"), Some(4.0));
-    assert_eq!(value_at(&df, "previous_year", "2026-06"), Some(0.0));
-    assert_eq!(
-        value_at(&df, "change_pct", "2026-06"),
-        None,
-        "no change from zero"
+    // The lake's data is one day, 2026-06-10: June is partial, and not set against the
+    // whole of June 2025.
+    assert_eq!(value_at(&df, "days_covered", "2026-06"), Some(1.0));
+    assert_eq!(value_at(&df, "previous_year", "2026-06"), None);
+    assert_eq!(value_at(&df, "change_pct", "2026-06"), None);
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.contains("not compared") && w.contains("2026-06")),
+        "{:?}",
+        out.warnings
     );
-    // Two checkouts in June 2025: 4 against 2 is +100%.
+    // Two checkouts in the first ten days of June 2025 (and one in May, so the lake's
+    // data covers both Junes from their first day): June 2026 up to the data's end,
+    // 2026-06-11, is set against the same days of 2025, 4 against 2, +100%.
     let dir = tempfile::tempdir().unwrap();
     let last_year = dir.path().join("koha_2025.csv");
     std::fs::write(
         &last_year,
         "datetime,branch,value,type,other,itemnumber,itemtype,location,borrowernumber,ccode,categorycode,interface\n\
-         2025-06-10 10:00:00,T1,0,issue,,2001,BK,ADULT,61,FIC,PT,intranet\n2025-06-11 10:00:00,N1,0,issue,,2002,BK,ADULT,62,FIC,PT,intranet\n",
+         2025-05-01 10:00:00,T1,0,issue,,2000,BK,ADULT,60,FIC,PT,intranet\n\
+         2025-06-09 10:00:00,T1,0,issue,,2001,BK,ADULT,61,FIC,PT,intranet\n2025-06-10 10:00:00,N1,0,issue,,2002,BK,ADULT,62,FIC,PT,intranet\n",
     )
     .unwrap();
     let mut cmd = tally(&[
@@ -357,7 +374,7 @@ fn year_over_year_pairs_the_same_months() {
     let req = tally_metrics::Request {
         metric: Metric::Circulation,
         from: date("2026-05-01"),
-        to: date("2026-07-01"),
+        to: date("2026-06-11"),
         every: BucketKind::Month,
         by: vec![],
         budget: None,
@@ -365,6 +382,8 @@ fn year_over_year_pairs_the_same_months() {
     let df = tally_metrics::compute_yoy(&lake, &test_sites(), &req)
         .unwrap()
         .frame;
+    assert_eq!(value_at(&df, "days_covered", "2026-06"), Some(10.0));
+    assert_eq!(value_at(&df, "bucket_days", "2026-06"), Some(30.0));
     assert_eq!(value_at(&df, "previous_year", "2026-06"), Some(2.0));
     assert_eq!(value_at(&df, "change_pct", "2026-06"), Some(100.0));
     let days = tally_metrics::compute_yoy(

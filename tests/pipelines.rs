@@ -530,6 +530,18 @@ fn check_workbook(root: &Path, path: &Path) {
     }
 }
 
+/// Chromium without a window, a sandbox or anything that reaches the network.
+const HEADLESS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// Opens the report in headless Chromium and takes a screenshot. Chromium is Debian's
 /// package, installed by .ci/run (which sets TALLY_REQUIRE_CHROMIUM); elsewhere the test
 /// says it skipped this step.
@@ -547,18 +559,8 @@ fn screenshot(html: &Path, png: &Path) {
     };
     let profile = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1280,2400",
-        ])
+        .args(HEADLESS)
+        .args(["--hide-scrollbars", "--window-size=1280,2400"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", html.display()))
@@ -580,17 +582,8 @@ fn screenshot(html: &Path, png: &Path) {
     // Printed to PDF: the print CSS starts each section on a page of its own.
     let pdf = png.with_extension("pdf");
     let out = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-        ])
+        .args(HEADLESS)
+        .arg("--no-pdf-header-footer")
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!("file://{}", html.display()))
@@ -605,6 +598,45 @@ fn screenshot(html: &Path, png: &Path) {
         .matches("<section id=")
         .count();
     assert!(pages >= sections, "{pages} pages for {sections} sections");
+
+    // Structure and contrast, as the browser computes them: every image has alt text
+    // that names its extremes, headings do not skip a level, tables have header cells,
+    // and every text is at least 4.5:1 against its background (WCAG AA).
+    let check = profile.path().join("check.html");
+    let wrapper = std::fs::read_to_string(data("a11y_check.html"))
+        .unwrap()
+        .replace("REPORT", &format!("file://{}", html.display()));
+    std::fs::write(&check, wrapper).unwrap();
+    let out = std::process::Command::new(chromium)
+        .args(HEADLESS)
+        .args([
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", check.display()))
+        .output()
+        .unwrap();
+    let dom = text(&out.stdout);
+    let json = dom
+        .split("<pre id=\"result\">")
+        .nth(1)
+        .and_then(|r| r.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no result from the check: {}", text(&out.stderr)));
+    let r: serde_json::Value = serde_json::from_str(&json.replace("&quot;", "\""))
+        .unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert!(r["images"].as_u64().unwrap() > 0, "{r}");
+    for key in [
+        "no_alt",
+        "alt_without_extremes",
+        "low_contrast",
+        "heading_skips",
+    ] {
+        assert_eq!(r[key], serde_json::json!([]), "{key}: {r}");
+    }
+    assert_eq!(r["tables_without_headers"], 0, "{r}");
+    assert_eq!(r["lang"], "en", "{r}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod any_bytes;
 mod bad_input;
+mod charts;
 mod common;
 mod crash;
 mod crosscheck;
@@ -16,6 +17,7 @@ mod identity;
 mod lake;
 mod metric_catalogue;
 mod metric_defs;
+mod partial;
 mod peers;
 mod pipelines;
 mod prints;

@@ -198,7 +198,11 @@ fn defect_4_metrics_and_reports_on_a_lake_without_sessions() {
         "csv",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "bucket,circulation\n2026-06,4\n");
+    // The default period is the day the data spans: a partial month, 1 of its 30 days.
+    assert_eq!(
+        text(&out.stdout),
+        "bucket,circulation,partial,days_covered,bucket_days\n2026-06,4,true,1,30\n"
+    );
     // A sessions metric says which table is missing.
     let out = run(&[
         "metric",

@@ -8,6 +8,7 @@ use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::{Chart, Series, Style, ValueFormat, is_svg};
 
@@ -43,23 +44,53 @@ fn register_fonts() {
     });
 }
 
-/// Tableau 10: distinct, colour-blind-friendlier than plotters' defaults.
+/// Okabe and Ito's colour-blind-safe palette (blue, orange, bluish green, reddish purple,
+/// sky blue, vermillion, yellow, dark grey), then wine and grey for a ninth and tenth
+/// series. A series keeps its slot ([`Series::colour`]) in every chart of a report.
 const PALETTE: [RGBColor; 10] = [
-    RGBColor(78, 121, 167),
-    RGBColor(242, 142, 43),
-    RGBColor(225, 87, 89),
-    RGBColor(118, 183, 178),
-    RGBColor(89, 161, 79),
-    RGBColor(237, 201, 72),
-    RGBColor(176, 122, 161),
-    RGBColor(255, 157, 167),
-    RGBColor(156, 117, 95),
-    RGBColor(186, 176, 172),
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+    RGBColor(240, 228, 66),
+    RGBColor(77, 77, 77),
+    RGBColor(136, 34, 85),
+    RGBColor(153, 153, 153),
 ];
 
 fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
+
+/// A series' colour: its own slot, else its place in the chart.
+fn series_colour(s: &Series, j: usize) -> RGBColor {
+    colour(s.colour.unwrap_or(j))
+}
+
+/// How much smaller than the 1200 x 600 design the chart is drawn (fonts, margins,
+/// legend rows), from 1 down to 0.6.
+fn scale(style: &Style) -> f64 {
+    (f64::from(style.width) / 1200.0)
+        .min(f64::from(style.height) / 600.0)
+        .clamp(0.6, 1.0)
+}
+
+/// A size of the 1200 x 600 design at scale `k`, in whole pixels.
+fn px(v: f64, k: f64) -> u32 {
+    (v * k).round() as u32
+}
+
+/// A colour a third as strong, mixed with white (opaque, so gridlines stay behind it):
+/// the fill of a partial bucket.
+fn tint(c: RGBColor) -> RGBColor {
+    let mix = |x: u8| (f64::from(x) * 0.35 + 255.0 * 0.65).round() as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
+/// Gridlines: one light line per labelled tick, none between.
+const GRID: RGBColor = RGBColor(225, 225, 225);
 
 /// Renders to `path`, PNG or SVG by its extension.
 pub fn render_file(chart: &Chart, style: &Style, path: &Path) -> Result<(), ChartError> {
@@ -145,26 +176,38 @@ where
 {
     root.fill(&WHITE).map_err(draw_err)?;
     let (w, _) = root.dim_in_pixel();
-    // Title and subtitle in a band of their own, so they never collide with the plot.
-    let (head, body) = root.split_vertically(if style.subtitle.is_empty() { 56 } else { 84 });
+    let k = scale(style);
+    // Title and subtitle in a band of their own, so they never collide with the plot;
+    // a subtitle too long for one line wraps onto a second.
+    let sub_size = px(17.0, k);
+    let sub_chars = ((f64::from(w) - 48.0) / (f64::from(sub_size) * 0.55)).max(20.0) as usize;
+    let sub_lines = if style.subtitle.is_empty() {
+        Vec::new()
+    } else {
+        wrap(&style.subtitle, sub_chars)
+    };
+    let title_size = px(28.0, k);
+    let band = title_size + 28 + sub_lines.len() as u32 * (sub_size + 6);
+    let (head, body) = root.split_vertically(band);
     head.draw(&Text::new(
         style.title.clone(),
-        (24, 14),
-        ("sans-serif", 28)
+        (24, px(14.0, k) as i32),
+        ("sans-serif", title_size)
             .into_font()
             .style(FontStyle::Bold)
             .color(&BLACK),
     ))
     .map_err(draw_err)?;
-    if !style.subtitle.is_empty() {
+    for (i, line) in sub_lines.into_iter().enumerate() {
         head.draw(&Text::new(
-            style.subtitle.clone(),
-            (24, 52),
-            ("sans-serif", 17).into_font().color(&RGBColor(90, 90, 90)),
+            line,
+            (24, (title_size + 24 + i as u32 * (sub_size + 6)) as i32),
+            ("sans-serif", sub_size)
+                .into_font()
+                .color(&RGBColor(90, 90, 90)),
         ))
         .map_err(draw_err)?;
     }
-    let _ = w;
     match chart {
         Chart::Bar { categories, series } => bars(
             &body,
@@ -218,7 +261,7 @@ where
     let x1 = hi + pad;
     let (legend, plot) = area.split_vertically(34);
     let grey = RGBColor(150, 150, 150);
-    let mark_colour = colour(1);
+    let mark_colour = colour(5);
     let mut x = 24;
     for (i, name) in crate::RANGE_LEGEND.iter().enumerate() {
         let y = 16;
@@ -275,7 +318,8 @@ where
         .x_label_style(("sans-serif", 15))
         .y_label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
-        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(draw_err)?;
     // The first row at the top.
@@ -322,15 +366,17 @@ fn slots(n: usize) -> SegmentedCoord<RangedCoordi32> {
 
 /// The font size for `n` category labels of at most `chars` characters across `width`
 /// pixels, and how many slots apart labels must be to fit (1 = every label).
-fn label_fit(n: usize, chars: usize, width: u32) -> (u32, usize) {
+fn label_fit(n: usize, chars: usize, width: u32, k: f64) -> (u32, usize) {
     let per_slot = f64::from(width) / n.max(1) as f64;
-    for size in [15u32, 13, 12] {
+    let smallest = px(12.0, k).max(10);
+    for size in [px(15.0, k), px(13.0, k), smallest, 10] {
+        let size = size.max(10);
         if chars as f64 * 0.6 * f64::from(size) + 12.0 <= per_slot {
             return (size, 1);
         }
     }
-    let need = chars as f64 * 0.6 * 12.0 + 16.0;
-    (12, (need / per_slot).ceil().max(1.0) as usize)
+    let need = chars as f64 * 0.6 * f64::from(smallest) + 16.0;
+    (smallest, (need / per_slot).ceil().max(1.0) as usize)
 }
 
 fn y_max(series: &[Series], stacked: bool, n: usize) -> f64 {
@@ -352,15 +398,51 @@ fn y_max(series: &[Series], stacked: bool, n: usize) -> f64 {
     if max <= 0.0 { 1.0 } else { max * 1.08 }
 }
 
-fn legend_needed(series: &[Series]) -> bool {
-    series.len() > 1
+fn legend_needed(series: &[Series], style: &Style) -> bool {
+    series.len() > 1 || style.partial.iter().any(|p| *p)
 }
 
 type CategoryChart<'a, DB> =
     ChartContext<'a, DB, Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>>;
 
+/// How category labels are set: their font size, every how many slots one is written,
+/// and whether they stand upright (read from the bottom up) to fit.
+struct Labels {
+    size: u32,
+    step: usize,
+    upright: bool,
+}
+
+/// Labels that fit the slots: smaller first; then, for a few categories that are names
+/// (branches), upright, every one written; for many (time buckets, in order), every
+/// k-th. Labels never overlap.
+fn label_layout(categories: &[String], width: u32, k: f64) -> Labels {
+    let n = categories.len();
+    let chars = categories
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(1);
+    let (size, step) = label_fit(n, chars, width, k);
+    let per_slot = f64::from(width) / n.max(1) as f64;
+    // Upright labels need a line's height per slot.
+    if step > 1 && n <= 40 && per_slot >= 16.0 {
+        return Labels {
+            size: px(13.0, k).max(10),
+            step: 1,
+            upright: true,
+        };
+    }
+    Labels {
+        size,
+        step,
+        upright: false,
+    }
+}
+
 /// The axes bars and lines share: one slot per category, values from 0 up, labels that
-/// fit (smaller, then every k-th), thousands separators or percentages on the y axis.
+/// fit ([`label_layout`]), thousands separators or percentages on the y axis, the unit
+/// as the axis title, and one light gridline per value tick.
 fn category_axes<'a, DB: DrawingBackend>(
     plot: &'a DrawingArea<DB, Shift>,
     style: &Style,
@@ -371,30 +453,50 @@ where
     DB::ErrorType: 'static,
 {
     let n = categories.len();
-    let max_label_chars = categories
+    let labels = label_layout(
+        categories,
+        plot.dim_in_pixel()
+            .0
+            .saturating_sub(px(130.0, scale(style))),
+        scale(style),
+    );
+    let longest = categories
         .iter()
         .map(|c| c.chars().count())
         .max()
-        .unwrap_or(1);
-    let (label_size, step) = label_fit(
-        n,
-        max_label_chars,
-        plot.dim_in_pixel().0.saturating_sub(130),
-    );
+        .unwrap_or(1) as u32;
+    let k = scale(style);
+    let label_area = if labels.upright {
+        ((f64::from(longest) * f64::from(labels.size) * 0.62) as u32 + 20)
+            .min(plot.dim_in_pixel().1 / 2)
+    } else {
+        px(36.0, k)
+    };
     let mut chart = ChartBuilder::on(plot)
-        .margin(16)
-        .x_label_area_size(if style.x_label.is_empty() { 36 } else { 62 })
-        .y_label_area_size(90)
+        .margin(px(16.0, k))
+        .x_label_area_size(
+            label_area
+                + if style.x_label.is_empty() {
+                    0
+                } else {
+                    px(26.0, k)
+                },
+        )
+        .y_label_area_size(px(90.0, k))
         .build_cartesian_2d(slots(n), 0f64..ymax)
         .map_err(draw_err)?;
     let format = style.format;
+    let step = labels.step;
+    let font = ("sans-serif", labels.size).into_font();
+    // Upright labels are drawn below (plotters centres a turned label on its tick).
+    let upright = labels.upright;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n + 1)
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i)
-                if (*i as usize) < n && (*i as usize).is_multiple_of(step) =>
+                if !upright && (*i as usize) < n && (*i as usize).is_multiple_of(step) =>
             {
                 categories[*i as usize].clone()
             }
@@ -403,12 +505,28 @@ where
         .y_label_formatter(&|v| format_value(*v, format))
         .x_desc(style.x_label.as_str())
         .y_desc(style.y_label.as_str())
-        .x_label_style(("sans-serif", label_size))
-        .y_label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
-        .light_line_style(RGBColor(235, 235, 235))
+        .x_label_style(font.clone())
+        .y_label_style(("sans-serif", px(15.0, k)))
+        .axis_desc_style(("sans-serif", px(17.0, k)))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(draw_err)?;
+    if upright {
+        // Each label reads from the bottom up and ends just under its tick.
+        let turned = font.transform(FontTransform::Rotate270).color(&BLACK);
+        for (i, c) in categories.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(SegmentValue::CenterOf(i as i32), 0.0));
+            let (ox, oy) = plot.get_base_pixel();
+            let width = (c.chars().count() as f64 * f64::from(labels.size) * 0.62) as i32;
+            plot.draw(&Text::new(
+                c.clone(),
+                (x - ox - labels.size as i32 / 2, y - oy + 8 + width),
+                turned.clone(),
+            ))
+            .map_err(draw_err)?;
+        }
+    }
     Ok(chart)
 }
 
@@ -426,11 +544,14 @@ where
     if n == 0 {
         return Err(ChartError::Empty("no categories".into()));
     }
-    let (plot, legend) = split_legend(area, series);
-    let mut chart = category_axes(&plot, style, categories, y_max(series, stacked, n))?;
+    let (plot, legend) = split_legend(area, series, style);
+    let ymax = y_max(series, stacked, n);
+    let mut chart = category_axes(&plot, style, categories, ymax)?;
     // One bar per category; with several series the segments stack (only `Stacked`
-    // passes several series here).
+    // passes several series here). A partial bucket's bar is lighter, outlined in its
+    // colour.
     for i in 0..n {
+        let partial = style.is_partial(i);
         let mut base = 0.0;
         for (j, s) in series.iter().enumerate() {
             let Some(v) = s.values.get(i).copied().flatten() else {
@@ -444,11 +565,10 @@ where
                     (SegmentValue::Exact(i as i32 + 1), y1),
                 ]
             };
+            let c = series_colour(s, j);
+            let fill = if partial { tint(c) } else { c };
             chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    corners(),
-                    colour(j).filled(),
-                )))
+                .draw_series(std::iter::once(Rectangle::new(corners(), fill.filled())))
                 .map_err(draw_err)?;
             // A white outline separates neighbouring bars and stacked segments.
             chart
@@ -457,10 +577,36 @@ where
                     WHITE.stroke_width(3),
                 )))
                 .map_err(draw_err)?;
+            if partial {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        corners(),
+                        c.stroke_width(1),
+                    )))
+                    .map_err(draw_err)?;
+            }
+        }
+        // A bar too short to see (under 3% of the axis) has its value written above it.
+        if !stacked
+            && let Some(v) = series
+                .first()
+                .and_then(|s| s.values.get(i).copied().flatten())
+            && v < ymax * 0.03
+        {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format_value(v, style.format),
+                    (SegmentValue::CenterOf(i as i32), v + ymax * 0.01),
+                    ("sans-serif", px(13.0, scale(style)).max(10))
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                )))
+                .map_err(draw_err)?;
         }
     }
     if let Some(legend) = legend {
-        draw_legend(&legend, series)?;
+        draw_legend(&legend, series, style, false, stacked)?;
     }
     Ok(())
 }
@@ -478,75 +624,179 @@ where
     if n == 0 {
         return Err(ChartError::Empty("no categories".into()));
     }
-    let (plot, legend) = split_legend(area, series);
+    let (plot, legend) = split_legend(area, series, style);
     let mut chart = category_axes(&plot, style, categories, y_max(series, false, n))?;
     for (j, s) in series.iter().enumerate() {
-        let c = colour(j);
-        // A gap (None) breaks the line rather than drawing through zero.
-        let mut run: Vec<(SegmentValue<i32>, f64)> = Vec::new();
-        let mut runs = Vec::new();
-        for (i, v) in s.values.iter().enumerate().take(n) {
-            match v {
-                Some(v) => run.push((SegmentValue::CenterOf(i as i32), *v)),
-                None => runs.push(std::mem::take(&mut run)),
-            }
-        }
-        runs.push(run);
-        for r in runs.into_iter().filter(|r| !r.is_empty()) {
-            if n <= 40 {
+        let c = series_colour(s, j);
+        // A gap (None) breaks the line rather than drawing through zero; a step into or
+        // out of a partial bucket is dashed, and its point hollow.
+        let point = |i: usize| {
+            s.values
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|v| (SegmentValue::CenterOf(i as i32), v))
+        };
+        for i in 1..n {
+            let (Some(a), Some(b)) = (point(i - 1), point(i)) else {
+                continue;
+            };
+            if style.is_partial(i) || style.is_partial(i - 1) {
                 chart
-                    .draw_series(r.iter().map(|p| Circle::new(p.clone(), 3, c.filled())))
+                    .draw_series(DashedLineSeries::new([a, b], 8, 6, c.stroke_width(3)))
+                    .map_err(draw_err)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new([a, b], c.stroke_width(3)))
                     .map_err(draw_err)?;
             }
-            chart
-                .draw_series(LineSeries::new(r, c.stroke_width(3)))
-                .map_err(draw_err)?;
+        }
+        if n <= 40 {
+            for i in 0..n {
+                if let Some(p) = point(i) {
+                    let marker = if style.is_partial(i) {
+                        Circle::new(p, 4, c.stroke_width(2))
+                    } else {
+                        Circle::new(p, 3, c.filled())
+                    };
+                    chart
+                        .draw_series(std::iter::once(marker))
+                        .map_err(draw_err)?;
+                }
+            }
         }
     }
     if let Some(legend) = legend {
-        draw_legend(&legend, series)?;
+        draw_legend(&legend, series, style, true, false)?;
     }
     Ok(())
 }
 
 type Split<'a, DB> = (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>);
 
-/// With more than one series, a legend column on the right.
+/// With more than one series, or a partial bucket to explain, a legend column on the
+/// right.
 fn split_legend<'a, DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     series: &[Series],
+    style: &Style,
 ) -> Split<'a, DB> {
-    if !legend_needed(series) {
+    if !legend_needed(series, style) {
         return (area.clone(), None);
     }
     let longest = series
         .iter()
         .map(|s| s.name.chars().count())
+        .chain(style.partial.iter().any(|p| *p).then_some(20))
         .max()
         .unwrap_or(4) as u32;
-    let width = (longest * 10 + 60).clamp(120, 320);
     let (w, _) = area.dim_in_pixel();
+    let k = scale(style);
+    let width = (px(f64::from(longest) * 10.0 + 60.0, k))
+        .clamp(px(120.0, k), 320)
+        .min(w / 3);
     let (plot, legend) = area.split_horizontally(w.saturating_sub(width));
     (plot, Some(legend))
+}
+
+/// `text` in lines of at most `chars` characters, broken at spaces.
+fn wrap(text: &str, chars: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= chars => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     series: &[Series],
+    style: &Style,
+    lines: bool,
+    stacked: bool,
 ) -> Result<(), ChartError>
 where
     DB::ErrorType: 'static,
 {
-    for (j, s) in series.iter().enumerate() {
-        let y = 24 + j as i32 * 26;
-        area.draw(&Rectangle::new([(8, y), (26, y + 16)], colour(j).filled()))
+    let (w, h) = area.dim_in_pixel();
+    let k = scale(style);
+    let font = px(15.0, k).max(10);
+    // Rows a line apart, closer when the column is short.
+    let rows = series.len() as u32
+        + if style.partial.iter().any(|p| *p) {
+            3
+        } else {
+            0
+        };
+    let step = px(26.0, k)
+        .min(h.saturating_sub(20) / rows.max(1))
+        .max(font + 2) as i32;
+    let boxed = (step - 6).clamp(8, 16);
+    let mut y = px(24.0, k) as i32;
+    if series.len() > 1 {
+        // A stack's legend reads top down as the stack does.
+        let order: Vec<usize> = if stacked {
+            (0..series.len()).rev().collect()
+        } else {
+            (0..series.len()).collect()
+        };
+        for j in order {
+            let s = &series[j];
+            area.draw(&Rectangle::new(
+                [(8, y), (8 + boxed, y + boxed)],
+                series_colour(s, j).filled(),
+            ))
             .map_err(draw_err)?;
-        area.draw(&Text::new(
-            s.name.clone(),
-            (34, y),
-            ("sans-serif", 15).into_font(),
-        ))
-        .map_err(draw_err)?;
+            area.draw(&Text::new(
+                s.name.clone(),
+                (boxed + 16, y),
+                ("sans-serif", font).into_font(),
+            ))
+            .map_err(draw_err)?;
+            y += step;
+        }
+        y += step / 3;
+    }
+    if style.partial.iter().any(|p| *p) {
+        let grey = RGBColor(110, 110, 110);
+        if lines {
+            area.draw(&PathElement::new(
+                vec![(8, y + 8), (14, y + 8)],
+                grey.stroke_width(3),
+            ))
+            .map_err(draw_err)?;
+            area.draw(&PathElement::new(
+                vec![(19, y + 8), (26, y + 8)],
+                grey.stroke_width(3),
+            ))
+            .map_err(draw_err)?;
+        } else {
+            area.draw(&Rectangle::new([(8, y), (26, y + 16)], tint(grey).filled()))
+                .map_err(draw_err)?;
+            area.draw(&Rectangle::new(
+                [(8, y), (26, y + 16)],
+                grey.stroke_width(1),
+            ))
+            .map_err(draw_err)?;
+        }
+        let note = if style.partial_note.is_empty() {
+            "partial bucket".to_string()
+        } else {
+            style.partial_note.clone()
+        };
+        let small = px(14.0, k).max(10);
+        let chars = ((w.saturating_sub(40)) as f64 / (f64::from(small) * 0.55)).max(12.0) as usize;
+        for line in wrap(&note, chars) {
+            area.draw(&Text::new(line, (34, y), ("sans-serif", small).into_font()))
+                .map_err(draw_err)?;
+            y += small as i32 + 4;
+        }
     }
     Ok(())
 }

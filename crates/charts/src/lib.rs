@@ -21,6 +21,9 @@ pub use draw::{ChartError, render_file, render_png_bytes, render_svg};
 pub struct Series {
     pub name: String,
     pub values: Vec<Option<f64>>,
+    /// The palette slot that names this series in every chart of a report (a site's
+    /// place in sites.toml), so a branch keeps its colour; `None`: its place here.
+    pub colour: Option<usize>,
 }
 
 impl Series {
@@ -28,7 +31,14 @@ impl Series {
         Series {
             name: name.into(),
             values,
+            colour: None,
         }
+    }
+
+    /// The same series in palette slot `slot`.
+    pub fn with_colour(mut self, slot: usize) -> Series {
+        self.colour = Some(slot);
+        self
     }
 }
 
@@ -96,6 +106,11 @@ pub struct Style {
     pub width: u32,
     pub height: u32,
     pub format: ValueFormat,
+    /// Categories (buckets) the period or the data covers only in part: drawn lighter
+    /// (bars) or dashed (lines), with `partial_note` in the legend.
+    pub partial: Vec<bool>,
+    /// What the partial mark means, e.g. "partial: 2026-W40, 3 of 7 days".
+    pub partial_note: String,
 }
 
 impl Style {
@@ -108,8 +123,99 @@ impl Style {
             width: 1200,
             height: 600,
             format: ValueFormat::Number,
+            partial: Vec::new(),
+            partial_note: String::new(),
         }
     }
+
+    /// Whether category `i` is partial.
+    pub fn is_partial(&self, i: usize) -> bool {
+        self.partial.get(i).copied().unwrap_or(false)
+    }
+}
+
+/// What a chart shows, in words, for its alt text: the title, then its largest and
+/// smallest values and where they are (a screen reader's user hears the extremes a
+/// sighted reader sees first). The tables beside the chart have every value.
+pub fn alt_text(chart: &Chart, style: &Style) -> String {
+    let fmt = |v: f64| draw::format_value(v, style.format);
+    // (value, where)
+    let mut points: Vec<(f64, String)> = Vec::new();
+    let kind = match chart {
+        Chart::Bar { categories, series } => {
+            for (c, v) in categories.iter().zip(&series.values) {
+                if let Some(v) = v {
+                    points.push((*v, c.clone()));
+                }
+            }
+            "Bar chart"
+        }
+        Chart::Stacked { categories, series } | Chart::Line { categories, series } => {
+            for s in series {
+                for (c, v) in categories.iter().zip(&s.values) {
+                    if let Some(v) = v {
+                        let at = if series.len() > 1 {
+                            format!("{}, {c}", s.name)
+                        } else {
+                            c.clone()
+                        };
+                        points.push((*v, at));
+                    }
+                }
+            }
+            if matches!(chart, Chart::Line { .. }) {
+                "Line chart"
+            } else {
+                "Stacked bar chart (values of each part)"
+            }
+        }
+        Chart::Heatmap {
+            rows,
+            columns,
+            values,
+        } => {
+            for (r, row) in rows.iter().zip(values) {
+                for (c, v) in columns.iter().zip(row) {
+                    if let Some(v) = v {
+                        points.push((*v, format!("{r} {c}")));
+                    }
+                }
+            }
+            "Heatmap"
+        }
+        Chart::Range { rows } => {
+            for r in rows {
+                if let Some(v) = r.mark {
+                    points.push((v, r.label.clone()));
+                }
+            }
+            "Dot chart"
+        }
+    };
+    let mut text = format!("{kind}: {}.", style.title);
+    let hi = points.iter().max_by(|a, b| a.0.total_cmp(&b.0));
+    let lo = points.iter().min_by(|a, b| a.0.total_cmp(&b.0));
+    if let (Some(hi), Some(lo)) = (hi, lo) {
+        text.push_str(&format!(
+            " Highest: {} ({}); lowest: {} ({}).",
+            fmt(hi.0),
+            hi.1,
+            fmt(lo.0),
+            lo.1
+        ));
+    } else {
+        text.push_str(" No values.");
+    }
+    if !style.partial_note.is_empty() {
+        text.push_str(&format!(
+            " Lighter bars or dashed lines: {}.",
+            style.partial_note
+        ));
+    }
+    if !style.subtitle.is_empty() {
+        text.push_str(&format!(" {}", style.subtitle));
+    }
+    text
 }
 
 /// Whether a path asks for SVG (by extension); anything else is PNG.

@@ -45,7 +45,9 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
         .get_column_names()
         .iter()
         .map(|c| c.to_string())
-        .filter(|c| c != "bucket" && *c != now.value_column)
+        .filter(|c| {
+            c != "bucket" && *c != now.value_column && !COVERAGE_COLUMNS.contains(&c.as_str())
+        })
         .collect();
     // Buckets pair by their position within a group: the n-th month of the period with
     // the n-th month of the period a year before.
@@ -79,9 +81,39 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
         .into_iter()
         .zip(value(&then.frame)?)
         .collect();
+    // A bucket whose data stops short (a month in progress) is not compared: the same
+    // bucket a year before holds the whole of it. One the period cuts is: the year
+    // before is cut on the same days.
+    let short = |df: &DataFrame| -> Result<Vec<bool>, MetricError> {
+        let covered = df.column("days_covered")?.cast(&DataType::Int64)?;
+        let in_period = in_period_days(df, req, sites)?;
+        Ok(covered
+            .i64()?
+            .iter()
+            .zip(in_period)
+            .map(|(c, p)| matches!((c, p), (Some(c), Some(p)) if c < p))
+            .collect())
+    };
+    let short_before: HashMap<(Vec<String>, usize), bool> = positions(&then.frame)?
+        .into_iter()
+        .zip(short(&then.frame)?)
+        .collect();
     let current = value(&now.frame)?;
+    let labels = strings(&now.frame, "bucket")?;
     let (mut previous, mut change) = (Vec::new(), Vec::new());
-    for (pos, v) in positions(&now.frame)?.into_iter().zip(current) {
+    let mut left_out = std::collections::BTreeSet::new();
+    for (((pos, v), short_now), label) in positions(&now.frame)?
+        .into_iter()
+        .zip(current)
+        .zip(short(&now.frame)?)
+        .zip(labels)
+    {
+        if short_now || short_before.get(&pos).copied().unwrap_or(false) {
+            left_out.insert(label.unwrap_or_default());
+            previous.push(None);
+            change.push(None);
+            continue;
+        }
         let p = before.get(&pos).copied().flatten();
         previous.push(p);
         change.push(match (v, p) {
@@ -93,6 +125,12 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
     frame.with_column(Column::new("previous_year".into(), previous))?;
     frame.with_column(Column::new("change_pct".into(), change))?;
     let mut warnings = now.warnings;
+    if !left_out.is_empty() {
+        warnings.push(format!(
+            "not compared with the year before, where the lake's data covers only part of the bucket or of the same bucket a year before: {}",
+            left_out.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
     warnings.extend(
         then.warnings
             .into_iter()
@@ -103,6 +141,40 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
         value_column: now.value_column,
         warnings,
     })
+}
+
+/// The columns every metric frame with buckets ends with (docs/metrics.md, "Partial
+/// buckets").
+pub const COVERAGE_COLUMNS: [&str; 3] = ["partial", "days_covered", "bucket_days"];
+
+/// The days the period leaves of each row's bucket (by its label), from the grid of the
+/// frame's own request: the year-before frame's labels are those of its own period.
+fn in_period_days(
+    df: &DataFrame,
+    req: &Request,
+    sites: &Sites,
+) -> Result<Vec<Option<i64>>, MetricError> {
+    let labels = strings(df, "bucket")?;
+    // Both periods' grids: a label belongs to one of them.
+    let mut days: HashMap<String, i64> = HashMap::new();
+    for r in [req.clone(), year_before(req)?] {
+        let g = Grid::new(
+            r.from,
+            r.to,
+            r.every,
+            sites.library.timezone,
+            sites.library.fiscal_year_start_month,
+        );
+        for b in g.buckets {
+            if let Some((a, e)) = b.days {
+                days.insert(b.label, (e - a).num_days());
+            }
+        }
+    }
+    Ok(labels
+        .iter()
+        .map(|l| l.as_ref().and_then(|l| days.get(l)).copied())
+        .collect())
 }
 
 /// A span of local days: the first, and the day after the last.
@@ -229,7 +301,143 @@ pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, Metr
         w.append(&mut out.warnings);
         out.warnings = w;
     }
+    mark_partial(&mut out, &grid, &coverage(lake, sites, m, &grid)?)?;
     Ok(out)
+}
+
+/// How much of one bucket a figure covers, in local days: `covered` of the whole
+/// calendar bucket's `full` days (a week 7, a month 28 to 31, a fiscal year 365 or 366).
+/// `in_period` is what the period leaves of the bucket (less than `full` when `--from`
+/// or `--to` cuts it); `covered` is what of that the lake's data spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coverage {
+    pub covered: i64,
+    pub in_period: i64,
+    pub full: i64,
+}
+
+impl Coverage {
+    /// A bucket is partial when the period or the data covers only part of it.
+    pub fn is_partial(&self) -> bool {
+        self.covered < self.full
+    }
+
+    /// Partial because the lake's data does not span the bucket's days in the period
+    /// (a month in progress), not only because the period cuts it.
+    pub fn data_short(self) -> bool {
+        self.covered < self.in_period
+    }
+}
+
+/// Metrics that add up what happens over a bucket's time: a part of a bucket holds only
+/// a part of it. Stocks (assets in service, the backlog, OS support at a bucket's end)
+/// and forecasts (the replacement schedule) are never partial.
+fn is_flow(metric: Metric) -> bool {
+    matches!(
+        metric.engine(),
+        Engine::Events
+            | Engine::Interval
+            | Engine::CapacityPerWeek
+            | Engine::CostPerUse
+            | Engine::Trend
+    )
+}
+
+/// The coverage of each bucket of `grid` (docs/metrics.md, "Partial buckets"): the days
+/// the period leaves of each calendar bucket, and of those, the days between the first
+/// and the last event of the metric's table in the lake (a trend's past years count
+/// from the first totals). `None` for hour buckets and for metrics that are not flows.
+pub fn coverage(
+    lake: &Lake,
+    sites: &Sites,
+    metric: Metric,
+    grid: &Grid,
+) -> Result<Vec<Option<Coverage>>, MetricError> {
+    if !is_flow(metric) || grid.kind == BucketKind::Hour {
+        return Ok(vec![None; grid.buckets.len()]);
+    }
+    let mut data = data_range(lake, sites, metric.table())?;
+    // A session or a connection reaches past its start's day: the data runs to the end
+    // of the last one.
+    if matches!(metric.table(), Table::Sessions | Table::Wifi)
+        && let Some((first, last)) = data
+        && let Some((_, part)) =
+            crate::load::scan_partitions(lake, metric.table(), (i64::MIN / 2, i64::MAX / 2), 0)?
+                .pop()
+    {
+        let end = micros(&part.select([col("end").max().alias("t")]).collect()?, "t")?;
+        if let Some(t) = end.first().copied().filter(|&t| t != i64::MIN)
+            && let Some(utc) = chrono::DateTime::from_timestamp_micros(t)
+        {
+            let day = utc.with_timezone(&sites.library.timezone).date_naive();
+            data = Some((first, last.max(day + chrono::Duration::days(1))));
+        }
+    }
+    if metric.engine() == Engine::Trend
+        && let Some((first, _)) = data_range(lake, sites, Table::Totals)?
+    {
+        data = data.map(|(a, b)| (a.min(first), b));
+    }
+    let fy = sites.library.fiscal_year_start_month;
+    Ok(grid
+        .buckets
+        .iter()
+        .map(|b| {
+            let (from, to) = b.days?;
+            let (start, end) = if grid.kind == BucketKind::All {
+                (from, to)
+            } else {
+                let start = crate::grid::bucket_start(from, grid.kind, fy);
+                (start, crate::grid::next_start(start, grid.kind, fy))
+            };
+            let days = |a: NaiveDate, b: NaiveDate| (b - a).num_days().max(0);
+            let covered = match data {
+                Some((first, last)) => days(from.max(first), to.min(last)),
+                None => days(from, to),
+            };
+            Some(Coverage {
+                covered,
+                in_period: days(from, to),
+                full: days(start, end),
+            })
+        })
+        .collect())
+}
+
+/// Adds `partial`, `days_covered` and `bucket_days` to a metric's frame, by its bucket
+/// label (frames without buckets, the heatmap's, are left as they are).
+fn mark_partial(
+    out: &mut Output,
+    grid: &Grid,
+    coverage: &[Option<Coverage>],
+) -> Result<(), MetricError> {
+    if out.frame.column("bucket").is_err() {
+        return Ok(());
+    }
+    let labels = strings(&out.frame, "bucket")?;
+    let by_label: HashMap<&str, Coverage> = grid
+        .buckets
+        .iter()
+        .zip(coverage)
+        .filter_map(|(b, c)| Some((b.label.as_str(), (*c)?)))
+        .collect();
+    let at = |l: &Option<String>| l.as_deref().and_then(|l| by_label.get(l)).copied();
+    let cov: Vec<Option<Coverage>> = labels.iter().map(at).collect();
+    out.frame.with_column(Column::new(
+        "partial".into(),
+        cov.iter()
+            .map(|c| c.is_some_and(|c| c.is_partial()))
+            .collect::<Vec<bool>>(),
+    ))?;
+    out.frame.with_column(Column::new(
+        "days_covered".into(),
+        cov.iter().map(|c| c.map(|c| c.covered)).collect::<Vec<_>>(),
+    ))?;
+    out.frame.with_column(Column::new(
+        "bucket_days".into(),
+        cov.iter().map(|c| c.map(|c| c.full)).collect::<Vec<_>>(),
+    ))?;
+    Ok(())
 }
 
 /// Warnings for sessions at sites sites.toml does not know.

@@ -38,7 +38,10 @@ mod trends;
 
 pub use calendar::open_intervals;
 pub use catalogue::{Dim, Engine, Metric, MetricInfo};
-pub use compute::{MetricError, Output, Request, compute, compute_yoy, data_range, lake_range};
+pub use compute::{
+    COVERAGE_COLUMNS, Coverage, MetricError, Output, Request, compute, compute_yoy, coverage,
+    data_range, lake_range,
+};
 pub use grid::{Bucket, Grid};
 pub use query::{query, register_tables};
 pub use retention::{DISTINCT_METRICS, kept_counts, purge_point};

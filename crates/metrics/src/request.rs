@@ -53,6 +53,34 @@ pub struct Output {
 }
 
 impl Output {
+    /// Without the partial buckets (docs/metrics.md, "Partial buckets"), and a warning
+    /// that names them.
+    pub fn complete_only(mut self) -> Result<Output, MetricError> {
+        let Ok(partial) = self.frame.column("partial") else {
+            return Ok(self);
+        };
+        let partial = partial.bool()?.clone();
+        let labels = strings(&self.frame, "bucket")?;
+        let mut dropped: Vec<String> = Vec::new();
+        for (p, l) in partial.iter().zip(labels) {
+            if p == Some(true)
+                && let Some(l) = l
+                && !dropped.contains(&l)
+            {
+                dropped.push(l);
+            }
+        }
+        let keep = !partial.fill_null_with_values(false)?;
+        self.frame = self.frame.filter(&keep)?;
+        if !dropped.is_empty() {
+            self.warnings.push(format!(
+                "left out, as partial (--complete-only): {}",
+                dropped.join(", ")
+            ));
+        }
+        Ok(self)
+    }
+
     /// The `n` largest values of each bucket, largest first (top collections, the assets
     /// with the most tickets); buckets keep their order, empty values come last. Ties
     /// keep the frame's order, so the result is the same on every run.

@@ -136,6 +136,9 @@ pub struct Library {
     /// The library's key in the IMLS Public Libraries Survey (`WI0176`): `tally peers`.
     #[serde(default)]
     pub fscskey: Option<String>,
+    /// The currency costs are in, as charts and tables name it (`USD`, `CAD`, `EUR`).
+    #[serde(default = "usd")]
+    pub currency: String,
 }
 
 /// Heuristics for station recommendations. No published standard exists, so they are
@@ -290,6 +293,10 @@ impl<'de> Deserialize<'de> for DayHours {
     }
 }
 
+fn usd() -> String {
+    "USD".into()
+}
+
 fn yes() -> bool {
     true
 }
@@ -428,6 +435,7 @@ impl Sites {
                 thresholds: Thresholds::default(),
                 work_order_target_hours: BTreeMap::new(),
                 fscskey: None,
+                currency: usd(),
             },
             sites: Vec::new(),
             retention: Retention::default(),

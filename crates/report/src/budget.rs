@@ -168,7 +168,7 @@ pub fn build(
             figures: vec![Figure {
                 name: "replacement-cost".into(),
                 chart: Chart::Stacked { categories: fys.clone(), series: cost_series.clone() },
-                style: style("Replacement cost by fiscal year", &format!("Stacked by branch, at today's unit costs. {years}. {source}"), "cost", ValueFormat::Number),
+                style: style("Replacement cost by fiscal year", &format!("Stacked by branch, at today's unit costs. {years}. {source}"), &format!("cost ({})", sites.library.currency), ValueFormat::Number),
             }],
             tables: vec![Table { caption: "Replacement by fiscal year and branch".into(), header, rows }],
         });
@@ -217,7 +217,7 @@ pub fn build(
             figures: vec![Figure {
                 name: "projection-by-kind".into(),
                 chart: Chart::Stacked { categories: fys.clone(), series: kind_cost.clone() },
-                style: style("Replacement cost by fiscal year and kind", &format!("{years}. {source}"), "cost", ValueFormat::Number),
+                style: style("Replacement cost by fiscal year and kind", &format!("{years}. {source}"), &format!("cost ({})", sites.library.currency), ValueFormat::Number),
             }],
             tables: vec![Table { caption: "Projection by fiscal year and kind".into(), header, rows }],
         });
@@ -294,7 +294,7 @@ pub fn build(
                 style: style(
                     "Planned replacement spending by fiscal year and kind",
                     &format!("Within {} a year. {years}. {source}", money(cap)),
-                    "cost",
+                    &format!("cost ({})", sites.library.currency),
                     ValueFormat::Number,
                 ),
             }],
@@ -514,7 +514,7 @@ pub fn build(
             style: style(
                 "Cost per computer session by branch",
                 &format!("Yearly fleet cost / sessions. {period}. {source}"),
-                "currency per session",
+                &format!("{} per session", sites.library.currency),
                 ValueFormat::Number,
             ),
         }],

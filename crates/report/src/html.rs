@@ -156,11 +156,11 @@ pub fn render(report: &Report, pngs: &BTreeMap<String, Vec<u8>>) -> String {
             };
             let data = base64::engine::general_purpose::STANDARD.encode(png);
             // The title and subtitle (period, unit, source) are drawn in the image; the alt
-            // text carries them for screen readers.
+            // text carries them for screen readers, with the chart's extremes and its
+            // partial buckets (tally_charts::alt_text). The tables below hold every value.
             out.push_str(&format!(
-                "<figure><img alt=\"{}. {}\" src=\"data:image/png;base64,{data}\"></figure>",
-                escape(&f.style.title),
-                escape(&f.style.subtitle)
+                "<figure><img alt=\"{}\" src=\"data:image/png;base64,{data}\"></figure>",
+                escape(&tally_charts::alt_text(&f.chart, &f.style)),
             ));
         }
         if !s.how_counted.is_empty() {

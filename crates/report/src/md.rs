@@ -80,7 +80,9 @@ pub fn render(report: &Report, chart_dir: &str, drawn: &BTreeMap<String, Vec<u8>
             if drawn.contains_key(&f.name) {
                 out.push_str(&format!(
                     "![{}]({chart_dir}/{}.png)\n\n",
-                    f.style.title.replace(']', ")"),
+                    tally_charts::alt_text(&f.chart, &f.style)
+                        .replace('[', "(")
+                        .replace(']', ")"),
                     f.name
                 ));
             } else {

@@ -52,7 +52,9 @@ pub fn value_format(metric: Metric) -> ValueFormat {
         | Metric::Heatmap
         | Metric::GuestShare
         | Metric::EveningWeekendShare
-        | Metric::ShareOverTarget => ValueFormat::Percent,
+        | Metric::ShareOverTarget
+        | Metric::ColorShare
+        | Metric::DuplexShare => ValueFormat::Percent,
         _ => ValueFormat::Number,
     }
 }
@@ -104,11 +106,19 @@ pub fn pivot(out: &Output, dim: Dim, sites: &Sites) -> PolarsResult<(Vec<String>
         } else {
             keys[i].clone()
         };
+        // A site keeps its colour in every chart: its place in sites.toml.
+        let slot = (dim == Dim::Site)
+            .then(|| sites.sites.iter().position(|s| s.code == keys[i]))
+            .flatten();
         let s = series
             .iter()
             .position(|s| s.name == name)
             .unwrap_or_else(|| {
-                series.push(Series::new(name, Vec::new()));
+                let new = Series::new(name, Vec::new());
+                series.push(match slot {
+                    Some(k) => new.with_colour(k),
+                    None => new,
+                });
                 series.len() - 1
             });
         series[s].values.resize(b + 1, None);
@@ -118,6 +128,76 @@ pub fn pivot(out: &Output, dim: Dim, sites: &Sites) -> PolarsResult<(Vec<String>
         s.values.resize(categories.len(), None);
     }
     Ok((categories, series))
+}
+
+/// The partial buckets of a metric's frame, in order: (label, days covered, days in the
+/// bucket).
+pub fn partial_buckets(out: &Output) -> PolarsResult<Vec<(String, i64, i64)>> {
+    let df = &out.frame;
+    if df.column("partial").is_err() {
+        return Ok(Vec::new());
+    }
+    let labels = texts(df, "bucket")?;
+    let flags = df.column("partial")?.bool()?.clone();
+    let covered = values(df, "days_covered")?;
+    let days = values(df, "bucket_days")?;
+    let mut found: Vec<(String, i64, i64)> = Vec::new();
+    for i in 0..df.height() {
+        if flags.get(i) == Some(true) && !found.iter().any(|f| f.0 == labels[i]) {
+            found.push((
+                labels[i].clone(),
+                covered[i].unwrap_or(0.0) as i64,
+                days[i].unwrap_or(0.0) as i64,
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// "2026-W40 (3 of 7 days), 2026-10 (15 of 31 days)".
+fn partial_list(partial: &[(String, i64, i64)]) -> String {
+    partial
+        .iter()
+        .map(|(l, c, d)| format!("{l} ({c} of {d} days)"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The chart's style with its partial buckets marked: the categories that are partial
+/// buckets (or every bar, when the bars are the values of one partial bucket) and the
+/// legend's note.
+pub fn mark_partial(mut style: Style, out: &Output, categories: &[String]) -> PolarsResult<Style> {
+    let partial = partial_buckets(out)?;
+    if partial.is_empty() {
+        return Ok(style);
+    }
+    let one_bucket = texts(&out.frame, "bucket")?
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        == 1;
+    style.partial = categories
+        .iter()
+        .map(|c| one_bucket || partial.iter().any(|p| p.0 == *c))
+        .collect();
+    style.partial_note = format!("partial: {}", partial_list(&partial));
+    Ok(style)
+}
+
+/// The sentence a report puts above a chart with partial buckets; empty without.
+pub fn partial_sentence(out: &Output) -> PolarsResult<String> {
+    let partial = partial_buckets(out)?;
+    Ok(match partial.len() {
+        0 => String::new(),
+        1 => format!(
+            " The bucket {} is partial (drawn lighter): compare it with care.",
+            partial_list(&partial)
+        ),
+        _ => format!(
+            " The buckets {} are partial (drawn lighter): compare them with care.",
+            partial_list(&partial)
+        ),
+    })
 }
 
 /// The heatmap metric's frame (weekday, hour, occupancy) as a 7 x 24 grid, trimmed to
@@ -229,6 +309,17 @@ pub fn chart(
     }
 }
 
+/// A metric's unit as its axis names it: costs in the library's currency (sites.toml
+/// `currency`), shares in per cent where the axis shows them so.
+pub fn axis_unit(metric: Metric, sites: &Sites) -> String {
+    let unit = metric.unit().replace("currency", &sites.library.currency);
+    if value_format(metric) == ValueFormat::Percent {
+        unit.replace("(0-1)", "(%)")
+    } else {
+        unit
+    }
+}
+
 /// Title, subtitle (period, unit, source) and axis for a metric's chart.
 pub fn style(
     metric: Metric,
@@ -249,14 +340,14 @@ pub fn style(
             .unwrap_or_default();
         format!("{first}{}{by}", name.as_str())
     });
+    let unit = axis_unit(metric, sites);
     let mut style = Style {
         subtitle: format!(
-            "{period}, {}. Source: tally lake, {}",
-            metric.unit(),
+            "{period}, {unit}. Source: tally lake, {}",
             sites.library.name
         ),
         format: value_format(metric),
-        ..Style::new(title, metric.unit())
+        ..Style::new(title, unit)
     };
     if metric == Metric::Heatmap {
         style.x_label = "hour of day (local time; a column is the hour that starts there)".into();

@@ -195,6 +195,26 @@ impl Period<'_> {
     }
 }
 
+/// Marks the partial buckets of the last section's charts (lighter bars, dashed lines, a
+/// legend entry) and says so in its lead (docs/metrics.md, "Partial buckets").
+fn mark_last_section(
+    report: &mut Report,
+    out: &Output,
+    categories: &[String],
+) -> Result<(), ReportError> {
+    let Some(section) = report.sections.last_mut() else {
+        return Ok(());
+    };
+    for f in &mut section.figures {
+        f.style = crate::plot::mark_partial(f.style.clone(), out, categories)?;
+    }
+    let sentence = crate::plot::partial_sentence(out)?;
+    if !sentence.is_empty() {
+        section.lead = format!("{}{sentence}", section.lead).trim().to_string();
+    }
+    Ok(())
+}
+
 fn sum(v: &[Option<f64>]) -> f64 {
     v.iter().flatten().sum()
 }
@@ -391,6 +411,7 @@ fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Resul
         tables: vec![wide_table("Sessions by branch", &cats, &series, Show::Int)],
         ..Section::default()
     });
+    mark_last_section(report, &sessions, &cats)?;
     report
         .data
         .push(("sessions-by-branch".into(), sessions.frame));
@@ -447,6 +468,7 @@ fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Resul
         ],
         ..Section::default()
     });
+    mark_last_section(report, &occupancy, &cats)?;
     report
         .data
         .push(("occupancy-by-branch".into(), occupancy.frame));
@@ -604,6 +626,7 @@ fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Resul
         tables: vec![type_table],
         ..Section::default()
     });
+    mark_last_section(report, &by_type, &cats)?;
     report
         .data
         .push(("sessions-by-user-type".into(), by_type.frame));
@@ -687,6 +710,7 @@ fn circulation(p: &Period, every: BucketKind, report: &mut Report) -> Result<(),
         }],
         tables: vec![table, wide_table("Circulation by branch over time", &cats, &series, Show::Int)],
     });
+    mark_last_section(report, &over_time, &cats)?;
     report.data.push(("circulation-by-branch".into(), parts));
     report.data.push(("circulation-yoy".into(), yoy.frame));
     report
@@ -738,6 +762,7 @@ fn wifi(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), Report
             ),
         ],
     });
+    mark_last_section(report, &over_time, &cats)?;
     report.data.push(("wifi-by-branch".into(), parts));
     report.data.push(("wifi-over-time".into(), over_time.frame));
     Ok(())
@@ -809,6 +834,7 @@ fn printing(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), Re
             ),
         ],
     });
+    mark_last_section(report, &over_time, &cats)?;
     report.data.push(("printing-by-branch".into(), parts));
     report
         .data
