@@ -372,12 +372,6 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     let by = req.by.first().copied();
     let chart = plot::chart(metric, &result, by, kind, &sites).map_err(usage)?;
     let period = format!("{} to {}", req.from, req.to - chrono::Duration::days(1));
-    let categories = match &chart {
-        tally_charts::Chart::Bar { categories, .. }
-        | tally_charts::Chart::Stacked { categories, .. }
-        | tally_charts::Chart::Line { categories, .. } => categories.clone(),
-        _ => Vec::new(),
-    };
     let style = plot::mark_partial(
         Style {
             width: a.width,
@@ -385,7 +379,7 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
             ..plot::style(metric, by, &period, &sites, a.title.as_deref())
         },
         &result,
-        &categories,
+        &chart,
     )?;
     tally_charts::render_file(&chart, &style, &a.output)?;
     writeln!(std::io::stdout().lock(), "{}", a.output.display())?;

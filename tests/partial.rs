@@ -180,3 +180,32 @@ fn the_table_format_shows_partial_buckets_in_words() {
         "{table}"
     );
 }
+
+#[test]
+fn the_usage_report_says_which_buckets_are_partial_and_draws_them_so() {
+    // Sessions from Friday 2026-05-01; the report's weeks run Monday to Sunday, so its
+    // first week holds 3 of 7 days and its last, cut on Thursday 06-18, 3 of 7.
+    let (_d, lake, sites) = daily("2026-05-01", 51);
+    let report =
+        tally_report::usage::build(&lake, &sites, date("2026-05-01"), date("2026-06-18")).unwrap();
+    let sessions = report
+        .sections
+        .iter()
+        .find(|s| s.id == "sessions")
+        .expect("a sessions section");
+    assert!(
+        sessions.lead.contains("2026-W18 (3 of 7 days)")
+            && sessions.lead.contains("2026-W25 (3 of 7 days)"),
+        "{}",
+        sessions.lead
+    );
+    let style = &sessions.figures[0].style;
+    assert_eq!(style.partial.first(), Some(&true));
+    assert_eq!(style.partial.last(), Some(&true));
+    assert!(style.partial[1..style.partial.len() - 1].iter().all(|p| !p));
+    let alt = tally_charts::alt_text(&sessions.figures[0].chart, style);
+    assert!(
+        alt.contains("Highest:") && alt.contains("2026-W25 (3 of 7 days)"),
+        "{alt}"
+    );
+}

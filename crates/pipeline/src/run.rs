@@ -596,11 +596,16 @@ fn metric(
             period.from,
             period.to - chrono::Duration::days(1)
         );
-        let style = tally_charts::Style {
-            width: c.width,
-            height: c.height,
-            ..tally_report::plot::style(job.metric, by, &label, sites, c.title.as_deref())
-        };
+        let style = tally_report::plot::mark_partial(
+            tally_charts::Style {
+                width: c.width,
+                height: c.height,
+                ..tally_report::plot::style(job.metric, by, &label, sites, c.title.as_deref())
+            },
+            &result,
+            &chart,
+        )
+        .map_err(ReportError::from)?;
         let path = out.join(format!(
             "{}.{}",
             job.file,

@@ -166,7 +166,13 @@ fn partial_list(partial: &[(String, i64, i64)]) -> String {
 /// The chart's style with its partial buckets marked: the categories that are partial
 /// buckets (or every bar, when the bars are the values of one partial bucket) and the
 /// legend's note.
-pub fn mark_partial(mut style: Style, out: &Output, categories: &[String]) -> PolarsResult<Style> {
+pub fn mark_partial(mut style: Style, out: &Output, chart: &Chart) -> PolarsResult<Style> {
+    let categories: &[String] = match chart {
+        Chart::Bar { categories, .. }
+        | Chart::Stacked { categories, .. }
+        | Chart::Line { categories, .. } => categories,
+        _ => return Ok(style),
+    };
     let partial = partial_buckets(out)?;
     if partial.is_empty() {
         return Ok(style);

@@ -197,16 +197,12 @@ impl Period<'_> {
 
 /// Marks the partial buckets of the last section's charts (lighter bars, dashed lines, a
 /// legend entry) and says so in its lead (docs/metrics.md, "Partial buckets").
-fn mark_last_section(
-    report: &mut Report,
-    out: &Output,
-    categories: &[String],
-) -> Result<(), ReportError> {
+fn mark_last_section(report: &mut Report, out: &Output) -> Result<(), ReportError> {
     let Some(section) = report.sections.last_mut() else {
         return Ok(());
     };
     for f in &mut section.figures {
-        f.style = crate::plot::mark_partial(f.style.clone(), out, categories)?;
+        f.style = crate::plot::mark_partial(f.style.clone(), out, &f.chart)?;
     }
     let sentence = crate::plot::partial_sentence(out)?;
     if !sentence.is_empty() {
@@ -411,7 +407,7 @@ fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Resul
         tables: vec![wide_table("Sessions by branch", &cats, &series, Show::Int)],
         ..Section::default()
     });
-    mark_last_section(report, &sessions, &cats)?;
+    mark_last_section(report, &sessions)?;
     report
         .data
         .push(("sessions-by-branch".into(), sessions.frame));
@@ -468,7 +464,7 @@ fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Resul
         ],
         ..Section::default()
     });
-    mark_last_section(report, &occupancy, &cats)?;
+    mark_last_section(report, &occupancy)?;
     report
         .data
         .push(("occupancy-by-branch".into(), occupancy.frame));
@@ -626,7 +622,7 @@ fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Resul
         tables: vec![type_table],
         ..Section::default()
     });
-    mark_last_section(report, &by_type, &cats)?;
+    mark_last_section(report, &by_type)?;
     report
         .data
         .push(("sessions-by-user-type".into(), by_type.frame));
@@ -710,7 +706,7 @@ fn circulation(p: &Period, every: BucketKind, report: &mut Report) -> Result<(),
         }],
         tables: vec![table, wide_table("Circulation by branch over time", &cats, &series, Show::Int)],
     });
-    mark_last_section(report, &over_time, &cats)?;
+    mark_last_section(report, &over_time)?;
     report.data.push(("circulation-by-branch".into(), parts));
     report.data.push(("circulation-yoy".into(), yoy.frame));
     report
@@ -762,7 +758,7 @@ fn wifi(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), Report
             ),
         ],
     });
-    mark_last_section(report, &over_time, &cats)?;
+    mark_last_section(report, &over_time)?;
     report.data.push(("wifi-by-branch".into(), parts));
     report.data.push(("wifi-over-time".into(), over_time.frame));
     Ok(())
@@ -834,7 +830,7 @@ fn printing(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), Re
             ),
         ],
     });
-    mark_last_section(report, &over_time, &cats)?;
+    mark_last_section(report, &over_time)?;
     report.data.push(("printing-by-branch".into(), parts));
     report
         .data
@@ -929,6 +925,7 @@ fn help_desk(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), R
         }],
         tables,
     });
+    mark_last_section(report, &opened)?;
     report.data.push(("help-desk-by-branch".into(), parts));
     Ok(())
 }
