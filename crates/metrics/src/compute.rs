@@ -189,12 +189,23 @@ pub fn data_range(
     sites: &Sites,
     table: Table,
 ) -> Result<Option<(NaiveDate, NaiveDate)>, MetricError> {
+    span(lake, sites, table, false)
+}
+
+/// As [`data_range`]; with `to_the_end`, for sessions and Wi-Fi the span runs to the end
+/// of the last one (a session reaches past its start's day), as partial buckets count it.
+fn span(
+    lake: &Lake,
+    sites: &Sites,
+    table: Table,
+    to_the_end: bool,
+) -> Result<Option<(NaiveDate, NaiveDate)>, MetricError> {
     // A partition holds the rows whose time falls in its month: the first is in the
     // first partition, the last in the last; the months between need not be read.
-    let parts = crate::load::scan_partitions(lake, table, (i64::MIN / 2, i64::MAX / 2), 0)?;
-    let (Some((_, first)), Some((_, last))) = (parts.first(), parts.last()) else {
+    let Some((first, last)) = crate::load::first_and_last_partitions(lake, table)? else {
         return Ok(None);
     };
+    let (first, last) = (&first, &last);
     let column = table.partition_column();
     let tz = sites.library.timezone;
     let is_date = matches!(table, Table::Assets | Table::Totals);
@@ -209,7 +220,10 @@ pub fn data_range(
         Ok(t.first().copied().filter(|&t| t != i64::MIN))
     };
     let lo = bound(first, col(column).min())?;
-    let hi = bound(last, col(column).max())?;
+    let mut hi = bound(last, col(column).max())?;
+    if to_the_end && matches!(table, Table::Sessions | Table::Wifi) {
+        hi = hi.max(bound(last, col("end").max())?);
+    }
     let (Some(lo), Some(hi)) = (lo, hi) else {
         return Ok(None);
     };
@@ -356,23 +370,7 @@ pub fn coverage(
     if !is_flow(metric) || grid.kind == BucketKind::Hour {
         return Ok(vec![None; grid.buckets.len()]);
     }
-    let mut data = data_range(lake, sites, metric.table())?;
-    // A session or a connection reaches past its start's day: the data runs to the end
-    // of the last one.
-    if matches!(metric.table(), Table::Sessions | Table::Wifi)
-        && let Some((first, last)) = data
-        && let Some((_, part)) =
-            crate::load::scan_partitions(lake, metric.table(), (i64::MIN / 2, i64::MAX / 2), 0)?
-                .pop()
-    {
-        let end = micros(&part.select([col("end").max().alias("t")]).collect()?, "t")?;
-        if let Some(t) = end.first().copied().filter(|&t| t != i64::MIN)
-            && let Some(utc) = chrono::DateTime::from_timestamp_micros(t)
-        {
-            let day = utc.with_timezone(&sites.library.timezone).date_naive();
-            data = Some((first, last.max(day + chrono::Duration::days(1))));
-        }
-    }
+    let mut data = span(lake, sites, metric.table(), true)?;
     if metric.engine() == Engine::Trend
         && let Some((first, _)) = data_range(lake, sites, Table::Totals)?
     {

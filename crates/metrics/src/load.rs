@@ -91,6 +91,37 @@ pub fn scan_partitions(
         .collect()
 }
 
+/// Scans of the first and the last month partition of `table` (the rows with the
+/// earliest and the latest times), from one read of the ledger and no file metadata;
+/// `None` when the table has no rows.
+pub fn first_and_last_partitions(
+    lake: &Lake,
+    table: Table,
+) -> Result<Option<(LazyFrame, LazyFrame)>, MetricError> {
+    let files = lake.parquet_files(table, None).map_err(lake_io(lake))?;
+    let month = |f: &std::path::PathBuf| {
+        partition_month(&f.strip_prefix(lake.root()).unwrap_or(f).to_string_lossy())
+    };
+    let (Some(lo), Some(hi)) = (
+        files.iter().filter_map(month).min(),
+        files.iter().filter_map(month).max(),
+    ) else {
+        return Ok(None);
+    };
+    let scan = |m: i32| -> Result<LazyFrame, MetricError> {
+        let paths: Vec<PlRefPath> = files
+            .iter()
+            .filter(|f| month(f) == Some(m))
+            .map(|f| PlRefPath::new(f.to_string_lossy().as_ref()))
+            .collect();
+        Ok(LazyFrame::scan_parquet_sources(
+            ScanSources::Paths(paths.into_iter().collect()),
+            parquet_args(),
+        )?)
+    };
+    Ok(Some((scan(lo)?, scan(hi)?)))
+}
+
 fn parquet_args() -> ScanArgsParquet {
     // The ledger names the files; the partition folders are not read as columns, so the
     // scan has exactly the canonical columns.
