@@ -52,8 +52,9 @@ gen "$O/Computer_Sessions_2017.csv" "LOCATION,JANUARY,FEBRUARY,MARCH,APRIL,MAY,J
 gen "$O/history.csv" "Username,Client,Action,Timestamp,Info" "u{i},PC1,LOGIN,06/10/2026 10:15 AM,\nu{i},PC1,LOGOUT,06/10/2026 11:00 AM,"
 gen "$O/meraki.csv" "Description,MAC address,IPv4 address,First seen,Last seen,SSID,Usage (kB)" "d,{h},10.1.0.5,2026-06-02 10:00,2026-06-02 12:00,Library-Public,2048"
 gen "$O/PC01.csv" "Keywords,Date and Time,Source,Event ID,Task Category" 'Audit Success,6/10/2026 9:00:00 AM,Security,4624,Logon,"New Logon:\n\tAccount Name:\t\tp{i}\n\tLogon ID:\t\t0x{h}\nLogon Information:\n\tLogon Type:\t\t2"\nAudit Success,6/10/2026 9:45:00 AM,Security,4634,Logoff,"Subject:\n\tAccount Name:\t\tp{i}\n\tLogon ID:\t\t0x{h}"'
+gen "$O/papercut-print-log-2026-06.csv" 'PaperCut Print Logger - http://www.papercut.com/\nTime,User,Pages,Copies,Printer,Document Name,Client,Paper Size,Language,Height,Width,Duplex,Grayscale,Size' '2026-06-10 10:15:00,2122100{i},3,1,\\PRINTSRV\T1-Public-BW,"Doc, {i}.pdf",T1-PC01,LETTER,PCL6,11 in,8.5 in,NOT DUPLEX,GRAYSCALE,19kb,'
 SITES=(--sites "$S/sites.toml")
-for spec in "koha-statistics|koha.csv|" "koha-old-issues|old_issues.csv|" "evergreen-circ|evergreen.csv|" "osticket|osticket.csv|" "rt|rt.tsv|" "glpi|glpi.csv|" "jira|jira.csv|" "snipe-it|snipeit.csv|" "inventory|inventory.csv|" "totals-long|totals.csv|" "totals-wide|Computer_Sessions_2017.csv|" "libki-history|history.csv|--site N1" "meraki-csv|meraki.csv|--site T1" "windows-events|PC01.csv|--site T1"; do
+for spec in "koha-statistics|koha.csv|" "koha-old-issues|old_issues.csv|" "evergreen-circ|evergreen.csv|" "osticket|osticket.csv|" "rt|rt.tsv|" "glpi|glpi.csv|" "jira|jira.csv|" "snipe-it|snipeit.csv|" "inventory|inventory.csv|" "totals-long|totals.csv|" "totals-wide|Computer_Sessions_2017.csv|" "libki-history|history.csv|--site N1" "meraki-csv|meraki.csv|--site T1" "windows-events|PC01.csv|--site T1" "papercut|papercut-print-log-2026-06.csv|"; do
   IFS='|' read -r label file extra <<< "$spec"
   lake="$WORK/lake-$label"
   code=0
