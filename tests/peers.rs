@@ -271,37 +271,65 @@ fn tally_value_is_the_lakes_own_count_over_the_files_population() {
     let (code, _, stderr) = ingest(dir.path(), &[], &[&data("envisionware_strad_bci.csv")]);
     assert!(code == 0 || code == 3, "{stderr}");
     // The library's survey year runs July to June, as the test library's does.
-    let file = dir.path().join("pls_fy2026.csv");
+    let survey = |year: u32, start: &str| {
+        let file = dir.path().join(format!("pls_fy{year}.csv"));
+        std::fs::write(
+            &file,
+            format!(
+                "STABR,FSCSKEY,LIBNAME,STARTDAT,POPU_LSA,HRS_OPEN,VISITS,TOTCIR,GPTERMS,PITUSR,WIFISESS\n\
+                 XX,XX0001,TEST LIBRARY,{start},10000,2000,50000,100000,10,5000,8000\n\
+                 XX,XX0002,A LIBRARY,{start},9000,1500,30000,30000,5,2000,100\n"
+            ),
+        )
+        .unwrap();
+        let (code, _, stderr) = ingest(dir.path(), &[], &[&file]);
+        assert_eq!(code, 0, "{stderr}");
+    };
+    survey(2026, "7/1/25");
+    survey(2027, "7/1/26");
+    let ours = |fy: &str| {
+        let df = peers(
+            dir.path(),
+            &[
+                "--fy",
+                fy,
+                "--library",
+                "XX0001",
+                "--sites",
+                "tests/data/sites.toml",
+            ],
+        );
+        move |m: &str| cell(&df, m, "tally_value")
+    };
+    // One day of sessions is not FY2026's count: no tally value rather than an undercount.
+    assert_eq!(ours("2026")("computer_uses_per_capita"), None);
+    assert_eq!(ours("2026")("computers_per_1000"), None);
+
+    // Sessions on the year's first and last days as well: the lake spans FY2026.
+    let ends = dir.path().join("ends.csv");
     std::fs::write(
-        &file,
-        "STABR,FSCSKEY,LIBNAME,STARTDAT,POPU_LSA,HRS_OPEN,VISITS,TOTCIR,GPTERMS,PITUSR,WIFISESS\n\
-         XX,XX0001,TEST LIBRARY,7/1/25,10000,2000,50000,100000,10,5000,8000\n\
-         XX,XX0002,A LIBRARY,7/1/25,9000,1500,30000,30000,5,2000,100\n",
+        &ends,
+        envisionware_csv(&[
+            ("T1", "PC1", "2025-07-01 10:00:00", 30),
+            ("T1", "PC2", "2026-06-30 10:00:00", 30),
+        ]),
     )
     .unwrap();
-    let (code, _, stderr) = ingest(dir.path(), &[], &[&file]);
+    let (code, _, stderr) = ingest(dir.path(), &[], &[&ends]);
     assert_eq!(code, 0, "{stderr}");
-    let df = peers(
-        dir.path(),
-        &[
-            "--fy",
-            "2026",
-            "--library",
-            "XX0001",
-            "--sites",
-            "tests/data/sites.toml",
-        ],
-    );
-    let ours = |m: &str| cell(&df, m, "tally_value");
-    // 651 = 4 uses, 650 = 2 + 2 stations; the file's population 10,000 and 2,000 hours.
-    assert_eq!(ours("computer_uses_per_capita"), Some(4.0 / 10000.0));
-    assert_eq!(ours("computers_per_1000"), Some(0.4));
-    assert_eq!(ours("computer_uses_per_computer"), Some(1.0));
-    assert_eq!(ours("uses_per_open_hour"), Some(4.0 / 2000.0));
+    let fy2026 = ours("2026");
+    // 651 = 6 uses, 650 = 2 + 2 stations; the file's population 10,000 and 2,000 hours.
+    assert_eq!(fy2026("computer_uses_per_capita"), Some(6.0 / 10000.0));
+    assert_eq!(fy2026("computers_per_1000"), Some(0.4));
+    assert_eq!(fy2026("computer_uses_per_computer"), Some(1.5));
+    assert_eq!(fy2026("uses_per_open_hour"), Some(6.0 / 2000.0));
     // No loans or Wi-Fi in the lake, and tally keeps no door counts.
-    assert_eq!(ours("circulation_per_capita"), None);
-    assert_eq!(ours("wifi_sessions_per_capita"), None);
-    assert_eq!(ours("visits_per_capita"), None);
+    assert_eq!(fy2026("circulation_per_capita"), None);
+    assert_eq!(fy2026("wifi_sessions_per_capita"), None);
+    assert_eq!(fy2026("visits_per_capita"), None);
+    // FY2027 starts the day after the lake's last session.
+    assert_eq!(ours("2027")("computer_uses_per_capita"), None);
     // The file's own figure stands beside it.
+    let df = peers(dir.path(), &["--fy", "2026", "--library", "XX0001"]);
     assert_eq!(measure(&df, "computer_uses_per_capita")[0], Some(0.5));
 }

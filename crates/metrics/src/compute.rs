@@ -11,7 +11,7 @@ use crate::catalogue::{Engine, Metric};
 use crate::grid::Grid;
 use crate::intervals::intervals;
 use crate::load::{micros, strings, utc_lit};
-pub use crate::request::{MetricError, Output, Request};
+pub use crate::request::{MetricError, Output, PartialBucket, Request};
 
 /// The same request a year earlier, for year-over-year columns.
 fn year_before(req: &Request) -> Result<Request, MetricError> {
@@ -84,19 +84,10 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
     // A bucket whose data stops short (a month in progress) is not compared: the same
     // bucket a year before holds the whole of it. One the period cuts is: the year
     // before is cut on the same days.
-    let short = |df: &DataFrame| -> Result<Vec<bool>, MetricError> {
-        let covered = df.column("days_covered")?.cast(&DataType::Int64)?;
-        let in_period = in_period_days(df, req, sites)?;
-        Ok(covered
-            .i64()?
-            .iter()
-            .zip(in_period)
-            .map(|(c, p)| matches!((c, p), (Some(c), Some(p)) if c < p))
-            .collect())
-    };
+    let earlier = year_before(req)?;
     let short_before: HashMap<(Vec<String>, usize), bool> = positions(&then.frame)?
         .into_iter()
-        .zip(short(&then.frame)?)
+        .zip(data_short(&then.frame, &earlier, sites)?)
         .collect();
     let current = value(&now.frame)?;
     let labels = strings(&now.frame, "bucket")?;
@@ -105,7 +96,7 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
     for (((pos, v), short_now), label) in positions(&now.frame)?
         .into_iter()
         .zip(current)
-        .zip(short(&now.frame)?)
+        .zip(data_short(&now.frame, req, sites)?)
         .zip(labels)
     {
         if short_now || short_before.get(&pos).copied().unwrap_or(false) {
@@ -147,34 +138,40 @@ pub fn compute_yoy(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, 
 /// buckets").
 pub const COVERAGE_COLUMNS: [&str; 3] = ["partial", "days_covered", "bucket_days"];
 
-/// The days the period leaves of each row's bucket (by its label), from the grid of the
-/// frame's own request: the year-before frame's labels are those of its own period.
-fn in_period_days(
-    df: &DataFrame,
-    req: &Request,
-    sites: &Sites,
-) -> Result<Vec<Option<i64>>, MetricError> {
-    let labels = strings(df, "bucket")?;
-    // Both periods' grids: a label belongs to one of them.
-    let mut days: HashMap<String, i64> = HashMap::new();
-    for r in [req.clone(), year_before(req)?] {
-        let g = Grid::new(
-            r.from,
-            r.to,
-            r.every,
-            sites.library.timezone,
-            sites.library.fiscal_year_start_month,
-        );
-        for b in g.buckets {
-            if let Some((a, e)) = b.days {
-                days.insert(b.label, (e - a).num_days());
-            }
-        }
-    }
-    Ok(labels
+/// Whether each row's bucket is partial because the lake's data stops short of what
+/// the period leaves of it (`days_covered` below the bucket's days in `req`'s grid), not
+/// only because the period cuts it.
+fn data_short(df: &DataFrame, req: &Request, sites: &Sites) -> Result<Vec<bool>, MetricError> {
+    let in_period: HashMap<String, i64> = grid_of(req, sites)
+        .buckets
+        .into_iter()
+        .filter_map(|b| b.days.map(|(a, e)| (b.label, (e - a).num_days())))
+        .collect();
+    let covered = df.column("days_covered")?.cast(&DataType::Int64)?;
+    Ok(strings(df, "bucket")?
         .iter()
-        .map(|l| l.as_ref().and_then(|l| days.get(l)).copied())
+        .zip(covered.i64()?.iter())
+        .map(|(l, c)| {
+            let p = l.as_ref().and_then(|l| in_period.get(l));
+            matches!((c, p), (Some(c), Some(p)) if c < *p)
+        })
         .collect())
+}
+
+/// The bucket grid of a request, in the library's zone and fiscal year.
+fn grid_of(req: &Request, sites: &Sites) -> Grid {
+    let every = if req.metric == Metric::Heatmap {
+        BucketKind::Hour
+    } else {
+        req.every
+    };
+    Grid::new(
+        req.from,
+        req.to,
+        every,
+        sites.library.timezone,
+        sites.library.fiscal_year_start_month,
+    )
 }
 
 /// A span of local days: the first, and the day after the last.
@@ -267,18 +264,7 @@ pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, Metr
     let mut dims = req.by.clone();
     dims.sort();
     dims.dedup();
-    let every = if req.metric == Metric::Heatmap {
-        BucketKind::Hour
-    } else {
-        req.every
-    };
-    let grid = Grid::new(
-        req.from,
-        req.to,
-        every,
-        sites.library.timezone,
-        sites.library.fiscal_year_start_month,
-    );
+    let grid = grid_of(req, sites);
     if let Some(d) = dims.iter().find(|d| !req.metric.dims().contains(d)) {
         return Err(MetricError::Invalid(format!(
             "{} cannot be broken down by {}; it can by {}",
@@ -321,12 +307,11 @@ pub fn compute(lake: &Lake, sites: &Sites, req: &Request) -> Result<Output, Metr
 
 /// How much of one bucket a figure covers, in local days: `covered` of the whole
 /// calendar bucket's `full` days (a week 7, a month 28 to 31, a fiscal year 365 or 366).
-/// `in_period` is what the period leaves of the bucket (less than `full` when `--from`
-/// or `--to` cuts it); `covered` is what of that the lake's data spans.
+/// `covered` is what the period leaves of the bucket (less than `full` when `--from` or
+/// `--to` cuts it) that the lake's data also spans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Coverage {
     pub covered: i64,
-    pub in_period: i64,
     pub full: i64,
 }
 
@@ -334,12 +319,6 @@ impl Coverage {
     /// A bucket is partial when the period or the data covers only part of it.
     pub fn is_partial(&self) -> bool {
         self.covered < self.full
-    }
-
-    /// Partial because the lake's data does not span the bucket's days in the period
-    /// (a month in progress), not only because the period cuts it.
-    pub fn data_short(self) -> bool {
-        self.covered < self.in_period
     }
 }
 
@@ -395,7 +374,6 @@ pub fn coverage(
             };
             Some(Coverage {
                 covered,
-                in_period: days(from, to),
                 full: days(start, end),
             })
         })

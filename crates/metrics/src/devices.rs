@@ -84,16 +84,7 @@ pub fn fleet(lake: &Lake) -> Result<Vec<Device>, MetricError> {
         col_s("os")?,
         col_s("os_version")?,
     );
-    let dates = |c: &str| -> Result<Vec<Option<NaiveDate>>, MetricError> {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        Ok(df
-            .column(c)?
-            .cast(&DataType::Int32)?
-            .i32()?
-            .iter()
-            .map(|d| d.map(|d| epoch + chrono::Duration::days(i64::from(d))))
-            .collect())
-    };
+    let dates = |c: &str| crate::load::dates(&df, c);
     let (purchased, retired, last_seen) =
         (dates("purchased")?, dates("retired")?, dates("last_seen")?);
     let floats = |c: &str| -> Result<Vec<Option<f64>>, MetricError> {

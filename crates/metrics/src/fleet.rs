@@ -41,11 +41,9 @@ pub fn replacement(
         .collect()?;
     let kinds = df.column("kind")?.str()?.clone();
     let site_col = df.column("site")?.str()?.clone();
-    let purchased = df.column("purchased")?.cast(&DataType::Int32)?;
-    let purchased = purchased.i32()?;
+    let purchased = crate::load::dates(&df, "purchased")?;
     let life = df.column("life_years")?.f64()?.clone();
     let cost = df.column("cost")?.f64()?.clone();
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let tz = grid.tz;
     let local = |us: i64| {
         chrono::DateTime::from_timestamp_micros(us)
@@ -60,11 +58,10 @@ pub fn replacement(
         .collect();
     let mut cells: BTreeMap<(Vec<String>, usize), f64> = BTreeMap::new();
     let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
-    for i in 0..df.height() {
-        let (Some(kind), Some(days)) = (kinds.get(i), purchased.get(i)) else {
+    for (i, bought) in purchased.iter().enumerate() {
+        let (Some(kind), Some(bought)) = (kinds.get(i), *bought) else {
             continue;
         };
-        let bought = epoch + chrono::Duration::days(i64::from(days));
         let due = due_date(bought, life_of(sites, kind, life.get(i)));
         let Some(b) = (match bucket_days.iter().position(|(a, z)| due >= *a && due < *z) {
             Some(b) => Some(b),
@@ -177,16 +174,10 @@ pub fn assets_in_service(
     let kinds = crate::load::strings(&df, "kind")?;
     let site_col = crate::load::strings(&df, "site")?;
     let status = crate::load::strings(&df, "status")?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    let dates = |c: &str| -> Result<Vec<Option<NaiveDate>>, MetricError> {
-        let days = df.column(c)?.cast(&DataType::Int32)?;
-        Ok(days
-            .i32()?
-            .iter()
-            .map(|d| d.map(|d| epoch + chrono::Duration::days(i64::from(d))))
-            .collect())
-    };
-    let (purchased, retired) = (dates("purchased")?, dates("retired")?);
+    let (purchased, retired) = (
+        crate::load::dates(&df, "purchased")?,
+        crate::load::dates(&df, "retired")?,
+    );
     let tz = grid.tz;
     let last_day = |us: i64| {
         chrono::DateTime::from_timestamp_micros(us - 1)

@@ -39,8 +39,8 @@ mod trends;
 pub use calendar::open_intervals;
 pub use catalogue::{Dim, Engine, Metric, MetricInfo};
 pub use compute::{
-    COVERAGE_COLUMNS, Coverage, MetricError, Output, Request, compute, compute_yoy, coverage,
-    data_range, lake_range,
+    COVERAGE_COLUMNS, Coverage, MetricError, Output, PartialBucket, Request, compute, compute_yoy,
+    coverage, data_range, lake_range,
 };
 pub use grid::{Bucket, Grid};
 pub use query::{query, register_tables};

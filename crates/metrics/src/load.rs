@@ -176,6 +176,17 @@ pub fn micros(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
     Ok(c.i64()?.iter().map(|v| v.unwrap_or(i64::MIN)).collect())
 }
 
+/// A date column as dates, nulls as `None`.
+pub fn dates(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<chrono::NaiveDate>>> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let days = df.column(name)?.cast(&DataType::Int32)?;
+    Ok(days
+        .i32()?
+        .iter()
+        .map(|d| d.map(|d| epoch + chrono::Duration::days(i64::from(d))))
+        .collect())
+}
+
 /// A string column, nulls as `None`.
 pub fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
     Ok(df

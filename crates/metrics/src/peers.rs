@@ -7,6 +7,7 @@ use chrono::{Months, NaiveDate};
 use polars::prelude::*;
 use tally_model::{Lake, Sites, Table};
 
+use crate::catalogue::Metric;
 use crate::load::{scan_current, strings};
 use crate::request::{MetricError, Output};
 
@@ -155,12 +156,12 @@ pub fn latest_year(lake: &Lake, year: i32) -> Result<Option<i32>, MetricError> {
 }
 
 /// The library's own figures for its survey year, computed from the lake by the survey's
-/// rules (`tally survey` over the twelve months from the year's first day in the file),
-/// as the measures' values: the file's population and open hours are the denominators,
-/// so the two columns differ only where the counts do. A line the lake has no figures
-/// for (zero: no sessions, loans or Wi-Fi connections that year) is missing; computers
-/// (650, the stations in sites.toml today) count only when the year has sessions; tally
-/// keeps no door counts, so visits have no tally value.
+/// rules (`tally survey`'s library total over the twelve months from the year's first
+/// day in the file), as the measures' values: the file's population and open hours are
+/// the denominators, so the two columns differ only where the counts do. A line whose
+/// table's data in the lake does not span the whole twelve months is missing, not an
+/// undercount (computers, 650, go with the sessions, 651); tally keeps no door counts, so
+/// visits have no tally value.
 pub fn tally_values(
     lake: &Lake,
     sites: &Sites,
@@ -168,32 +169,32 @@ pub fn tally_values(
     start: NaiveDate,
 ) -> Result<Vec<Option<f64>>, MetricError> {
     let end = start + Months::new(12);
-    let df = crate::survey::survey(lake, sites, start, end)?;
-    let lines = crate::load::strings(&df, "line")?;
-    let places = crate::load::strings(&df, "site")?;
-    let values = df.column("value")?.cast(&DataType::Float64)?;
-    let values = values.f64()?;
-    let line = |code: &str| {
-        (0..df.height())
-            .find(|&i| {
-                lines[i].as_deref() == Some(code) && places[i].as_deref() == Some("(library)")
-            })
-            .and_then(|i| values.get(i))
-            .filter(|v| *v > 0.0)
-    };
-    let uses = line("651");
+    let mut figures: Vec<(&'static str, Option<f64>)> = vec![
+        ("population", library.get("population")),
+        ("hours_open", library.get("hours_open")),
+        ("visits", None),
+    ];
+    for (_, metric, _) in crate::survey::LINES {
+        let whole_year = crate::compute::data_range(lake, sites, metric.table())?
+            .is_some_and(|(first, last)| first <= start && last >= end);
+        let column = match metric {
+            Metric::PublicComputers => "computers",
+            Metric::SurveyUses => "computer_uses",
+            Metric::WifiSessions => "wifi_sessions",
+            Metric::Circulation => "circulation",
+            other => unreachable!("{} is not a survey line", other.name()),
+        };
+        let value = if whole_year {
+            Some(crate::survey::library_figure(lake, sites, metric, start, end)? as f64)
+        } else {
+            None
+        };
+        figures.push((column, value));
+    }
     let ours = Reported {
         key: library.key.clone(),
         state: library.state.clone(),
-        figures: vec![
-            ("population", library.get("population")),
-            ("hours_open", library.get("hours_open")),
-            ("visits", None),
-            ("circulation", line("553")),
-            ("computers", line("650").filter(|_| uses.is_some())),
-            ("computer_uses", uses),
-            ("wifi_sessions", line("652")),
-        ],
+        figures,
     };
     Ok(MEASURES
         .iter()
@@ -221,13 +222,7 @@ pub fn peers(
         "wifi_sessions",
     ];
     let keys = strings(&df, "fscskey")?;
-    // Days since 1970-01-01 (719,163 days after 0001-01-01).
-    let starts: Vec<Option<i32>> = df
-        .column("period_start")?
-        .cast(&DataType::Int32)?
-        .i32()?
-        .iter()
-        .collect();
+    let starts = crate::load::dates(&df, "period_start")?;
     let states = strings(&df, "state")?;
     let mut figures: Vec<Vec<Option<f64>>> = Vec::new();
     for c in columns {
@@ -237,7 +232,6 @@ pub fn peers(
         (0..df.height())
             .find(|&i| keys[i].as_deref() == Some(key))
             .and_then(|i| starts[i])
-            .and_then(|d| NaiveDate::from_num_days_from_ce_opt(d + 719_163))
     };
     let rows: Vec<Reported> = (0..df.height())
         .map(|i| Reported {

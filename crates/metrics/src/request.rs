@@ -52,32 +52,70 @@ pub struct Output {
     pub warnings: Vec<String>,
 }
 
+/// A partial bucket of a metric's table (docs/metrics.md, "Partial buckets"): its label,
+/// the days its figure covers and the days of the whole calendar bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialBucket {
+    pub label: String,
+    pub covered: i64,
+    pub days: i64,
+}
+
+impl std::fmt::Display for PartialBucket {
+    /// `2026-W40 (3 of 7 days)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} of {} days)", self.label, self.covered, self.days)
+    }
+}
+
 impl Output {
-    /// Without the partial buckets (docs/metrics.md, "Partial buckets"), and a warning
-    /// that names them.
-    pub fn complete_only(mut self) -> Result<Output, MetricError> {
-        let Ok(partial) = self.frame.column("partial") else {
-            return Ok(self);
+    /// The partial buckets of the table, each once, in the table's order.
+    pub fn partial_buckets(&self) -> Result<Vec<PartialBucket>, MetricError> {
+        let df = &self.frame;
+        let Ok(flags) = df.column("partial") else {
+            return Ok(Vec::new());
         };
-        let partial = partial.bool()?.clone();
-        let labels = strings(&self.frame, "bucket")?;
-        let mut dropped: Vec<String> = Vec::new();
-        for (p, l) in partial.iter().zip(labels) {
-            if p == Some(true)
-                && let Some(l) = l
-                && !dropped.contains(&l)
+        let flags = flags.bool()?;
+        let labels = strings(df, "bucket")?;
+        let covered = df.column("days_covered")?.cast(&DataType::Int64)?;
+        let days = df.column("bucket_days")?.cast(&DataType::Int64)?;
+        let (covered, days) = (covered.i64()?, days.i64()?);
+        let mut found: Vec<PartialBucket> = Vec::new();
+        for (i, label) in labels.iter().enumerate() {
+            if flags.get(i) == Some(true)
+                && let Some(label) = label
+                && !found.iter().any(|p| p.label == *label)
             {
-                dropped.push(l);
+                found.push(PartialBucket {
+                    label: label.clone(),
+                    covered: covered.get(i).unwrap_or(0),
+                    days: days.get(i).unwrap_or(0),
+                });
             }
         }
-        let keep = !partial.fill_null_with_values(false)?;
-        self.frame = self.frame.filter(&keep)?;
-        if !dropped.is_empty() {
-            self.warnings.push(format!(
-                "left out, as partial (--complete-only): {}",
-                dropped.join(", ")
-            ));
+        Ok(found)
+    }
+
+    /// Without the partial buckets, and a warning that names them.
+    pub fn complete_only(mut self) -> Result<Output, MetricError> {
+        let dropped = self.partial_buckets()?;
+        if dropped.is_empty() {
+            return Ok(self);
         }
+        let keep = !self
+            .frame
+            .column("partial")?
+            .bool()?
+            .fill_null_with_values(false)?;
+        self.frame = self.frame.filter(&keep)?;
+        self.warnings.push(format!(
+            "left out, as partial (--complete-only): {}",
+            dropped
+                .iter()
+                .map(|p| p.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         Ok(self)
     }
 

@@ -34,6 +34,46 @@ pub const LINES: [(&str, Metric, &str); 4] = [
     ),
 ];
 
+/// A survey line's metric over [from, to) as one bucket, by `by`.
+fn over(
+    lake: &Lake,
+    sites: &Sites,
+    metric: Metric,
+    from: NaiveDate,
+    to: NaiveDate,
+    by: Vec<Dim>,
+) -> Result<DataFrame, MetricError> {
+    Ok(compute(
+        lake,
+        sites,
+        &Request {
+            metric,
+            from,
+            to,
+            every: BucketKind::All,
+            by,
+            budget: None,
+        },
+    )?
+    .frame)
+}
+
+/// The library's figure of a survey line's metric over [from, to).
+pub fn library_figure(
+    lake: &Lake,
+    sites: &Sites,
+    metric: Metric,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<i64, MetricError> {
+    Ok(over(lake, sites, metric, from, to, vec![])?
+        .column(metric.name())?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .get(0)
+        .unwrap_or(0))
+}
+
 /// The figures for [from, to) (a fiscal or calendar year): columns `site` (the code, or
 /// "(library)"), `line`, `value`, `rule`; branches in sites.toml order, then the library.
 pub fn survey(
@@ -45,21 +85,7 @@ pub fn survey(
     let (mut site, mut line, mut value, mut rule) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (code, metric, text) in LINES {
-        let run = |by: Vec<Dim>| {
-            compute(
-                lake,
-                sites,
-                &Request {
-                    metric,
-                    from,
-                    to,
-                    every: BucketKind::All,
-                    by,
-                    budget: None,
-                },
-            )
-        };
-        let per_site = run(vec![Dim::Site])?.frame;
+        let per_site = over(lake, sites, metric, from, to, vec![Dim::Site])?;
         let codes = crate::load::strings(&per_site, "site")?;
         let values: Vec<Option<i64>> = per_site
             .column(metric.name())?
@@ -78,16 +104,9 @@ pub fn survey(
             value.push(v);
             rule.push(text);
         }
-        let all = run(vec![])?.frame;
         site.push("(library)".to_string());
         line.push(code);
-        value.push(
-            all.column(metric.name())?
-                .cast(&DataType::Int64)?
-                .i64()?
-                .get(0)
-                .unwrap_or(0),
-        );
+        value.push(library_figure(lake, sites, metric, from, to)?);
         rule.push(text);
     }
     Ok(DataFrame::new_infer_height(vec![

@@ -298,8 +298,9 @@ fn peers_section(
             "Median and quartiles as Excel's PERCENTILE.INC; percentile: the share of peers below the library."
                 .into(),
             "tally's value: the same measure from the lake's own counts for that year by the survey's rules (tally \
-             survey), over the file's population and open hours; empty where the lake holds none of that year's \
-             sessions, loans or Wi-Fi connections, and for visits (tally keeps no door counts)."
+             survey), over the file's population and open hours; empty where the lake's sessions, loans or Wi-Fi \
+             connections do not span the whole year (a part would be an undercount), and for visits (tally keeps \
+             no door counts)."
                 .into(),
         ],
         figures: vec![Figure {

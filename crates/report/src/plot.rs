@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use polars::prelude::*;
 use tally_charts::{Chart, Series, Style, ValueFormat};
-use tally_metrics::{Dim, Metric, Output};
+use tally_metrics::{Dim, Metric, MetricError, Output, PartialBucket};
 use tally_model::Sites;
 
 /// The chart kinds `tally chart --kind` and pipeline files name.
@@ -130,35 +130,11 @@ pub fn pivot(out: &Output, dim: Dim, sites: &Sites) -> PolarsResult<(Vec<String>
     Ok((categories, series))
 }
 
-/// The partial buckets of a metric's frame, in order: (label, days covered, days in the
-/// bucket).
-pub fn partial_buckets(out: &Output) -> PolarsResult<Vec<(String, i64, i64)>> {
-    let df = &out.frame;
-    if df.column("partial").is_err() {
-        return Ok(Vec::new());
-    }
-    let labels = texts(df, "bucket")?;
-    let flags = df.column("partial")?.bool()?.clone();
-    let covered = values(df, "days_covered")?;
-    let days = values(df, "bucket_days")?;
-    let mut found: Vec<(String, i64, i64)> = Vec::new();
-    for i in 0..df.height() {
-        if flags.get(i) == Some(true) && !found.iter().any(|f| f.0 == labels[i]) {
-            found.push((
-                labels[i].clone(),
-                covered[i].unwrap_or(0.0) as i64,
-                days[i].unwrap_or(0.0) as i64,
-            ));
-        }
-    }
-    Ok(found)
-}
-
 /// "2026-W40 (3 of 7 days), 2026-10 (15 of 31 days)".
-fn partial_list(partial: &[(String, i64, i64)]) -> String {
+fn partial_list(partial: &[PartialBucket]) -> String {
     partial
         .iter()
-        .map(|(l, c, d)| format!("{l} ({c} of {d} days)"))
+        .map(PartialBucket::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -166,14 +142,14 @@ fn partial_list(partial: &[(String, i64, i64)]) -> String {
 /// The chart's style with its partial buckets marked: the categories that are partial
 /// buckets (or every bar, when the bars are the values of one partial bucket) and the
 /// legend's note.
-pub fn mark_partial(mut style: Style, out: &Output, chart: &Chart) -> PolarsResult<Style> {
+pub fn mark_partial(mut style: Style, out: &Output, chart: &Chart) -> Result<Style, MetricError> {
     let categories: &[String] = match chart {
         Chart::Bar { categories, .. }
         | Chart::Stacked { categories, .. }
         | Chart::Line { categories, .. } => categories,
         _ => return Ok(style),
     };
-    let partial = partial_buckets(out)?;
+    let partial = out.partial_buckets()?;
     if partial.is_empty() {
         return Ok(style);
     }
@@ -184,15 +160,15 @@ pub fn mark_partial(mut style: Style, out: &Output, chart: &Chart) -> PolarsResu
         == 1;
     style.partial = categories
         .iter()
-        .map(|c| one_bucket || partial.iter().any(|p| p.0 == *c))
+        .map(|c| one_bucket || partial.iter().any(|p| p.label == *c))
         .collect();
     style.partial_note = format!("partial: {}", partial_list(&partial));
     Ok(style)
 }
 
 /// The sentence a report puts above a chart with partial buckets; empty without.
-pub fn partial_sentence(out: &Output) -> PolarsResult<String> {
-    let partial = partial_buckets(out)?;
+pub fn partial_sentence(out: &Output) -> Result<String, MetricError> {
+    let partial = out.partial_buckets()?;
     Ok(match partial.len() {
         0 => String::new(),
         1 => format!(

@@ -9,7 +9,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::assets::{Asset, date, push_directory};
-use crate::adapters::directory::{computer_kind, filetime_date, later, site_of};
+use crate::adapters::directory::{NO_SITE, computer_kind, filetime_date, later, site_of};
 use crate::adapters::{Ctx, Input, each_record};
 use crate::format::{Detect, FormatSpec};
 use crate::reason::{Code, Reject};
@@ -55,7 +55,7 @@ pub static SPEC: FormatSpec = FormatSpec {
                computer name wins when read",
     options: &["--site CODE (computers no OU or name prefix places)"],
     notes: "Get-ADComputer | Export-Csv, Windows PowerShell (#TYPE line) or PowerShell 7; the site from an OU of \
-            DistinguishedName that names a site (code, name or alias), else the name's prefix before its first -, \
+            DistinguishedName that names a site (code, name or alias), else the name's prefix before its first -, _ or space, \
             else --site; whenCreated is the day the device joined (its purchase date when no inventory record \
             matches); last seen is the later of LastLogonDate and lastLogonTimestamp (FILETIME); Enabled False is \
             retired; kind from the OU path and name (Public/PUB: public PC; Server OS: server; laptop models), else \
@@ -113,7 +113,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 k.trim().eq_ignore_ascii_case("OU").then_some(v.trim())
             })
             .collect();
-        let site = site_of(ctx, &ous, name)?;
+        let site = site_of(ctx, &ous, &[name], NO_SITE)?;
         let words = format!("{} {name} {}", ous.join(" "), get(8)?);
         push_directory(
             ctx,

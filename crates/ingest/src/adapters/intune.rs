@@ -9,7 +9,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::assets::{Asset, push_directory};
-use crate::adapters::directory::{computer_kind, site_of};
+use crate::adapters::directory::{NO_SITE, computer_kind, site_of};
 use crate::adapters::{Ctx, Input, each_record};
 use crate::format::{Detect, FormatSpec};
 use crate::reason::{Code, Reject};
@@ -62,7 +62,7 @@ pub static SPEC: FormatSpec = FormatSpec {
                device name wins when read",
     options: &["--site CODE (devices no category or name prefix places)"],
     notes: "the admin center's All devices export or Graph managedDevice columns; the site from the device \
-            category when it names a site, else the name's prefix before its first -, else --site; Enrollment date \
+            category when it names a site, else the name's prefix before its first -, _ or space, else --site; Enrollment date \
             is the day the device joined (its purchase date when no inventory record matches); Last check-in is last \
             seen; kind from the OS (iOS, iPadOS, Android: tablet; ChromeOS: laptop), model and name, else staff PC",
     read,
@@ -95,7 +95,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
             })?),
         };
         let category = get(8)?;
-        let site = site_of(ctx, &[category], name)?;
+        let site = site_of(ctx, &[category], &[name], NO_SITE)?;
         let model = get(7)?;
         let purchased = enrolled_day.to_string();
         let words = format!("{category} {name} {model}");

@@ -13,6 +13,7 @@
 use tally_model::{Table, UserType};
 
 use crate::IngestError;
+use crate::adapters::directory::site_of;
 use crate::adapters::libki_actions::is_guest;
 use crate::adapters::{Ctx, Input, each_record};
 use crate::format::{Detect, FormatSpec};
@@ -165,40 +166,6 @@ fn printer_parts(printer: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The site of a job: a name that is a site's code, name or alias (printer, server,
-/// client), else such a prefix of one (before the first `-`, `_` or space), else
-/// `--site`.
-fn site_of(ctx: &mut Ctx<'_>, printer: &str, client: &str) -> Result<String, Reject> {
-    let (short, server) = printer_parts(printer);
-    let names: Vec<&str> = [Some(short), server, Some(client)]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .collect();
-    let whole = names.iter().copied();
-    let prefixes = names
-        .iter()
-        .filter_map(|n| n.split(['-', '_', ' ']).next())
-        .map(str::trim);
-    if let Some(found) = whole
-        .chain(prefixes)
-        .find(|n| !n.is_empty() && ctx.sites.site_index(n).is_some())
-    {
-        return Ok(ctx.site(found).0.to_string());
-    }
-    if let Some(site) = ctx.options.site.clone() {
-        return Ok(ctx.site(&site).0.to_string());
-    }
-    Err(Reject::new(
-        Code::MissingValue,
-        "site",
-        "neither the printer's nor the client's name (nor its prefix before -, _ or a space) names a site of \
-         sites.toml: add the name as a site alias, or pass --site CODE",
-    )
-    .got(short))
-}
-
 fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), Reject> {
     let get = |i: usize| cols.text(rec, i);
     let when = get(TIME)?;
@@ -231,7 +198,18 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         ctx.tally.exclude(Code::NoPages, "0 pages");
         return Ok(());
     }
-    let site = site_of(ctx, printer, client)?;
+    let (short, server) = printer_parts(printer);
+    let names: Vec<&str> = [Some(short), server, Some(client)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let site = site_of(
+        ctx,
+        &[],
+        &names,
+        "neither the printer's, its server's nor the client's name (nor its prefix before -, _ or a space) names \
+         a site of sites.toml: add the name as a site alias, or pass --site CODE",
+    )?;
     let (site, tz) = ctx.site(&site);
     let site = site.to_string();
     let time = local_to_utc_us(local, tz).map_err(|reason| {
@@ -246,7 +224,6 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         UserType::Patron
     };
     let patron_key = (user_type == UserType::Patron).then(|| ctx.key_of(user));
-    let (short, _) = printer_parts(printer);
     ctx.emit_row(
         Identity::Content,
         &[
