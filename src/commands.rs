@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use tally_charts::Style;
 use tally_ingest::{
     FileOutcome, Format, IngestOptions, Pseudonymiser, Status as FileStatus, TimestampMeans,
 };
+use tally_lake::{Lake, Snapshot};
 use tally_metrics::{Metric, Request};
-use tally_model::{BucketKind, Lake, Sites};
+use tally_model::{BucketKind, Sites};
 use tally_report::plot;
 
 use crate::cli::*;
@@ -219,7 +219,7 @@ fn request(
     metric: Metric,
     p: &PeriodArgs,
     budget: Option<f64>,
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
 ) -> anyhow::Result<Request> {
     let today = chrono::Local::now().date_naive();
@@ -229,13 +229,7 @@ fn request(
         match metric {
             Metric::OsSupport | Metric::StaleDevices => Ok(one_day(today)),
             Metric::ReplacementPlan => {
-                let fy_start = sites.library.fiscal_year_start_month;
-                let fy = tally_model::fiscal_year_of(today, fy_start);
-                let first = tally_model::fiscal_year_days(fy, fy_start);
-                let last = tally_model::fiscal_year_days(fy + 4, fy_start);
-                first
-                    .zip(last)
-                    .map(|(a, b)| (a.0, b.1))
+                tally_metrics::devices::plan_period(sites, sites.fiscal_year(today))
                     .ok_or_else(|| usage("no fiscal years around today"))
             }
             _ => tally_metrics::data_range(lake, sites, table)?.ok_or_else(|| {
@@ -276,7 +270,7 @@ fn request(
     })
 }
 
-fn lake_arg(p: &PeriodArgs) -> anyhow::Result<Lake> {
+fn lake_arg(p: &PeriodArgs) -> anyhow::Result<Snapshot> {
     let dir = p
         .lake
         .as_ref()
@@ -288,10 +282,9 @@ fn lake_arg(p: &PeriodArgs) -> anyhow::Result<Lake> {
 }
 
 /// A lake to read, in the format this tally reads (else a configuration error that says
-/// how to upgrade).
-fn readable(lake: Lake) -> anyhow::Result<Lake> {
-    lake.check_format()?;
-    Ok(lake)
+/// how to upgrade), as of now: one read of its ledger.
+fn readable(lake: Lake) -> anyhow::Result<Snapshot> {
+    Ok(lake.snapshot()?)
 }
 
 fn metric(a: MetricArgs) -> anyhow::Result<Status> {
@@ -305,7 +298,7 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
                 "{}\n    {}\n    unit: {}; by: {}; every: {}",
                 m.name(),
                 m.definition(),
-                m.unit(),
+                m.unit().stored(),
                 dims.join(", "),
                 if m == Metric::Heatmap {
                     "weekday x hour"
@@ -328,21 +321,16 @@ fn metric(a: MetricArgs) -> anyhow::Result<Status> {
     let lake = lake_arg(&a.period)?;
     let sites = load_sites(&a.period.sites)?;
     let req = request(metric, &a.period, a.budget, &lake, &sites)?;
-    let mut result = if a.yoy {
-        tally_metrics::compute_yoy(&lake, &sites, &req)
-    } else {
-        tally_metrics::compute(&lake, &sites, &req)
-    }?;
-    if let Some(n) = a.top {
-        result = result.top(n)?;
-    }
-    if a.complete_only {
-        result = result.complete_only()?;
-    }
+    let shape = tally_metrics::Shape {
+        yoy: a.yoy,
+        top: a.top,
+        complete_only: a.complete_only,
+    };
+    let mut result = tally_metrics::ask(&lake, &sites, &req, &shape)?;
     for w in &result.warnings {
         tracing::warn!("{w}");
     }
-    write_frame(&mut result.frame, a.format, a.output.as_deref())?;
+    crate::output::write_metric_frame(&mut result.frame, a.format, a.output.as_deref(), metric)?;
     Ok(Status::Ok)
 }
 
@@ -359,28 +347,22 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     });
     // Refuse what cannot be drawn before computing anything.
     plot::check(metric, &req.by, kind).map_err(usage)?;
-    let mut result = tally_metrics::compute(&lake, &sites, &req)?;
-    if let Some(n) = a.top {
-        result = result.top(n)?;
-    }
-    if a.complete_only {
-        result = result.complete_only()?;
-    }
+    let shape = tally_metrics::Shape {
+        yoy: false,
+        top: a.top,
+        complete_only: a.complete_only,
+    };
+    let result = tally_metrics::ask(&lake, &sites, &req, &shape)?;
     for w in &result.warnings {
         tracing::warn!("{w}");
     }
-    let by = req.by.first().copied();
-    let chart = plot::chart(metric, &result, by, kind, &sites).map_err(usage)?;
-    let period = format!("{} to {}", req.from, req.to - chrono::Duration::days(1));
-    let style = plot::mark_partial(
-        Style {
-            width: a.width,
-            height: a.height,
-            ..plot::style(metric, by, &period, &sites, a.title.as_deref())
-        },
-        &result,
-        &chart,
-    )?;
+    let drawing = plot::Drawing {
+        kind,
+        width: a.width,
+        height: a.height,
+        title: a.title.clone(),
+    };
+    let (chart, style) = plot::draw(&req, &result, &drawing, &sites)?;
     tally_charts::render_file(&chart, &style, &a.output)?;
     writeln!(std::io::stdout().lock(), "{}", a.output.display())?;
     Ok(Status::Ok)
@@ -549,7 +531,7 @@ fn doctor(a: DoctorArgs) -> anyhow::Result<Status> {
 }
 
 fn lake_check(a: LakeCheckArgs) -> anyhow::Result<Status> {
-    let report = tally_ingest::check_lake(&Lake::new(&a.lake))?;
+    let report = tally_lake::check(&Lake::new(&a.lake))?;
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -574,8 +556,7 @@ fn lake_check(a: LakeCheckArgs) -> anyhow::Result<Status> {
 }
 
 fn lake_upgrade(a: LakeUpgradeArgs) -> anyhow::Result<Status> {
-    let report =
-        tally_ingest::upgrade_lake(&Lake::new(&a.lake), a.dry_run, Duration::from_secs(a.wait))?;
+    let report = tally_lake::upgrade(&Lake::new(&a.lake), a.dry_run, Duration::from_secs(a.wait))?;
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -626,7 +607,7 @@ fn purge(a: PurgeArgs) -> anyhow::Result<Status> {
              or quarantine_days in sites.toml",
         ));
     }
-    let report = tally_pipeline::purge(&Lake::new(&a.lake), &sites, &retain).map_err(run_error)?;
+    let report = tally_pipeline::purge(&Lake::new(&a.lake), &sites, &retain)?;
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -815,7 +796,7 @@ fn demo(a: DemoArgs) -> anyhow::Result<Status> {
         today: chrono::Local::now().date_naive(),
         progress: std::io::stderr().is_terminal(),
     };
-    let outcome = tally_pipeline::run(&p, &opts).map_err(run_error)?;
+    let outcome = tally_pipeline::run(&p, &opts)?;
     let m = &outcome.manifest;
     if let Some(failed) = m.files_failed.first() {
         anyhow::bail!("ingest of {failed} failed (see the log above)");
@@ -835,15 +816,6 @@ fn demo(a: DemoArgs) -> anyhow::Result<Status> {
         outcome.out_dir.join("report.html").display()
     )?;
     Ok(Status::Ok)
-}
-
-fn run_error(e: tally_pipeline::RunError) -> anyhow::Error {
-    match e {
-        tally_pipeline::RunError::Config(m) => usage(m),
-        tally_pipeline::RunError::Ingest(e) if e.is_configuration() => usage(e.to_string()),
-        tally_pipeline::RunError::Metric(e) if e.is_configuration() => usage(e.to_string()),
-        e => e.into(),
-    }
 }
 
 fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
@@ -873,7 +845,7 @@ fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
         today,
         progress: std::io::stderr().is_terminal(),
     };
-    let outcome = tally_pipeline::run(&p, &opts).map_err(run_error)?;
+    let outcome = tally_pipeline::run(&p, &opts)?;
     let m = &outcome.manifest;
     tracing::info!(
         batches = m.batches.len(),
@@ -916,7 +888,7 @@ fn support_update(a: SupportUpdateArgs) -> anyhow::Result<Status> {
     }
     let lake = readable(Lake::new(&a.lake))?;
     let cat = Catalogue::read_dir(&a.dir).map_err(|e| usage(e.to_string()))?;
-    let dest = lake_dir(&lake);
+    let dest = lake_dir(lake.lake());
     std::fs::create_dir_all(&dest)?;
     for p in Product::ALL {
         let name = format!("{}.md", p.name());

@@ -61,14 +61,17 @@ fn init_logging(cli: &Cli) {
 fn is_configuration(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.is::<UsageError>()
-            || e.is::<tally_model::LakeFormatError>()
+            || e.is::<tally_lake::LakeFormatError>()
+            || e.downcast_ref::<tally_lake::LakeError>()
+                .is_some_and(tally_lake::LakeError::is_configuration)
             || e.downcast_ref::<tally_ingest::IngestError>()
                 .is_some_and(tally_ingest::IngestError::is_configuration)
             || e.downcast_ref::<tally_metrics::MetricError>()
                 .is_some_and(tally_metrics::MetricError::is_configuration)
-            || e.downcast_ref::<std::io::Error>()
-                .and_then(std::io::Error::get_ref)
-                .is_some_and(|inner| inner.is::<tally_model::LakeFormatError>())
+            || e.downcast_ref::<tally_report::ReportError>()
+                .is_some_and(tally_report::ReportError::is_configuration)
+            || e.downcast_ref::<tally_pipeline::RunError>()
+                .is_some_and(tally_pipeline::RunError::is_configuration)
     })
 }
 

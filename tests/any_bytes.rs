@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use tally_ingest::{Format, IngestOptions, Pseudonymiser, Status};
-use tally_model::{Lake, Sites};
+use tally_lake::Lake;
+use tally_model::Sites;
 
 use crate::common::*;
 

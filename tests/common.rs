@@ -6,8 +6,9 @@ use std::process::{Command, Output};
 use chrono::NaiveDate;
 use polars::prelude::*;
 use tally_ingest::{FileOutcome, IngestOptions, Pseudonymiser};
+use tally_lake::Lake;
 use tally_metrics::{Dim, Metric, Request};
-use tally_model::{BucketKind, Lake, Sites};
+use tally_model::{BucketKind, Sites};
 
 pub const TEST_KEY: &str = "test-key-0123456789abcdef";
 
@@ -125,7 +126,7 @@ pub fn metric(
     by: &[Dim],
 ) -> DataFrame {
     tally_metrics::compute(
-        lake,
+        &lake.snapshot().unwrap(),
         sites,
         &Request {
             metric,

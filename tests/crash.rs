@@ -50,7 +50,7 @@ fn ingest_cmd(lake: &Path, sites: &Path, files: &[PathBuf]) -> std::process::Com
 
 /// Rows per batch as the ledger says and as the Parquet files the ledger names hold.
 fn ledger_vs_lake(lake: &Path) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
-    let entries = tally_model::Lake::new(lake).read_ledger().unwrap();
+    let entries = tally_lake::Lake::new(lake).read_ledger().unwrap();
     let ledger: BTreeMap<String, u64> = entries
         .iter()
         .map(|e| (e.batch.clone(), e.rows_stored))
@@ -58,7 +58,7 @@ fn ledger_vs_lake(lake: &Path) -> (BTreeMap<String, u64>, BTreeMap<String, u64>)
     let mut stored = BTreeMap::new();
     if !ledger.is_empty() {
         let df = tally_metrics::query(
-            &tally_model::Lake::new(lake),
+            &(tally_lake::Lake::new(lake)).snapshot().unwrap(),
             "SELECT batch, COUNT(*) AS n FROM sessions GROUP BY batch",
         )
         .unwrap();

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::America::Chicago;
 use polars::prelude::*;
+use tally_lake::Lake;
 use tally_metrics::{Dim, Metric, Request};
-use tally_model::{BucketKind, Lake, Sites};
+use tally_model::{BucketKind, Sites};
 
 use crate::common::*;
 
@@ -93,7 +94,7 @@ fn world() -> World {
 
 /// Raw rows, by SQL: (string columns, microsecond columns).
 fn rows(w: &World, sql: &str) -> DataFrame {
-    tally_metrics::query(&w.lake, sql).unwrap()
+    tally_metrics::query(&w.lake.snapshot().unwrap(), sql).unwrap()
 }
 
 /// A column's values as text (pseudonyms, 64-bit numbers, as their decimal digits).
@@ -143,7 +144,7 @@ fn days() -> Vec<NaiveDate> {
 /// tally's frame for (metric, by site, daily) as a map (site, day) -> value.
 fn tally_map(w: &World, m: Metric) -> BTreeMap<(String, String), Option<f64>> {
     let out = tally_metrics::compute(
-        &w.lake,
+        &w.lake.snapshot().unwrap(),
         &w.sites,
         &Request {
             metric: m,
@@ -523,7 +524,7 @@ fn tally_by(
     dim: Dim,
 ) -> BTreeMap<(String, String), Option<f64>> {
     let out = tally_metrics::compute(
-        &w.lake,
+        &w.lake.snapshot().unwrap(),
         &w.sites,
         &Request {
             metric: m,
@@ -779,7 +780,7 @@ fn work_order_and_fleet_metrics_agree_with_a_plain_loop() {
         }
     }
     let top = tally_metrics::compute(
-        &w.lake,
+        &w.lake.snapshot().unwrap(),
         &w.sites,
         &Request {
             metric: Metric::TicketsOpened,

@@ -793,7 +793,7 @@ fn every_planted_malformed_row_is_quarantined_and_nothing_else() {
         demo.path().to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let ledger = tally_model::Lake::new(demo.path().join("lake"))
+    let ledger = tally_lake::Lake::new(demo.path().join("lake"))
         .read_ledger()
         .unwrap();
     let quarantined: u64 = ledger.iter().map(|e| e.summary.rows_quarantined).sum();

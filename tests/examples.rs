@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use tally_charts::{Chart, Series, Style, render_file};
 use tally_ingest::{IngestOptions, Pseudonymiser, ingest_files};
+use tally_lake::Lake;
 use tally_metrics::{Dim, Metric, Request, compute};
-use tally_model::{BucketKind, Lake};
+use tally_model::BucketKind;
 use tally_report::{Format, doc, usage};
 use tally_synth::SynthConfig;
 
@@ -40,14 +41,19 @@ fn the_crates_examples_run_as_written() -> Result<(), Box<dyn std::error::Error>
     let outcomes = ingest_files(&lake, &sites, Some(&key), &IngestOptions::default(), &files)?;
     assert!(outcomes.iter().all(|o| o.summary.is_balanced()));
 
+    // tally-lake
+    let snapshot = lake.snapshot()?;
+    let sessions = snapshot.scan(tally_model::Table::Sessions, None)?.collect()?;
+    assert_eq!(sessions.height() as u64, snapshot.entries().iter().map(|e| e.rows_stored).sum::<u64>());
+
     // tally-metrics
     let (from, to) = (NaiveDate::from_ymd_opt(2024, 10, 1).unwrap(), NaiveDate::from_ymd_opt(2024, 10, 15).unwrap());
     let req = Request { metric: Metric::Occupancy, from, to, every: BucketKind::Month, by: vec![Dim::Site], budget: None };
-    let out = compute(&lake, &sites, &req)?;
+    let out = compute(&lake.snapshot()?, &sites, &req)?;
     assert!(out.frame.height() > 0);
 
     // tally-report
-    let report = usage::build(&lake, &sites, from, to)?;
+    let report = usage::build(&lake.snapshot()?, &sites, from, to)?;
     doc::write(&report, &out_dir, "usage", &[Format::Html, Format::Markdown])?;
     assert!(out_dir.join("usage.html").exists());
 

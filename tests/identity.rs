@@ -7,7 +7,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use tally_ingest::{Budget, FileOutcome, IngestOptions, Pseudonymiser};
-use tally_model::Lake;
+use tally_lake::Lake;
 
 use crate::common::*;
 
@@ -39,7 +39,7 @@ fn ingest_all(dir: &Path, files: &[(&str, &str)], budget: Budget) -> Vec<FileOut
 
 fn rows_in(dir: &Path, table: &str) -> i64 {
     let df = tally_metrics::query(
-        &Lake::new(dir.join("lake")),
+        &(Lake::new(dir.join("lake"))).snapshot().unwrap(),
         &format!("SELECT COUNT(*) AS n FROM {table}"),
     )
     .unwrap();
@@ -187,7 +187,7 @@ proptest! {
         prop_assert_eq!(&s.summary.excluded, &b.summary.excluded);
         prop_assert_eq!(&s.summary.quarantined, &b.summary.quarantined);
         prop_assert_eq!(s.summary.rows_accepted, b.summary.rows_accepted);
-        let q = |dir: &Path| tally_metrics::query(&Lake::new(dir.join("lake")),
+        let q = |dir: &Path| tally_metrics::query(&(Lake::new(dir.join("lake"))).snapshot().unwrap(),
             "SELECT site, station, start, \"end\", user_type, patron_key, row_key FROM sessions ORDER BY row_key").unwrap();
         prop_assert!(q(small.path()).equals_missing(&q(big.path())));
     }

@@ -46,7 +46,7 @@ fn query_csv(lake: &Path, sql: &str) -> std::process::Output {
 /// circulation, no `_lake.json`. Row keys are left as they are: the first layout made
 /// them the same way.
 fn downgrade_to_format_1(lake: &Path) {
-    for entry in tally_model::Lake::new(lake).read_ledger().unwrap() {
+    for entry in tally_lake::Lake::new(lake).read_ledger().unwrap() {
         for rel in &entry.parquet {
             let path = lake.join(rel);
             let mut df = ParquetReader::new(std::fs::File::open(&path).unwrap())
@@ -94,7 +94,7 @@ fn a_format_2_inventory_becomes_the_inventory_origin_and_only_assets_are_rewritt
         "os_version",
         "last_seen",
     ];
-    for entry in tally_model::Lake::new(&lake).read_ledger().unwrap() {
+    for entry in tally_lake::Lake::new(&lake).read_ledger().unwrap() {
         for rel in entry.parquet.iter().filter(|r| r.starts_with("assets/")) {
             let path = lake.join(rel);
             let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
@@ -179,7 +179,7 @@ fn a_format_1_lake_is_refused_then_upgraded_in_place_and_keeps_its_keys() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["from_format"], 1);
-    assert_eq!(report["to_format"], tally_model::LAKE_FORMAT);
+    assert_eq!(report["to_format"], tally_lake::LAKE_FORMAT);
     assert_eq!(report["rows"], 6);
     assert_eq!(snapshot(&lake), old, "a dry run writes nothing");
 
@@ -293,7 +293,7 @@ fn lake_check_finds_damage_and_leftovers() {
     let l = lake.to_str().unwrap();
     let out = ingest_with(&lake, Some(TEST_KEY), &[&data("koha_statistics.csv")]);
     assert_eq!(out.status.code(), Some(3));
-    let entry = &tally_model::Lake::new(&lake).read_ledger().unwrap()[0];
+    let entry = &tally_lake::Lake::new(&lake).read_ledger().unwrap()[0];
     // A stray file is a leftover (reported, not damage).
     std::fs::write(lake.join("circulation/stray.parquet"), b"x").unwrap();
     let out = run(&["lake", "check", "--lake", l, "--json"]);

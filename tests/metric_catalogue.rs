@@ -7,7 +7,7 @@ use tally_model::BucketKind;
 
 use crate::common::*;
 
-fn lake_of(files: &[&str], extra: &[&str]) -> (tempfile::TempDir, tally_model::Lake) {
+fn lake_of(files: &[&str], extra: &[&str]) -> (tempfile::TempDir, tally_lake::Lake) {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let mut cmd = tally(&[
@@ -26,11 +26,11 @@ fn lake_of(files: &[&str], extra: &[&str]) -> (tempfile::TempDir, tally_model::L
         "{}",
         text(&out.stderr)
     );
-    (dir, tally_model::Lake::new(lake))
+    (dir, tally_lake::Lake::new(lake))
 }
 
 fn one(
-    lake: &tally_model::Lake,
+    lake: &tally_lake::Lake,
     m: Metric,
     from: &str,
     to: &str,
@@ -158,7 +158,7 @@ fn tickets_backlog_and_time_to_resolve() {
 fn a_breakdown_the_metric_does_not_have_is_refused() {
     let (_d, lake) = lake_of(&["koha_statistics.csv"], &[]);
     let err = tally_metrics::compute(
-        &lake,
+        &lake.snapshot().unwrap(),
         &test_sites(),
         &tally_metrics::Request {
             metric: Metric::Occupancy,
@@ -303,7 +303,7 @@ fn year_over_year_pairs_the_same_months() {
         &[],
     );
     let out = tally_metrics::compute_yoy(
-        &lake,
+        &lake.snapshot().unwrap(),
         &test_sites(),
         &tally_metrics::Request {
             metric: Metric::Circulation,
@@ -379,7 +379,7 @@ fn year_over_year_pairs_the_same_months() {
         by: vec![],
         budget: None,
     };
-    let df = tally_metrics::compute_yoy(&lake, &test_sites(), &req)
+    let df = tally_metrics::compute_yoy(&lake.snapshot().unwrap(), &test_sites(), &req)
         .unwrap()
         .frame;
     assert_eq!(value_at(&df, "days_covered", "2026-06"), Some(10.0));
@@ -387,7 +387,7 @@ fn year_over_year_pairs_the_same_months() {
     assert_eq!(value_at(&df, "previous_year", "2026-06"), Some(2.0));
     assert_eq!(value_at(&df, "change_pct", "2026-06"), Some(100.0));
     let days = tally_metrics::compute_yoy(
-        &lake,
+        &lake.snapshot().unwrap(),
         &test_sites(),
         &tally_metrics::Request {
             metric: Metric::Circulation,
@@ -421,7 +421,9 @@ fn trends_join_events_with_past_years_totals() {
         by: vec![],
         budget: None,
     };
-    let df = tally_metrics::compute(&lake, &sites, &req).unwrap().frame;
+    let df = tally_metrics::compute(&lake.snapshot().unwrap(), &sites, &req)
+        .unwrap()
+        .frame;
     // 2012: every branch's row of that year, summed (no library-wide row in the file).
     let csv = std::fs::read_to_string(data(
         "real/toronto/tpl-workstation-usage-annual-by-branch-2012-2017.csv",
@@ -478,7 +480,9 @@ fn station_advice_against_the_thresholds() {
         by: vec![],
         budget: None,
     };
-    let df = tally_metrics::compute(&lake, &sites, &req).unwrap().frame;
+    let df = tally_metrics::compute(&lake.snapshot().unwrap(), &sites, &req)
+        .unwrap()
+        .frame;
     let advice: Vec<_> = df
         .column("station_advice")
         .unwrap()
@@ -554,7 +558,7 @@ fn survey_figures_of_a_hand_made_year_match_the_golden_file() {
         assert_eq!(cmd.output().unwrap().status.code(), Some(0), "{file}");
     }
     let mut got = tally_metrics::survey(
-        &tally_model::Lake::new(&lake),
+        &(tally_lake::Lake::new(&lake)).snapshot().unwrap(),
         &test_sites(),
         date("2024-07-01"),
         date("2025-07-01"),
@@ -613,7 +617,7 @@ fn automatic_renewals_count_as_the_library_says() {
             .code(),
         Some(0)
     );
-    let lake = tally_model::Lake::new(lake);
+    let lake = tally_lake::Lake::new(lake);
     let mut sites = test_sites();
     let day = |sites: &tally_model::Sites, m: Metric| {
         value_at(

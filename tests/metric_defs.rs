@@ -11,7 +11,7 @@ use crate::common::*;
 /// Site N1: 2 stations, open round the clock. Zone America/Chicago.
 fn lake_with(
     rows: &[(&str, &str, &str, i64)],
-) -> (tempfile::TempDir, tally_model::Lake, tally_model::Sites) {
+) -> (tempfile::TempDir, tally_lake::Lake, tally_model::Sites) {
     let dir = tempfile::tempdir().unwrap();
     let sites = test_sites();
     let (lake, outcomes) = ingest_text(dir.path(), &sites, "s.csv", &envisionware_csv(rows));

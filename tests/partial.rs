@@ -11,7 +11,7 @@ use crate::common::*;
 
 /// One session a day at T1 (open every day 09:00-17:00, closed 2026-06-13) from `first`
 /// for `days` days.
-fn daily(first: &str, days: i64) -> (tempfile::TempDir, tally_model::Lake, tally_model::Sites) {
+fn daily(first: &str, days: i64) -> (tempfile::TempDir, tally_lake::Lake, tally_model::Sites) {
     let start = date(first);
     let times: Vec<String> = (0..days)
         .map(|d| format!("{} 10:00:00", start + chrono::Duration::days(d)))
@@ -28,14 +28,14 @@ fn daily(first: &str, days: i64) -> (tempfile::TempDir, tally_model::Lake, tally
 }
 
 fn compute(
-    lake: &tally_model::Lake,
+    lake: &tally_lake::Lake,
     sites: &tally_model::Sites,
     from: &str,
     to: &str,
     every: BucketKind,
 ) -> tally_metrics::Output {
     tally_metrics::compute(
-        lake,
+        &lake.snapshot().unwrap(),
         sites,
         &Request {
             metric: Metric::Sessions,
@@ -134,7 +134,8 @@ fn year_over_year_leaves_out_a_bucket_the_data_covers_in_part() {
         by: vec![],
         budget: None,
     };
-    let out = tally_metrics::compute_yoy(&lake, &sites, &req("2026-07-01")).unwrap();
+    let out =
+        tally_metrics::compute_yoy(&lake.snapshot().unwrap(), &sites, &req("2026-07-01")).unwrap();
     // May against May 2025 (whole in both years): 31 against 31.
     assert_eq!(value_at(&out.frame, "previous_year", "2026-05"), Some(31.0));
     assert_eq!(value_at(&out.frame, "change_pct", "2026-05"), Some(0.0));
@@ -150,7 +151,8 @@ fn year_over_year_leaves_out_a_bucket_the_data_covers_in_part() {
     );
     // Cut by the period on the data's last day instead, June is compared with the same
     // 20 days of June 2025.
-    let out = tally_metrics::compute_yoy(&lake, &sites, &req("2026-06-21")).unwrap();
+    let out =
+        tally_metrics::compute_yoy(&lake.snapshot().unwrap(), &sites, &req("2026-06-21")).unwrap();
     assert_eq!(value_at(&out.frame, "sessions", "2026-06"), Some(20.0));
     assert_eq!(value_at(&out.frame, "previous_year", "2026-06"), Some(20.0));
 }
@@ -186,8 +188,13 @@ fn the_usage_report_says_which_buckets_are_partial_and_draws_them_so() {
     // Sessions from Friday 2026-05-01; the report's weeks run Monday to Sunday, so its
     // first week holds 3 of 7 days and its last, cut on Thursday 06-18, 3 of 7.
     let (_d, lake, sites) = daily("2026-05-01", 51);
-    let report =
-        tally_report::usage::build(&lake, &sites, date("2026-05-01"), date("2026-06-18")).unwrap();
+    let report = tally_report::usage::build(
+        &lake.snapshot().unwrap(),
+        &sites,
+        date("2026-05-01"),
+        date("2026-06-18"),
+    )
+    .unwrap();
     let sessions = report
         .sections
         .iter()

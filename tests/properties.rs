@@ -105,7 +105,7 @@ proptest! {
 }
 
 fn metric_frame(
-    lake: &tally_model::Lake,
+    lake: &tally_lake::Lake,
     sites: &tally_model::Sites,
     m: Metric,
     every: BucketKind,

@@ -170,23 +170,70 @@ fn readme_counts_what_the_code_has() {
         tally_metrics::Metric::ALL.len(),
         "README's count of metrics"
     );
-    let tests: usize = walk(&root())
-        .iter()
-        .filter(|p| {
-            !p.starts_with(root().join("target")) && p.extension().is_some_and(|x| x == "rs")
+}
+
+/// The `crate::` paths a file of tally-metrics uses (its layer's arrows).
+fn metric_arrows(file: &Path) -> BTreeSet<String> {
+    let src = std::fs::read_to_string(file).unwrap();
+    // Tests inside a file may reach anywhere.
+    let src = src.split("#[cfg(test)]").next().unwrap_or_default();
+    src.match_indices("crate::")
+        .map(|(i, _)| {
+            src[i + "crate::".len()..]
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .next()
+                .unwrap_or_default()
+                .to_string()
         })
-        .map(|p| {
-            std::fs::read_to_string(p)
-                .unwrap()
-                .lines()
-                .filter(|l| l.trim() == "#[test]")
-                .count()
-        })
-        .sum();
+        .collect()
+}
+
+/// Arrows of tally-metrics' files that point up its layers (ARCHITECTURE.md: catalogue
+/// and dispatcher at the top, engines and derived metrics below, base at the bottom).
+fn upward_metric_arrows(src: &Path) -> Vec<(String, String)> {
+    let forbidden = |layer: &str| -> &'static [&'static str] {
+        match layer {
+            "base" => &["compute", "engines", "derived", "query"],
+            "engines" => &["compute", "derived", "query"],
+            "derived" => &["compute", "query"],
+            _ => &[],
+        }
+    };
+    let mut wrong = Vec::new();
+    for layer in ["base", "engines", "derived"] {
+        for file in walk(&src.join(layer)) {
+            for to in metric_arrows(&file) {
+                if forbidden(layer).contains(&to.as_str()) {
+                    wrong.push((file.display().to_string(), to));
+                }
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn metric_layers_point_down() {
+    let src = root().join("crates/metrics/src");
+    assert!(walk(&src.join("engines")).len() >= 5);
+    assert_eq!(upward_metric_arrows(&src), Vec::<(String, String)>::new());
+
+    // An engine that calls the dispatcher is caught.
+    let dir = tempfile::tempdir().unwrap();
+    for layer in ["base", "engines", "derived"] {
+        std::fs::create_dir_all(dir.path().join(layer)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("engines/x.rs"),
+        "use crate::base::grid::Grid;\nfn f() { crate::compute::compute(); }\n",
+    )
+    .unwrap();
     assert_eq!(
-        readme_number(" tests take about"),
-        tests,
-        "README's count of tests"
+        upward_metric_arrows(dir.path()),
+        vec![(
+            dir.path().join("engines/x.rs").display().to_string(),
+            "compute".to_string()
+        )]
     );
 }
 

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde::Serialize;
-use tally_model::{Lake, Sites, Table};
+use tally_lake::Lake;
+use tally_model::{Sites, Table};
 
 use crate::engine::{FileOutcome, Status, ingest_files};
 use crate::options::IngestOptions;
@@ -129,31 +130,17 @@ fn diagnose_one(
     if outcome.status != Status::Ingested {
         return Ok(d);
     }
-    let ledger = lake.read_ledger().map_err(|source| IngestError::Ledger {
-        lake: dir.into(),
-        source,
-    })?;
-    let Some(entry) = ledger.first() else {
+    let snapshot = lake.snapshot()?;
+    let Some(entry) = snapshot.entries().first() else {
         return Ok(d);
     };
     let table = Table::parse(&entry.summary.table).unwrap_or(Table::Sessions);
-    let paths: Vec<PathBuf> = entry.parquet.iter().map(|r| dir.join(r)).collect();
-    if !paths.is_empty() {
+    if !entry.parquet.is_empty() {
         let parquet = |source| IngestError::Parquet {
             path: dir.into(),
             source,
         };
-        let frames: Vec<LazyFrame> = paths
-            .iter()
-            .map(|p| {
-                LazyFrame::scan_parquet(
-                    PlRefPath::new(p.to_string_lossy().as_ref()),
-                    ScanArgsParquet::default(),
-                )
-            })
-            .collect::<PolarsResult<_>>()
-            .map_err(parquet)?;
-        let all = concat(frames, UnionArgs::default()).map_err(parquet)?;
+        let all = snapshot.scan(table, None)?;
         // Rows per site, for the tables that have sites (the survey file's has libraries).
         let by_site = if table.schema().contains("site") {
             Some(
@@ -186,13 +173,9 @@ fn diagnose_one(
             let v = span.column(c).ok()?.get(0).ok()?;
             match v {
                 AnyValue::Datetime(us, _, _) => {
-                    chrono::DateTime::from_timestamp_micros(us).map(|t| {
-                        t.with_timezone(&sites.library.timezone)
-                            .date_naive()
-                            .to_string()
-                    })
+                    Some(tally_model::calendar::local_day(us, sites.library.timezone).to_string())
                 }
-                AnyValue::Date(days) => Some(crate::rows::civil_from_days(days))
+                AnyValue::Date(days) => Some(tally_model::calendar::civil_from_days(days))
                     .map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
                 _ => None,
             }

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use tally_model::{FileSummary, Lake, LedgerEntry, Sites, Table};
+use tally_lake::{FileSummary, Lake, LakeWriter, LedgerEntry, StagedFile};
+use tally_model::{Sites, Table};
 
 use crate::adapters::{Ctx, Input, Out};
 use crate::identity::LakeIndex;
@@ -23,7 +24,6 @@ use crate::reason::{Code, Fate};
 use crate::rows::{QuarantineFile, Tally};
 use crate::sink::{Keeper, KeeperJob, StagedPart};
 use crate::source::{Source, first_line};
-use crate::writer::LakeWriter;
 use crate::{Format, IngestError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -183,7 +183,7 @@ fn parse_file(
     let staging = shared
         .writer
         .stage(&batch)
-        .map_err(|e| fail(e, Some(format)))?;
+        .map_err(|e| fail(e.into(), Some(format)))?;
     let budget = options.budget;
     let lake = shared.writer.lake();
     let lake_index = indexes
@@ -412,15 +412,24 @@ pub fn ingest_files(
             && let Err(e) = writer.remember_key(fp)
         {
             writer.discard(&p.batch);
-            return Err(e);
+            return Err(e.into());
         }
-        match writer.commit(
-            &p.batch,
-            &p.parts,
-            p.quarantine.as_deref(),
-            p.summary.clone(),
-            p.rows_stored,
-        ) {
+        let mut files: Vec<StagedFile> = p
+            .parts
+            .iter()
+            .filter(|part| part.rows > 0)
+            .map(|part| StagedFile {
+                tmp: part.tmp.clone(),
+                rel: part.rel.clone(),
+            })
+            .collect();
+        if let Some(q) = &p.quarantine {
+            files.push(StagedFile {
+                tmp: q.clone(),
+                rel: Lake::quarantine_rel_path(&p.batch),
+            });
+        }
+        match writer.commit(&p.batch, &files, p.summary.clone(), p.rows_stored) {
             Ok(entry) => {
                 tracing::debug!(
                     file = %path.display(), format = %p.summary.format, batch = %entry.batch,
@@ -450,7 +459,7 @@ pub fn ingest_files(
                     path,
                     source.sha256.clone(),
                     p.summary.format.parse().ok(),
-                    &e,
+                    &e.into(),
                     budget,
                 ));
             }

@@ -11,8 +11,8 @@ pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
 /// Why a file (or the whole ingest) failed. A failed file leaves the lake untouched.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{0}")]
-    LakeFormat(#[from] tally_model::LakeFormatError),
+    #[error(transparent)]
+    Lake(#[from] tally_lake::LakeError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -66,31 +66,10 @@ pub enum IngestError {
          nothing was written"
     )]
     NotDemoLake { lake: PathBuf },
-    #[error(
-        "another tally is writing to {lake} (lock {lock} is held); retry later or pass --wait SECONDS"
-    )]
-    Locked { lake: PathBuf, lock: PathBuf },
     #[error("{path}: writing Parquet: {source}")]
     Parquet {
         path: PathBuf,
         source: polars::error::PolarsError,
-    },
-    #[error(
-        "{path}: rows do not add up: read {read} != accepted {accepted} + quarantined {quarantined} + excluded {excluded} (a bug in tally; nothing was committed)"
-    )]
-    Unbalanced {
-        path: PathBuf,
-        read: u64,
-        accepted: u64,
-        quarantined: u64,
-        excluded: u64,
-    },
-    #[error("{lake}: cannot purge: {message}; nothing was changed")]
-    Purge { lake: PathBuf, message: String },
-    #[error("{lake}: the ledger is unreadable: {source}")]
-    Ledger {
-        lake: PathBuf,
-        source: std::io::Error,
     },
 }
 
@@ -105,8 +84,6 @@ impl IngestError {
                 | IngestError::WrongKey { .. }
                 | IngestError::DemoLake { .. }
                 | IngestError::NotDemoLake { .. }
-                | IngestError::LakeFormat(_)
-                | IngestError::Purge { .. }
-        )
+        ) || matches!(self, IngestError::Lake(e) if e.is_configuration())
     }
 }

@@ -22,10 +22,11 @@
 //! when a row of that month first appears.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use polars::prelude::*;
-use tally_model::{Lake, LedgerEntry, Table, partition_month};
+pub use tally_lake::{KeyMap, KeySet, nth, record_hash};
+use tally_lake::{Lake, LedgerEntry};
+use tally_model::Table;
 
 use crate::IngestError;
 
@@ -42,59 +43,6 @@ pub enum Identity<'a> {
     StateOf(&'a [&'a str]),
     /// No key: the content, with multiplicity.
     Content,
-}
-
-/// A hasher for keys that are already xxh3 hashes.
-#[derive(Default)]
-pub struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-pub type KeySet = HashSet<u64, BuildHasherDefault<KeyHasher>>;
-type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
-
-/// The key of a record key (or a thing's id) of a format: xxh3 of the format's name, a
-/// 0xFF byte and the key's parts joined by U+001F.
-pub fn record_hash(source: &str, parts: &[&str]) -> u64 {
-    thread_local! {
-        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUF.with(|b| {
-        let mut b = b.borrow_mut();
-        b.clear();
-        b.extend_from_slice(source.as_bytes());
-        b.push(0xff);
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                b.push(0x1f);
-            }
-            b.extend_from_slice(p.as_bytes());
-        }
-        xxhash_rust::xxh3::xxh3_64(&b)
-    })
-}
-
-/// The key of the `n`-th row of a record, or of the `n`-th copy of a row.
-pub fn nth(base: u64, n: u64) -> u64 {
-    if n == 0 {
-        base
-    } else {
-        xxhash_rust::xxh3::xxh3_64(&[base.to_le_bytes(), n.to_le_bytes()].concat())
-    }
 }
 
 /// What one month of a file has shown so far: its record keys, and how often each row
@@ -305,34 +253,16 @@ impl LakeIndex {
 
     /// A newly committed batch: its files join their months (read when next asked).
     pub fn add(&mut self, entry: &LedgerEntry) {
-        if entry.summary.table != self.table.name() {
-            return;
-        }
-        for rel in &entry.parquet {
-            if let Some(m) = partition_month(rel) {
-                self.files.entry(m).or_default().push(rel.clone());
+        for rel in entry.files_of(self.table) {
+            if let Some(m) = tally_lake::partition_month(rel) {
+                self.files.entry(m).or_default().push(rel.to_string());
             }
         }
     }
 
     /// The row keys of one committed Parquet file.
     fn file_keys(&self, rel: &str) -> Result<UInt64Chunked, IngestError> {
-        let path = self.lake.root().join(rel);
-        let file = std::fs::File::open(&path).map_err(|source| IngestError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let parquet = |source| IngestError::Parquet {
-            path: path.clone(),
-            source,
-        };
-        let df = ParquetReader::new(file)
-            .with_columns(Some(vec!["row_key".into()]))
-            .finish()
-            .map_err(parquet)?;
-        df.column("row_key")
-            .and_then(|c| c.u64().cloned())
-            .map_err(parquet)
+        Ok(self.lake.row_keys(rel)?)
     }
 
     /// Whether the lake holds a row with this key in this month.

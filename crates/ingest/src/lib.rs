@@ -6,10 +6,12 @@
 //! quarantine reason or an exclusion rule, pseudonymisation of patron identifiers
 //! ([`Pseudonymiser`]), the identity rules that tell records apart and recognise rows the
 //! lake already has, the part writer (Parquet per month partition, a row group at a time)
-//! and one atomic batch in the lake ([`LakeWriter`]). Memory is bounded by [`Budget`],
-//! not by the file. For every file rows_read = accepted + quarantined + excluded.
+//! and one atomic batch in the lake (committed by tally-lake's `LakeWriter`). Memory is
+//! bounded by [`Budget`], not by the file. For every file rows_read = accepted +
+//! quarantined + excluded.
 //!
-//! What it is not: metrics. Nothing here reads the lake's rows back.
+//! What it is not: the lake (tally-lake owns its layout, commits, upkeep and reads) or
+//! metrics. The only rows read back are the row keys of the months a file touches.
 //!
 //! ```ignore
 //! // Run as written by tests/examples.rs.
@@ -25,28 +27,20 @@ mod engine;
 mod error;
 mod format;
 mod identity;
-mod maintain;
 mod options;
 mod pseudo;
-mod purge;
 mod reader;
 mod reason;
 mod rows;
 mod sink;
 mod source;
 mod time;
-mod writer;
 
 pub use adapters::generic::Mapping;
 pub use doctor::{Diagnosis, diagnose};
 pub use engine::{FileOutcome, Status, ingest_files};
 pub use error::IngestError;
 pub use format::{Format, FormatInfo, FormatSpec, format_with_mapping};
-pub use maintain::{
-    CheckReport, Finding, UpgradeReport, check as check_lake, upgrade as upgrade_lake,
-};
 pub use options::{Budget, DEFAULT_MEMORY_BUDGET, IngestOptions, TimestampMeans};
 pub use pseudo::{KEY_ENV, Pseudonym, Pseudonymiser};
-pub use purge::{PurgeReport, PurgeRequest, purge};
 pub use reason::{Code, Fate};
-pub use writer::LakeWriter;

@@ -9,6 +9,8 @@ use std::path::Path;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+pub use tally_lake::Pseudonym;
+
 use crate::IngestError;
 
 pub const KEY_ENV: &str = "TALLY_KEY";
@@ -77,7 +79,7 @@ impl Pseudonymiser {
     pub fn pseudonym(&self, id: &str) -> Pseudonym {
         let mut mac = self.mac.clone();
         mac.update(id.as_bytes());
-        Pseudonym::new(&mac.finalize().into_bytes())
+        Pseudonym::from_mac(&mac.finalize().into_bytes())
     }
 
     /// The number the lake stores for an identifier.
@@ -90,48 +92,10 @@ impl Pseudonymiser {
     pub fn fingerprint(&self) -> String {
         String::from_utf8(
             self.pseudonym("tally lake key fingerprint, v1")
-                .hex
+                .hex()
                 .to_vec(),
         )
         .expect("hex digits")
-    }
-}
-
-/// A pseudonym: the first 16 bytes of the identifier's HMAC. The lake stores the first
-/// eight, big-endian, as a 64-bit number ([`Pseudonym::value`]); content keys hash all 16
-/// as 32 hex digits (as the first lake format stored them, so keys stay the same), kept
-/// here so that a row's key costs no encoding. The number is signed, as every Parquet
-/// reader (Spark too) reads it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Pseudonym {
-    value: i64,
-    hex: [u8; 32],
-}
-
-impl Pseudonym {
-    fn new(bytes: &[u8]) -> Pseudonym {
-        let mut hex = [0u8; 32];
-        hex::encode_to_slice(&bytes[..16], &mut hex).expect("32 hex digits for 16 bytes");
-        Pseudonym {
-            value: i64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")),
-            hex,
-        }
-    }
-
-    /// The number stored in the lake.
-    pub fn value(&self) -> i64 {
-        self.value
-    }
-
-    /// The 32 hex digits of the 16 bytes.
-    pub fn hex(&self) -> &[u8; 32] {
-        &self.hex
-    }
-}
-
-impl std::fmt::Debug for Pseudonym {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value)
     }
 }
 
@@ -140,7 +104,7 @@ impl std::fmt::Debug for Pseudonym {
 pub struct PseudoCache<'a> {
     pseudo: &'a Pseudonymiser,
     cache: HashMap<Box<str>, Pseudonym, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
-    numeric: HashMap<u64, Pseudonym, std::hash::BuildHasherDefault<crate::identity::KeyHasher>>,
+    numeric: HashMap<u64, Pseudonym, std::hash::BuildHasherDefault<tally_lake::KeyHasher>>,
 }
 
 /// A short all-digit identifier as a number that keeps its length ("007" and "7" differ):

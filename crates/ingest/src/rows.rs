@@ -8,147 +8,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use tally_model::{QUARANTINE_COLUMNS, ReasonCount, Table};
+use tally_lake::{QUARANTINE_COLUMNS, ReasonCount};
+
+pub use tally_lake::{Cell, Layout, Pseudonym, is_pseudonym, row_key, without_keys};
 
 use crate::IngestError;
-pub use crate::pseudo::Pseudonym;
 use crate::reason::{Code, Fate, Reject, mask_value};
-
-/// One value of a canonical row, borrowed from the record it was read from. Adapters
-/// build a row as a small array of cells on the stack.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cell<'a> {
-    Null,
-    Str(&'a str),
-    /// A pseudonym: stored as its 64-bit number.
-    Key(Pseudonym),
-    /// UTC microseconds.
-    Time(i64),
-    /// Days since 1970-01-01.
-    Date(i32),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-}
-
-impl<'a> Cell<'a> {
-    /// Text, or null when empty.
-    pub fn text(s: &'a str) -> Cell<'a> {
-        if s.is_empty() {
-            Cell::Null
-        } else {
-            Cell::Str(s)
-        }
-    }
-
-    /// A pseudonym, or null.
-    pub fn key(k: Option<Pseudonym>) -> Cell<'a> {
-        k.map_or(Cell::Null, Cell::Key)
-    }
-
-    pub fn time(t: Option<i64>) -> Cell<'a> {
-        t.map_or(Cell::Null, Cell::Time)
-    }
-
-    pub fn date(d: chrono::NaiveDate) -> Cell<'a> {
-        Cell::Date(days_since_epoch(d))
-    }
-
-    pub fn opt_date(d: Option<chrono::NaiveDate>) -> Cell<'a> {
-        d.map_or(Cell::Null, Cell::date)
-    }
-
-    pub fn int(v: Option<i64>) -> Cell<'a> {
-        v.map_or(Cell::Null, Cell::Int)
-    }
-
-    pub fn float(v: Option<f64>) -> Cell<'a> {
-        v.map_or(Cell::Null, Cell::Float)
-    }
-
-    pub fn bool(v: Option<bool>) -> Cell<'a> {
-        v.map_or(Cell::Null, Cell::Bool)
-    }
-
-    /// The partition month (UTC year * 12 + month - 1) of a time or date value.
-    pub fn month(&self) -> Option<i32> {
-        let days = match self {
-            Cell::Time(us) => us.div_euclid(86_400_000_000) as i32,
-            Cell::Date(d) => *d,
-            _ => return None,
-        };
-        let (y, m, _) = civil_from_days(days);
-        Some(y * 12 + m as i32 - 1)
-    }
-}
-
-/// Days since 1970-01-01.
-pub fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
-    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
-/// algorithm): the partition of every row is computed with it, so it must be cheap.
-pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
-    let z = i64::from(z) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
-}
-
-/// The content key of a row: xxh3 of the source format and the values, each with a type
-/// tag and a length, so different rows cannot run together into one byte string. (The
-/// bytes hashed are those of every lake written since record identity was introduced.)
-pub fn row_key(source: &str, row: &[Cell<'_>]) -> u64 {
-    thread_local! {
-        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUF.with(|b| {
-        let mut b = b.borrow_mut();
-        b.clear();
-        b.extend_from_slice(source.as_bytes());
-        for v in row {
-            match v {
-                Cell::Null => b.push(0),
-                Cell::Str(s) => {
-                    b.push(1);
-                    b.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                    b.extend_from_slice(s.as_bytes());
-                }
-                // A pseudonym hashes as the 32 hex digits the first lake format stored.
-                Cell::Key(k) => {
-                    b.push(1);
-                    b.extend_from_slice(&32u64.to_le_bytes());
-                    b.extend_from_slice(k.hex());
-                }
-                Cell::Time(t) => {
-                    b.push(2);
-                    b.extend_from_slice(&t.to_le_bytes());
-                }
-                Cell::Date(d) => {
-                    b.push(3);
-                    b.extend_from_slice(&d.to_le_bytes());
-                }
-                Cell::Int(i) => {
-                    b.push(4);
-                    b.extend_from_slice(&i.to_le_bytes());
-                }
-                Cell::Float(f) => {
-                    b.push(5);
-                    b.extend_from_slice(&f.to_bits().to_le_bytes());
-                }
-                Cell::Bool(x) => b.extend_from_slice(&[6, u8::from(*x)]),
-            }
-        }
-        xxhash_rust::xxh3::xxh3_64(&b)
-    })
-}
 
 /// One column being built, typed by the table's schema.
 enum Col {
@@ -159,92 +24,6 @@ enum Col {
     Float(PrimitiveChunkedBuilder<Float64Type>),
     Bool(BooleanChunkedBuilder),
     Key(PrimitiveChunkedBuilder<Int64Type>),
-}
-
-/// A row with its pseudonyms cleared: what `tally purge` leaves of a row, and the cells
-/// its content key is then made of.
-pub fn without_keys<'a>(row: &[Cell<'a>]) -> Vec<Cell<'a>> {
-    row.iter()
-        .map(|c| match c {
-            Cell::Key(_) => Cell::Null,
-            other => *other,
-        })
-        .collect()
-}
-
-/// Whether a column holds pseudonyms (keyed hashes of identifiers).
-pub fn is_pseudonym(column: &str) -> bool {
-    column.ends_with("_key") && column != "row_key"
-}
-
-/// The columns an adapter fills for one table: the schema without `row_key`, `source`
-/// and `batch` (added when a chunk becomes a frame). Defined once, from tally-model.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    pub table: Table,
-    names: Vec<PlSmallStr>,
-    dtypes: Vec<DataType>,
-    /// Position of the partition column among a row's cells.
-    pub partition: usize,
-    /// Rows whose partition time is before this instant (a purged period) are stored
-    /// without keys and identified by their content ([`Chunk::push_record`]).
-    anonymise_before: Option<i64>,
-}
-
-impl Layout {
-    pub fn of(table: Table) -> Layout {
-        let schema = table.schema();
-        let (mut names, mut dtypes) = (Vec::new(), Vec::new());
-        for (name, dtype) in schema.iter() {
-            if name == "source" || name == "batch" || name == "row_key" {
-                continue;
-            }
-            names.push(name.clone());
-            dtypes.push(dtype.clone());
-        }
-        let partition = names
-            .iter()
-            .position(|n| n == table.partition_column())
-            .expect("the partition column is in the schema");
-        Layout {
-            table,
-            names,
-            dtypes,
-            partition,
-            anonymise_before: None,
-        }
-    }
-
-    /// The layout for a lake purged before `instant`: rows before it lose their keys.
-    pub fn anonymised_before(mut self, instant: Option<i64>) -> Layout {
-        self.anonymise_before = instant.filter(|_| self.has_keys());
-        self
-    }
-
-    /// Whether the table's rows carry pseudonyms (what a purge clears).
-    pub fn has_keys(&self) -> bool {
-        self.names.iter().any(|n| is_pseudonym(n))
-    }
-
-    /// Whether this row falls in a purged period.
-    fn purged(&self, row: &[Cell<'_>]) -> bool {
-        match (self.anonymise_before, &row[self.partition]) {
-            (Some(before), Cell::Time(t)) => *t < before,
-            _ => false,
-        }
-    }
-
-    pub fn width(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn names(&self) -> &[PlSmallStr] {
-        &self.names
-    }
-
-    pub fn dtypes(&self) -> &[DataType] {
-        &self.dtypes
-    }
 }
 
 /// How the rows of one record are told apart from other records' (see
@@ -291,9 +70,9 @@ const CHUNK_CAPACITY: usize = 4096;
 impl Chunk {
     pub fn new(layout: std::sync::Arc<Layout>) -> Chunk {
         let cols = layout
-            .names
+            .names()
             .iter()
-            .zip(&layout.dtypes)
+            .zip(layout.dtypes())
             .map(|(name, dtype)| {
                 let name = name.clone();
                 match dtype {
@@ -432,7 +211,8 @@ impl Chunk {
                 (Col::Bool(b), Cell::Null) => b.append_null(),
                 (_, cell) => panic!(
                     "{}.{}: value {cell:?} of the wrong type",
-                    layout.table, layout.names[i]
+                    layout.table,
+                    layout.names()[i]
                 ),
             }
         }
@@ -756,35 +536,6 @@ pub fn mask_record(record: &csv::ByteRecord, delimiter: u8, safe: &[bool]) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        let d = chrono::NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
-        let days = days_since_epoch(d);
-        assert_eq!(civil_from_days(days), (2026, 3, 8));
-        assert_eq!(Cell::Date(days).month(), Some(2026 * 12 + 2));
-        assert_eq!(Cell::Time(-1).month(), Some(1969 * 12 + 11));
-    }
-
-    #[test]
-    fn content_keys_are_the_streaming_hash_of_tagged_values() {
-        // The bytes of every lake written since record identity: source, then per value
-        // a tag, and a length for strings.
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(b"src");
-        h.update(&[1]);
-        h.update(&3u64.to_le_bytes());
-        h.update(b"CEN");
-        h.update(&[0]);
-        h.update(&[2]);
-        h.update(&7i64.to_le_bytes());
-        assert_eq!(
-            row_key("src", &[Cell::Str("CEN"), Cell::Null, Cell::Time(7)]),
-            h.digest()
-        );
-    }
 
     #[test]
     fn masked_records_keep_only_safe_fields() {

@@ -17,7 +17,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use polars::prelude::*;
-use tally_model::{Lake, Table};
+use tally_lake::Lake;
+use tally_model::Table;
 
 use crate::IngestError;
 use crate::identity::{FileIndex, KeySet, LakeIndex, nth};
@@ -27,7 +28,6 @@ use crate::rows::{Chunk, Kind};
 /// One month's Parquet file of a batch, written in staging.
 #[derive(Debug, Clone)]
 pub struct StagedPart {
-    pub month: i32,
     pub tmp: PathBuf,
     /// Its final path, relative to the lake root.
     pub rel: String,
@@ -504,7 +504,6 @@ fn write_parts(
         })?;
         let (year, mon) = (month.div_euclid(12), month.rem_euclid(12) as u32 + 1);
         staged.push(StagedPart {
-            month,
             tmp: m.tmp,
             rel: Lake::parquet_rel_path(table, year, mon, batch),
             rows: m.rows,

@@ -8,42 +8,41 @@
 //! bucket boundaries; that is a sequential walk per site, so it is plain Rust over the
 //! columns polars loaded, with sites in parallel on rayon.
 //!
+//! The crate is in layers, arrows pointing down only: the catalogue (`catalogue.rs`,
+//! `spec.rs`: data) and the dispatcher (`compute.rs`) at the top; the engines
+//! (`engines/`: one per way of counting) and the metrics built from other metrics
+//! (`derived/`) below; helpers at the bottom (`base/`: loads through a lake
+//! [`tally_lake::Snapshot`], the grid, spans and coverage, frames, the inventory, the
+//! support cycles, kept counts). No engine calls the dispatcher.
+//!
 //! What it is not: rendering. It returns DataFrames; charts and reports take it from there.
 //!
 //! ```ignore
 //! // Run as written by tests/examples.rs.
 //! let req = Request { metric: Metric::Occupancy, from, to, every: BucketKind::Month, by: vec![Dim::Site], budget: None };
-//! let out = compute(&lake, &sites, &req)?;
+//! let out = compute(&lake.snapshot()?, &sites, &req)?;
 //! assert!(out.frame.height() > 0);
 //! ```
 
-mod calendar;
+mod base;
 mod catalogue;
 mod compute;
-pub mod devices;
-mod events;
-mod fleet;
-mod grid;
-mod intervals;
-mod load;
-pub mod peers;
+mod derived;
+mod engines;
 mod query;
-mod request;
-mod retention;
-mod sites;
-pub mod support;
-mod survey;
-mod sweep;
-mod trends;
+mod spec;
 
-pub use calendar::open_intervals;
-pub use catalogue::{Dim, Engine, Metric, MetricInfo};
+pub use base::calendar::open_intervals;
+pub use base::grid::{Bucket, Grid};
+pub use base::retention::{DISTINCT_METRICS, kept_counts, purge_point};
+pub use base::sites::{UnknownSite, unknown_sites};
+pub use base::support;
+pub use catalogue::{Dim, Engine, Metric, MetricInfo, Unit, column_unit};
 pub use compute::{
-    COVERAGE_COLUMNS, Coverage, MetricError, Output, PartialBucket, Request, compute, compute_yoy,
-    coverage, data_range, lake_range,
+    COVERAGE_COLUMNS, Coverage, MetricError, Output, PartialBucket, Request, Shape, ask, compute,
+    compute_yoy, coverage, data_range, lake_range,
 };
-pub use grid::{Bucket, Grid};
+pub use derived::peers;
+pub use derived::survey::{LINES as SURVEY_LINES, survey};
+pub use engines::devices;
 pub use query::{query, register_tables};
-pub use retention::{DISTINCT_METRICS, kept_counts, purge_point};
-pub use sites::{UnknownSite, unknown_sites};
-pub use survey::{LINES as SURVEY_LINES, survey};

@@ -2,14 +2,15 @@
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
-use tally_model::{Lake, Table};
+use tally_lake::Snapshot;
+use tally_model::Table;
 
-use crate::load::{scan, scan_current};
-use crate::request::MetricError;
+use crate::base::load::{scan, scan_current};
+use crate::base::request::MetricError;
 
 /// Registers every table of the lake; returns their names.
 pub fn register_tables(
-    lake: &Lake,
+    lake: &Snapshot,
     ctx: &mut SQLContext,
 ) -> Result<Vec<&'static str>, MetricError> {
     let mut names = Vec::new();
@@ -37,7 +38,7 @@ pub fn register_tables(
 }
 
 /// Runs one SQL statement over the lake.
-pub fn query(lake: &Lake, sql: &str) -> Result<DataFrame, MetricError> {
+pub fn query(lake: &Snapshot, sql: &str) -> Result<DataFrame, MetricError> {
     let mut ctx = SQLContext::new();
     let names = register_tables(lake, &mut ctx)?;
     ctx.execute(sql).and_then(|lf| lf.collect()).map_err(|e| {

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use tally_ingest::{PurgeReport, PurgeRequest};
-use tally_model::{Lake, Sites};
+use tally_lake::{Lake, PurgeReport, PurgeRequest};
+use tally_model::Sites;
 
 use crate::RunError;
 
@@ -61,8 +61,8 @@ pub fn purge(lake: &Lake, sites: &Sites, retain: &Retain) -> Result<PurgeReport,
         wait: retain.wait,
     };
     let before = retain.before;
-    Ok(tally_ingest::purge(lake, &request, || match before {
-        Some(b) => tally_metrics::kept_counts(lake, sites, b),
+    Ok(tally_lake::purge(lake, &request, || match before {
+        Some(b) => tally_metrics::kept_counts(&lake.snapshot()?, sites, b),
         None => Ok(Vec::new()),
     })?)
 }

@@ -18,8 +18,9 @@ use polars::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tally_ingest::{FileOutcome, IngestError, Pseudonymiser, Status};
+use tally_lake::{Lake, LakeError, Snapshot};
 use tally_metrics::{MetricError, Request};
-use tally_model::{Lake, Sites};
+use tally_model::Sites;
 use tally_report::ReportError;
 
 use crate::period::{Period, PeriodSpec};
@@ -41,6 +42,8 @@ pub enum RunError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error(transparent)]
     Metric(#[from] MetricError),
     #[error(transparent)]
     Report(#[from] ReportError),
@@ -53,6 +56,22 @@ pub enum RunError {
     },
     #[error("synthesising the demo data: {0}")]
     Synth(String),
+}
+
+impl RunError {
+    /// Whether the error is the caller's to fix (the pipeline, its sites.toml, a key, a
+    /// lake of another format, a metric asked for in a way it cannot be answered): exit
+    /// code 2. The binary decides exit codes with this alone.
+    pub fn is_configuration(&self) -> bool {
+        match self {
+            RunError::Config(_) => true,
+            RunError::Ingest(e) => e.is_configuration(),
+            RunError::Lake(e) => e.is_configuration(),
+            RunError::Metric(e) => e.is_configuration(),
+            RunError::Report(e) => e.is_configuration(),
+            _ => false,
+        }
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -112,7 +131,7 @@ pub struct Manifest {
     pub warnings: Vec<String>,
     /// What the retention of sites.toml purged, when it has a `[retention]` section.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub purge: Option<tally_ingest::PurgeReport>,
+    pub purge: Option<tally_lake::PurgeReport>,
     pub outputs: Vec<OutputRecord>,
     pub timings: Vec<StepTime>,
     pub seconds: f64,
@@ -209,8 +228,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let everything = asked == Some(&PeriodSpec::All);
     let _lock = lock(&p.lake, p.lock_wait)?;
     let lake = Lake::new(&p.lake);
-    lake.check_format()
-        .map_err(|e| RunError::Config(e.to_string()))?;
+    lake.check_format()?;
     let steps = p.inputs.len() + p.metrics.len() + p.reports.len() + usize::from(p.synth.is_some());
     let bar = ProgressBar::with_draw_target(
         Some(steps as u64),
@@ -415,6 +433,8 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
         }
     };
 
+    // One version of the lake for every figure of the run.
+    let lake = lake.snapshot()?;
     if everything {
         let (span, _) = tally_metrics::lake_range(&lake, &sites)?;
         let (from, to) = span.ok_or_else(|| {
@@ -553,7 +573,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
 
 /// One metric job: its table in each format and its chart.
 fn metric(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     job: &MetricJob,
     period: &Period,
@@ -568,14 +588,7 @@ fn metric(
         by: job.by.clone(),
         budget: None,
     };
-    let mut result = if job.yoy {
-        tally_metrics::compute_yoy(lake, sites, &req)?
-    } else {
-        tally_metrics::compute(lake, sites, &req)?
-    };
-    if let Some(n) = job.top {
-        result = result.top(n)?;
-    }
+    let mut result = tally_metrics::ask(lake, sites, &req, &job.shape)?;
     for w in &result.warnings {
         if !warnings.contains(w) {
             warnings.push(w.clone());
@@ -588,24 +601,13 @@ fn metric(
         written.push(path);
     }
     if let Some(c) = &job.chart {
-        let by = job.by.first().copied();
-        let chart = tally_report::plot::chart(job.metric, &result, by, c.kind, sites)
-            .map_err(RunError::Config)?;
-        let label = format!(
-            "{} to {}",
-            period.from,
-            period.to - chrono::Duration::days(1)
-        );
-        let style = tally_report::plot::mark_partial(
-            tally_charts::Style {
-                width: c.width,
-                height: c.height,
-                ..tally_report::plot::style(job.metric, by, &label, sites, c.title.as_deref())
-            },
-            &result,
-            &chart,
-        )
-        .map_err(ReportError::from)?;
+        let drawing = tally_report::plot::Drawing {
+            kind: c.kind,
+            width: c.width,
+            height: c.height,
+            title: c.title.clone(),
+        };
+        let (chart, style) = tally_report::plot::draw(&req, &result, &drawing, sites)?;
         let path = out.join(format!(
             "{}.{}",
             job.file,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tally_ingest::{Format, IngestOptions, Mapping, TimestampMeans};
-use tally_metrics::{Dim, Metric};
+use tally_metrics::{Dim, Metric, Shape};
 use tally_model::{BucketKind, Sites, Table};
 use tally_report::plot::Kind;
 pub use tally_report::tables::TableFormat;
@@ -158,6 +158,8 @@ struct RawMetric {
     #[serde(default)]
     yoy: bool,
     top: Option<usize>,
+    #[serde(default)]
+    complete_only: bool,
     #[serde(default = "csv")]
     formats: Spanned<Vec<String>>,
     file: Option<String>,
@@ -271,8 +273,8 @@ pub struct MetricJob {
     pub metric: Metric,
     pub every: BucketKind,
     pub by: Vec<Dim>,
-    pub yoy: bool,
-    pub top: Option<usize>,
+    /// `yoy`, `top` and `complete_only`: as `tally metric`'s flags.
+    pub shape: Shape,
     pub formats: Vec<TableFormat>,
     /// File name without extension.
     pub file: String,
@@ -699,8 +701,11 @@ pub fn parse(
             metric,
             every,
             by,
-            yoy: r.yoy,
-            top: r.top,
+            shape: Shape {
+                yoy: r.yoy,
+                top: r.top,
+                complete_only: r.complete_only,
+            },
             formats,
             file,
             chart,

@@ -8,16 +8,17 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 use tally_charts::{Chart, Series, ValueFormat};
+use tally_lake::Snapshot;
 use tally_metrics::SURVEY_LINES;
-use tally_model::{Lake, Sites};
+use tally_model::Sites;
 
 use crate::doc::{Figure, Report, ReportError, Section};
 use crate::frame::{Cell, Table};
+use crate::kit::{Period, f64s, strs, style};
 use crate::plot::site_name;
-use crate::usage::{Period, style};
 
 pub fn build(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     from: NaiveDate,
     to: NaiveDate,
@@ -32,8 +33,7 @@ pub fn build(
     let last = to - chrono::Duration::days(1);
     // A whole fiscal year is named by it; any other period by its days.
     let fy = sites.fiscal_year(last);
-    let whole_year =
-        crate::budget::fy_start(sites, fy) == from && crate::budget::fy_start(sites, fy + 1) == to;
+    let whole_year = sites.fiscal_year_days(fy) == Some((from, to));
     let year = match (whole_year, sites.library.fiscal_year_start_month) {
         (true, 1) => fy.to_string(),
         (true, _) => format!("FY{fy}"),
@@ -120,7 +120,7 @@ pub fn build(
             style: style(
                 &format!("Line {line}: {} by branch", m.name().replace('_', " ")),
                 &format!("{year} ({period}). {source}"),
-                m.unit(),
+                &m.unit().label(&sites.library.currency),
                 ValueFormat::Number,
             ),
         })
@@ -201,7 +201,7 @@ pub fn build(
 /// sites.toml names the library (`fscskey`) and the lake holds the file: the measures
 /// relative to the peers' median (a dot chart) and the table (docs/metrics.md, Peers).
 fn peers_section(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     fy: i32,
     data: &mut Vec<(String, DataFrame)>,
@@ -223,8 +223,8 @@ fn peers_section(
         },
     )?;
     let df = &out.frame;
-    let measures = crate::usage::strs(df, "measure")?;
-    let col = |c: &str| crate::usage::f64s(df, c);
+    let measures = strs(df, "measure")?;
+    let col = |c: &str| f64s(df, c);
     let (value, median, p25, p75, count, pct) = (
         col("value")?,
         col("peer_median")?,

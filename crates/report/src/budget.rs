@@ -13,13 +13,14 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 use tally_charts::{Chart, Series, ValueFormat};
+use tally_lake::Snapshot;
 use tally_metrics::{Dim, Metric, Output, Request, compute};
-use tally_model::{BucketKind, Lake, Sites, Table as LakeTable};
+use tally_model::{BucketKind, Sites, Table as LakeTable};
 
 use crate::doc::{Figure, Report, ReportError, Section};
-use crate::frame::{Cell, Show, Table, table_from_frame};
+use crate::frame::{Cell, Show, Table, show_column, table_from_frame};
+use crate::kit::{Period, f64s, strs, style};
 use crate::plot::{pivot, site_name};
-use crate::usage::{Period, f64s, show, strs, style};
 
 /// One line of the OS risk table: a status, OS and kind, with its devices and branches.
 #[derive(Default)]
@@ -30,21 +31,12 @@ struct RiskLine {
     sites: std::collections::BTreeSet<String>,
 }
 
-/// How many fiscal years the schedule and projection cover.
-pub const YEARS: i32 = 5;
-
-/// The first day of fiscal year `fy` (named by the calendar year it ends in).
-pub fn fy_start(sites: &Sites, fy: i32) -> NaiveDate {
-    sites
-        .fiscal_year_days(fy)
-        .expect("a year in the calendar")
-        .0
-}
+use tally_metrics::devices::{PLAN_YEARS, plan_period};
 
 /// `budget`: the replacement budget a fiscal year for the levelled plan (`None`: the
 /// level cap, the least that keeps every device within its life + 1 year).
 pub fn build(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     from: NaiveDate,
     to: NaiveDate,
@@ -60,8 +52,9 @@ pub fn build(
     // The budget year: the fiscal year after the evidence's last day.
     let last = to - chrono::Duration::days(1);
     let first_fy = sites.fiscal_year(last) + 1;
-    let (sched_from, sched_to) = (fy_start(sites, first_fy), fy_start(sites, first_fy + YEARS));
-    let years = format!("FY{first_fy} to FY{}", first_fy + YEARS - 1);
+    let (sched_from, sched_to) =
+        plan_period(sites, first_fy).expect("fiscal years around the evidence");
+    let years = format!("FY{first_fy} to FY{}", first_fy + PLAN_YEARS - 1);
     let mut report = Report {
         title: format!("IT budget planning — {}", sites.library.name),
         subtitle: format!("Replacement schedule {years}; evidence from {period}"),
@@ -108,14 +101,7 @@ pub fn build(
         both.with_column(cost.frame.column("replacement_cost")?.clone())?;
         Ok((units, cost, both))
     };
-    let has_assets = lake
-        .read_ledger()
-        .map_err(|source| ReportError::Io {
-            path: lake.root().into(),
-            source,
-        })?
-        .iter()
-        .any(|e| e.summary.table == LakeTable::Assets.name());
+    let has_assets = !lake.rel_files(LakeTable::Assets, None).is_empty();
 
     if has_assets {
         // 1. Replacement schedule by fiscal year and branch.
@@ -437,9 +423,8 @@ pub fn build(
         .collect();
     adf.insert_column(1, Column::new("name".into(), names))?;
     let advice_show = |c: &str| match c {
-        "occupancy" | "busiest_hour_occupancy" | "availability" => Show::Percent,
-        "capacity_minutes_per_week" => Show::Decimals(1),
-        _ => Show::Int,
+        "stations" => Show::Int,
+        other => show_column(other),
     };
     let advice_of: Vec<(String, String)> = strs(&adf, "name")?
         .into_iter()
@@ -632,7 +617,8 @@ pub fn build(
             "purchased",
             "tickets_opened",
         ])?;
-        let mut table = table_from_frame(&tdf, "The ten devices with the most tickets", &show)?;
+        let mut table =
+            table_from_frame(&tdf, "The ten devices with the most tickets", &show_column)?;
         for (row, v) in table.rows.iter_mut().zip(
             tdf.column("purchased")?
                 .cast(&DataType::String)?

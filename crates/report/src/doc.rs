@@ -30,6 +30,22 @@ pub enum ReportError {
     },
     #[error("{path}: writing the workbook: {message}")]
     Xlsx { path: PathBuf, message: String },
+    /// A table that cannot be drawn as asked (the kind for its dimensions): the caller's
+    /// to change.
+    #[error("{0}")]
+    Draw(String),
+}
+
+impl ReportError {
+    /// Whether the error is the caller's to fix (a chart kind the table cannot be drawn
+    /// as, a metric asked for in a way it cannot be answered): exit code 2.
+    pub fn is_configuration(&self) -> bool {
+        match self {
+            ReportError::Draw(_) => true,
+            ReportError::Metric(e) => e.is_configuration(),
+            _ => false,
+        }
+    }
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {

@@ -1,6 +1,7 @@
 //! Tables for reports, from metric frames.
 
 use polars::prelude::*;
+use tally_metrics::{Unit, column_unit};
 
 /// One table cell, formatted when rendered so the CSV keeps full precision.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,12 +60,61 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
+/// A column as numbers, nulls as `None`.
+pub fn f64s(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect())
+}
+
+/// A column as text, nulls as "".
+pub fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
+    Ok(df
+        .column(c)?
+        .cast(&DataType::String)?
+        .str()?
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect())
+}
+
 /// How a value column is shown.
 #[derive(Debug, Clone, Copy)]
 pub enum Show {
     Int,
     Decimals(usize),
     Percent,
+}
+
+impl Show {
+    /// As the catalogue's unit says: a share as per cent, a count whole, a measure, rate
+    /// or cost with its decimals.
+    pub fn of(unit: Unit) -> Show {
+        match unit {
+            Unit::Share(_) => Show::Percent,
+            u if u.decimals() == 0 && !matches!(u, Unit::Measure(..) | Unit::Currency) => Show::Int,
+            u => Show::Decimals(u.decimals()),
+        }
+    }
+}
+
+/// How a column of a metric's table is shown, by its name (the catalogue's
+/// `column_unit`).
+pub fn show_column(name: &str) -> Show {
+    Show::of(column_unit(name))
+}
+
+/// A value as a table cell shown so.
+pub fn cell(v: Option<f64>, show: Show) -> Cell {
+    match (v, show) {
+        (None, _) => Cell::Empty,
+        (Some(v), Show::Percent) => Cell::Percent(v),
+        (Some(v), Show::Decimals(d)) => Cell::Number(v, d),
+        (Some(v), Show::Int) => Cell::Int(v.round() as i64),
+    }
 }
 
 /// A frame as a table; `show` says how to format each numeric column by name.

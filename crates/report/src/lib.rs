@@ -12,7 +12,7 @@
 //!
 //! ```ignore
 //! // Run as written by tests/examples.rs.
-//! let report = usage::build(&lake, &sites, from, to)?;
+//! let report = usage::build(&lake.snapshot()?, &sites, from, to)?;
 //! doc::write(&report, &out_dir, "usage", &[Format::Html, Format::Markdown])?;
 //! ```
 
@@ -21,6 +21,7 @@ pub mod budget;
 pub mod doc;
 mod frame;
 pub mod html;
+pub mod kit;
 pub mod md;
 pub mod plot;
 pub mod tables;

@@ -5,8 +5,11 @@ use std::str::FromStr;
 
 use polars::prelude::*;
 use tally_charts::{Chart, Series, Style, ValueFormat};
-use tally_metrics::{Dim, Metric, MetricError, Output, PartialBucket};
+use tally_metrics::{Dim, Metric, MetricError, Output, PartialBucket, Request};
 use tally_model::Sites;
+
+use crate::doc::ReportError;
+use crate::frame::{f64s, strs};
 
 /// The chart kinds `tally chart --kind` and pipeline files name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,18 +47,12 @@ impl FromStr for Kind {
     }
 }
 
-/// How a metric's values read on an axis.
+/// How a metric's values read on an axis: as its unit in the catalogue says.
 pub fn value_format(metric: Metric) -> ValueFormat {
-    match metric {
-        Metric::Occupancy
-        | Metric::Availability
-        | Metric::Heatmap
-        | Metric::GuestShare
-        | Metric::EveningWeekendShare
-        | Metric::ShareOverTarget
-        | Metric::ColorShare
-        | Metric::DuplexShare => ValueFormat::Percent,
-        _ => ValueFormat::Number,
+    if metric.unit().is_share() {
+        ValueFormat::Percent
+    } else {
+        ValueFormat::Number
     }
 }
 
@@ -65,32 +62,13 @@ pub fn site_name(sites: &Sites, code: &str) -> String {
         .map_or_else(|| code.to_string(), |s| s.name.clone())
 }
 
-fn texts(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::String)?
-        .str()?
-        .iter()
-        .map(|s| s.unwrap_or("").to_string())
-        .collect())
-}
-
-fn values(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .collect())
-}
-
 /// Long (dimension, bucket, value) rows as one series per dimension value over the
 /// buckets, in the order first met. Sites show their names.
 pub fn pivot(out: &Output, dim: Dim, sites: &Sites) -> PolarsResult<(Vec<String>, Vec<Series>)> {
     let df = &out.frame;
-    let keys = texts(df, dim.column())?;
-    let buckets = texts(df, "bucket")?;
-    let v = values(df, &out.value_column)?;
+    let keys = strs(df, dim.column())?;
+    let buckets = strs(df, "bucket")?;
+    let v = f64s(df, &out.value_column)?;
     let mut categories: Vec<String> = Vec::new();
     let mut series: Vec<Series> = Vec::new();
     for i in 0..df.height() {
@@ -153,7 +131,7 @@ pub fn mark_partial(mut style: Style, out: &Output, chart: &Chart) -> Result<Sty
     if partial.is_empty() {
         return Ok(style);
     }
-    let one_bucket = texts(&out.frame, "bucket")?
+    let one_bucket = strs(&out.frame, "bucket")?
         .iter()
         .collect::<std::collections::BTreeSet<_>>()
         .len()
@@ -186,7 +164,7 @@ pub fn partial_sentence(out: &Output) -> Result<String, MetricError> {
 /// the hours some branch is open.
 pub fn heatmap(out: &Output) -> PolarsResult<Chart> {
     let df = &out.frame;
-    let occ = values(df, &out.value_column)?;
+    let occ = f64s(df, &out.value_column)?;
     let hours: Vec<usize> = df
         .column("hour")?
         .cast(&DataType::Int64)?
@@ -253,10 +231,10 @@ pub fn chart(
     }
     match by {
         None => {
-            let buckets = texts(&out.frame, "bucket").map_err(polars)?;
+            let buckets = strs(&out.frame, "bucket").map_err(polars)?;
             let series = Series::new(
                 metric.name(),
-                values(&out.frame, &out.value_column).map_err(polars)?,
+                f64s(&out.frame, &out.value_column).map_err(polars)?,
             );
             Ok(
                 match kind.unwrap_or(if buckets.len() == 1 {
@@ -292,14 +270,9 @@ pub fn chart(
 }
 
 /// A metric's unit as its axis names it: costs in the library's currency (sites.toml
-/// `currency`), shares in per cent where the axis shows them so.
+/// `currency`), shares in per cent.
 pub fn axis_unit(metric: Metric, sites: &Sites) -> String {
-    let unit = metric.unit().replace("currency", &sites.library.currency);
-    if value_format(metric) == ValueFormat::Percent {
-        unit.replace("(0-1)", "(%)")
-    } else {
-        unit
-    }
+    metric.unit().label(&sites.library.currency)
 }
 
 /// Title, subtitle (period, unit, source) and axis for a metric's chart.
@@ -336,4 +309,37 @@ pub fn style(
         style.y_label = String::new();
     }
     style
+}
+
+/// How a metric's table is drawn: `tally chart`'s flags, a pipeline metric's `chart`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawing {
+    /// The kind, else the metric's usual one.
+    pub kind: Option<Kind>,
+    pub width: u32,
+    pub height: u32,
+    pub title: Option<String>,
+}
+
+/// A metric's table as its chart and style, partial buckets marked: what `tally chart`
+/// draws and a pipeline writes for the same request, by one path.
+pub fn draw(
+    req: &Request,
+    out: &Output,
+    drawing: &Drawing,
+    sites: &Sites,
+) -> Result<(Chart, Style), ReportError> {
+    let by = req.by.first().copied();
+    let chart = chart(req.metric, out, by, drawing.kind, sites).map_err(ReportError::Draw)?;
+    let period = format!("{} to {}", req.from, req.to - chrono::Duration::days(1));
+    let style = mark_partial(
+        Style {
+            width: drawing.width,
+            height: drawing.height,
+            ..style(req.metric, by, &period, sites, drawing.title.as_deref())
+        },
+        out,
+        &chart,
+    )?;
+    Ok((chart, style))
 }

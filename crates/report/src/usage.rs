@@ -12,215 +12,19 @@ use std::path::Path;
 use chrono::NaiveDate;
 use polars::prelude::*;
 use tally_charts::{Chart, Series, Style, ValueFormat};
-use tally_metrics::{Dim, Metric, Output, Request, compute, compute_yoy};
-use tally_model::{BucketKind, Lake, Sites, Table as LakeTable};
+use tally_lake::Snapshot;
+use tally_metrics::{Dim, Metric, compute_yoy};
+use tally_model::{BucketKind, Sites, Table as LakeTable};
 
 use crate::doc::{Figure, Report, ReportError, Section};
-use crate::frame::{Cell, Show, Table, table_from_frame};
+use crate::frame::{Cell, Show, Table, cell};
+use crate::kit::{
+    Period, f64s, mark_last_section, natural_bucket, strs, style, sum, thousands, wide_table,
+};
 use crate::plot::{pivot, site_name};
 
-/// The bucket a period of this many days reads best in.
-pub fn natural_bucket(days: i64) -> BucketKind {
-    match days {
-        ..=31 => BucketKind::Day,
-        32..=120 => BucketKind::Week,
-        _ => BucketKind::Month,
-    }
-}
-
-pub fn show(name: &str) -> Show {
-    match name {
-        "occupancy" | "availability" | "share_over_target" | "color_share" | "duplex_share" => {
-            Show::Percent
-        }
-        "session_hours"
-        | "hours_to_resolve_median"
-        | "hours_to_resolve_p90"
-        | "change_pct"
-        | "tickets_per_10_devices"
-        | "print_pages_per_1000" => Show::Decimals(1),
-        "time_at_capacity" => Show::Decimals(0),
-        "cost_per_use" => Show::Decimals(2),
-        "replacement_cost" | "cost" => Show::Decimals(0),
-        _ => Show::Int,
-    }
-}
-
-fn cell(v: Option<f64>, show: Show) -> Cell {
-    match (v, show) {
-        (None, _) => Cell::Empty,
-        (Some(v), Show::Percent) => Cell::Percent(v),
-        (Some(v), Show::Decimals(d)) => Cell::Number(v, d),
-        (Some(v), Show::Int) => Cell::Int(v.round() as i64),
-    }
-}
-
-pub(crate) fn style(title: &str, subtitle: &str, y: &str, format: ValueFormat) -> Style {
-    Style {
-        subtitle: subtitle.into(),
-        format,
-        ..Style::new(title, y)
-    }
-}
-
-/// A wide table: buckets down, one column per series.
-fn wide_table(caption: &str, categories: &[String], series: &[Series], show: Show) -> Table {
-    let mut header = vec!["bucket".to_string()];
-    header.extend(series.iter().map(|s| s.name.clone()));
-    let rows = categories
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            std::iter::once(Cell::Text(c.clone()))
-                .chain(series.iter().map(|s| cell(s.values[i], show)))
-                .collect()
-        })
-        .collect();
-    Table {
-        caption: caption.into(),
-        header,
-        rows,
-    }
-}
-
-pub(crate) fn f64s(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .collect())
-}
-
-pub(crate) fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::String)?
-        .str()?
-        .iter()
-        .map(|s| s.unwrap_or("").to_string())
-        .collect())
-}
-
-/// The period the report covers, and the way to ask tally-metrics about it.
-pub(crate) struct Period<'a> {
-    pub lake: &'a Lake,
-    pub sites: &'a Sites,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-}
-
-impl Period<'_> {
-    pub fn label(&self) -> String {
-        format!(
-            "{} to {} ({} days)",
-            self.from,
-            self.to - chrono::Duration::days(1),
-            (self.to - self.from).num_days()
-        )
-    }
-
-    pub fn source(&self) -> String {
-        format!("Source: tally lake, {}", self.sites.library.name)
-    }
-
-    pub fn request(&self, metric: Metric, every: BucketKind, by: Vec<Dim>) -> Request {
-        Request {
-            metric,
-            from: self.from,
-            to: self.to,
-            every,
-            by,
-            budget: None,
-        }
-    }
-
-    pub fn run(
-        &self,
-        metric: Metric,
-        every: BucketKind,
-        by: Vec<Dim>,
-    ) -> Result<Output, ReportError> {
-        Ok(compute(
-            self.lake,
-            self.sites,
-            &self.request(metric, every, by),
-        )?)
-    }
-
-    /// One row per branch and a last row for the library, one column per metric, over
-    /// the whole period; returns the frame (CSV) and the table (the library row added).
-    pub fn branch_table(
-        &self,
-        metrics: &[Metric],
-        caption: &str,
-        report: &mut Report,
-    ) -> Result<(DataFrame, Table), ReportError> {
-        let mut by_site: Option<DataFrame> = None;
-        let mut library_row = vec![
-            Cell::Text("(library)".into()),
-            Cell::Text("All branches".into()),
-        ];
-        for &m in metrics {
-            let per_site = self.run(m, BucketKind::All, vec![Dim::Site])?;
-            report.warn(&per_site.warnings);
-            let all = self.run(m, BucketKind::All, vec![])?;
-            library_row.push(cell(
-                f64s(&all.frame, m.name())?.first().copied().flatten(),
-                show(m.name()),
-            ));
-            let part = per_site.frame.select(["site", m.name()])?;
-            by_site = Some(match by_site {
-                None => part,
-                Some(df) => df.join(
-                    &part,
-                    ["site"],
-                    ["site"],
-                    JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
-                    None,
-                )?,
-            });
-        }
-        let mut df = by_site
-            .unwrap_or_default()
-            .sort(["site"], SortMultipleOptions::default())?;
-        let names: Vec<String> = strs(&df, "site")?
-            .iter()
-            .map(|c| site_name(self.sites, c))
-            .collect();
-        df.insert_column(1, Column::new("name".into(), names))?;
-        let mut table = table_from_frame(&df, caption, &show)?;
-        table.rows.push(library_row);
-        Ok((df, table))
-    }
-}
-
-/// Marks the partial buckets of the last section's charts (lighter bars, dashed lines, a
-/// legend entry) and says so in its lead (docs/metrics.md, "Partial buckets").
-fn mark_last_section(report: &mut Report, out: &Output) -> Result<(), ReportError> {
-    let Some(section) = report.sections.last_mut() else {
-        return Ok(());
-    };
-    for f in &mut section.figures {
-        f.style = crate::plot::mark_partial(f.style.clone(), out, &f.chart)?;
-    }
-    let sentence = crate::plot::partial_sentence(out)?;
-    if !sentence.is_empty() {
-        section.lead = format!("{}{sentence}", section.lead).trim().to_string();
-    }
-    Ok(())
-}
-
-fn sum(v: &[Option<f64>]) -> f64 {
-    v.iter().flatten().sum()
-}
-
-fn thousands(v: f64) -> String {
-    Cell::Int(v.round() as i64).display()
-}
-
 pub fn build(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     from: NaiveDate,
     to: NaiveDate,
@@ -270,11 +74,8 @@ pub fn build(
     };
 
     // The sections of the tables the lake has files of; the others are named.
-    let ledger = lake.read_ledger().map_err(|source| ReportError::Io {
-        path: lake.root().into(),
-        source,
-    })?;
-    let has = |t: LakeTable| ledger.iter().any(|e| e.summary.table == t.name());
+    let ledger = lake.entries();
+    let has = |t: LakeTable| !lake.rel_files(t, None).is_empty();
     let sections: [(LakeTable, &str, SectionFn); 5] = [
         (
             LakeTable::Sessions,
@@ -312,7 +113,7 @@ pub fn build(
             missing.join("; ")
         )]);
     }
-    data_received(&ledger, &mut report);
+    data_received(ledger, &mut report);
     report.footer = format!(
         "Made by tally {} from the lake's ledger. Patron identifiers are pseudonymised at ingest; breakdowns with fewer than {} patrons are suppressed (shown as –). The CSV files beside this report hold every table at full precision.",
         env!("CARGO_PKG_VERSION"),
@@ -932,7 +733,7 @@ fn help_desk(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), R
 
 /// What went in: every file in the ledger with its row accounting, and the reasons rows
 /// were not counted.
-fn data_received(ledger: &[tally_model::LedgerEntry], report: &mut Report) {
+fn data_received(ledger: &[tally_lake::LedgerEntry], report: &mut Report) {
     let mut per_table: BTreeMap<(String, String), [u64; 5]> = BTreeMap::new();
     let mut reasons: BTreeMap<(String, String), u64> = BTreeMap::new();
     for e in ledger {

@@ -32,7 +32,9 @@ use crate::format::{Detect, FormatSpec};
 use crate::identity::Identity;
 use crate::reader::normalize_header;
 use crate::reason::{Code, Reject};
-use crate::rows::{Cell, Value, days_since_epoch, mask_record};
+use tally_model::calendar::days_since_epoch;
+
+use crate::rows::{Cell, Value, mask_record};
 use crate::time::{local_to_utc_us, parse_local, parse_local_dmy};
 
 pub static SPEC: FormatSpec = FormatSpec {

@@ -19,7 +19,9 @@ use crate::format::{Detect, FormatSpec};
 use crate::identity::Identity;
 use crate::reader::normalize_header;
 use crate::reason::{Code, Reject};
-use crate::rows::{Cell, days_since_epoch, mask_record};
+use tally_model::calendar::days_since_epoch;
+
+use crate::rows::{Cell, mask_record};
 
 pub static SPEC: FormatSpec = FormatSpec {
     name: "totals-long",

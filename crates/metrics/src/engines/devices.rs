@@ -1,192 +1,34 @@
-//! The fleet as one list of devices: the inventory (purchase, cost, life) joined with
-//! what directories and device managers know (OS, last seen), and the metrics on it:
-//! OS support status, stale devices and the replacement plan that fits a budget.
+//! The metrics on the fleet as one list of devices (base/inventory.rs: the inventory
+//! joined with what directories and device managers know): OS support status, stale
+//! devices and the replacement plan that fits a budget.
 //! docs/support.md states the rules; the tests below check them on hand-made fleets.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use tally_model::tables::assets::{DIRECTORY, INVENTORY};
-use tally_model::{Lake, Sites, Table};
+use tally_lake::Snapshot;
+use tally_model::Sites;
 
+use crate::base::frame::{assemble, strings};
+use crate::base::grid::Grid;
+pub use crate::base::inventory::{COMPUTING, Device, fleet};
+use crate::base::inventory::{due_date, life_of};
+use crate::base::request::{MetricError, Output};
+use crate::base::support::{Catalogue, Cycle, Status, pays_extended, status};
 use crate::catalogue::{Dim, Metric};
-use crate::grid::Grid;
-use crate::load::{scan_current, strings};
-use crate::request::{MetricError, Output};
-use crate::support::{Catalogue, Cycle, Status, pays_extended, status};
 
-/// The kinds that run an operating system tally can match (printers, switches and AV
-/// have firmware, not an OS of endoflife.date).
-pub const COMPUTING: [&str; 5] = ["public_pc", "staff_pc", "laptop", "tablet", "server"];
+/// How many fiscal years a replacement schedule or plan looks ahead when nobody says:
+/// the consortium's replace-a-fifth-each-year policy, one device life.
+pub const PLAN_YEARS: i32 = 5;
 
-/// One device as the fleet knows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Device {
-    pub tag: String,
-    pub kind: String,
-    pub site: String,
-    /// The inventory's purchase date; for a device only a directory knows, the day it
-    /// joined the directory.
-    pub purchased: NaiveDate,
-    pub cost: Option<f64>,
-    pub life_years: Option<f64>,
-    pub status: String,
-    pub retired: Option<NaiveDate>,
-    pub os: Option<String>,
-    pub os_version: Option<String>,
-    pub last_seen: Option<NaiveDate>,
-    pub in_inventory: bool,
-    pub in_directory: bool,
-}
-
-impl Device {
-    /// In service on `day`: bought by then, not retired by then (a device marked retired
-    /// without a date is out of service).
-    pub fn in_service(&self, day: NaiveDate) -> bool {
-        let out = match self.retired {
-            Some(r) => r <= day,
-            None => self.status == "retired",
-        };
-        !out && self.purchased <= day
-    }
-}
-
-fn lower(s: &str) -> String {
-    s.trim().to_ascii_lowercase()
-}
-
-/// The current rows of the inventory only (what replacement, assets and cost per use
-/// count): rows of lakes before format 3 have no origin and are inventory.
-pub(crate) fn inventory(lake: &Lake) -> Result<LazyFrame, MetricError> {
-    Ok(scan_current(lake, Table::Assets)?
-        .filter(col("origin").is_null().or(col("origin").eq(lit(INVENTORY)))))
-}
-
-/// The inventory joined with the directories (docs/support.md): a directory device is
-/// the inventory asset whose asset tag is its name, else whose serial is its serial,
-/// else whose name is its name (case and spaces ignored); the inventory's purchase,
-/// cost and life stay, OS and last seen come from the directory seen last. A directory
-/// device no inventory asset matches is a device of its own.
-pub fn fleet(lake: &Lake) -> Result<Vec<Device>, MetricError> {
-    let df = scan_current(lake, Table::Assets)?.collect()?;
-    let col_s = |c: &str| strings(&df, c);
-    let (tag, kind, site, status, origin) = (
-        col_s("asset_tag")?,
-        col_s("kind")?,
-        col_s("site")?,
-        col_s("status")?,
-        col_s("origin")?,
-    );
-    let (name, serial, os, os_version) = (
-        col_s("name")?,
-        col_s("serial")?,
-        col_s("os")?,
-        col_s("os_version")?,
-    );
-    let dates = |c: &str| crate::load::dates(&df, c);
-    let (purchased, retired, last_seen) =
-        (dates("purchased")?, dates("retired")?, dates("last_seen")?);
-    let floats = |c: &str| -> Result<Vec<Option<f64>>, MetricError> {
-        Ok(df.column(c)?.f64()?.iter().collect())
-    };
-    let (cost, life) = (floats("cost")?, floats("life_years")?);
-    let mut devices: Vec<Device> = Vec::new();
-    let mut directory: Vec<usize> = Vec::new();
-    // Lookups into the inventory: by tag, serial, name (the join rule's order).
-    let mut by_tag: HashMap<String, usize> = HashMap::new();
-    let mut by_serial: HashMap<String, usize> = HashMap::new();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    for i in 0..df.height() {
-        // Every column here is required in the assets table: never null in the lake.
-        let (Some(t), Some(k), Some(s), Some(p)) = (&tag[i], &kind[i], &site[i], purchased[i])
-        else {
-            continue;
-        };
-        if origin[i].as_deref() == Some(DIRECTORY) {
-            directory.push(i);
-            continue;
-        }
-        let d = devices.len();
-        by_tag.entry(lower(t)).or_insert(d);
-        if let Some(x) = serial[i].as_deref().filter(|x| !x.trim().is_empty()) {
-            by_serial.entry(lower(x)).or_insert(d);
-        }
-        if let Some(x) = name[i].as_deref().filter(|x| !x.trim().is_empty()) {
-            by_name.entry(lower(x)).or_insert(d);
-        }
-        devices.push(Device {
-            tag: t.clone(),
-            kind: k.clone(),
-            site: s.clone(),
-            purchased: p,
-            cost: cost[i],
-            life_years: life[i],
-            status: status[i].clone().unwrap_or_else(|| "active".into()),
-            retired: retired[i],
-            os: os[i].clone(),
-            os_version: os_version[i].clone(),
-            last_seen: last_seen[i],
-            in_inventory: true,
-            in_directory: false,
-        });
-    }
-    // Directory rows in order of last seen, so the one seen last writes last.
-    directory.sort_by_key(|&i| last_seen[i]);
-    for i in directory {
-        let dname = name[i].as_deref().or(tag[i].as_deref()).unwrap_or_default();
-        let found = by_tag
-            .get(&lower(dname))
-            .or_else(|| {
-                serial[i]
-                    .as_deref()
-                    .filter(|s| !s.trim().is_empty())
-                    .and_then(|s| by_serial.get(&lower(s)))
-            })
-            .or_else(|| by_name.get(&lower(dname)))
-            .copied();
-        match found {
-            Some(d) => {
-                let dev = &mut devices[d];
-                dev.in_directory = true;
-                if os[i].is_some() {
-                    dev.os = os[i].clone();
-                    dev.os_version = os_version[i].clone();
-                }
-                dev.last_seen = dev.last_seen.max(last_seen[i]);
-            }
-            None => {
-                let key = lower(dname);
-                // The same device in two directories (AD and Intune): one device.
-                if let Some(&d) = by_name.get(&key).filter(|&&d| !devices[d].in_inventory) {
-                    let dev = &mut devices[d];
-                    if os[i].is_some() {
-                        dev.os = os[i].clone();
-                        dev.os_version = os_version[i].clone();
-                    }
-                    dev.last_seen = dev.last_seen.max(last_seen[i]);
-                    continue;
-                }
-                by_name.insert(key, devices.len());
-                devices.push(Device {
-                    tag: tag[i].clone().unwrap_or_default(),
-                    kind: kind[i].clone().unwrap_or_default(),
-                    site: site[i].clone().unwrap_or_default(),
-                    purchased: purchased[i].expect("checked above"),
-                    cost: None,
-                    life_years: None,
-                    status: status[i].clone().unwrap_or_else(|| "active".into()),
-                    retired: retired[i],
-                    os: os[i].clone(),
-                    os_version: os_version[i].clone(),
-                    last_seen: last_seen[i],
-                    in_inventory: false,
-                    in_directory: true,
-                });
-            }
-        }
-    }
-    Ok(devices)
+/// The days of the [`PLAN_YEARS`] fiscal years from `first_fy` (named by the calendar
+/// year each ends in): the default period of the replacement plan, and the budget
+/// report's schedule.
+pub fn plan_period(sites: &Sites, first_fy: i32) -> Option<(NaiveDate, NaiveDate)> {
+    let (from, _) = sites.fiscal_year_days(first_fy)?;
+    let (_, to) = sites.fiscal_year_days(first_fy + PLAN_YEARS - 1)?;
+    Some((from, to))
 }
 
 /// The last local day of each bucket: the day a status is taken on.
@@ -242,12 +84,12 @@ pub fn device_status(
 /// Computing devices in service at each bucket's last day, by their OS's support status
 /// on that day (docs/support.md).
 pub fn os_support(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     grid: &Grid,
     dims: &[Dim],
 ) -> Result<Output, MetricError> {
-    let cat = Catalogue::for_lake(lake).map_err(|e| MetricError::Invalid(e.to_string()))?;
+    let cat = Catalogue::for_lake(lake.lake()).map_err(|e| MetricError::Invalid(e.to_string()))?;
     let devices = fleet(lake)?;
     let days = last_days(grid);
     let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
@@ -264,8 +106,8 @@ pub fn os_support(
             let (st, os) = device_status(*cycle, sites, d, *day);
             if dims.contains(&Dim::Os) && !eol_of.contains_key(&os) {
                 let eol = match cycle.map(|c| c.eol) {
-                    Some(crate::support::End::On(day)) => day.to_string(),
-                    Some(crate::support::End::Ended) => "ended".into(),
+                    Some(crate::base::support::End::On(day)) => day.to_string(),
+                    Some(crate::base::support::End::Ended) => "ended".into(),
                     _ => String::new(),
                 };
                 eol_of.insert(os.clone(), eol);
@@ -276,7 +118,7 @@ pub fn os_support(
             groups.insert(key);
         }
     }
-    let mut out = crate::events::assemble(
+    let mut out = assemble(
         sites,
         Metric::OsSupport,
         grid,
@@ -306,7 +148,7 @@ pub fn os_support(
 /// Devices a directory knows that it has not seen for `stale_days` at each bucket's
 /// last day (never seen: counted from the day they joined).
 pub fn stale_devices(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     grid: &Grid,
     dims: &[Dim],
@@ -330,7 +172,7 @@ pub fn stale_devices(
             groups.insert(key);
         }
     }
-    crate::events::assemble(
+    assemble(
         sites,
         Metric::StaleDevices,
         grid,
@@ -415,7 +257,7 @@ fn step(
             cell.cost += d.cost;
             cell.units += 1;
             d.bought = start;
-            d.due = crate::fleet::due_date(start, d.life_years);
+            d.due = due_date(start, d.life_years);
             d.unsupported_from = None;
         }
     }
@@ -437,9 +279,7 @@ pub fn level_cap(devices: &[PlanDevice], buckets: &[(NaiveDate, NaiveDate)]) -> 
         let mut fleet: Vec<PlanDevice> = devices.to_vec();
         buckets.iter().all(|&bucket| {
             step(&mut fleet, bucket, Some(cap));
-            fleet
-                .iter()
-                .all(|d| crate::fleet::due_date(d.due, 1.0) > bucket.1)
+            fleet.iter().all(|d| due_date(d.due, 1.0) > bucket.1)
         })
     };
     let mut hi = devices.iter().map(|d| d.cost).sum::<f64>().ceil().max(1.0);
@@ -473,7 +313,7 @@ pub fn fifth_cap(devices: &[PlanDevice]) -> f64 {
 /// `replacement_plan`: the plan over the grid's buckets (fiscal years), within `budget`
 /// a bucket, or within the level cap when no budget is given; both caps are columns.
 pub fn replacement_plan(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     grid: &Grid,
     dims: &[Dim],
@@ -489,7 +329,7 @@ pub fn replacement_plan(
             "--budget: expected an amount of 0 or more".into(),
         ));
     }
-    let cat = Catalogue::for_lake(lake).map_err(|e| MetricError::Invalid(e.to_string()))?;
+    let cat = Catalogue::for_lake(lake.lake()).map_err(|e| MetricError::Invalid(e.to_string()))?;
     let buckets: Vec<(NaiveDate, NaiveDate)> = grid
         .buckets
         .iter()
@@ -514,10 +354,10 @@ pub fn replacement_plan(
             unpriced += 1;
             continue;
         };
-        let life = crate::fleet::life_of(sites, &d.kind, d.life_years);
+        let life = life_of(sites, &d.kind, d.life_years);
         let unsupported_from = if COMPUTING.contains(&d.kind.as_str()) {
             cycle_of(&cat, &d).and_then(|c| {
-                use crate::support::End;
+                use crate::base::support::End;
                 let paid = pays_extended(&s.extended_updates, c);
                 let end = if paid { c.eoes } else { c.eol };
                 match end {
@@ -532,7 +372,7 @@ pub fn replacement_plan(
         devices.push(PlanDevice {
             key: key_of(dims, &d, &BTreeMap::new()),
             cost: price,
-            due: crate::fleet::due_date(d.purchased, life),
+            due: due_date(d.purchased, life),
             bought: d.purchased,
             unsupported_from,
             life_years: life,
@@ -636,7 +476,7 @@ mod tests {
         PlanDevice {
             key: vec![key.into()],
             cost: 1000.0,
-            due: crate::fleet::due_date(d(bought), 5.0),
+            due: due_date(d(bought), 5.0),
             bought: d(bought),
             unsupported_from: unsupported.map(d),
             life_years: 5.0,
@@ -728,13 +568,13 @@ mod tests {
         let mut f = fleet.clone();
         for &y in &years {
             step(&mut f, y, Some(cap));
-            assert!(f.iter().all(|p| crate::fleet::due_date(p.due, 1.0) > y.1));
+            assert!(f.iter().all(|p| due_date(p.due, 1.0) > y.1));
         }
         // A unit less fails somewhere.
         let mut f = fleet.clone();
         let broke = years.iter().any(|&y| {
             step(&mut f, y, Some(cap - 1000.0));
-            f.iter().any(|p| crate::fleet::due_date(p.due, 1.0) <= y.1)
+            f.iter().any(|p| due_date(p.due, 1.0) <= y.1)
         });
         assert!(broke);
         assert_eq!(fifth_cap(&fleet), 2000.0);

@@ -15,13 +15,16 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
-use tally_model::{KeptCount, Lake, Purged, Sites};
+use tally_lake::{KeptCount, Purged, Snapshot};
+use tally_model::Sites;
 
+use crate::base::frame::{micros, strings};
+use crate::base::grid::{Grid, KEPT_KINDS, bucket_start, is_kept_bucket, midnight_us, next_start};
+use crate::base::load::{scan_partitions, utc_lit};
+use crate::base::request::MetricError;
+use crate::base::span::{Days, data_range};
 use crate::catalogue::{Dim, Metric};
-use crate::compute::{Days, MetricError};
-use crate::events::{Agg, spec};
-use crate::grid::{Grid, KEPT_KINDS, bucket_start, is_kept_bucket, midnight_us, next_start};
-use crate::load::{lake_io, micros, scan_partitions, strings, utc_lit};
+use crate::spec::{Agg, spec};
 
 /// The metrics that count distinct keys, with the column they count.
 pub const DISTINCT_METRICS: [Metric; 2] = [Metric::DistinctUsers, Metric::WifiDevices];
@@ -40,13 +43,13 @@ pub(crate) struct Corrections {
 /// The kept counts that apply to `grid` broken down by `dims`, or `None` when the grid
 /// lies after the lake's purge date (or the lake was never purged).
 pub(crate) fn corrections(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     metric: Metric,
     grid: &Grid,
     dims: &[Dim],
 ) -> Result<Option<Corrections>, MetricError> {
-    let Some(purged) = lake.meta().map_err(lake_io(lake))?.and_then(|m| m.purged) else {
+    let Some(purged) = lake.lake().meta()?.and_then(|m| m.purged) else {
         return Ok(None);
     };
     if grid.buckets.is_empty() || grid.start_us() >= purged.before_us {
@@ -61,7 +64,7 @@ pub(crate) fn corrections(
         _ => None,
     };
     let mut by_days: HashMap<Days, Vec<(Option<String>, i64)>> = HashMap::new();
-    for k in lake.kept_counts().map_err(lake_io(lake))? {
+    for k in lake.lake().kept_counts()? {
         if k.metric == metric.name() {
             by_days
                 .entry((k.from, k.to))
@@ -87,7 +90,7 @@ pub(crate) fn corrections(
             Some((from, to)) if same_calendar && !is_kept_bucket(from, to, fy) => {
                 let span = match span {
                     Some(s) => s,
-                    None => *span.insert(crate::compute::data_range(lake, sites, metric.table())?),
+                    None => *span.insert(data_range(lake, sites, metric.table())?),
                 };
                 span.and_then(|(first, end)| {
                     KEPT_KINDS.iter().find_map(|&k| {
@@ -166,14 +169,14 @@ impl Tally {
 /// figure is now (with the counts earlier purges kept) minus the distinct keys its rows
 /// keep. These replace the lake's kept counts when the purge commits.
 pub fn kept_counts(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     before: NaiveDate,
 ) -> Result<Vec<KeptCount>, MetricError> {
     let tz = sites.library.timezone;
     let fy = sites.library.fiscal_year_start_month;
     let before_us = midnight_us(before, tz);
-    let previous: Option<Purged> = lake.meta().map_err(lake_io(lake))?.and_then(|m| m.purged);
+    let previous: Option<Purged> = lake.lake().meta()?.and_then(|m| m.purged);
     if let Some(p) = &previous
         && (p.timezone != tz.name() || p.fiscal_year_start_month != fy)
     {
@@ -188,14 +191,14 @@ pub fn kept_counts(
     }
     // Counts earlier purges kept, carried over where no bucket is recomputed.
     let mut kept: HashMap<(String, Option<String>, NaiveDate, NaiveDate), i64> = lake
-        .kept_counts()
-        .map_err(lake_io(lake))?
+        .lake()
+        .kept_counts()?
         .into_iter()
         .map(|k| ((k.metric, k.site, k.from, k.to), k.kept))
         .collect();
     for metric in DISTINCT_METRICS {
         let table = metric.table();
-        let Some((first, _)) = crate::compute::data_range(lake, sites, table)? else {
+        let Some((first, _)) = data_range(lake, sites, table)? else {
             continue;
         };
         if first >= before {

@@ -6,12 +6,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use tally_model::{Lake, Sites, Table};
+use tally_lake::Snapshot;
+use tally_model::calendar::{date_of_days, local_day};
+use tally_model::{Sites, Table};
 
+use crate::base::frame::strings;
+use crate::base::grid::Grid;
+use crate::base::load::scan_current;
+use crate::base::request::{MetricError, Output, Request};
 use crate::catalogue::{Dim, Metric};
-use crate::compute::{MetricError, Output, Request, compute};
-use crate::grid::Grid;
-use crate::load::{scan_current, strings};
+use crate::engines::answer;
 
 /// The event metric and the totals measure a trend joins.
 pub fn parts(metric: Metric) -> (Metric, &'static str) {
@@ -26,7 +30,7 @@ pub fn parts(metric: Metric) -> (Metric, &'static str) {
 /// wholly inside it (library-wide: the library's own rows if any, else the sum of the
 /// sites'), else empty.
 pub fn trend(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     metric: Metric,
     req: &Request,
@@ -34,7 +38,7 @@ pub fn trend(
     dims: &[Dim],
 ) -> Result<Output, MetricError> {
     let (event_metric, measure) = parts(metric);
-    let events = compute(
+    let events = answer(
         lake,
         sites,
         &Request {
@@ -72,13 +76,12 @@ pub fn trend(
         .filter(col("measure").eq(lit(measure)))
         .collect()?;
     let t_site = strings(&t, "site")?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let day = |c: &str| -> Result<Vec<NaiveDate>, MetricError> {
         Ok(t.column(c)?
             .cast(&DataType::Int32)?
             .i32()?
             .iter()
-            .map(|d| epoch + chrono::Duration::days(i64::from(d.unwrap_or(0))))
+            .map(|d| date_of_days(d.unwrap_or(0)))
             .collect())
     };
     let (t_start, t_end) = (day("period_start")?, day("period_end")?);
@@ -88,12 +91,7 @@ pub fn trend(
         .iter()
         .map(|v| v.unwrap_or(0.0))
         .collect();
-    let local = |us: i64| {
-        chrono::DateTime::from_timestamp_micros(us)
-            .expect("in range")
-            .with_timezone(&grid.tz)
-            .date_naive()
-    };
+    let local = |us: i64| local_day(us, grid.tz);
     // (key, bucket label) -> (site rows sum, library rows sum, any library row)
     let mut from_totals: BTreeMap<(String, String), (f64, f64, bool)> = BTreeMap::new();
     for b in &grid.buckets {

@@ -1,6 +1,6 @@
 //! Metrics that count or summarise events by the bucket their time falls in: sessions,
 //! survey uses, distinct users, circulation events, Wi-Fi connections and devices,
-//! tickets opened and resolved, hours to resolve; and the ticket backlog at bucket ends.
+//! tickets opened and resolved, hours to resolve, printing, the equity shares and rates.
 //! One engine, declared per metric by a [`Spec`]: the table, the time column, a filter
 //! and an aggregate.
 
@@ -8,186 +8,25 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
 use rayon::prelude::*;
-use tally_model::{Lake, Sites, Table, UserType};
+use tally_lake::Snapshot;
+use tally_model::{Sites, Table};
 
+use crate::base::frame::{assemble, micros, strings};
+use crate::base::grid::Grid;
+use crate::base::load::{scan_current, scan_partitions, utc_lit};
+use crate::base::request::{MetricError, Output};
 use crate::catalogue::{Dim, Metric};
-use crate::compute::{MetricError, Output};
-use crate::grid::Grid;
-use crate::load::{micros, scan_current, scan_partitions, strings, utc_lit};
 
-/// What is computed per (dimensions, bucket).
-pub(crate) enum Agg {
-    /// Rows.
-    Count,
-    /// Distinct non-null values of a column.
-    Distinct(&'static str),
-    /// A quantile (linear interpolation) of an expression, in the value's unit.
-    Quantile(Expr, f64),
-    /// The share of rows for which a condition holds.
-    Share(Expr),
-    /// A sum of an expression over the rows (pages x copies).
-    Sum(Expr),
-    /// The share of a weight (pages) in rows for which a condition holds.
-    WeightedShare(Expr, Expr),
-}
-
-pub(crate) struct Spec {
-    pub table: Table,
-    pub time: &'static str,
-    pub filter: Option<Expr>,
-    pub agg: Agg,
-}
-
-fn event_is(events: &[&str]) -> Expr {
-    let list = Series::new("events".into(), events);
-    col("event").is_in(lit(list).implode(false), false)
-}
-
-/// A print job's pages printed: pages x copies.
-fn pages_printed() -> Expr {
-    (col("pages") * col("copies")).cast(DataType::Float64)
-}
-
-fn resolve_hours() -> Expr {
-    (col("resolved") - col("opened"))
-        .dt()
-        .total_seconds(false)
-        .cast(DataType::Float64)
-        / lit(3600.0)
-}
-
-pub(crate) fn spec(metric: Metric, sites: &Sites) -> Spec {
-    let s = |time, filter, agg| Spec {
-        table: metric.table(),
-        time,
-        filter,
-        agg,
-    };
-    // Renewals the system made itself count only where the library says they do.
-    let renewals_counted = |e: Expr| {
-        if sites.library.count_automatic_renewals {
-            e
-        } else {
-            e.and(col("automatic").is_null().or(col("automatic").not()))
-        }
-    };
-    match metric {
-        Metric::Sessions => s("start", None, Agg::Count),
-        Metric::SurveyUses => s(
-            "start",
-            Some(col("user_type").neq(lit(UserType::Staff.as_str()))),
-            Agg::Count,
-        ),
-        Metric::DistinctUsers => s(
-            "start",
-            Some(
-                col("user_type")
-                    .neq(lit(UserType::Guest.as_str()))
-                    .and(col("patron_key").is_not_null()),
-            ),
-            Agg::Distinct("patron_key"),
-        ),
-        Metric::Checkouts => s("time", Some(event_is(&["checkout"])), Agg::Count),
-        Metric::Renewals => s(
-            "time",
-            Some(renewals_counted(event_is(&["renewal"]))),
-            Agg::Count,
-        ),
-        Metric::Checkins => s("time", Some(event_is(&["checkin"])), Agg::Count),
-        Metric::InHouseUses => s("time", Some(event_is(&["in_house_use"])), Agg::Count),
-        Metric::Circulation => s(
-            "time",
-            Some(renewals_counted(event_is(&["checkout", "renewal"]))),
-            Agg::Count,
-        ),
-        Metric::WifiSessions => s("start", None, Agg::Count),
-        Metric::WifiDevices => s("start", None, Agg::Distinct("device_key")),
-        Metric::PrintJobs => s("time", None, Agg::Count),
-        Metric::PrintPages | Metric::PrintPagesPer1000 => {
-            s("time", None, Agg::Sum(pages_printed()))
-        }
-        Metric::ColorShare => s(
-            "time",
-            Some(col("grayscale").is_not_null()),
-            Agg::WeightedShare(col("grayscale").not(), pages_printed()),
-        ),
-        Metric::DuplexShare => s(
-            "time",
-            Some(col("duplex").is_not_null()),
-            Agg::WeightedShare(col("duplex"), pages_printed()),
-        ),
-        Metric::TicketsOpened => s("opened", None, Agg::Count),
-        Metric::TicketsResolved => s("resolved", None, Agg::Count),
-        Metric::HoursToResolveMedian => s("resolved", None, Agg::Quantile(resolve_hours(), 0.5)),
-        Metric::HoursToResolveP90 => s("resolved", None, Agg::Quantile(resolve_hours(), 0.9)),
-        Metric::SessionsPer1000 => s("start", None, Agg::Count),
-        Metric::TicketsPer10Devices => s("opened", None, Agg::Count),
-        Metric::ShareOverTarget => {
-            // The target of the ticket's priority; priorities without one are left out.
-            let targets = &sites.library.work_order_target_hours;
-            let target = targets.iter().fold(
-                lit(NULL).cast(DataType::Float64),
-                |other, (priority, hours)| {
-                    when(col("priority").eq(lit(priority.as_str())))
-                        .then(lit(*hours))
-                        .otherwise(other)
-                },
-            );
-            let known = Series::new(
-                "priorities".into(),
-                targets.keys().map(String::as_str).collect::<Vec<_>>(),
-            );
-            s(
-                "resolved",
-                Some(col("priority").is_in(lit(known).implode(false), false)),
-                Agg::Share(resolve_hours().gt(target)),
-            )
-        }
-        Metric::GuestShare => s(
-            "start",
-            None,
-            Agg::Share(col("user_type").eq(lit(UserType::Guest.as_str()))),
-        ),
-        Metric::EveningWeekendShare => {
-            // Local hour and weekday: the zone of the library (sites' zones differ only in
-            // consortia that cross zones; buckets use the library's too).
-            s(
-                "start",
-                None,
-                Agg::Share(
-                    col("__local")
-                        .dt()
-                        .hour()
-                        .gt_eq(lit(17))
-                        .or(col("__local").dt().weekday().gt_eq(lit(6))),
-                ),
-            )
-        }
-        other => unreachable!("{} is not an event metric", other.name()),
-    }
-}
+use crate::spec::{Agg, spec};
 
 /// The table's rows that matter for [start, end), in parts, each with the first instant
 /// its rows can have: the current state where the latest export wins (one part), else
 /// each month partition of the period, in time order.
-fn parts(lake: &Lake, table: Table, grid: &Grid) -> Result<Vec<(i64, LazyFrame)>, MetricError> {
+fn parts(lake: &Snapshot, table: Table, grid: &Grid) -> Result<Vec<(i64, LazyFrame)>, MetricError> {
     match table.current_key() {
         Some(_) => Ok(vec![(i64::MIN, scan_current(lake, table)?)]),
         // A month at a time: the per-month cost of a count is small.
         None => scan_partitions(lake, table, (grid.start_us(), grid.end_us()), 0),
-    }
-}
-
-/// Whether a cell of this breakdown is a count of patrons' doings small enough to single
-/// one out, and so is suppressed below the minimum cell size.
-fn suppressible(metric: Metric, dims: &[Dim]) -> bool {
-    let patron_table = matches!(
-        metric.table(),
-        Table::Sessions | Table::Circulation | Table::Prints
-    );
-    match metric {
-        Metric::DistinctUsers => !dims.is_empty(),
-        _ => patron_table && dims.iter().any(|d| d.is_personal()),
     }
 }
 
@@ -196,7 +35,11 @@ fn suppressible(metric: Metric, dims: &[Dim]) -> bool {
 /// (denominator per site code, scale)
 type Rate = (BTreeMap<String, f64>, f64);
 
-fn denominators(lake: &Lake, sites: &Sites, metric: Metric) -> Result<Option<Rate>, MetricError> {
+fn denominators(
+    lake: &Snapshot,
+    sites: &Sites,
+    metric: Metric,
+) -> Result<Option<Rate>, MetricError> {
     Ok(match metric {
         Metric::SessionsPer1000 | Metric::PrintPagesPer1000 => Some((
             sites
@@ -207,7 +50,7 @@ fn denominators(lake: &Lake, sites: &Sites, metric: Metric) -> Result<Option<Rat
             1000.0,
         )),
         Metric::TicketsPer10Devices => {
-            let df = crate::devices::inventory(lake)?
+            let df = crate::base::inventory::inventory(lake)?
                 .filter(col("status").neq(lit("retired")))
                 .group_by([col("site")])
                 .agg([len().cast(DataType::Float64).alias("n")])
@@ -226,7 +69,7 @@ fn denominators(lake: &Lake, sites: &Sites, metric: Metric) -> Result<Option<Rat
 }
 
 pub fn event_metric(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     metric: Metric,
     grid: &Grid,
@@ -441,7 +284,7 @@ pub fn event_metric(
     }
     // Distinct keys of purged rows: the counts the purge kept (retention.rs).
     let kept = match spec.agg {
-        Agg::Distinct(_) => crate::retention::corrections(lake, sites, metric, grid, dims)?,
+        Agg::Distinct(_) => crate::base::retention::corrections(lake, sites, metric, grid, dims)?,
         _ => None,
     };
     if let Some(k) = &kept {
@@ -608,146 +451,6 @@ impl DistinctSets {
         columns.push(Column::new("value".into(), values));
         Ok(DataFrame::new_infer_height(columns)?)
     }
-}
-
-/// Tickets open at each bucket's end: opened before it, not resolved by it, not
-/// cancelled. Each ticket adds one to the buckets whose end falls in (opened, resolved].
-pub fn backlog(
-    lake: &Lake,
-    sites: &Sites,
-    grid: &Grid,
-    dims: &[Dim],
-) -> Result<Output, MetricError> {
-    let mut select: Vec<Expr> = dims
-        .iter()
-        .map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column()))
-        .collect();
-    select.extend([col("opened"), col("resolved")]);
-    let df = scan_current(lake, Table::WorkOrders)?
-        .filter(col("status").neq(lit("cancelled")))
-        .select(select)
-        .collect()?;
-    let opened = micros(&df, "opened")?;
-    let resolved = micros(&df, "resolved")?;
-    let key_cols: Vec<Vec<Option<String>>> = dims
-        .iter()
-        .map(|d| strings(&df, d.column()))
-        .collect::<Result<_, _>>()?;
-    let n = grid.buckets.len();
-    let ends: Vec<i64> = grid.buckets.iter().map(|b| b.end_us).collect();
-    let mut diffs: HashMap<Vec<String>, Vec<i64>> = HashMap::new();
-    for row in 0..df.height() {
-        let key: Vec<String> = key_cols
-            .iter()
-            .map(|c| c[row].clone().unwrap_or_default())
-            .collect();
-        // First bucket whose end is after the opening; first whose end is after the resolution.
-        let from = ends.partition_point(|&e| e <= opened[row]);
-        let to = if resolved[row] == i64::MIN {
-            n
-        } else {
-            ends.partition_point(|&e| e <= resolved[row]).min(n)
-        };
-        if from < to {
-            let d = diffs.entry(key).or_insert_with(|| vec![0; n + 1]);
-            d[from] += 1;
-            d[to] -= 1;
-        }
-    }
-    let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
-    let mut groups = BTreeSet::new();
-    for (key, d) in diffs {
-        let mut running = 0;
-        for (b, delta) in d.iter().take(n).enumerate() {
-            running += delta;
-            cells.insert((key.clone(), b), running as f64);
-        }
-        groups.insert(key);
-    }
-    assemble(
-        sites,
-        Metric::Backlog,
-        grid,
-        dims,
-        groups,
-        |key, b| cells.get(&(key.to_vec(), b)).copied(),
-        true,
-    )
-}
-
-/// One row per group and bucket, in order; counts are 0 where nothing happened, other
-/// values empty; small cells suppressed where the breakdown could single a patron out.
-pub(crate) fn assemble(
-    sites: &Sites,
-    metric: Metric,
-    grid: &Grid,
-    dims: &[Dim],
-    mut groups: BTreeSet<Vec<String>>,
-    value: impl Fn(&[String], usize) -> Option<f64>,
-    integral: bool,
-) -> Result<Output, MetricError> {
-    if dims.is_empty() {
-        groups.insert(Vec::new());
-    }
-    let min_cell = sites.library.min_cell_size as f64;
-    let suppress = suppressible(metric, dims);
-    let mut suppressed = 0usize;
-    let mut out_keys: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
-    let mut labels = Vec::new();
-    let mut ints: Vec<Option<i64>> = Vec::new();
-    let mut floats: Vec<Option<f64>> = Vec::new();
-    for key in &groups {
-        for (b, bucket) in grid.buckets.iter().enumerate() {
-            for (i, k) in key.iter().enumerate() {
-                out_keys[i].push(k.clone());
-            }
-            labels.push(bucket.label.clone());
-            let v = value(key, b);
-            if v.is_some_and(f64::is_nan) {
-                // Not known (a purged bucket no kept count answers): empty, not zero.
-                if integral {
-                    ints.push(None);
-                } else {
-                    floats.push(None);
-                }
-                continue;
-            }
-            if integral {
-                let v = v.unwrap_or(0.0);
-                if suppress && v > 0.0 && v < min_cell {
-                    suppressed += 1;
-                    ints.push(None);
-                } else {
-                    ints.push(Some(v as i64));
-                }
-            } else {
-                floats.push(v);
-            }
-        }
-    }
-    let mut warnings = Vec::new();
-    if suppressed > 0 {
-        warnings.push(format!(
-            "{suppressed} cell(s) below the minimum cell size of {} are suppressed (shown empty) to protect privacy",
-            sites.library.min_cell_size
-        ));
-    }
-    let mut columns: Vec<Column> = dims
-        .iter()
-        .zip(out_keys)
-        .map(|(d, v)| Column::new(d.column().into(), v))
-        .collect();
-    columns.push(Column::new("bucket".into(), labels));
-    columns.push(if integral {
-        Column::new(metric.name().into(), ints)
-    } else {
-        Column::new(metric.name().into(), floats)
-    });
-    Ok(Output {
-        frame: DataFrame::new_infer_height(columns)?,
-        value_column: metric.name().into(),
-        warnings,
-    })
 }
 
 #[cfg(test)]

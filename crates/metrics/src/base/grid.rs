@@ -5,9 +5,14 @@
 //! has a first week bucket that starts at `from`. Every instant in the period falls in
 //! exactly one bucket.
 
-use chrono::{Datelike, Duration, NaiveDate, TimeZone};
+use chrono::{Datelike, Duration, NaiveDate};
 use chrono_tz::Tz;
-use tally_model::{BucketKind, fiscal_year_days, fiscal_year_of};
+use tally_model::calendar::local_time;
+pub use tally_model::calendar::midnight_us;
+use tally_model::{BucketKind, Sites, fiscal_year_days, fiscal_year_of};
+
+use crate::base::request::Request;
+use crate::catalogue::Metric;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bucket {
@@ -27,33 +32,6 @@ pub struct Grid {
     pub tz: Tz,
 }
 
-/// Local midnight of `date` in `tz`, as UTC microseconds. Where midnight is skipped by a
-/// DST change (some zones), the first instant of the day.
-pub fn midnight_us(date: NaiveDate, tz: Tz) -> i64 {
-    local_us(date.and_hms_opt(0, 0, 0).expect("midnight"), tz)
-}
-
-/// A local wall-clock time as UTC microseconds: the earliest if it happens twice, and
-/// the instant the clocks jump to if it does not exist.
-pub fn local_us(t: chrono::NaiveDateTime, tz: Tz) -> i64 {
-    match tz.from_local_datetime(&t) {
-        chrono::LocalResult::Single(x) | chrono::LocalResult::Ambiguous(x, _) => {
-            x.timestamp_micros()
-        }
-        chrono::LocalResult::None => {
-            // Walk forward a minute at a time to the first time that exists (DST gaps are
-            // at most an hour or two).
-            let mut probe = t;
-            loop {
-                probe += Duration::minutes(1);
-                if let Some(x) = tz.from_local_datetime(&probe).earliest() {
-                    return x.timestamp_micros();
-                }
-            }
-        }
-    }
-}
-
 impl Grid {
     /// Buckets of `kind` over local dates [from, to) in `tz`. `fy_start` is the first
     /// month of the fiscal year.
@@ -65,9 +43,7 @@ impl Grid {
                 let mut t = midnight_us(from, tz);
                 while t < end_us {
                     let next = (t + 3_600_000_000).min(end_us);
-                    let local = chrono::DateTime::from_timestamp_micros(t)
-                        .expect("in range")
-                        .with_timezone(&tz);
+                    let local = local_time(t, tz);
                     buckets.push(Bucket {
                         start_us: t,
                         end_us: next,
@@ -185,6 +161,22 @@ fn label(d: NaiveDate, kind: BucketKind, fy_start: u32) -> String {
         BucketKind::Quarter => format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1),
         BucketKind::FiscalYear => format!("FY{}", fiscal_year_of(d, fy_start)),
     }
+}
+
+/// The bucket grid of a request, in the library's zone and fiscal year.
+pub fn for_request(req: &Request, sites: &Sites) -> Grid {
+    let every = if req.metric == Metric::Heatmap {
+        BucketKind::Hour
+    } else {
+        req.every
+    };
+    Grid::new(
+        req.from,
+        req.to,
+        every,
+        sites.library.timezone,
+        sites.library.fiscal_year_start_month,
+    )
 }
 
 #[cfg(test)]

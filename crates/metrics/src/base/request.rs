@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use tally_model::BucketKind;
 
+use crate::base::frame::strings;
 use crate::catalogue::{Dim, Metric};
-use crate::load::strings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MetricError {
@@ -14,18 +14,19 @@ pub enum MetricError {
     Polars(#[from] PolarsError),
     #[error("{0}")]
     Invalid(String),
-    #[error("{path}: {source}")]
-    Lake {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Lake(#[from] tally_lake::LakeError),
 }
 
 impl MetricError {
     /// Whether the error is the caller's to fix (a metric asked for in a way it cannot
     /// be answered, a lake purged under another calendar): exit code 2.
     pub fn is_configuration(&self) -> bool {
-        matches!(self, MetricError::Invalid(_))
+        match self {
+            MetricError::Invalid(_) => true,
+            MetricError::Lake(e) => e.is_configuration(),
+            MetricError::Polars(_) => false,
+        }
     }
 }
 

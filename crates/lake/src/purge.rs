@@ -6,7 +6,7 @@
 //!
 //! The rows it clears lose the keys that told records apart, so they are re-keyed by
 //! their content with multiplicity, as ingest keys the rows of a purged period that
-//! arrive later ([`crate::rows::Chunk::push_record`]): within a month, in commit order,
+//! arrive later (tally-ingest's chunks do the same): within a month, in commit order,
 //! the `n`-th row with the same cleared content gets `nth(row_key(source, cells), n)`.
 //! An export ingested again after the purge then adds nothing.
 //!
@@ -17,20 +17,21 @@
 //! finished by the next writer. Readers refuse the lake while a plan is pending.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
-use tally_model::{KeptCount, Lake, LedgerEntry, Purged, Table, month_start_us, partition_month};
+use tally_model::Table;
 
-use crate::IngestError;
-use crate::error::io;
-use crate::identity::nth;
-use crate::maintain::{Plan, commit, write_staged};
-use crate::rows::{Cell, Layout, is_pseudonym, row_key};
+use crate::change::{Plan, commit};
+use crate::error::{LakeError, io, parquet};
+use crate::kept::{KeptCount, write_kept_counts};
+use crate::keys::{Cell, Layout, is_pseudonym, nth, row_key};
+use crate::layout::{Lake, Purged, month_start_us};
+use crate::ledger::{LedgerEntry, Snapshot};
+use crate::read::write_parquet;
 use crate::writer::LakeWriter;
 
 /// What a purge did, or would do (`dry_run`).
@@ -72,7 +73,7 @@ pub fn purge<E: std::fmt::Display>(
     lake: &Lake,
     request: &PurgeRequest,
     kept: impl FnOnce() -> Result<Vec<KeptCount>, E>,
-) -> Result<PurgeReport, IngestError> {
+) -> Result<PurgeReport, LakeError> {
     let writer = LakeWriter::open(lake, request.wait)?;
     let meta = writer.meta()?;
     let previous = meta.purged.clone();
@@ -85,12 +86,13 @@ pub fn purge<E: std::fmt::Display>(
         ..PurgeReport::default()
     };
     let entries = writer.entries()?;
+    let snapshot = Snapshot::of(lake, entries.clone());
     let new = request
         .rows_before
         .as_ref()
         .filter(|p| previous.as_ref().is_none_or(|q| p.before_us > q.before_us));
     if let Some(purged) = new {
-        let counts = kept().map_err(|e| IngestError::Purge {
+        let counts = kept().map_err(|e| LakeError::Purge {
             lake: lake.root().into(),
             message: e.to_string(),
         })?;
@@ -105,9 +107,8 @@ pub fn purge<E: std::fmt::Display>(
                 continue;
             }
             let cleared = purge_table(
-                lake,
+                &snapshot,
                 table,
-                &entries,
                 purged.before_us,
                 previous.as_ref().map(|p| p.before_us),
                 (!request.dry_run).then_some(dir.as_path()),
@@ -119,7 +120,7 @@ pub fn purge<E: std::fmt::Display>(
         }
         if !request.dry_run {
             let staged = dir.join("distinct.parquet");
-            Lake::write_kept_counts(&staged, &counts).map_err(io(&staged))?;
+            write_kept_counts(&staged, &counts)?;
             let rel = lake
                 .kept_path()
                 .strip_prefix(lake.root())
@@ -148,7 +149,7 @@ fn delete_quarantine(
     entries: &[LedgerEntry],
     cutoff: NaiveDate,
     report: &mut PurgeReport,
-) -> Result<(), IngestError> {
+) -> Result<(), LakeError> {
     let lake = writer.lake();
     let today = chrono::Utc::now().date_naive();
     for entry in entries {
@@ -224,24 +225,16 @@ impl<'a> View<'a> {
 /// (None: a dry run).
 #[allow(clippy::too_many_arguments)]
 fn purge_table(
-    lake: &Lake,
+    snapshot: &Snapshot,
     table: Table,
-    entries: &[LedgerEntry],
     before_us: i64,
     previous_us: Option<i64>,
     stage: Option<&Path>,
     plan: &mut Plan,
     report: &mut PurgeReport,
-) -> Result<u64, IngestError> {
-    // Files per partition month, in commit order (the ledger is sorted by seq).
-    let mut months: BTreeMap<i32, Vec<&str>> = BTreeMap::new();
-    for entry in entries.iter().filter(|e| e.summary.table == table.name()) {
-        for rel in &entry.parquet {
-            if let Some(m) = partition_month(rel) {
-                months.entry(m).or_default().push(rel);
-            }
-        }
-    }
+) -> Result<u64, LakeError> {
+    // Files per partition month, in commit order.
+    let months: BTreeMap<i32, Vec<&str>> = snapshot.files_by_month(table);
     let layout = Layout::of(table);
     let time_column = table.partition_column();
     let key_columns: Vec<&PlSmallStr> = layout.names().iter().filter(|n| is_pseudonym(n)).collect();
@@ -254,20 +247,16 @@ fn purge_table(
         // Copies so far of each cleared content in this month.
         let mut copies: HashMap<u64, u64> = HashMap::new();
         for rel in files {
-            let path = lake.root().join(rel);
-            let parquet = |source| IngestError::Parquet {
-                path: path.clone(),
-                source,
-            };
-            let file = File::open(&path).map_err(io(&path))?;
-            let mut df = ParquetReader::new(file).finish().map_err(parquet)?;
+            let path = snapshot.root().join(rel);
+            let parquet = parquet(&path);
+            let mut df = snapshot.read_file(rel, None)?;
             let n = df.height();
             let times: Vec<Option<i64>> = df
                 .column(time_column)
                 .and_then(|c| c.cast(&DataType::Int64))
-                .map_err(parquet)?
+                .map_err(&parquet)?
                 .i64()
-                .map_err(parquet)?
+                .map_err(&parquet)?
                 .iter()
                 .collect();
             let purged: Vec<bool> = times
@@ -283,17 +272,17 @@ fn purge_table(
                 .zip(layout.dtypes())
                 .map(|(name, dtype)| View::of(&df, name, dtype))
                 .collect::<PolarsResult<_>>()
-                .map_err(parquet)?;
+                .map_err(&parquet)?;
             let sources: Vec<Option<&str>> = df
                 .column("source")
                 .and_then(|c| c.str())
-                .map_err(parquet)?
+                .map_err(&parquet)?
                 .iter()
                 .collect();
             let mut row_keys: Vec<u64> = df
                 .column("row_key")
                 .and_then(|c| c.u64().cloned())
-                .map_err(parquet)?
+                .map_err(&parquet)?
                 .iter()
                 .map(|k| k.unwrap_or_default())
                 .collect();
@@ -305,7 +294,7 @@ fn purge_table(
                         .map(|c| c.iter().collect())
                 })
                 .collect::<PolarsResult<_>>()
-                .map_err(parquet)?;
+                .map_err(&parquet)?;
             let mut changed = false;
             let mut cells = Vec::with_capacity(views.len());
             for i in (0..n).filter(|&i| purged[i]) {
@@ -338,12 +327,12 @@ fn purge_table(
                     .map(|(v, p)| if *p { None } else { *v })
                     .collect();
                 df.with_column(masked.with_name((*name).clone()).into_column())
-                    .map_err(parquet)?;
+                    .map_err(&parquet)?;
             }
             df.with_column(UInt64Chunked::from_vec("row_key".into(), row_keys).into_column())
-                .map_err(parquet)?;
+                .map_err(&parquet)?;
             let staged = dir.join(rel.replace('/', "_"));
-            write_staged(&staged, &mut df)?;
+            write_parquet(&staged, &mut df)?;
             plan.moves.push((staged, rel.to_string()));
         }
     }

@@ -1,6 +1,6 @@
 //! The sweep line behind occupancy, peak concurrent, time at capacity and availability.
 
-use crate::grid::Grid;
+use crate::base::grid::Grid;
 
 /// What one site (or station) contributes to one bucket. Times in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -5,10 +5,13 @@
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use tally_model::{BucketKind, Lake, Sites};
+use tally_lake::Snapshot;
+use tally_model::{BucketKind, Sites};
 
+use crate::base::frame::strings;
+use crate::base::request::{MetricError, Request};
 use crate::catalogue::{Dim, Metric};
-use crate::compute::{MetricError, Request, compute};
+use crate::engines::answer;
 
 /// (survey line, metric, rule)
 pub const LINES: [(&str, Metric, &str); 4] = [
@@ -36,14 +39,14 @@ pub const LINES: [(&str, Metric, &str); 4] = [
 
 /// A survey line's metric over [from, to) as one bucket, by `by`.
 fn over(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     metric: Metric,
     from: NaiveDate,
     to: NaiveDate,
     by: Vec<Dim>,
 ) -> Result<DataFrame, MetricError> {
-    Ok(compute(
+    Ok(answer(
         lake,
         sites,
         &Request {
@@ -60,7 +63,7 @@ fn over(
 
 /// The library's figure of a survey line's metric over [from, to).
 pub fn library_figure(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     metric: Metric,
     from: NaiveDate,
@@ -77,7 +80,7 @@ pub fn library_figure(
 /// The figures for [from, to) (a fiscal or calendar year): columns `site` (the code, or
 /// "(library)"), `line`, `value`, `rule`; branches in sites.toml order, then the library.
 pub fn survey(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     from: NaiveDate,
     to: NaiveDate,
@@ -86,7 +89,7 @@ pub fn survey(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (code, metric, text) in LINES {
         let per_site = over(lake, sites, metric, from, to, vec![Dim::Site])?;
-        let codes = crate::load::strings(&per_site, "site")?;
+        let codes = strings(&per_site, "site")?;
         let values: Vec<Option<i64>> = per_site
             .column(metric.name())?
             .cast(&DataType::Int64)?

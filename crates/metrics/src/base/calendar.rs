@@ -4,7 +4,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use chrono_tz::Tz;
 use tally_model::{Site, Sites};
 
-use crate::grid::{local_us, midnight_us};
+use tally_model::calendar::{local_day, local_us, midnight_us};
 
 /// The site's open intervals (UTC microseconds, sorted, disjoint) that overlap
 /// [start_us, end_us), clipped to it. Holidays (library-wide or the site's) are closed.
@@ -15,14 +15,8 @@ pub fn open_intervals(
     start_us: i64,
     end_us: i64,
 ) -> Vec<(i64, i64)> {
-    let first = chrono::DateTime::from_timestamp_micros(start_us)
-        .expect("in range")
-        .with_timezone(&tz)
-        .date_naive();
-    let last = chrono::DateTime::from_timestamp_micros(end_us)
-        .expect("in range")
-        .with_timezone(&tz)
-        .date_naive();
+    let first = local_day(start_us, tz);
+    let last = local_day(end_us, tz);
     let mut out = Vec::new();
     let mut d: NaiveDate = first - Duration::days(1);
     while d <= last {

@@ -5,11 +5,15 @@
 
 use chrono::{Months, NaiveDate};
 use polars::prelude::*;
-use tally_model::{Lake, Sites, Table};
+use tally_lake::Snapshot;
+use tally_model::{Sites, Table};
 
+use crate::base::frame::{dates, strings};
+use crate::base::load::scan_current;
+use crate::base::request::{MetricError, Output};
+use crate::base::span::data_range;
 use crate::catalogue::Metric;
-use crate::load::{scan_current, strings};
-use crate::request::{MetricError, Output};
+use crate::derived::survey;
 
 /// How the peer group is chosen.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -141,7 +145,7 @@ pub fn compare(library: &Reported, peers: &[&Reported]) -> Vec<PeerRow> {
 
 /// The latest survey year in the lake up to `year` (the survey lags the library's own
 /// year by one or two), if any.
-pub fn latest_year(lake: &Lake, year: i32) -> Result<Option<i32>, MetricError> {
+pub fn latest_year(lake: &Snapshot, year: i32) -> Result<Option<i32>, MetricError> {
     let df = scan_current(lake, Table::Peers)?
         .select([col("year")])
         .filter(col("year").lt_eq(lit(i64::from(year))))
@@ -163,7 +167,7 @@ pub fn latest_year(lake: &Lake, year: i32) -> Result<Option<i32>, MetricError> {
 /// undercount (computers, 650, go with the sessions, 651); tally keeps no door counts, so
 /// visits have no tally value.
 pub fn tally_values(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     library: &Reported,
     start: NaiveDate,
@@ -174,8 +178,8 @@ pub fn tally_values(
         ("hours_open", library.get("hours_open")),
         ("visits", None),
     ];
-    for (_, metric, _) in crate::survey::LINES {
-        let whole_year = crate::compute::data_range(lake, sites, metric.table())?
+    for (_, metric, _) in survey::LINES {
+        let whole_year = data_range(lake, sites, metric.table())?
             .is_some_and(|(first, last)| first <= start && last >= end);
         let column = match metric {
             Metric::PublicComputers => "computers",
@@ -185,7 +189,7 @@ pub fn tally_values(
             other => unreachable!("{} is not a survey line", other.name()),
         };
         let value = if whole_year {
-            Some(crate::survey::library_figure(lake, sites, metric, start, end)? as f64)
+            Some(survey::library_figure(lake, sites, metric, start, end)? as f64)
         } else {
             None
         };
@@ -205,7 +209,7 @@ pub fn tally_values(
 /// The peers table for a request, from the lake's `peers` rows of that survey year.
 /// With `sites`, the rows also show `tally_value` ([`tally_values`]).
 pub fn peers(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: Option<&Sites>,
     req: &PeersRequest,
 ) -> Result<Output, MetricError> {
@@ -222,7 +226,7 @@ pub fn peers(
         "wifi_sessions",
     ];
     let keys = strings(&df, "fscskey")?;
-    let starts = crate::load::dates(&df, "period_start")?;
+    let starts = dates(&df, "period_start")?;
     let states = strings(&df, "state")?;
     let mut figures: Vec<Vec<Option<f64>>> = Vec::new();
     for c in columns {

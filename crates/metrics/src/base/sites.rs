@@ -1,14 +1,19 @@
-//! `tally sites suggest`: the site values in the lake that sites.toml does not know, with
-//! their rows, and what to paste into sites.toml for them.
+//! Sites sites.toml does not know: the warning metrics give when they meet one, and
+//! `tally sites suggest` (the site values in the lake sites.toml does not know, with
+//! their rows, and what to paste into sites.toml for them).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use tally_model::{Lake, Sites, Table};
+use tally_lake::Snapshot;
+use tally_model::tables::sessions as s;
+use tally_model::{Sites, Table};
 
-use crate::load::{scan, strings};
-use crate::request::MetricError;
+use crate::base::frame::strings;
+use crate::base::grid::Grid;
+use crate::base::load::{scan, utc_lit};
+use crate::base::request::MetricError;
 
 /// One site value sites.toml does not know.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -28,7 +33,7 @@ pub struct UnknownSite {
 /// branches: Chicago's `Libraries - Locations` has NAME and a WEBSITE ending in the
 /// numeric id the other files use), the name each value stands for.
 pub fn unknown_sites(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     names: Option<&Path>,
 ) -> Result<Vec<UnknownSite>, MetricError> {
@@ -141,6 +146,45 @@ fn url_number(s: &str) -> Option<String> {
     }
     let last = s.trim().trim_end_matches('/').rsplit('/').next()?;
     (!last.is_empty() && last.chars().all(|c| c.is_ascii_digit())).then(|| last.to_string())
+}
+
+/// Warnings for sessions at sites sites.toml does not know.
+pub(crate) fn unknown_site_warnings(
+    lake: &Snapshot,
+    sites: &Sites,
+    grid: &Grid,
+) -> Result<Vec<String>, MetricError> {
+    // A month at a time: the site column of ten million sessions is big, its values few.
+    let (a, b) = (grid.start_us(), grid.end_us());
+    let mut names = std::collections::BTreeSet::new();
+    for (_, part) in crate::base::load::scan_partitions(lake, Table::Sessions, (a, b), 0)? {
+        let df = part
+            .filter(
+                col(s::START)
+                    .gt_eq(utc_lit(a))
+                    .and(col(s::START).lt(utc_lit(b))),
+            )
+            .select([col(s::SITE)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()?;
+        names.extend(
+            strings(&df, s::SITE)?
+                .into_iter()
+                .flatten()
+                .filter(|n| sites.site(n).is_none()),
+        );
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| fallback_warning(sites, &n))
+        .collect())
+}
+
+pub(crate) fn fallback_warning(sites: &Sites, site: &str) -> String {
+    format!(
+        "site \"{site}\" is not in sites.toml: using time zone {}, the stations seen in the data and round-the-clock opening",
+        sites.library.timezone
+    )
 }
 
 #[cfg(test)]

@@ -8,16 +8,19 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, Timelike};
 use polars::prelude::*;
 use rayon::prelude::*;
+use tally_lake::Snapshot;
+use tally_model::calendar::local_time;
 use tally_model::tables::sessions as s;
-use tally_model::{Lake, Site, Sites, Table, WeekHours};
+use tally_model::{Site, Sites, Table, WeekHours};
 
-use crate::calendar::open_intervals;
+use crate::base::calendar::open_intervals;
+use crate::base::frame::{micros, strings};
+use crate::base::grid::Grid;
+use crate::base::load::{SWEEP_WINDOW_BYTES, scan_partitions, utc_lit};
+use crate::base::request::{MetricError, Output};
+use crate::base::sites::fallback_warning;
 use crate::catalogue::{Dim, Metric};
-use crate::compute::fallback_warning;
-use crate::grid::Grid;
-use crate::load::{micros, strings, utc_lit};
-use crate::request::{MetricError, Output};
-use crate::sweep::{Acc, merge_per_station, split_time, sweep};
+use crate::engines::sweep::{Acc, merge_per_station, split_time, sweep};
 
 /// The interned values of a session's "by" dimensions.
 type GroupKey = [u32; 3];
@@ -70,7 +73,7 @@ impl Names {
 /// parts of sessions that run past it carried into the next: memory holds a window of
 /// sessions, not the period. Every accumulator is a sum over windows except the peak, a maximum.
 pub(crate) fn intervals(
-    lake: &Lake,
+    lake: &Snapshot,
     sites: &Sites,
     metric: Metric,
     grid: &Grid,
@@ -84,12 +87,7 @@ pub(crate) fn intervals(
                 .and(col(s::START).lt(utc_lit(g1))),
         )
     };
-    let parts = crate::load::scan_partitions(
-        lake,
-        Table::Sessions,
-        (g0, g1),
-        crate::load::SWEEP_WINDOW_BYTES,
-    )?;
+    let parts = scan_partitions(lake, Table::Sessions, (g0, g1), SWEEP_WINDOW_BYTES)?;
 
     // First the sites with sessions in the period and the stations seen at each: a site
     // counts the larger of sites.toml's stations and the stations seen.
@@ -368,9 +366,7 @@ fn heatmap(
         .buckets
         .iter()
         .map(|b| {
-            let local = chrono::DateTime::from_timestamp_micros(b.start_us)
-                .expect("in range")
-                .with_timezone(&grid.tz);
+            let local = local_time(b.start_us, grid.tz);
             (
                 local.weekday().num_days_from_monday() as usize,
                 local.hour() as usize,

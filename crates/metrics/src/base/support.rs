@@ -42,10 +42,10 @@ impl Product {
 
     fn embedded(self) -> &'static str {
         match self {
-            Product::Windows => include_str!("../../../data/endoflife/windows.md"),
-            Product::WindowsServer => include_str!("../../../data/endoflife/windows-server.md"),
-            Product::Macos => include_str!("../../../data/endoflife/macos.md"),
-            Product::Ubuntu => include_str!("../../../data/endoflife/ubuntu.md"),
+            Product::Windows => include_str!("../../../../data/endoflife/windows.md"),
+            Product::WindowsServer => include_str!("../../../../data/endoflife/windows-server.md"),
+            Product::Macos => include_str!("../../../../data/endoflife/macos.md"),
+            Product::Ubuntu => include_str!("../../../../data/endoflife/ubuntu.md"),
         }
     }
 }
@@ -134,8 +134,8 @@ pub struct Catalogue {
 }
 
 /// The lake's copy of the product files.
-pub fn lake_dir(lake: &tally_model::Lake) -> PathBuf {
-    lake.root().join("_support")
+pub fn lake_dir(lake: &tally_lake::Lake) -> PathBuf {
+    lake.support_dir()
 }
 
 impl Catalogue {
@@ -155,7 +155,7 @@ impl Catalogue {
     }
 
     /// The lake's copy (`tally support update`) where there is one, else the built-in.
-    pub fn for_lake(lake: &tally_model::Lake) -> Result<Catalogue, SupportError> {
+    pub fn for_lake(lake: &tally_lake::Lake) -> Result<Catalogue, SupportError> {
         let dir = lake_dir(lake);
         if dir.join("windows.md").exists() {
             Catalogue::read_dir(&dir)

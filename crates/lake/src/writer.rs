@@ -8,15 +8,24 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tally_model::{FileSummary, Lake, LakeMeta, LedgerEntry, Table};
+use tally_model::Table;
 
-use crate::IngestError;
-use crate::error::io;
-use crate::sink::StagedPart;
+use crate::error::{LakeError, io};
+use crate::fsio::{move_into_place, write_atomic};
+use crate::layout::{Lake, LakeMeta};
+use crate::ledger::{FileSummary, LedgerEntry};
+
+/// A file a batch wrote in its staging folder, and where it goes when the batch commits.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    pub tmp: PathBuf,
+    /// Its final path, relative to the lake root (from [`Lake::parquet_rel_path`] or
+    /// [`Lake::quarantine_rel_path`]).
+    pub rel: String,
+}
 
 /// Holds the lake's lock for as long as it lives.
 pub struct LakeWriter {
@@ -26,34 +35,16 @@ pub struct LakeWriter {
     next_seq: std::cell::Cell<u64>,
 }
 
-/// A ledger that cannot be read: a lake of another format says so, with what to do.
-fn format_error(lake: &Lake, e: std::io::Error) -> IngestError {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<tally_model::LakeFormatError>())
-    {
-        Some(found) => IngestError::LakeFormat(found.clone()),
-        None => IngestError::Ledger {
-            lake: lake.root().into(),
-            source: e,
-        },
-    }
-}
-
-fn sync_dir(dir: &Path) -> Result<(), IngestError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
-}
-
 impl LakeWriter {
     /// Takes the lock (waiting up to `wait`), finishes an interrupted upgrade or purge, checks the
     /// lake's format, then cleans up after any interrupted batch.
-    pub fn open(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
+    pub fn open(lake: &Lake, wait: Duration) -> Result<LakeWriter, LakeError> {
         let writer = LakeWriter::lock(lake, wait)?;
-        crate::maintain::finish_interrupted_changes(lake)?;
+        crate::change::finish_interrupted_changes(lake)?;
         // A lake of another format is neither cleaned up nor written to.
-        lake.check_format().map_err(|e| format_error(lake, e))?;
-        if lake.meta().map_err(io(lake.root()))?.is_none() {
-            lake.write_meta(&LakeMeta::new()).map_err(io(lake.root()))?;
+        lake.check_format()?;
+        if lake.meta()?.is_none() {
+            lake.write_meta(&LakeMeta::new())?;
         }
         writer.recover()?;
         let last = writer.ledger()?.iter().map(|e| e.seq).max().unwrap_or(0);
@@ -63,13 +54,13 @@ impl LakeWriter {
 
     /// The lock for a lake of any format (`tally lake upgrade`), with an interrupted
     /// upgrade finished; nothing else is touched.
-    pub fn open_for_maintenance(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
+    pub fn open_for_maintenance(lake: &Lake, wait: Duration) -> Result<LakeWriter, LakeError> {
         let writer = LakeWriter::lock(lake, wait)?;
-        crate::maintain::finish_interrupted_changes(lake)?;
+        crate::change::finish_interrupted_changes(lake)?;
         Ok(writer)
     }
 
-    fn lock(lake: &Lake, wait: Duration) -> Result<LakeWriter, IngestError> {
+    fn lock(lake: &Lake, wait: Duration) -> Result<LakeWriter, LakeError> {
         std::fs::create_dir_all(lake.root()).map_err(io(lake.root()))?;
         let lock_path = lake.lock_path();
         let lock = File::options()
@@ -86,13 +77,13 @@ impl LakeWriter {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(IngestError::Locked {
+                    return Err(LakeError::Locked {
                         lake: lake.root().into(),
                         lock: lock_path,
                     });
                 }
                 Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(IngestError::Io {
+                    return Err(LakeError::Io {
                         path: lock_path,
                         source: e,
                     });
@@ -106,41 +97,35 @@ impl LakeWriter {
         })
     }
 
-    fn ledger(&self) -> Result<Vec<LedgerEntry>, IngestError> {
-        self.lake
-            .read_ledger()
-            .map_err(|e| format_error(&self.lake, e))
+    fn ledger(&self) -> Result<Vec<LedgerEntry>, LakeError> {
+        self.lake.read_ledger()
     }
 
     /// The lake's `_lake.json`.
-    pub fn meta(&self) -> Result<LakeMeta, IngestError> {
-        Ok(self
-            .lake
-            .meta()
-            .map_err(io(self.lake.root()))?
-            .unwrap_or_default())
+    pub fn meta(&self) -> Result<LakeMeta, LakeError> {
+        Ok(self.lake.meta()?.unwrap_or_default())
     }
 
     /// Marks a new lake as a demo lake (synthetic data under the public demo key).
-    pub fn mark_demo(&self) -> Result<(), IngestError> {
+    pub fn mark_demo(&self) -> Result<(), LakeError> {
         let mut meta = self.meta()?;
         meta.demo = true;
-        self.lake.write_meta(&meta).map_err(io(self.lake.root()))
+        self.lake.write_meta(&meta)
     }
 
     /// Records the key's fingerprint in the lake, once: its first ingest of identifiers.
-    pub fn remember_key(&self, fingerprint: &str) -> Result<(), IngestError> {
+    pub fn remember_key(&self, fingerprint: &str) -> Result<(), LakeError> {
         let mut meta = self.meta()?;
         if meta.key_fingerprint.is_none() {
             meta.key_fingerprint = Some(fingerprint.to_string());
-            self.lake.write_meta(&meta).map_err(io(self.lake.root()))?;
+            self.lake.write_meta(&meta)?;
         }
         Ok(())
     }
 
     /// Deletes what an interrupted batch left: the staging folder, and Parquet or
     /// quarantine files that no ledger entry names.
-    fn recover(&self) -> Result<(), IngestError> {
+    fn recover(&self) -> Result<(), LakeError> {
         let staging = self.lake.staging_dir();
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
@@ -170,7 +155,7 @@ impl LakeWriter {
     }
 
     /// Every committed input file by its SHA-256, with its ledger entry.
-    pub fn committed(&self) -> Result<HashMap<String, LedgerEntry>, IngestError> {
+    pub fn committed(&self) -> Result<HashMap<String, LedgerEntry>, LakeError> {
         Ok(self
             .ledger()?
             .into_iter()
@@ -180,7 +165,7 @@ impl LakeWriter {
 
     /// A clean staging folder for one batch: the engine writes its Parquet parts and its
     /// quarantine file there while it reads the input.
-    pub fn stage(&self, batch: &str) -> Result<PathBuf, IngestError> {
+    pub fn stage(&self, batch: &str) -> Result<PathBuf, LakeError> {
         let staging = self.lake.staging_dir().join(batch);
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
@@ -196,18 +181,19 @@ impl LakeWriter {
         let _ = std::fs::remove_dir(self.lake.staging_dir());
     }
 
-    /// Commits one staged batch all-or-nothing and returns its ledger entry: every part
-    /// (already fsynced) is renamed into its partition, then the ledger entry is written.
+    /// Commits one staged batch all-or-nothing and returns its ledger entry: every file
+    /// (already fsynced) is renamed into place, then the ledger entry is written. The
+    /// files may hold rows of several tables (their paths say which); the quarantine
+    /// file, if any, is one of them.
     pub fn commit(
         &self,
         batch: &str,
-        parts: &[StagedPart],
-        quarantine: Option<&Path>,
+        files: &[StagedFile],
         summary: FileSummary,
         rows_stored: u64,
-    ) -> Result<LedgerEntry, IngestError> {
+    ) -> Result<LedgerEntry, LakeError> {
         if !summary.is_balanced() {
-            return Err(IngestError::Unbalanced {
+            return Err(LakeError::Unbalanced {
                 path: summary.file.clone().into(),
                 read: summary.rows_read,
                 accepted: summary.rows_accepted,
@@ -217,22 +203,8 @@ impl LakeWriter {
         }
         let root = self.lake.root();
         let staging = self.lake.staging_dir().join(batch);
-        let mut moves: Vec<(PathBuf, String)> = parts
-            .iter()
-            .filter(|p| p.rows > 0)
-            .map(|p| (p.tmp.clone(), p.rel.clone()))
-            .collect();
-        let quarantine_rel = quarantine.map(|q| {
-            let rel = Lake::quarantine_rel_path(batch);
-            moves.push((q.to_path_buf(), rel.clone()));
-            rel
-        });
-        for (tmp, rel) in &moves {
-            let dest = root.join(rel);
-            let parent = dest.parent().expect("lake paths have a parent");
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-            std::fs::rename(tmp, &dest).map_err(io(&dest))?;
-            sync_dir(parent)?;
+        for file in files {
+            move_into_place(&file.tmp, &root.join(&file.rel))?;
         }
         let seq = self.next_seq.get();
         let entry = LedgerEntry {
@@ -240,28 +212,26 @@ impl LakeWriter {
             seq,
             summary,
             rows_stored,
-            parquet: moves
+            parquet: files
                 .iter()
-                .filter(|(_, rel)| rel.ends_with(".parquet"))
-                .map(|(_, rel)| rel.clone())
+                .filter(|f| f.rel.ends_with(".parquet"))
+                .map(|f| f.rel.clone())
                 .collect(),
-            quarantine: quarantine_rel,
+            quarantine: files
+                .iter()
+                .find(|f| f.rel == Lake::quarantine_rel_path(batch))
+                .map(|f| f.rel.clone()),
             quarantine_deleted: None,
             tally_version: env!("CARGO_PKG_VERSION").to_string(),
         };
-        let ledger_dir = self.lake.ledger_dir();
-        std::fs::create_dir_all(&ledger_dir).map_err(io(&ledger_dir))?;
-        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-        let tmp = staging.join("ledger.json");
         let mut json = serde_json::to_vec_pretty(&entry).expect("ledger entries serialise");
         json.push(b'\n');
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(&json)
-            .and_then(|()| f.sync_all())
-            .map_err(io(&tmp))?;
-        let dest = self.lake.ledger_path(batch);
-        std::fs::rename(&tmp, &dest).map_err(io(&dest))?;
-        sync_dir(&ledger_dir)?;
+        write_atomic(
+            &self.lake.ledger_dir(),
+            &staging.join("ledger.json"),
+            &self.lake.ledger_path(batch),
+            &json,
+        )?;
         std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
         // Only this writer uses the staging folder; once empty it goes too.
         let _ = std::fs::remove_dir(self.lake.staging_dir());
@@ -275,25 +245,22 @@ impl LakeWriter {
 
     /// Replaces a committed batch's ledger entry (temp, fsync, rename, fsync of the
     /// folder): how `tally purge` records a quarantine file it deletes, before deleting it.
-    pub fn rewrite_entry(&self, entry: &LedgerEntry) -> Result<(), IngestError> {
+    pub fn rewrite_entry(&self, entry: &LedgerEntry) -> Result<(), LakeError> {
         let staging = self.lake.staging_dir();
-        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-        let tmp = staging.join(format!("{}.json", entry.batch));
         let mut json = serde_json::to_vec_pretty(entry).expect("ledger entries serialise");
         json.push(b'\n');
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(&json)
-            .and_then(|()| f.sync_all())
-            .map_err(io(&tmp))?;
-        let dest = self.lake.ledger_path(&entry.batch);
-        std::fs::rename(&tmp, &dest).map_err(io(&dest))?;
-        sync_dir(&self.lake.ledger_dir())?;
+        write_atomic(
+            &self.lake.ledger_dir(),
+            &staging.join(format!("{}.json", entry.batch)),
+            &self.lake.ledger_path(&entry.batch),
+            &json,
+        )?;
         let _ = std::fs::remove_dir(&staging);
         Ok(())
     }
 
     /// Every committed batch, in commit order.
-    pub fn entries(&self) -> Result<Vec<LedgerEntry>, IngestError> {
+    pub fn entries(&self) -> Result<Vec<LedgerEntry>, LakeError> {
         self.ledger()
     }
 }
