@@ -478,7 +478,8 @@ pub struct PeriodArgs {
     pub every: Option<BucketKind>,
     /// Break down by (comma-separated; each metric takes some, `tally metric --list`
     /// says which): site, station, user_type, event, item_type, collection, location,
-    /// patron_category, category, priority, status, ssid, kind, asset_tag, age_years, os.
+    /// patron_category, category, priority, status, ssid, kind, asset_tag, age_years, os,
+    /// printer.
     #[arg(long, value_name = "COLS", value_delimiter = ',', hide_possible_values = true,
           value_parser = named::<Dim>(dim_names))]
     pub by: Vec<Dim>,

@@ -78,9 +78,16 @@ fn print_outcomes(outcomes: &[FileOutcome], json: bool) -> anyhow::Result<()> {
         writeln!(out)?;
         return Ok(());
     }
+    // The format column as wide as its longest name (koha-statistics is 15).
+    let fw = outcomes
+        .iter()
+        .map(|o| o.summary.format.len())
+        .chain([13])
+        .max()
+        .unwrap_or(13);
     writeln!(
         out,
-        "{:<44} {:<13} {:<17} {:>9} {:>9} {:>11} {:>9}",
+        "{:<44} {:<fw$} {:<17} {:>9} {:>9} {:>11} {:>9}",
         "file", "format", "status", "read", "accepted", "quarantined", "excluded"
     )?;
     for o in outcomes {
@@ -95,7 +102,7 @@ fn print_outcomes(outcomes: &[FileOutcome], json: bool) -> anyhow::Result<()> {
         };
         writeln!(
             out,
-            "{name:<44} {:<13} {status:<17} {:>9} {:>9} {:>11} {:>9}",
+            "{name:<44} {:<fw$} {status:<17} {:>9} {:>9} {:>11} {:>9}",
             s.format, s.rows_read, s.rows_accepted, s.rows_quarantined, s.rows_excluded
         )?;
         if let Some(e) = &o.error {

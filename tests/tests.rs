@@ -6,6 +6,7 @@
 mod any_bytes;
 mod bad_input;
 mod charts;
+mod cli;
 mod common;
 mod crash;
 mod crosscheck;

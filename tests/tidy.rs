@@ -237,6 +237,19 @@ fn metric_layers_point_down() {
     );
 }
 
+#[test]
+fn the_by_help_names_every_dimension() {
+    let cli = read("src/cli.rs");
+    for d in tally_metrics::Dim::ALL {
+        assert!(
+            cli.contains(&format!(" {},", d.column()))
+                || cli.contains(&format!(" {}.", d.column())),
+            "src/cli.rs: --by's help does not name {}",
+            d.column()
+        );
+    }
+}
+
 /// The variants of `pub enum name` in `file`, and the names in its `ALL` list.
 fn variants_and_all(file: &str, name: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     let src = read(file);
