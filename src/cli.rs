@@ -353,7 +353,7 @@ pub struct DemoArgs {
     pub scale: f64,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TimeMeans {
     Start,
     End,

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use tally_ingest::{
-    FileOutcome, Format, IngestOptions, Pseudonymiser, Status as FileStatus, TimestampMeans,
-};
+use tally_ingest::{FileOutcome, Format, IngestOptions, Pseudonymiser, Status as FileStatus};
 use tally_lake::{Lake, Snapshot};
 use tally_metrics::{Metric, Request};
 use tally_model::{BucketKind, Sites};
@@ -182,22 +180,26 @@ fn read_options(
     };
     let pseudo =
         Pseudonymiser::optional(a.key_file.as_deref()).map_err(|e| usage(e.to_string()))?;
+    // The formats' own settings, by the names their declarations give them.
+    let settings = tally_ingest::given_settings([
+        (
+            "envisionware-time",
+            (a.envisionware_time == TimeMeans::End).then(|| "end".to_string()),
+        ),
+        ("strip-prefix", a.strip_prefix.clone()),
+        ("measure", a.measure.clone()),
+        ("year", a.year.map(|y| y.to_string())),
+        ("station", a.station.clone()),
+        ("os-column", a.os_column.clone()),
+    ]);
     let options = IngestOptions {
         table,
         format,
         tz,
-        envisionware_time: match a.envisionware_time {
-            TimeMeans::Start => TimestampMeans::Start,
-            TimeMeans::End => TimestampMeans::End,
-        },
         lock_wait: Duration::from_secs(wait),
-        strip_prefix: a.strip_prefix.clone(),
-        measure: a.measure.clone(),
-        year: a.year,
         site: a.site.clone(),
-        station: a.station.clone(),
         site_column: a.site_column.clone(),
-        os_column: a.os_column.clone(),
+        settings,
         mapping,
         budget: tally_ingest::Budget::new(memory_mib << 20),
         demo: false,
@@ -756,20 +758,30 @@ fn formats() -> anyhow::Result<Status> {
         } else {
             i.table.to_string()
         };
-        let site_columns = if i.site_columns.is_empty() {
-            "from an option or the record itself".to_string()
+        let site_from = if i.site_columns.is_empty() {
+            i.site.describe()
         } else {
-            i.site_columns.join(", then ")
+            format!("{}; {}", i.site_columns.join(", then "), i.site.describe())
         };
-        let options = if i.options.is_empty() {
+        let options: Vec<String> = i
+            .options
+            .iter()
+            .map(|o| o.to_string())
+            .chain(
+                i.settings
+                    .iter()
+                    .map(|s| format!("--{} {}: {}", s.name, s.value, s.about)),
+            )
+            .collect();
+        let options = if options.is_empty() {
             "none".to_string()
         } else {
-            i.options.join(", ")
+            options.join(", ")
         };
         writeln!(
             out,
             "{} -> table {table}\n    detected when: {}\n    required: {}\n    optional: {}\n    \
-             site from: {site_columns}\n    records told apart by: {}\n    options: {options}\n    {}",
+             site from: {site_from}\n    records told apart by: {}\n    options: {options}\n    {}",
             i.name,
             i.detected_by,
             i.required.join(", "),

@@ -47,7 +47,7 @@ fn ingest(lake: &Path, sites: &Sites, file: &Path, format: Option<Format>) -> Op
     let options = IngestOptions {
         format,
         // Settings some formats need; a file whose format needs none ignores them.
-        year: Some(2024),
+        settings: [("year".to_string(), "2024".to_string())].into(),
         site: Some("T1".into()),
         ..IngestOptions::default()
     };

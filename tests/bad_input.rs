@@ -285,7 +285,7 @@ fn impossible_values_are_quarantined() {
         1
     );
     o.quarantined("bad_time", "pcrDateTime", "unreadable date-time", 1);
-    o.quarantined("missing_value", "pcrBranch", "branch is empty", 1);
+    o.quarantined("missing_value", "pcrBranch", "pcrBranch is empty", 1);
     // An Excel re-save's 6/21/2026 16:14 is a date.
     o.accepted(1);
 }

@@ -272,3 +272,96 @@ fn catalogues_doctor_and_pipeline_checks() {
     .unwrap();
     insta::assert_snapshot!("run_check_bad", f.run(&["run", "--check", &bad]));
 }
+
+#[test]
+fn each_format_places_rows_by_its_site_policy() {
+    let f = Fixture::new();
+    let (lake, sites, key) = (f.lake(), sites(), f.path("key"));
+    // A Libki export from before 2013 names no location: the file fails at once unless
+    // --site says whose it is.
+    let old_libki = f.path("libki-2012.csv");
+    std::fs::write(
+        &old_libki,
+        "id,username,clientname,action,when\n1,21221099990001,PC01,LOGIN,2012-06-10 10:00:00\n2,21221099990001,PC01,LOGOUT,2012-06-10 10:30:00\n",
+    )
+    .unwrap();
+    insta::assert_snapshot!(
+        "site_column_missing",
+        f.run(&[
+            "ingest",
+            "--lake",
+            &lake,
+            "--sites",
+            &sites,
+            "--key-file",
+            &key,
+            &old_libki
+        ])
+    );
+    insta::assert_snapshot!(
+        "site_from_option",
+        f.run(&[
+            "ingest",
+            "--lake",
+            &lake,
+            "--sites",
+            &sites,
+            "--key-file",
+            &key,
+            "--site",
+            "N1",
+            &old_libki
+        ])
+    );
+    // A Meraki network's clients are one site's: --site is required before a row is read.
+    let meraki = data("meraki_clients.json").display().to_string();
+    insta::assert_snapshot!(
+        "site_of_the_whole_file",
+        f.run(&[
+            "ingest",
+            "--lake",
+            &lake,
+            "--sites",
+            &sites,
+            "--key-file",
+            &key,
+            &meraki
+        ])
+    );
+    // An empty branch cell takes --site; without it the row is quarantined, naming the
+    // column.
+    let blank = f.path("blank-branch.csv");
+    std::fs::write(
+        &blank,
+        "pcrKey,pcrUserID,pcrMinutesUsed,pcrDateTime,pcrBranch\n9001,21221012345678,30,2026-06-10 09:05:00,\n",
+    )
+    .unwrap();
+    insta::assert_snapshot!(
+        "site_cell_empty",
+        f.run(&[
+            "ingest",
+            "--lake",
+            &f.path("lake2"),
+            "--sites",
+            &sites,
+            "--key-file",
+            &key,
+            &blank
+        ])
+    );
+    insta::assert_snapshot!(
+        "site_cell_empty_with_site",
+        f.run(&[
+            "ingest",
+            "--lake",
+            &f.path("lake3"),
+            "--sites",
+            &sites,
+            "--key-file",
+            &key,
+            "--site",
+            "T1",
+            &blank
+        ])
+    );
+}

@@ -237,6 +237,115 @@ fn metric_layers_point_down() {
     );
 }
 
+/// Vendor names in the code (not the comments) of a file.
+fn vendor_words(src: &str) -> Vec<String> {
+    const VENDORS: [&str; 13] = [
+        "papercut",
+        "symphony",
+        "envisionware",
+        "snipe",
+        "libki",
+        "koha",
+        "evergreen",
+        "meraki",
+        "osticket",
+        "glpi",
+        "jira",
+        "intune",
+        "nessus",
+    ];
+    src.split("#[cfg(test)]")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            l.split("//")
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        })
+        .flat_map(|code| {
+            VENDORS
+                .iter()
+                .filter(|v| code.contains(**v))
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn vendor_knowledge_is_in_the_formats_declarations() {
+    // Ingest's shared core (everything but adapters/) knows no vendor: what a vendor's
+    // export needs is its format's declaration (preamble, lookalikes, settings, site
+    // policy) or its adapter.
+    let core = root().join("crates/ingest/src");
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(&core).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "rs") {
+            for v in vendor_words(&read(&format!(
+                "crates/ingest/src/{}",
+                path.file_name().unwrap().to_string_lossy()
+            ))) {
+                found.push(format!("{}: {v}", path.display()));
+            }
+        }
+    }
+    assert_eq!(found, Vec::<String>::new());
+    assert_eq!(
+        vendor_words("let x = 1; // PaperCut's banner\nif line.starts_with(\"PaperCut\") {}"),
+        vec!["papercut".to_string()]
+    );
+}
+
+#[test]
+fn adapters_borrow_only_from_their_family_or_the_shared_modules() {
+    // A format's module uses another module of adapters/ only when it is its family's
+    // (declared below) or shared by all (mod.rs, shared.rs, site.rs).
+    let family: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        ("ad_computers", &["assets", "directory"][..]),
+        ("intune", &["assets", "directory"][..]),
+        ("directory", &["assets"][..]),
+        ("inventory", &["assets"][..]),
+        ("snipe_it", &["assets"][..]),
+        ("evergreen_circ", &["loans"][..]),
+        ("koha_old_issues", &["loans"][..]),
+        ("libki", &["libki_actions"][..]),
+        ("libki_history", &["libki_actions"][..]),
+        ("totals_long", &["totals"][..]),
+        ("totals_wide", &["totals"][..]),
+        ("osticket", &["tickets"][..]),
+        ("rt", &["tickets"][..]),
+        ("glpi", &["tickets"][..]),
+        ("jira", &["tickets"][..]),
+    ]);
+    let dir = root().join("crates/ingest/src/adapters");
+    let mut wrong = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let src = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in src.match_indices("adapters::") {
+            let used: String = src[i + "adapters::".len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let is_module = dir.join(format!("{used}.rs")).exists();
+            let allowed = ["shared", "site", name.as_str()].contains(&used.as_str())
+                || family
+                    .get(name.as_str())
+                    .is_some_and(|f| f.contains(&used.as_str()));
+            if is_module && !allowed {
+                wrong.push(format!("{name} uses {used}"));
+            }
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert_eq!(wrong, Vec::<String>::new());
+}
+
 #[test]
 fn the_by_help_names_every_dimension() {
     let cli = read("src/cli.rs");

@@ -272,7 +272,7 @@ fn defect_5_the_branch_of_a_ticket_from_department_or_a_chosen_column() {
     let out = run(&["formats"]);
     assert!(
         text(&out.stdout)
-            .contains("site from: Location, then Branch, then Department, then Help Topic")
+            .contains("site from: Location, then Branch, then Department, then Help Topic;")
     );
     // A --site-column the file lacks fails the file, naming it.
     let (_d, r) = fresh("tickets.csv", file.as_bytes(), &["--site-column", "Branch"]);

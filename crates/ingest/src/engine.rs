@@ -16,6 +16,7 @@ use tally_lake::{FileSummary, Lake, LakeWriter, LedgerEntry, StagedFile};
 use tally_model::{Sites, Table};
 
 use crate::adapters::{Ctx, Input, Out};
+use crate::format::SitePolicy;
 use crate::identity::LakeIndex;
 use crate::options::IngestOptions;
 use crate::pseudo::{PseudoCache, Pseudonymiser};
@@ -101,16 +102,14 @@ fn detect(
     if let Some(f) = line_format {
         return Ok((f, options.format.is_none(), None));
     }
-    if crate::adapters::symphony_hist::looks_like_logprint(&first) {
+    if let Some((format, message)) = Format::lookalike(&first) {
         return Err(fail(
             IngestError::Malformed {
                 path: source.path.clone(),
                 line: 1,
-                message: "this is Symphony's logprint/translate output, a readable dump of the history log: \
-                          tally reads the log itself; send the raw .hist (or .hist.Z) files from Unicorn/Logs/Hist"
-                    .into(),
+                message: message.into(),
             },
-            Some(Format::SymphonyHist),
+            Some(format),
         ));
     }
     let csv = CsvInput::open(source, options.budget.read_ahead_bytes())
@@ -225,7 +224,15 @@ fn parse_file(
         0
     };
     let mut input = Input { source, csv };
-    let read = (spec.read)(&mut input, &mut ctx);
+    let read = match spec.site {
+        // A file that is one site's and does not say which: said once, before a row.
+        SitePolicy::File(why) if options.site.is_none() => Err(IngestError::Malformed {
+            path: source.path.clone(),
+            line: 1,
+            message: format!("{why}: pass --site CODE for the site it is"),
+        }),
+        _ => (spec.read)(&mut input, &mut ctx),
+    };
     drop(input);
     // The context holds a sender: drop it so the keeper sees the end of the file.
     let mut tally = ctx.finish();

@@ -37,6 +37,18 @@ pub struct FormatSpec {
     /// chooses one). Empty for formats whose site comes from an option (`--site`) or the
     /// line itself.
     pub site_columns: &'static [&'static str],
+    /// Where a row's site comes from: the one rule of the format ([`SitePolicy`]).
+    pub site: SitePolicy,
+    /// How lines the export writes above its header begin (PaperCut Print Logger's
+    /// banner): such a first line is skipped and counted in line numbers. PowerShell's
+    /// `#TYPE` line is every CSV's (the reader knows it).
+    pub preamble: &'static [&'static str],
+    /// Files that look like this format's exports but are something else, by their first
+    /// line, with what to send instead.
+    pub lookalikes: &'static [Lookalike],
+    /// The format's own settings (`--strip-prefix`, `--envisionware-time`, ...): read by
+    /// its adapter through `Ctx::setting`, shown by `tally formats`.
+    pub settings: &'static [Setting],
     /// Whether rows carry patron (or device) identifiers: a pseudonymisation key is then
     /// required.
     pub identifiers: bool,
@@ -48,6 +60,69 @@ pub struct FormatSpec {
     pub notes: &'static str,
     /// Reads a whole file into `ctx`.
     pub read: fn(&mut Input<'_>, &mut Ctx<'_>) -> Result<(), IngestError>,
+}
+
+/// Where the site of a format's rows comes from. One policy per format, applied by the
+/// shared site code (`adapters/site.rs`), so every format places rows the same way and
+/// says the same thing when it cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SitePolicy {
+    /// A column of each row: the format's `site_columns` tried in order (or
+    /// `--site-column`), a row whose columns are empty takes `--site`. `required`: a row
+    /// with no site is quarantined (its table needs one), and a file with none of the
+    /// columns and no `--site` fails before a row is read; otherwise the row is stored
+    /// without a site (library-wide: a ticket, a total).
+    Column { required: bool },
+    /// Names: the organisational units, categories and names a directory device or a
+    /// print job carries, whole or by their prefix before the first `-`, `_` or space,
+    /// then `--site`; a row none places is quarantined.
+    Names,
+    /// The whole file is one site's, which the file does not say (why, for people):
+    /// `--site` is required before a row is read.
+    File(&'static str),
+    /// Each line names its site in a field of its own (Symphony's station library).
+    Line,
+    /// The table has no site (the survey's libraries).
+    None,
+}
+
+impl SitePolicy {
+    /// For `tally formats` and docs/formats.md.
+    pub fn describe(self) -> String {
+        match self {
+            SitePolicy::Column { required: true } => {
+                "a column of each row, else --site; a row without one is quarantined".into()
+            }
+            SitePolicy::Column { required: false } => {
+                "a column of each row, else --site; a row without one is library-wide".into()
+            }
+            SitePolicy::Names => {
+                "the row's OUs, categories or names, whole or by prefix, else --site".into()
+            }
+            SitePolicy::File(why) => format!("--site CODE: {why}"),
+            SitePolicy::Line => "a field of each line".into(),
+            SitePolicy::None => "none (the table has no site)".into(),
+        }
+    }
+}
+
+/// A file that looks like a format's export but is not one, by its first line.
+#[derive(Clone, Copy)]
+pub struct Lookalike {
+    pub first_line: fn(&str) -> bool,
+    /// What it is and what to send instead.
+    pub message: &'static str,
+}
+
+/// A setting of one format (a flag of `tally ingest`, a key of a pipeline's input).
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// The flag without its dashes: `strip-prefix` (a pipeline writes `strip_prefix`).
+    pub name: &'static str,
+    /// The value's placeholder: `PREFIX`, `start|end`.
+    pub value: &'static str,
+    /// What it is for.
+    pub about: &'static str,
 }
 
 /// How a format is recognised from a file's start.
@@ -99,6 +174,8 @@ pub struct FormatInfo {
     pub site_columns: &'static [&'static str],
     pub identity: &'static str,
     pub options: &'static [&'static str],
+    pub settings: &'static [Setting],
+    pub site: SitePolicy,
     pub notes: &'static str,
 }
 
@@ -122,8 +199,38 @@ impl Format {
             site_columns: s.site_columns,
             identity: s.identity,
             options: s.options,
+            settings: s.settings,
+            site: s.site,
             notes: s.notes,
         }
+    }
+
+    /// Whether a first line is one the export of some format writes above its header.
+    pub fn is_preamble(first_line: &str) -> bool {
+        let line = first_line.trim_start_matches('\u{feff}');
+        line.starts_with("#TYPE")
+            || Format::ALL
+                .iter()
+                .flat_map(|f| f.spec().preamble)
+                .any(|p| line.starts_with(p))
+    }
+
+    /// What a file is instead, when its first line is one a format knows is not its
+    /// export: (the format, the message).
+    pub fn lookalike(first_line: &str) -> Option<(Format, &'static str)> {
+        Format::ALL.iter().find_map(|f| {
+            f.spec()
+                .lookalikes
+                .iter()
+                .find(|l| (l.first_line)(first_line))
+                .map(|l| (*f, l.message))
+        })
+    }
+
+    /// Whether a format reads a setting of this name (`strip-prefix` or `strip_prefix`).
+    pub fn reads_setting(self, name: &str) -> bool {
+        let name = name.replace('_', "-");
+        self.spec().settings.iter().any(|s| s.name == name)
     }
 
     /// The format whose header signature the header has, if exactly one matches.

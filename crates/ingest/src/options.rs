@@ -7,7 +7,6 @@ use chrono_tz::Tz;
 use tally_model::Table;
 
 use crate::Format;
-pub use crate::adapters::envisionware::TimestampMeans;
 
 /// The default memory budget of one ingest: 1 GiB.
 pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
@@ -84,25 +83,17 @@ pub struct IngestOptions {
     pub format: Option<Format>,
     /// The zone of the files' local times, overriding the sites' zones.
     pub tz: Option<Tz>,
-    pub envisionware_time: TimestampMeans,
     /// How long to wait for another writer to finish; zero refuses at once.
     pub lock_wait: Duration,
-    /// A system prefix to strip from library codes (Symphony's `EPL` in `EPLMNA`).
-    pub strip_prefix: Option<String>,
-    /// The measure of a totals file, when its columns and name do not say.
-    pub measure: Option<String>,
-    /// The year of a wide totals file, when its name does not say.
-    pub year: Option<i32>,
     /// The site of a file that covers one site and does not name it (a Meraki network,
-    /// a Windows machine's log).
+    /// a Windows machine's log), and of rows whose site columns are empty.
     pub site: Option<String>,
     /// The column that holds the site (`--site-column`), instead of the format's list.
     pub site_column: Option<String>,
-    /// Snipe-IT: the custom field that holds the operating system (`--os-column`),
-    /// instead of `Operating System` or `OS`.
-    pub os_column: Option<String>,
-    /// The station of a Windows log (else the file's name).
-    pub station: Option<String>,
+    /// The formats' own settings by name (`strip-prefix`, `envisionware-time`,
+    /// `os-column`, `measure`, `year`, `station`): each format declares the ones it reads
+    /// (`FormatSpec::settings`) and reads them through `Ctx::setting`.
+    pub settings: std::collections::BTreeMap<String, String>,
     /// The column mapping for `generic` files.
     pub mapping: Option<crate::adapters::generic::Mapping>,
     /// The memory budget (default 1 GiB).
@@ -114,4 +105,15 @@ pub struct IngestOptions {
     /// which the lake was purged. Rows before it are stored without patron, item or device
     /// keys, as the purge left the rows it cleared (docs/privacy.md).
     pub purged_before_us: Option<i64>,
+}
+
+/// The settings that were given, by name, from (name, value if given) pairs: how the
+/// command line and pipeline files fill [`IngestOptions::settings`].
+pub fn given_settings<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, Option<String>)>,
+) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?)))
+        .collect()
 }

@@ -18,14 +18,6 @@ pub fn normalize_header(name: &str) -> String {
         .collect()
 }
 
-/// Lines exports write above their header: Windows PowerShell's Export-Csv `#TYPE
-/// <class>`, and PaperCut Print Logger's banner (`PaperCut Print Logger -
-/// http://www.papercut.com/`).
-pub fn is_preamble(first_line: &str) -> bool {
-    let line = first_line.trim_start_matches('\u{feff}');
-    line.starts_with("#TYPE") || line.starts_with("PaperCut Print Logger")
-}
-
 /// The delimiter of the header line: whichever of `,` `;` tab `|` occurs most.
 pub fn sniff_delimiter(first_line: &[u8]) -> u8 {
     let count = |d: u8| first_line.iter().filter(|&&b| b == d).count();
@@ -44,7 +36,7 @@ pub struct CsvInput {
     reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
     /// Raw record bytes per batch handed from the reading thread to the adapter.
     batch_bytes: usize,
-    /// Lines before the header that the reader skipped ([`is_preamble`]).
+    /// Lines before the header that the reader skipped (`Format::is_preamble`).
     line_offset: u64,
 }
 
@@ -158,7 +150,7 @@ impl CsvInput {
         let mut buffered = BufReader::with_capacity(source.buffer.max(16), source.open()?);
         // A line some exports write above the header: skipped, and counted in line numbers.
         let mut line_offset = 0;
-        let header_line = if is_preamble(&first) {
+        let header_line = if crate::Format::is_preamble(&first) {
             let mut skipped = Vec::new();
             std::io::BufRead::read_until(&mut buffered, b'\n', &mut skipped).map_err(|e| {
                 IngestError::Io {

@@ -150,6 +150,41 @@ impl Lake {
     }
 }
 
+/// What went into the lake, read from its ledger: per table and format the files and
+/// their rows (read = accepted + quarantined + excluded), their sum, and the rows set
+/// aside per fate and reason code. The usage report's "Data received" and the explorer's
+/// lake page show it as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Intake {
+    pub by_format: Vec<IntakeRow>,
+    /// Every batch together.
+    pub total: IntakeRow,
+    /// (fate: `quarantined` or `excluded`, reason code, rows), in that order.
+    pub by_reason: Vec<(String, String, u64)>,
+}
+
+/// The files of one table and format, and their rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IntakeRow {
+    pub table: String,
+    pub format: String,
+    pub files: u64,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+    pub rows_excluded: u64,
+}
+
+impl IntakeRow {
+    fn add(&mut self, s: &FileSummary) {
+        self.files += 1;
+        self.rows_read += s.rows_read;
+        self.rows_accepted += s.rows_accepted;
+        self.rows_quarantined += s.rows_quarantined;
+        self.rows_excluded += s.rows_excluded;
+    }
+}
+
 /// One version of the lake: the batches its ledger held when it was read, in commit
 /// order. Every file a read takes is one these entries name, so an answer computed from
 /// a snapshot reads one version of the lake, whatever is committed meanwhile. Cheap to
@@ -250,6 +285,40 @@ impl Snapshot {
             }
         }
         months
+    }
+
+    /// What went into the lake ([`Intake`]).
+    pub fn intake(&self) -> Intake {
+        let mut by_format: BTreeMap<(String, String), IntakeRow> = BTreeMap::new();
+        let mut by_reason: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let mut total = IntakeRow::default();
+        for e in self.entries.iter() {
+            let s = &e.summary;
+            by_format
+                .entry((s.table.clone(), s.format.clone()))
+                .or_insert_with(|| IntakeRow {
+                    table: s.table.clone(),
+                    format: s.format.clone(),
+                    ..IntakeRow::default()
+                })
+                .add(s);
+            total.add(s);
+            for (fate, counts) in [("quarantined", &s.quarantined), ("excluded", &s.excluded)] {
+                for (code, rows) in counts {
+                    *by_reason
+                        .entry((fate.to_string(), code.clone()))
+                        .or_default() += rows;
+                }
+            }
+        }
+        Intake {
+            by_format: by_format.into_values().collect(),
+            total,
+            by_reason: by_reason
+                .into_iter()
+                .map(|((fate, code), rows)| (fate, code, rows))
+                .collect(),
+        }
     }
 
     /// Each batch with its commit order: where the latest export wins (tickets, assets,

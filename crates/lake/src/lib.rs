@@ -41,7 +41,7 @@ pub use layout::{
     LAKE_FORMAT, Lake, LakeFormatError, LakeMeta, PENDING_CHANGES, Purged, QUARANTINE_COLUMNS,
     month_of_us, month_start_us, partition_month, table_of,
 };
-pub use ledger::{FileSummary, LedgerEntry, ReasonCount, Snapshot, Version};
+pub use ledger::{FileSummary, Intake, IntakeRow, LedgerEntry, ReasonCount, Snapshot, Version};
 pub use purge::{PurgeReport, PurgeRequest, purge};
 pub use read::{COMPRESSION, write_parquet};
 pub use upgrade::{UpgradeReport, upgrade};

@@ -125,6 +125,8 @@ pub enum Engine {
     CostPerUse,
     /// Time at capacity over each bucket's weeks (derived/capacity.rs).
     CapacityPerWeek,
+    /// A running total of another metric over the period's buckets (derived/cumulative.rs).
+    Cumulative,
     /// Computing devices by their OS's support status (devices.rs).
     OsSupport,
     /// Directory devices not seen for a while (devices.rs).
@@ -139,7 +141,11 @@ impl Engine {
     pub fn is_derived(self) -> bool {
         matches!(
             self,
-            Engine::Trend | Engine::StationAdvice | Engine::CostPerUse | Engine::CapacityPerWeek
+            Engine::Trend
+                | Engine::StationAdvice
+                | Engine::CostPerUse
+                | Engine::CapacityPerWeek
+                | Engine::Cumulative
         )
     }
 }
@@ -513,6 +519,14 @@ metrics! {
         definition: "assets (not retired) whose purchase date + life (the asset's, else the kind's in sites.toml) falls in the bucket; ones already overdue count in the first bucket",
         dims: &[Dim::Site, Dim::Kind],
         engine: Engine::Replacement,
+    },
+    ReplacementCostCumulative => MetricInfo {
+        name: "replacement_cost_cumulative",
+        table: Table::Assets,
+        unit: Unit::Currency,
+        definition: "replacement_cost of the bucket and of every earlier bucket of the period: the running total of a multi-year plan",
+        dims: &[Dim::Site, Dim::Kind],
+        engine: Engine::Cumulative,
     },
     ReplacementCost => MetricInfo {
         name: "replacement_cost",

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use tally_ingest::{Format, IngestOptions, Mapping, TimestampMeans};
+use tally_ingest::{Format, IngestOptions, Mapping};
 use tally_metrics::{Dim, Metric, Shape};
 use tally_model::{BucketKind, Sites, Table};
 use tally_report::plot::Kind;
@@ -571,16 +571,21 @@ pub fn parse(
             }
             _ => None,
         };
-        let envisionware_time = match &r.envisionware_time {
-            Some(v) => c
-                .parse(v, &key("envisionware_time"), |s| match s {
-                    "start" => Ok(TimestampMeans::Start),
-                    "end" => Ok(TimestampMeans::End),
-                    other => Err(format!("\"{other}\": expected start or end")),
-                })
-                .unwrap_or_default(),
-            None => TimestampMeans::default(),
-        };
+        let envisionware_time = r.envisionware_time.as_ref().and_then(|v| {
+            c.parse(v, &key("envisionware_time"), |s| match s {
+                "start" | "end" => Ok(s.to_string()),
+                other => Err(format!("\"{other}\": expected start or end")),
+            })
+        });
+        // The formats' own settings, by the names their declarations give them.
+        let settings = tally_ingest::given_settings([
+            ("envisionware-time", envisionware_time),
+            ("strip-prefix", r.strip_prefix.clone()),
+            ("measure", r.measure.clone()),
+            ("year", r.year.map(|y| y.to_string())),
+            ("station", r.station.clone()),
+            ("os-column", r.os_column.clone()),
+        ]);
         if r.site.is_some() && r.site_from_folder {
             c.at(span, key("site"), "give site or site_from_folder, not both");
         }
@@ -593,15 +598,10 @@ pub fn parse(
                     .flatten()
                     .or(mapping.as_ref().map(|_| Format::Generic)),
                 tz,
-                envisionware_time,
                 lock_wait: Duration::from_secs(p.lock_wait_seconds),
-                strip_prefix: r.strip_prefix.clone(),
-                measure: r.measure.clone(),
-                year: r.year,
                 site: r.site.clone(),
-                station: r.station.clone(),
                 site_column: r.site_column.clone(),
-                os_column: r.os_column.clone(),
+                settings,
                 mapping,
                 budget: Default::default(),
                 demo: false,

@@ -235,21 +235,23 @@ fn peers_section(
     );
     let ours = col("tally_value")?;
     let words = |m: &str| m.replace('_', " ");
-    // Each measure relative to its peers' median (= 100), so one axis serves all.
-    let rel = |v: Option<f64>, m: Option<f64>| match (v, m) {
-        (Some(v), Some(m)) if m > 0.0 => Some(v * 100.0 / m),
-        _ => None,
-    };
+    // Each measure relative to its peers' median (= 100), so one axis serves all: the
+    // peers table's own columns.
+    let (rel_value, rel_p25, rel_p75) = (
+        col("value_pct_of_median")?,
+        col("p25_pct_of_median")?,
+        col("p75_pct_of_median")?,
+    );
     let rows: Vec<tally_charts::RangeRow> = (0..measures.len())
         .map(|i| tally_charts::RangeRow {
             label: words(&measures[i]),
-            low: rel(p25[i], median[i]),
-            mid: rel(median[i], median[i]),
-            high: rel(p75[i], median[i]),
-            mark: rel(value[i], median[i]),
+            low: rel_p25[i],
+            mid: median[i].filter(|m| *m > 0.0).map(|_| 100.0),
+            high: rel_p75[i],
+            mark: rel_value[i],
         })
         .collect();
-    let peers_n = count.iter().flatten().fold(0.0f64, |a, b| a.max(*b)) as i64;
+    let peers_n = col("peer_group")?.first().copied().flatten().unwrap_or(0.0) as i64;
     let table_rows: Vec<Vec<Cell>> = (0..measures.len())
         .map(|i| {
             let n = |v: Option<f64>| v.map_or(Cell::Empty, |v| Cell::Number(v, 2));

@@ -28,7 +28,8 @@ struct RiskLine {
     status: String,
     eol: String,
     devices: f64,
-    sites: std::collections::BTreeSet<String>,
+    /// The branches the devices are at (the metric's `sites` column).
+    sites: f64,
 }
 
 use tally_metrics::devices::{PLAN_YEARS, plan_period};
@@ -69,34 +70,38 @@ pub fn build(
             ),
             (
                 "Public computers".into(),
-                sites
-                    .sites
-                    .iter()
-                    .map(|s| u64::from(s.stations))
-                    .sum::<u64>()
-                    .to_string(),
+                Cell::Int(p.library(Metric::PublicComputers)?.unwrap_or(0.0) as i64).display(),
             ),
         ],
         as_of: Some(last),
         ..Report::default()
     };
+    // A metric over the schedule's fiscal years, by `by` (none: the library's).
+    let over_years = |metric: Metric, by: Vec<Dim>| -> Result<Output, ReportError> {
+        Ok(compute(
+            lake,
+            sites,
+            &Request {
+                metric,
+                from: sched_from,
+                to: sched_to,
+                every: BucketKind::FiscalYear,
+                by,
+                budget: None,
+            },
+        )?)
+    };
+    // The library's cell of each fiscal year.
+    let library_years = |metric: Metric| -> Result<Vec<Option<f64>>, ReportError> {
+        let out = over_years(metric, vec![])?;
+        Ok(f64s(&out.frame, metric.name())?)
+    };
     // Units and cost due per fiscal year by one dimension, and both in one frame (CSV).
     let schedule = |by: Dim| -> Result<(Output, Output, DataFrame), ReportError> {
-        let run = |metric| {
-            compute(
-                lake,
-                sites,
-                &Request {
-                    metric,
-                    from: sched_from,
-                    to: sched_to,
-                    every: BucketKind::FiscalYear,
-                    by: vec![by],
-                    budget: None,
-                },
-            )
-        };
-        let (units, cost) = (run(Metric::ReplacementDue)?, run(Metric::ReplacementCost)?);
+        let (units, cost) = (
+            over_years(Metric::ReplacementDue, vec![by])?,
+            over_years(Metric::ReplacementCost, vec![by])?,
+        );
         let mut both = units.frame.clone();
         both.with_column(cost.frame.column("replacement_cost")?.clone())?;
         Ok((units, cost, both))
@@ -114,29 +119,28 @@ pub fn build(
             header.push(format!("{fy} cost"));
         }
         let mut rows: Vec<Vec<Cell>> = Vec::new();
-        let mut totals = vec![0.0; fys.len() * 2];
         for (u, c) in unit_series.iter().zip(&cost_series) {
             let mut row = vec![Cell::Text(u.name.clone())];
             for i in 0..fys.len() {
                 let (uv, cv) = (u.values[i].unwrap_or(0.0), c.values[i].unwrap_or(0.0));
-                totals[2 * i] += uv;
-                totals[2 * i + 1] += cv;
                 row.push(Cell::Int(uv as i64));
                 row.push(Cell::Number(cv, 0));
             }
             rows.push(row);
         }
+        // The library's row: replacement_due and replacement_cost with no breakdown.
+        let (all_units, all_cost) = (
+            library_years(Metric::ReplacementDue)?,
+            library_years(Metric::ReplacementCost)?,
+        );
         let mut total_row = vec![Cell::Text("All branches".into())];
-        for (i, t) in totals.iter().enumerate() {
-            total_row.push(if i % 2 == 0 {
-                Cell::Int(*t as i64)
-            } else {
-                Cell::Number(*t, 0)
-            });
+        for (u, c) in all_units.iter().zip(&all_cost) {
+            total_row.push(Cell::Int(u.unwrap_or(0.0) as i64));
+            total_row.push(Cell::Number(c.unwrap_or(0.0), 0));
         }
         rows.push(total_row);
-        let first_cost = totals.get(1).copied().unwrap_or(0.0);
-        let first_units = totals.first().copied().unwrap_or(0.0);
+        let first_cost = all_cost.first().copied().flatten().unwrap_or(0.0);
+        let first_units = all_units.first().copied().flatten().unwrap_or(0.0);
         report.sections.push(Section {
             id: "replacement".into(),
             title: "Replacement schedule".into(),
@@ -161,9 +165,8 @@ pub fn build(
         report.data.push(("replacement-by-branch".into(), both));
 
         // 2. Five-year projection by kind.
-        let (units, cost, both) = schedule(Dim::Kind)?;
+        let (_, cost, both) = schedule(Dim::Kind)?;
         let (_, kind_cost) = pivot(&cost, Dim::Kind, sites)?;
-        let (_, kind_units) = pivot(&units, Dim::Kind, sites)?;
         let mut header = vec!["fiscal year".to_string()];
         header.extend(kind_cost.iter().map(|s| format!("{} cost", s.name)));
         header.extend([
@@ -171,8 +174,13 @@ pub fn build(
             "total cost".to_string(),
             "cumulative cost".to_string(),
         ]);
-        let mut cumulative = 0.0;
-        let rows = fys
+        // The library's units, cost and running total of each fiscal year.
+        let (all_units, all_cost, running) = (
+            library_years(Metric::ReplacementDue)?,
+            library_years(Metric::ReplacementCost)?,
+            library_years(Metric::ReplacementCostCumulative)?,
+        );
+        let rows: Vec<Vec<Cell>> = fys
             .iter()
             .enumerate()
             .map(|(i, fy)| {
@@ -182,16 +190,14 @@ pub fn build(
                         .iter()
                         .map(|s| Cell::Number(s.values[i].unwrap_or(0.0), 0)),
                 );
-                let total: f64 = kind_cost.iter().filter_map(|s| s.values[i]).sum();
-                cumulative += total;
-                row.push(Cell::Int(
-                    kind_units.iter().filter_map(|s| s.values[i]).sum::<f64>() as i64,
-                ));
-                row.push(Cell::Number(total, 0));
-                row.push(Cell::Number(cumulative, 0));
+                let cell = |v: &[Option<f64>]| v.get(i).copied().flatten().unwrap_or(0.0);
+                row.push(Cell::Int(cell(&all_units) as i64));
+                row.push(Cell::Number(cell(&all_cost), 0));
+                row.push(Cell::Number(cell(&running), 0));
                 row
             })
             .collect();
+        let cumulative = running.last().copied().flatten().unwrap_or(0.0);
         report.sections.push(Section {
             id: "projection".into(),
             title: "Five-year cost projection".into(),
@@ -305,21 +311,22 @@ pub fn build(
                 from: last,
                 to,
                 every: BucketKind::All,
-                by: vec![Dim::Status, Dim::Os, Dim::Kind, Dim::Site],
+                by: vec![Dim::Status, Dim::Os, Dim::Kind],
                 budget: None,
             },
         )?;
         report.warn(&risk.warnings);
         let rf = &risk.frame;
-        let (st, os, kind, site, eol, n) = (
+        let (st, os, kind, eol, n, at) = (
             strs(rf, "status")?,
             strs(rf, "os")?,
             strs(rf, "kind")?,
-            strs(rf, "site")?,
             strs(rf, "eol")?,
             f64s(rf, "os_support")?,
+            f64s(rf, "sites")?,
         );
-        // One line per status, OS and kind: devices, and the branches they are at.
+        // One line per status, OS and kind (the metric's cells): devices, and how many
+        // branches they are at; the worst status first.
         let mut lines: BTreeMap<(u8, String, String), RiskLine> = BTreeMap::new();
         for i in 0..st.len() {
             let count = n[i].unwrap_or(0.0);
@@ -333,15 +340,15 @@ pub fn build(
                 "unknown" => 3,
                 _ => 4,
             };
-            let e = lines
-                .entry((rank, os[i].clone(), kind[i].clone()))
-                .or_insert_with(|| RiskLine {
+            lines.insert(
+                (rank, os[i].clone(), kind[i].clone()),
+                RiskLine {
                     status: st[i].clone(),
                     eol: eol[i].clone(),
-                    ..RiskLine::default()
-                });
-            e.devices += count;
-            e.sites.insert(site[i].clone());
+                    devices: count,
+                    sites: at[i].unwrap_or(0.0),
+                },
+            );
         }
         let kind_words = |k: &str| match k {
             "public_pc" => "public PCs",
@@ -355,7 +362,7 @@ pub fn build(
             .iter()
             .filter(|((rank, _, _), _)| *rank <= 2)
             .map(|((_, os, kind), line)| {
-                let (status, at) = (&line.status, &line.sites);
+                let (status, at) = (&line.status, line.sites as i64);
                 let when = match (status.as_str(), line.eol.as_str()) {
                     (_, "") => String::new(),
                     ("ending", e) => format!(" ends {e}"),
@@ -368,11 +375,10 @@ pub fn build(
                     ""
                 };
                 format!(
-                    "{os}{when}{extended}: {} {} at {} {}.",
+                    "{os}{when}{extended}: {} {} at {at} {}.",
                     line.devices as i64,
                     kind_words(kind),
-                    at.len(),
-                    if at.len() == 1 { "branch" } else { "branches" }
+                    if at == 1 { "branch" } else { "branches" }
                 )
             })
             .collect();
@@ -385,7 +391,7 @@ pub fn build(
                     Cell::Text(line.eol.clone()),
                     Cell::Text(kind.clone()),
                     Cell::Int(line.devices as i64),
-                    Cell::Int(line.sites.len() as i64),
+                    Cell::Int(line.sites as i64),
                 ]
             })
             .collect();
@@ -520,19 +526,26 @@ pub fn build(
             .iter()
             .collect::<Vec<_>>();
         let counts = f64s(&fleet.frame, "assets")?;
+        // The metric's cells as a kind x age grid; each kind's total and the fleet's are
+        // the metric by kind alone and with no breakdown.
         let mut grid: BTreeMap<String, BTreeMap<Option<i64>, f64>> = BTreeMap::new();
         let mut all_ages: Vec<Option<i64>> = Vec::new();
         for i in 0..kinds.len() {
-            *grid
-                .entry(kinds[i].clone())
-                .or_default()
-                .entry(ages[i])
-                .or_default() += counts[i].unwrap_or(0.0);
+            if let Some(c) = counts[i] {
+                grid.entry(kinds[i].clone()).or_default().insert(ages[i], c);
+            }
             if !all_ages.contains(&ages[i]) {
                 all_ages.push(ages[i]);
             }
         }
         all_ages.sort_by_key(|a| a.unwrap_or(i64::MAX));
+        let by_kind = p.run(Metric::Assets, BucketKind::All, vec![Dim::Kind])?;
+        let kind_total: BTreeMap<String, f64> = strs(&by_kind.frame, "kind")?
+            .into_iter()
+            .zip(f64s(&by_kind.frame, "assets")?)
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+        let in_service = p.library(Metric::Assets)?.unwrap_or(0.0);
         let age_label =
             |a: &Option<i64>| a.map_or("age unknown".to_string(), |a| format!("{a} yr"));
         let mut header = vec!["kind".to_string()];
@@ -547,7 +560,7 @@ pub fn build(
                         .iter()
                         .map(|a| Cell::Int(by_age.get(a).copied().unwrap_or(0.0) as i64)),
                 );
-                row.push(Cell::Int(by_age.values().sum::<f64>() as i64));
+                row.push(Cell::Int(kind_total.get(k).copied().unwrap_or(0.0) as i64));
                 row
             })
             .collect();
@@ -563,10 +576,7 @@ pub fn build(
         report.sections.push(Section {
             id: "fleet".into(),
             title: "The fleet by kind and age".into(),
-            lead: format!(
-                "{} devices in service on {last}.",
-                counts.iter().flatten().sum::<f64>() as i64
-            ),
+            lead: format!("{} devices in service on {last}.", in_service as i64),
             how_counted: vec![format!("assets: {}.", Metric::Assets.definition())],
             figures: vec![Figure {
                 name: "fleet-by-age".into(),

@@ -104,6 +104,16 @@ impl Period<'_> {
         )?)
     }
 
+    /// The metric over the whole period for the library as a whole: its one cell (the
+    /// figure a report's sentence or fact states).
+    pub fn library(&self, metric: Metric) -> Result<Option<f64>, ReportError> {
+        let out = self.run(metric, BucketKind::All, vec![])?;
+        Ok(f64s(&out.frame, &out.value_column)?
+            .first()
+            .copied()
+            .flatten())
+    }
+
     /// One row per branch and a last row for the library, one column per metric, over
     /// the whole period; returns the frame (CSV) and the table (the library row added).
     pub fn branch_table(
@@ -165,10 +175,6 @@ pub(crate) fn mark_last_section(report: &mut Report, out: &Output) -> Result<(),
         section.lead = format!("{}{sentence}", section.lead).trim().to_string();
     }
     Ok(())
-}
-
-pub(crate) fn sum(v: &[Option<f64>]) -> f64 {
-    v.iter().flatten().sum()
 }
 
 pub(crate) fn thousands(v: f64) -> String {

@@ -19,7 +19,7 @@ use tally_model::{BucketKind, Sites, Table as LakeTable};
 use crate::doc::{Figure, Report, ReportError, Section};
 use crate::frame::{Cell, Show, Table, cell};
 use crate::kit::{
-    Period, f64s, mark_last_section, natural_bucket, strs, style, sum, thousands, wide_table,
+    Period, f64s, mark_last_section, natural_bucket, strs, style, thousands, wide_table,
 };
 use crate::plot::{pivot, site_name};
 
@@ -61,12 +61,7 @@ pub fn build(
             ),
             (
                 "Public computers".into(),
-                sites
-                    .sites
-                    .iter()
-                    .map(|s| u64::from(s.stations))
-                    .sum::<u64>()
-                    .to_string(),
+                thousands(p.library(Metric::PublicComputers)?.unwrap_or(0.0)),
             ),
         ],
         as_of: Some(to - chrono::Duration::days(1)),
@@ -74,7 +69,6 @@ pub fn build(
     };
 
     // The sections of the tables the lake has files of; the others are named.
-    let ledger = lake.entries();
     let has = |t: LakeTable| !lake.rel_files(t, None).is_empty();
     let sections: [(LakeTable, &str, SectionFn); 5] = [
         (
@@ -113,7 +107,7 @@ pub fn build(
             missing.join("; ")
         )]);
     }
-    data_received(ledger, &mut report);
+    data_received(&lake.intake(), &mut report);
     report.footer = format!(
         "Made by tally {} from the lake's ledger. Patron identifiers are pseudonymised at ingest; breakdowns with fewer than {} patrons are suppressed (shown as –). The CSV files beside this report hold every table at full precision.",
         env!("CARGO_PKG_VERSION"),
@@ -150,7 +144,7 @@ fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Resul
             *h = "minutes at capacity".into();
         }
     }
-    let total_sessions = sum(&f64s(&overview, "sessions")?);
+    let total_sessions = p.library(Metric::Sessions)?.unwrap_or(0.0);
     let busiest = strs(&overview, "name")?
         .into_iter()
         .zip(f64s(&overview, "occupancy")?)
@@ -164,8 +158,8 @@ fn public_computers(p: &Period, every: BucketKind, report: &mut Report) -> Resul
             thousands(total_sessions),
             busiest
                 .map(|(n, v)| format!(
-                    "; the busiest branch by occupancy was {n} at {:.1}%",
-                    v * 100.0
+                    "; the busiest branch by occupancy was {n} at {}",
+                    Metric::Occupancy.unit().show(v)
                 ))
                 .unwrap_or_default()
         ),
@@ -530,7 +524,7 @@ fn wifi(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), Report
         title: "Wi-Fi".into(),
         lead: format!(
             "{} wireless sessions in the period (the survey's line 652 counts these).",
-            thousands(sum(&f64s(&parts, "wifi_sessions")?))
+            thousands(p.library(Metric::WifiSessions)?.unwrap_or(0.0))
         ),
         how_counted: vec![
             format!("wifi_sessions: {}.", Metric::WifiSessions.definition()),
@@ -582,18 +576,15 @@ fn printing(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), Re
     )?;
     let over_time = p.run(Metric::PrintPages, every, vec![Dim::Site])?;
     let (cats, series) = pivot(&over_time, Dim::Site, p.sites)?;
-    let all = |m: Metric| -> Result<Option<f64>, ReportError> {
-        let out = p.run(m, BucketKind::All, vec![])?;
-        Ok(f64s(&out.frame, m.name())?.first().copied().flatten())
-    };
+    let all = |m: Metric| p.library(m);
     let percent = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0));
     report.sections.push(Section {
         id: "printing".into(),
         title: "Printing".into(),
         lead: format!(
             "{} pages in {} jobs in the period; {} of the pages in colour, {} two-sided.",
-            thousands(sum(&f64s(&parts, "print_pages")?)),
-            thousands(sum(&f64s(&parts, "print_jobs")?)),
+            thousands(all(Metric::PrintPages)?.unwrap_or(0.0)),
+            thousands(all(Metric::PrintJobs)?.unwrap_or(0.0)),
             percent(all(Metric::ColorShare)?),
             percent(all(Metric::DuplexShare)?),
         ),
@@ -701,14 +692,14 @@ fn help_desk(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), R
             .push(("help-desk-over-target".into(), by_priority.frame));
         how.push("Targets are sites.toml's work_order_target_hours.".into());
     }
-    let total_opened = sum(&series[0].values);
+    let total_opened = p.library(Metric::TicketsOpened)?.unwrap_or(0.0);
     report.sections.push(Section {
         id: "help-desk".into(),
         title: "Help desk".into(),
         lead: format!(
             "{} tickets opened and {} resolved in the period.",
             thousands(total_opened),
-            thousands(sum(&series[1].values))
+            thousands(p.library(Metric::TicketsResolved)?.unwrap_or(0.0))
         ),
         how_counted: how,
         figures: vec![Figure {
@@ -733,35 +724,7 @@ fn help_desk(p: &Period, every: BucketKind, report: &mut Report) -> Result<(), R
 
 /// What went in: every file in the ledger with its row accounting, and the reasons rows
 /// were not counted.
-fn data_received(ledger: &[tally_lake::LedgerEntry], report: &mut Report) {
-    let mut per_table: BTreeMap<(String, String), [u64; 5]> = BTreeMap::new();
-    let mut reasons: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for e in ledger {
-        let s = &e.summary;
-        let t = per_table
-            .entry((s.table.clone(), s.format.clone()))
-            .or_default();
-        for (i, v) in [
-            1,
-            s.rows_read,
-            s.rows_accepted,
-            s.rows_quarantined,
-            s.rows_excluded,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            t[i] += v;
-        }
-        for (k, v) in &s.quarantined {
-            *reasons
-                .entry(("quarantined".into(), k.clone()))
-                .or_default() += v;
-        }
-        for (k, v) in &s.excluded {
-            *reasons.entry(("excluded".into(), k.clone())).or_default() += v;
-        }
-    }
+fn data_received(intake: &tally_lake::Intake, report: &mut Report) {
     let mut files = Table {
         caption: "Files in the lake, by table and format".into(),
         header: vec![
@@ -775,30 +738,44 @@ fn data_received(ledger: &[tally_lake::LedgerEntry], report: &mut Report) {
         ],
         rows: Vec::new(),
     };
-    let mut totals = [0u64; 5];
-    for ((table, format), v) in &per_table {
-        let mut row = vec![Cell::Text(table.clone()), Cell::Text(format.clone())];
-        row.extend(v.iter().map(|x| Cell::Int(*x as i64)));
+    for r in intake.by_format.iter().chain([&intake.total]) {
+        let (table, format) = if std::ptr::eq(r, &intake.total) {
+            ("total".to_string(), String::new())
+        } else {
+            (r.table.clone(), r.format.clone())
+        };
+        let mut row = vec![Cell::Text(table), Cell::Text(format)];
+        row.extend(
+            [
+                r.files,
+                r.rows_read,
+                r.rows_accepted,
+                r.rows_quarantined,
+                r.rows_excluded,
+            ]
+            .map(|x| Cell::Int(x as i64)),
+        );
         files.rows.push(row);
-        for i in 0..5 {
-            totals[i] += v[i];
-        }
     }
-    let mut row = vec![Cell::Text("total".into()), Cell::Text(String::new())];
-    row.extend(totals.iter().map(|x| Cell::Int(*x as i64)));
-    files.rows.push(row);
     let reason_table = Table {
         caption: "Rows not counted, by reason".into(),
         header: vec!["kind".into(), "reason".into(), "rows".into()],
-        rows: reasons
-            .into_iter()
-            .map(|((kind, k), v)| vec![Cell::Text(kind), Cell::Text(k), Cell::Int(v as i64)])
+        rows: intake
+            .by_reason
+            .iter()
+            .map(|(kind, k, v)| {
+                vec![
+                    Cell::Text(kind.clone()),
+                    Cell::Text(k.clone()),
+                    Cell::Int(*v as i64),
+                ]
+            })
             .collect(),
     };
     report.sections.push(Section {
         id: "data".into(),
         title: "Data received".into(),
-        lead: format!("{} files in the lake; rows read = accepted + quarantined + excluded for every one.", ledger.len()),
+        lead: format!("{} files in the lake; rows read = accepted + quarantined + excluded for every one.", intake.total.files),
         how_counted: vec![
             "Every input row is accepted, quarantined (unreadable or impossible: kept aside with its reason, identifiers masked) or excluded by a rule (not a use: a Koha payment, a Symphony hold, a machine logon).".into(),
             "Libki writes two rows per session (LOGIN and its end); both count as accepted rows of one session.".into(),

@@ -8,10 +8,11 @@
 use tally_model::Table;
 
 use crate::IngestError;
-use crate::adapters::assets::{Asset, date, push_directory};
-use crate::adapters::directory::{NO_SITE, computer_kind, filetime_date, later, site_of};
+use crate::adapters::assets::{Asset, push_directory};
+use crate::adapters::shared::date;
+use crate::adapters::directory::{NO_SITE, computer_kind, filetime_date, later};
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::reason::{Code, Reject};
 
 pub static SPEC: FormatSpec = FormatSpec {
@@ -50,10 +51,14 @@ pub static SPEC: FormatSpec = FormatSpec {
         "last_seen",
     ],
     site_columns: &[],
+    site: SitePolicy::Names,
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: "the computer's state: a re-export with the same state is in the lake already; the latest export of a \
                computer name wins when read",
     options: &["--site CODE (computers no OU or name prefix places)"],
+    settings: &[],
     notes: "Get-ADComputer | Export-Csv, Windows PowerShell (#TYPE line) or PowerShell 7; the site from an OU of \
             DistinguishedName that names a site (code, name or alias), else the name's prefix before its first -, _ or space, \
             else --site; whenCreated is the day the device joined (its purchase date when no inventory record \
@@ -113,7 +118,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 k.trim().eq_ignore_ascii_case("OU").then_some(v.trim())
             })
             .collect();
-        let site = site_of(ctx, &ous, &[name], NO_SITE)?;
+        let site = ctx.named_site(&ous, &[name], NO_SITE)?;
         let words = format!("{} {name} {}", ous.join(" "), get(8)?);
         push_directory(
             ctx,

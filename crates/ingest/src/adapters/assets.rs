@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::adapters::Ctx;
+use crate::adapters::shared::date;
 use crate::identity::Identity;
 use crate::reason::{Code, Reject};
 use crate::rows::Cell;
@@ -68,16 +69,6 @@ fn known_status(label: &str) -> Option<&'static str> {
         }
         _ => None,
     }
-}
-
-pub fn date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    // A date with a time (`2024-03-05 00:00:00`, `3/5/2024 12:00:00 AM`) is its date.
-    let day = s.split_whitespace().next().unwrap_or(s);
-    ["%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%m/%d/%y"]
-        .iter()
-        .filter_map(|f| NaiveDate::parse_from_str(day, f).ok())
-        .find(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
 }
 
 /// A cost as written: "$1,099.00", "1099", "1.099,00 €", "1 099,00". The decimal mark is

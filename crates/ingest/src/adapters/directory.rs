@@ -4,40 +4,11 @@
 
 use chrono::NaiveDate;
 
-use crate::adapters::Ctx;
 use crate::adapters::assets::kind_of;
-use crate::reason::{Code, Reject};
 
 /// What to do when a directory device names no site.
 pub const NO_SITE: &str = "no OU, category or name prefix (before the first -, _ or space) names a site of \
                            sites.toml: add the OU's name as a site alias, or pass --site CODE";
-
-/// The site of a device or a print job: the first of `candidates` (OUs, a category) or
-/// of `names` (a computer's; a printer's, its print server's and its client's) that
-/// names a site of sites.toml (code, name or alias), else the first name whose prefix
-/// before its first `-`, `_` or space does, else `--site`. One no rule places is
-/// rejected with `advice` and the first name.
-pub fn site_of(
-    ctx: &mut Ctx<'_>,
-    candidates: &[&str],
-    names: &[&str],
-    advice: &'static str,
-) -> Result<String, Reject> {
-    let whole = candidates.iter().chain(names).map(|n| n.trim());
-    let prefixes = names
-        .iter()
-        .filter_map(|n| n.trim().split(['-', '_', ' ']).next());
-    if let Some(found) = whole
-        .chain(prefixes)
-        .find(|n| !n.is_empty() && ctx.sites.site_index(n).is_some())
-    {
-        return Ok(ctx.site(found).0.to_string());
-    }
-    if let Some(site) = ctx.options.site.clone() {
-        return Ok(ctx.site(&site).0.to_string());
-    }
-    Err(Reject::new(Code::MissingValue, "site", advice).got(names.first().copied().unwrap_or("")))
-}
 
 /// The kind of a computer from the words around it (OU path, name, model, OS). A
 /// computer that no word places is a staff PC: public PCs and laptops are told apart by

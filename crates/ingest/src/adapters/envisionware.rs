@@ -5,7 +5,7 @@ use tally_model::{Table, UserType};
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input, each_record, session_row};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, Setting, SitePolicy};
 use crate::identity::Identity;
 use crate::reader::Columns;
 use crate::reason::{Code, Reject};
@@ -43,9 +43,19 @@ pub static SPEC: FormatSpec = FormatSpec {
         "pcrWhereMade",
     ],
     site_columns: &["pcrBranch"],
+    site: SitePolicy::Column { required: true },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "pcrKey with the branch (keys are per reservation server); without pcrKey, the row's content",
-    options: &["--envisionware-time start|end", "--tz"],
+    options: &["--tz"],
+    settings: &[
+        Setting {
+            name: "envisionware-time",
+            value: "start|end",
+            about: "whether pcrDateTime is when the session started (the default) or ended",
+        },
+    ],
     notes: "strad_bci (NYPL) or tbluserpcrdetail rows; pcrDateTime is local time, read as the session start \
             (--envisionware-time end for exports that stamp the end); where pcrStartTime and pcrStopTime are \
             exported they are the session; pcrUserData1 set = staff override; pcrIsGuest or a card number with a \
@@ -77,7 +87,18 @@ const IS_GUEST: usize = 10;
 const MAX_MINUTES: i64 = super::MAX_SESSION_US / 60_000_000;
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    each_record(input, ctx, row)
+    let means = match ctx.setting("envisionware-time") {
+        None | Some("start") => TimestampMeans::Start,
+        Some("end") => TimestampMeans::End,
+        Some(other) => {
+            return Err(IngestError::Malformed {
+                path: input.source.path.clone(),
+                line: 1,
+                message: format!("--envisionware-time \"{other}\": expected start or end"),
+            });
+        }
+    };
+    each_record(input, ctx, |rec, cols, ctx| row(rec, cols, ctx, means))
 }
 
 /// One record: a session emitted, an exclusion counted, or the reason to quarantine it.
@@ -90,10 +111,15 @@ fn value(s: &str) -> &str {
     }
 }
 
-fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), Reject> {
+fn row(
+    rec: &csv::ByteRecord,
+    cols: &Columns,
+    ctx: &mut Ctx<'_>,
+    means: TimestampMeans,
+) -> Result<(), Reject> {
     let get = |i: usize| cols.text(rec, i).map(value);
     let (user, minutes, when, branch) = (get(USER)?, get(MINUTES)?, get(DATETIME)?, get(BRANCH)?);
-    // The site: pcrBranch, unless --site-column names another column.
+    // The site: pcrBranch, unless --site-column names another column; else --site.
     let site_raw = ctx.site_value(rec);
     let minutes: i64 = match minutes.parse() {
         Ok(m) if (0..=MAX_MINUTES).contains(&m) => m,
@@ -123,11 +149,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         .got(when));
     };
     if site_raw.is_empty() {
-        return Err(Reject::new(
-            Code::MissingValue,
-            "pcrBranch",
-            "branch is empty: expected a site code",
-        ));
+        return Err(ctx.missing_site());
     }
     if minutes == 0 {
         // Declined policy or a reservation never used: not a use of a computer.
@@ -139,7 +161,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         Reject::new(Code::DstGap, "pcrDateTime", format!("{reason} in {tz}")).got(when)
     })?;
     let span = minutes * 60_000_000;
-    let (mut start, mut end) = match ctx.options.envisionware_time {
+    let (mut start, mut end) = match means {
         TimestampMeans::Start => (stamp, stamp + span),
         TimestampMeans::End => (stamp - span, stamp),
     };

@@ -7,7 +7,7 @@ use tally_model::Table;
 use crate::IngestError;
 use crate::adapters::loans::{event_row, flag, key};
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reader::Columns;
 use crate::reason::{Code, Reject};
@@ -46,9 +46,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "parent_circ",
     ],
     site_columns: &["circ_lib"],
+    site: SitePolicy::Column { required: true },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "the circulation's id; its checkout (or renewal) and checkin by their place",
     options: &[],
+    settings: &[],
     notes: "timestamps with offsets; a renewal flag (phone, desk, opac, auto) makes xact_start a renewal, else a \
             checkout; checkin_time is a checkin at checkin_lib, except where stop_fines is RENEW (a renewal closes \
             the circulation it renews: that is not a checkin); booleans t/f",
@@ -78,7 +82,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         .ok_or_else(|| Reject::new(Code::MissingValue, "xact_start", "xact_start is empty"))?;
     let lib = ctx.site_value(rec);
     if lib.is_empty() {
-        return Err(Reject::new(Code::MissingValue, "circ_lib", "circ_lib is empty"));
+        return Err(ctx.missing_site());
     }
     let site = ctx.site(lib).0;
     let renewal = [7, 8, 9, 10]

@@ -24,16 +24,15 @@ use std::path::Path;
 use chrono_tz::Tz;
 use polars::prelude::DataType;
 use serde::Deserialize;
+use tally_model::calendar::days_since_epoch;
 use tally_model::{Table, UserType};
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reader::normalize_header;
 use crate::reason::{Code, Reject};
-use tally_model::calendar::days_since_epoch;
-
 use crate::rows::{Cell, Value, mask_record};
 use crate::time::{local_to_utc_us, parse_local, parse_local_dmy};
 
@@ -48,9 +47,13 @@ pub static SPEC: FormatSpec = FormatSpec {
     // The mapped columns but identifiers and free text; see `safe_canonical`.
     safe: &[],
     site_columns: &[],
+    site: SitePolicy::Column { required: false },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "none: the row's content, with multiplicity",
     options: &["--map FILE", "--tz"],
+    settings: &[],
     notes: "any CSV for any table: [columns] maps canonical columns to headers, [values] sets constants; sessions \
             from start+end, start+minutes or end+minutes; user, item and mac are stored only as keyed hashes \
             (patron_key, item_key, device_key)",
@@ -350,7 +353,7 @@ fn row(
     for (virtual_name, stored) in VIRTUAL.iter().filter(|(_, s)| !s.is_empty()) {
         if let Some(id) = get(virtual_name) {
             let key = if *virtual_name == "mac" {
-                crate::adapters::meraki::normalise_mac(&id)
+                crate::adapters::shared::normalise_mac(&id)
                     .map(|m| ctx.key_of(&m))
                     .ok_or_else(|| {
                         Reject::new(Code::BadIdentifier, "mac", "not a MAC address")

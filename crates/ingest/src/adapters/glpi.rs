@@ -4,7 +4,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input, tickets};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 
 /// The opening date's title in English and French (with either apostrophe).
 const OPENED: &str = "Opening date|Date d'ouverture|Date d’ouverture";
@@ -45,9 +45,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Time to resolve",
     ],
     site_columns: &["Location", "Lieu", "Entity", "Entité"],
+    site: SitePolicy::Column { required: false },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
     options: &["--tz"],
+    settings: &[],
     notes: tickets::NOTES,
     read,
 };

@@ -9,9 +9,9 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::assets::{Asset, push_directory};
-use crate::adapters::directory::{NO_SITE, computer_kind, site_of};
+use crate::adapters::directory::{NO_SITE, computer_kind};
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::reason::{Code, Reject};
 
 pub static SPEC: FormatSpec = FormatSpec {
@@ -57,10 +57,14 @@ pub static SPEC: FormatSpec = FormatSpec {
         "last_seen",
     ],
     site_columns: &[],
+    site: SitePolicy::Names,
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: "the device's state: a re-export with the same state is in the lake already; the latest export of a \
                device name wins when read",
     options: &["--site CODE (devices no category or name prefix places)"],
+    settings: &[],
     notes: "the admin center's All devices export or Graph managedDevice columns; the site from the device \
             category when it names a site, else the name's prefix before its first -, _ or space, else --site; Enrollment date \
             is the day the device joined (its purchase date when no inventory record matches); Last check-in is last \
@@ -95,7 +99,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
             })?),
         };
         let category = get(8)?;
-        let site = site_of(ctx, &[category], &[name], NO_SITE)?;
+        let site = ctx.named_site(&[category], &[name], NO_SITE)?;
         let model = get(7)?;
         let purchased = enrolled_day.to_string();
         let words = format!("{category} {name} {model}");

@@ -6,7 +6,7 @@ use tally_model::tables::assets::{KINDS, STATUSES};
 use crate::IngestError;
 use crate::adapters::assets::{Asset, IDENTITY, push};
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::reason::{Code, Reject};
 
 pub static SPEC: FormatSpec = FormatSpec {
@@ -43,9 +43,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "name",
     ],
     site_columns: &["site"],
+    site: SitePolicy::Column { required: true },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: IDENTITY,
     options: &[],
+    settings: &[],
     notes: "the canonical asset columns; kind and status must be canonical words",
     read,
 };

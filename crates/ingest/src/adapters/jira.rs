@@ -4,7 +4,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input, tickets};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 
 pub static SPEC: FormatSpec = FormatSpec {
     name: "jira",
@@ -44,9 +44,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Project type",
     ],
     site_columns: &["Custom field (Branch)", "Custom field (Location)", "Custom field (Site)", "Component/s"],
+    site: SitePolicy::Column { required: false },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
     options: &["--tz"],
+    settings: &[],
     notes: tickets::NOTES,
     read,
 };

@@ -7,7 +7,7 @@ use tally_model::Table;
 use crate::IngestError;
 use crate::adapters::loans::{event_row, flag, key};
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reader::Columns;
 use crate::reason::{Code, Reject};
@@ -45,10 +45,14 @@ pub static SPEC: FormatSpec = FormatSpec {
         "timestamp",
     ],
     site_columns: &["branchcode"],
+    site: SitePolicy::Column { required: true },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "issue_id; each event of a loan by its place (checkout, renewals, checkin), so a later export adds the \
                checkin; without issue_id (older Koha), the loan's content",
     options: &["--tz"],
+    settings: &[],
     notes: "a checkout at issuedate, renewals_count (older Koha: renewals) renewals, a checkin at returndate; \
             renewals before the last are dated at lastreneweddate (noted); auto_renew marks renewals automatic",
     read,
@@ -62,11 +66,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
     let get = |i: usize| cols.text(rec, i);
     let branch = ctx.site_value(rec);
     if branch.is_empty() || branch == "NULL" {
-        return Err(Reject::new(
-            Code::MissingValue,
-            "branchcode",
-            "branchcode is empty",
-        ));
+        return Err(ctx.missing_site());
     }
     let (site, tz) = ctx.site(branch);
     let when = |i: usize, column: &'static str| -> Result<Option<i64>, Reject> {

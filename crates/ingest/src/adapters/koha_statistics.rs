@@ -6,7 +6,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reader::Columns;
 use crate::reason::{Code, Reject};
@@ -44,9 +44,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "interface",
     ],
     site_columns: &["branch"],
+    site: SitePolicy::Column { required: true },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "none in the table: the row's content, with multiplicity (a row repeated is as many events)",
     options: &["--tz"],
+    settings: &[],
     notes: "type issue/onsite_checkout = checkout, renew = renewal, return = checkin, localuse = in_house_use; \
             recall, item_found, item_lost, writeoff, payment and others excluded by rule; server local time; \
             a renewal with interface \"cron\" is automatic",
@@ -106,11 +110,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
     })?;
     let branch = ctx.site_value(rec);
     if branch.is_empty() {
-        return Err(Reject::new(
-            Code::MissingValue,
-            "branch",
-            "branch is empty: expected a branch code",
-        ));
+        return Err(ctx.missing_site());
     }
     let (site, tz) = ctx.site(branch);
     let time = local_to_utc_us(local, tz).map_err(|reason| {

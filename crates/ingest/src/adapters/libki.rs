@@ -20,9 +20,10 @@ use std::collections::HashMap;
 use tally_model::{Table, UserType};
 
 use crate::IngestError;
-use crate::adapters::libki_actions::{is_guest, staff_category};
+use crate::adapters::libki_actions::staff_category;
+use crate::adapters::shared::is_guest;
 use crate::adapters::{Ctx, Input, MAX_SESSION_US, TOO_LONG, session_row};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::{Identity, KeySet, record_hash};
 use crate::reader::Columns;
 use crate::reason::{Code, Reject};
@@ -58,10 +59,14 @@ pub static SPEC: FormatSpec = FormatSpec {
         "session_id",
     ],
     site_columns: &["client_location"],
+    site: SitePolicy::Column { required: true },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "session_id (with instance, for multi-tenant servers; with the client for staff-unlocked guest sessions); \
                without session_id (Libki before late 2018), the session's content",
     options: &["--site CODE (exports without client_location)", "--tz"],
+    settings: &[],
     notes: "LOGIN or UNLOCK paired with LOGOUT, FORCE_LOGOUT or SESSION_DELETED of the same session on the same \
             client (FORCE_LOGOUT by info.username); created_on (older: when) is local time (LIBKI_TZ); usernames \
             starting with \"guest\" (or a guest card prefix) and UNLOCKed sessions are guest passes; other actions are \
@@ -140,15 +145,8 @@ impl Event {
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let csv = input.csv()?;
     let cols = csv.columns(SPEC.name, SPEC.required, SPEC.optional, SPEC.site_columns)?;
+    // Libki before 2013 exported no client_location: the site is then --site.
     ctx.resolve_site_columns(csv)?;
-    let has_location = csv.position("client_location").is_some();
-    if !has_location && ctx.options.site.is_none() && ctx.options.site_column.is_none() {
-        return Err(IngestError::Malformed {
-            path: csv.path.clone(),
-            line: 1,
-            message: "this Libki export has no client_location (Libki before 2013): pass --site CODE".into(),
-        });
-    }
     let delimiter = csv.delimiter;
     let safe = csv.safe_mask(SPEC.safe);
     // Rows are paired as they come: only the sessions still open are held, and the ended
@@ -162,7 +160,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         }
         ctx.tally.rows_read += 1;
         let raw_masked = || mask_record(rec, delimiter, &safe);
-        let ev = match event(rec, &cols, ctx, has_location) {
+        let ev = match event(rec, &cols, ctx) {
             Err(reject) => {
                 ctx.reject(line, reject, raw_masked());
                 return true;
@@ -331,7 +329,6 @@ fn event(
     rec: &csv::ByteRecord,
     cols: &Columns,
     ctx: &mut Ctx<'_>,
-    has_location: bool,
 ) -> Result<Option<Event>, Reject> {
     cols.check_width(rec)?;
     let get = |i: usize| cols.text(rec, i);
@@ -352,22 +349,12 @@ fn event(
         .got(when));
     };
     // A start needs its site (end rows take their start's: SESSION_DELETED has none).
-    let location = if has_location || ctx.options.site_column.is_some() {
-        ctx.site_value(rec)
-    } else {
-        ""
-    };
-    let raw = match (location, &ctx.options.site) {
-        ("", Some(s)) => Some(s.clone()),
-        ("", None) => None,
-        (l, _) => Some(l.to_string()),
+    let raw = match ctx.site_value(rec) {
+        "" => None,
+        l => Some(l.to_string()),
     };
     if starts && raw.is_none() {
-        return Err(Reject::new(
-            Code::MissingValue,
-            "client_location",
-            "client_location is empty: expected a site",
-        ));
+        return Err(ctx.missing_site());
     }
     // Local times are read in the row's site's zone, else the library's.
     let (site, tz) = match &raw {

@@ -31,11 +31,3 @@ pub fn staff_category(info: &str) -> bool {
         })
         .unwrap_or(false)
 }
-
-/// Who a Libki user name is: a guest pass (`guest...` or a guest card prefix) or a
-/// patron.
-pub fn is_guest(user: &str, ctx: &Ctx<'_>) -> bool {
-    user.get(..5)
-        .is_some_and(|p| p.eq_ignore_ascii_case("guest"))
-        || ctx.is_guest_barcode(user)
-}

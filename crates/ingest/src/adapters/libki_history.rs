@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use tally_model::{Table, UserType};
 
 use crate::IngestError;
-use crate::adapters::libki_actions::{is_guest, session_action};
+use crate::adapters::libki_actions::session_action;
+use crate::adapters::shared::is_guest;
 use crate::adapters::{Ctx, Input, MAX_SESSION_US, TOO_LONG, session_row};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reason::{Code, Reject};
 use crate::rows::mask_record;
@@ -27,9 +28,13 @@ pub static SPEC: FormatSpec = FormatSpec {
     optional: &["Info"],
     safe: &["Client", "Action", "Timestamp"],
     site_columns: &[],
+    site: SitePolicy::File("the History page does not say which site it is"),
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "none in the export: the session's content (site, client, start, end, user), with multiplicity",
     options: &["--site CODE", "--tz"],
+    settings: &[],
     notes: "no session id: a LOGIN pairs with the next end row of the same user on the same client; \
             Timestamp MM/DD/YYYY HH:MM AM; --site names the site",
     read,
@@ -48,17 +53,7 @@ struct Row {
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let csv = input.csv()?;
     let cols = csv.columns(SPEC.name, SPEC.required, SPEC.optional, &[])?;
-    let site = ctx
-        .options
-        .site
-        .clone()
-        .ok_or_else(|| IngestError::Malformed {
-            path: csv.path.clone(),
-            line: 1,
-            message: "the History page does not say which site: pass --site CODE".into(),
-        })?;
-    let (site, tz) = ctx.site(&site);
-    let site = site.to_string();
+    let (site, tz) = ctx.file_site();
     let delimiter = csv.delimiter;
     let safe = csv.safe_mask(SPEC.safe);
     let mut rows: Vec<Row> = Vec::new();

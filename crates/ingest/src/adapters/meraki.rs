@@ -6,8 +6,9 @@
 use tally_model::Table;
 
 use crate::IngestError;
+use crate::adapters::shared::normalise_mac;
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reason::{Code, Reject, mask_value};
 use crate::rows::Cell;
@@ -49,46 +50,18 @@ pub static SPEC: FormatSpec = FormatSpec {
         "usage",
     ],
     site_columns: &[],
+    site: SitePolicy::File("Meraki lists clients per network, one network a branch"),
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "the device (its keyed MAC) and its first sighting at the site: a later export of the same span is the same connection",
     options: &["--site CODE", "--tz"],
+    settings: &[],
     notes: "one connection per client from firstSeen to lastSeen (epoch seconds or date-times); the MAC address is \
             kept only as a keyed hash; usage sent+recv kB as bytes; --site names the branch of the network",
     read,
 };
 
-/// The normalised MAC (lower case, colons) is what is hashed, so one device has one key
-/// whatever the export's spelling.
-pub fn normalise_mac(mac: &str) -> Option<String> {
-    let hex: String = mac
-        .chars()
-        .filter(|c| c.is_ascii_hexdigit())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if hex.len() != 12
-        || mac
-            .chars()
-            .any(|c| !(c.is_ascii_hexdigit() || matches!(c, ':' | '-' | '.')))
-    {
-        return None;
-    }
-    Some(
-        hex.as_bytes()
-            .chunks(2)
-            .map(|p| std::str::from_utf8(p).expect("ascii"))
-            .collect::<Vec<_>>()
-            .join(":"),
-    )
-}
-
-fn site_of(ctx: &mut Ctx<'_>, path: &std::path::Path) -> Result<String, IngestError> {
-    let site = ctx.options.site.clone().ok_or_else(|| IngestError::Malformed {
-        path: path.into(),
-        line: 1,
-        message: "Meraki clients are listed per network: pass --site CODE for the branch this network serves".into(),
-    })?;
-    Ok(ctx.site(&site).0.to_string())
-}
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     if input.csv.is_some() {
@@ -166,7 +139,7 @@ fn push(
 
 /// The API's JSON: an array of client objects.
 fn read_json(source: &Source, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    let site = site_of(ctx, &source.path)?;
+    let site = ctx.file_site().0;
     // The array is read an element at a time, never whole.
     let reader = std::io::BufReader::with_capacity(1 << 20, source.open()?);
     let mut de = serde_json::Deserializer::from_reader(reader);
@@ -255,8 +228,7 @@ fn client(ctx: &mut Ctx<'_>, site: &str, i: usize, c: &serde_json::Value) {
 
 /// The dashboard's CSV export.
 fn read_csv(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    let path = input.source.path.clone();
-    let site = site_of(ctx, &path)?;
+    let site = ctx.file_site().0;
     each_record(
         input,
         ctx,

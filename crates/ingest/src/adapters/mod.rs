@@ -3,7 +3,10 @@
 //! reader core to canonical rows, a quarantine reason or an exclusion rule; nothing else.
 //!
 //! The list below is the closed set of formats: adding one is a file in this folder and
-//! a line here.
+//! a line here. What a family of formats shares is a module of its own (`assets.rs`,
+//! `tickets.rs`, ...); what formats of different families share is in `shared.rs`, and
+//! the site of a row, by the policy each format declares, in `site.rs`. An adapter
+//! never borrows from another family's module.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,6 +86,10 @@ mod loans;
 mod tickets;
 mod totals;
 
+// Shared by every format: the site policies, and helpers several families use.
+mod shared;
+mod site;
+
 /// The file an adapter reads: its text stream, and the CSV reader when the file is
 /// CSV-shaped (opened by the engine, which read its header to detect the format).
 pub struct Input<'a> {
@@ -112,10 +119,6 @@ pub struct Out {
     pub failed: bool,
 }
 
-/// Distinct raw site values remembered per context; past that they are looked up each
-/// time (an export with thousands of distinct "sites" is broken anyway).
-const SITE_CACHE: usize = 512;
-
 /// What an adapter works with while it reads one file.
 pub struct Ctx<'a> {
     pub sites: &'a Sites,
@@ -139,6 +142,8 @@ pub struct Ctx<'a> {
     seen_sites: Vec<(Box<str>, Option<usize>)>,
     /// Header positions of the columns that may hold the site, in the order tried.
     site_cols: Vec<usize>,
+    /// Their names as the header writes them (what a row without a site is told).
+    site_column_names: Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -170,6 +175,7 @@ impl<'a> Ctx<'a> {
                 .collect(),
             seen_sites: Vec::new(),
             site_cols: Vec::new(),
+            site_column_names: Vec::new(),
         }
     }
 
@@ -188,6 +194,7 @@ impl<'a> Ctx<'a> {
             safe: self.safe.clone(),
             seen_sites: Vec::new(),
             site_cols: self.site_cols.clone(),
+            site_column_names: self.site_column_names.clone(),
         }
     }
 
@@ -212,94 +219,6 @@ impl<'a> Ctx<'a> {
     pub fn reject(&mut self, line: u64, reject: Reject, raw_masked: String) {
         let show = self.is_safe(&reject.column);
         self.tally.quarantine(line, reject, show, raw_masked);
-    }
-
-    /// The site of sites.toml a raw value names (code, name or alias), remembered.
-    fn lookup(&mut self, raw: &str) -> Option<usize> {
-        match self.seen_sites.iter().find(|(r, _)| **r == *raw) {
-            Some((_, i)) => *i,
-            None => {
-                let i = self.sites.site_index(raw);
-                if self.seen_sites.len() < SITE_CACHE {
-                    self.seen_sites.push((raw.into(), i));
-                }
-                i
-            }
-        }
-    }
-
-    /// Finds the columns that may hold the site: `--site-column` when given (it must
-    /// exist), else the format's `site_columns` the header has.
-    pub fn resolve_site_columns(&mut self, csv: &CsvInput) -> Result<(), IngestError> {
-        match &self.options.site_column {
-            Some(name) => {
-                let i = csv
-                    .position(name)
-                    .ok_or_else(|| IngestError::MissingColumns {
-                        path: csv.path.clone(),
-                        format: self.spec.name.into(),
-                        missing: vec![name.clone()],
-                        expected: vec![format!("{name} (--site-column)")],
-                        found: csv.header.clone(),
-                    })?;
-                self.site_cols = vec![i];
-            }
-            None => {
-                self.site_cols = self
-                    .spec
-                    .site_columns
-                    .iter()
-                    .filter_map(|c| csv.position(c))
-                    .collect();
-            }
-        }
-        Ok(())
-    }
-
-    /// The raw site of a record: of the site columns, the first whose value names a site
-    /// of sites.toml, else the first with a value, else "".
-    pub fn site_value<'r>(&mut self, rec: &'r csv::ByteRecord) -> &'r str {
-        let mut first = "";
-        for k in 0..self.site_cols.len() {
-            let v = rec
-                .get(self.site_cols[k])
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .map_or("", str::trim);
-            if v.is_empty() {
-                continue;
-            }
-            if self.site_cols.len() == 1 || self.lookup(v).is_some() {
-                return v;
-            }
-            if first.is_empty() {
-                first = v;
-            }
-        }
-        first
-    }
-
-    /// The canonical site code for a code, name or alias, with the zone its local times
-    /// are in. A site sites.toml does not know is kept as written and reported.
-    pub fn site<'s>(&mut self, raw: &'s str) -> (&'s str, Tz)
-    where
-        'a: 's,
-    {
-        let raw = raw.trim();
-        let found = self.lookup(raw);
-        if found.is_none() && !self.tally.unknown_sites.contains(raw) {
-            self.tally.unknown_sites.insert(raw.to_string());
-        }
-        let library = self.sites.library.timezone;
-        match found {
-            Some(i) => {
-                let site = &self.sites.sites[i];
-                (
-                    site.code.as_str(),
-                    self.tz_override.or(site.timezone).unwrap_or(library),
-                )
-            }
-            None => (raw, self.tz_override.unwrap_or(library)),
-        }
     }
 
     /// The zone of local times that name no site (a server's log, a help desk): `--tz`,
@@ -389,6 +308,16 @@ impl<'a> Ctx<'a> {
         let chunk = std::mem::replace(&mut helper.chunk, fresh);
         self.send_chunk(chunk);
         self.tally.absorb(&mut helper.tally);
+    }
+
+    /// A setting of the format (`strip-prefix`, ...), as given.
+    pub fn setting(&self, name: &str) -> Option<&'a str> {
+        debug_assert!(
+            self.spec.settings.iter().any(|s| s.name == name),
+            "{} does not declare the setting {name}",
+            self.spec.name
+        );
+        self.options.settings.get(name).map(String::as_str)
     }
 
     pub fn is_guest_barcode(&self, id: &str) -> bool {

@@ -4,7 +4,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input, tickets};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 
 pub static SPEC: FormatSpec = FormatSpec {
     name: "osticket",
@@ -50,9 +50,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "Asset Tag",
     ],
     site_columns: &["Location", "Branch", "Department", "Help Topic"],
+    site: SitePolicy::Column { required: false },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
     options: &["--tz"],
+    settings: &[],
     notes: tickets::NOTES,
     read,
 };

@@ -13,10 +13,9 @@
 use tally_model::{Table, UserType};
 
 use crate::IngestError;
-use crate::adapters::directory::site_of;
-use crate::adapters::libki_actions::is_guest;
+use crate::adapters::shared::is_guest;
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reader::Columns;
 use crate::reason::{Code, Reject};
@@ -62,10 +61,14 @@ pub static SPEC: FormatSpec = FormatSpec {
         "printer",
     ],
     site_columns: &[],
+    site: SitePolicy::Names,
+    preamble: &["PaperCut Print Logger"],
+    lookalikes: &[],
     identifiers: true,
     identity: "the job's content (the log has no job id): the n-th identical job of a file is its own record, and a \
                re-sent file adds nothing",
     options: &["--site CODE (printers and clients no name places)", "--tz"],
+    settings: &[],
     notes: "PaperCut Print Logger daily or monthly CSV, banner line and trailing comma as written; the site from the \
             printer's or client's name (a code, name or alias of sites.toml, or the prefix before the first -, _ or \
             space; the print server's name in \\\\server\\printer counts too), else --site; pages x copies are the \
@@ -203,8 +206,7 @@ fn row(rec: &csv::ByteRecord, cols: &Columns, ctx: &mut Ctx<'_>) -> Result<(), R
         .into_iter()
         .flatten()
         .collect();
-    let site = site_of(
-        ctx,
+    let site = ctx.named_site(
         &[],
         &names,
         "neither the printer's, its server's nor the client's name (nor its prefix before -, _ or a space) names \

@@ -8,10 +8,9 @@
 use tally_model::Table;
 
 use crate::IngestError;
-use crate::adapters::assets::date;
-use crate::adapters::totals::year_of_file;
+use crate::adapters::shared::{date, year_of_file};
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, Setting, SitePolicy};
 use crate::identity::Identity;
 use crate::reason::{Code, Reject};
 use crate::rows::Cell;
@@ -39,9 +38,19 @@ pub static SPEC: FormatSpec = FormatSpec {
         "year", "population",
     ],
     site_columns: &[],
+    site: SitePolicy::None,
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: "a library and survey year: a corrected file's row replaces the earlier one when read",
-    options: &["--year YYYY (the survey year, when the file's name has none)"],
+    options: &[],
+    settings: &[
+        Setting {
+            name: "year",
+            value: "YYYY",
+            about: "the survey year, when the file's name has none",
+        },
+    ],
     notes: "the survey's per-library (administrative entity) file of any year, columns by name; negative codes \
             (-1, -3, -4, -9) are missing; STARTDAT M/D/YY; the library is named in sites.toml `fscskey`",
     read,

@@ -4,7 +4,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input, tickets};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 
 pub static SPEC: FormatSpec = FormatSpec {
     name: "rt",
@@ -47,9 +47,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "TimeEstimated",
     ],
     site_columns: &["CF.{Branch}", "CF.{Location}", "CustomField.{Branch}", "CustomField.{Location}", "Location", "Queue"],
+    site: SitePolicy::Column { required: false },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: "the ticket's state: a re-export with the same state is in the lake already; the latest export of a ticket wins when read",
     options: &["--tz"],
+    settings: &[],
     notes: tickets::NOTES,
     read,
 };

@@ -5,7 +5,7 @@ use tally_model::Table;
 use crate::IngestError;
 use crate::adapters::assets::{Asset, IDENTITY, kind_of, push, status_of};
 use crate::adapters::{Ctx, Input, each_record};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, Setting, SitePolicy};
 use crate::reason::{Code, Reject};
 
 pub static SPEC: FormatSpec = FormatSpec {
@@ -47,9 +47,19 @@ pub static SPEC: FormatSpec = FormatSpec {
         "cost",
     ],
     site_columns: &["Location", "Default Location"],
+    site: SitePolicy::Column { required: true },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: IDENTITY,
-    options: &["--os-column NAME (the custom field that holds the OS, when not Operating System or OS)"],
+    options: &[],
+    settings: &[
+        Setting {
+            name: "os-column",
+            value: "NAME",
+            about: "the custom field that holds the OS, when not Operating System or OS",
+        },
+    ],
     notes: "the asset export or the Custom Asset Report; kind from the category (public, desktop, laptop, tablet, \
             printer, network, server, AV words); status from the label (Deployed = active, Ready to Deploy/Pending = \
             spare, Archived = retired), or from its type in brackets (`Broken (undeployable)`); costs with a \
@@ -59,10 +69,10 @@ pub static SPEC: FormatSpec = FormatSpec {
 
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     // A custom field of the library's own name for the OS (`--os-column`).
-    let os_column = match &ctx.options.os_column {
+    let os_column = match ctx.setting("os-column").map(str::to_string) {
         Some(name) => {
             let csv = input.csv()?;
-            Some(csv.position(name).ok_or_else(|| IngestError::MissingColumns {
+            Some(csv.position(&name).ok_or_else(|| IngestError::MissingColumns {
                 path: csv.path.clone(),
                 format: SPEC.name.into(),
                 missing: vec![name.clone()],

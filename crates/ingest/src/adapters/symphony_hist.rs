@@ -11,7 +11,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input, circulation_row};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, Lookalike, Setting, SitePolicy};
 use crate::identity::Identity;
 use crate::reason::{Code, Reject, mask_value};
 use crate::source::Lines;
@@ -27,9 +27,23 @@ pub static SPEC: FormatSpec = FormatSpec {
     // Data codes whose values a quarantined line shows; every other value is masked.
     safe: SAFE_CODES,
     site_columns: &[],
+    site: SitePolicy::Line,
+    preamble: &[],
+    lookalikes: &[Lookalike {
+        first_line: looks_like_logprint,
+        message: "this is Symphony's logprint/translate output, a readable dump of the history log: tally reads \
+                  the log itself; send the raw .hist (or .hist.Z) files from Unicorn/Logs/Hist",
+    }],
     identifiers: true,
     identity: "none in the log: the line's content, with multiplicity (two identical lines are two transactions)",
-    options: &["--strip-prefix PREFIX", "--tz"],
+    options: &["--tz"],
+    settings: &[
+        Setting {
+            name: "strip-prefix",
+            value: "PREFIX",
+            about: "a system prefix to strip from the station library codes (EPL in EPLMNA)",
+        },
+    ],
     notes: "CV checkout, RV renewal, EV checkin, WV in_house_use; other commands excluded by rule and counted by \
             code; server local time (the library's zone); ISO-8859-1; .hist.Z (Unix compress) read as is; \
             --strip-prefix removes a system prefix from FE library codes; the PIN (Uf) is never stored",
@@ -96,7 +110,7 @@ fn mask(line: &str) -> String {
 fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let source = input.source;
     let mut lines = Lines::with_capacity(source.buffer, source.open()?);
-    let strip = ctx.options.strip_prefix.clone();
+    let strip = ctx.setting("strip-prefix").map(str::to_string);
     while let Some((line_no, line)) = lines.next_line().map_err(|e| IngestError::Malformed {
         path: source.path.clone(),
         line: 0,

@@ -7,9 +7,22 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::IngestError;
-use crate::adapters::Ctx;
+use crate::format::Setting;
 use crate::reader::normalize_header;
+
+/// The settings both totals formats read.
+pub const SETTINGS: [Setting; 2] = [
+    Setting {
+        name: "measure",
+        value: "NAME",
+        about: "the measure of the file, when its columns and name do not say",
+    },
+    Setting {
+        name: "year",
+        value: "YYYY",
+        about: "the year of the file, when its name does not say",
+    },
+];
 
 /// What every aggregate format says of identity.
 pub const IDENTITY: &str = "the figure's site, period and measure (its state): a re-export with the same value is in the lake already; the latest export wins when read";
@@ -72,39 +85,6 @@ pub fn measure_of(column: &str, file_name: &str) -> String {
     } else {
         c
     }
-}
-
-/// The year a file is of: `--year`, else four digits of its name (`pls_fy2018`,
-/// `2017_Computer_Sessions`); neither fails the file with `advice`.
-pub fn year_of_file(
-    ctx: &Ctx<'_>,
-    path: &std::path::Path,
-    advice: &str,
-) -> Result<i32, IngestError> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    ctx.options
-        .year
-        .or_else(|| year_from_file_name(&file_name))
-        .ok_or_else(|| IngestError::Malformed {
-            path: path.to_path_buf(),
-            line: 1,
-            message: advice.into(),
-        })
-}
-
-pub fn year_from_file_name(name: &str) -> Option<i32> {
-    let digits: Vec<char> = name.chars().collect();
-    (0..digits.len().saturating_sub(3)).find_map(|i| {
-        let s: String = digits[i..i + 4].iter().collect();
-        let before_ok = i == 0 || !digits[i - 1].is_ascii_digit();
-        let after_ok = i + 4 >= digits.len() || !digits[i + 4].is_ascii_digit();
-        s.parse::<i32>()
-            .ok()
-            .filter(|y| (1900..=2100).contains(y) && before_ok && after_ok)
-    })
 }
 
 /// A row whose site says it sums the others (`Grand Total`, `All Branches`).
@@ -177,6 +157,7 @@ pub fn next_month(d: NaiveDate) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::shared::year_from_file_name;
 
     #[test]
     fn measures_and_years_from_names() {

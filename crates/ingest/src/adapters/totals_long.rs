@@ -8,19 +8,20 @@
 use std::collections::HashMap;
 
 use tally_model::Table;
+use tally_model::calendar::days_since_epoch;
 
 use crate::IngestError;
 use crate::adapters::totals::{
+    SETTINGS,
     IDENTITY, IGNORED, MONTH, MONTHS, SITE, YEAR, first_of_month, is_cumulative, is_total_row,
-    measure_of, month_number, month_with_year, next_month, number, year_from_file_name,
+    measure_of, month_number, month_with_year, next_month, number,
 };
+use crate::adapters::shared::{year_from_file_name, year_setting};
 use crate::adapters::{Ctx, Input};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reader::normalize_header;
 use crate::reason::{Code, Reject};
-use tally_model::calendar::days_since_epoch;
-
 use crate::rows::{Cell, mask_record};
 
 pub static SPEC: FormatSpec = FormatSpec {
@@ -56,9 +57,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "value",
     ],
     site_columns: &["BranchCode", "Branch", "Location", "Site", "Library", "BranchName"],
+    site: SitePolicy::Column { required: false },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: IDENTITY,
-    options: &["--measure NAME", "--year YYYY"],
+    options: &[],
+    settings: &SETTINGS,
     notes: "measure from --measure, else the value column's name and the file name; a blank value is missing \
             (no row), text is quarantined; a cumulative column is checked against the running sum and a \
             mismatch is noted",
@@ -79,7 +84,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let fixed_year = match year_col {
         Some(_) => None,
         None => {
-            let y = ctx.options.year.or_else(|| year_from_file_name(&file_name));
+            let y = year_setting(ctx, &input.path)?.or_else(|| year_from_file_name(&file_name));
             // Without a year anywhere, only month labels that carry one (`Jul-13`) can do.
             if y.is_none() && month.is_none() {
                 return Err(IngestError::MissingColumns {
@@ -118,7 +123,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
             expected: vec!["Year".into(), "a value column".into()],
             found: input.header.clone(),
         })?;
-    let measure = ctx.options.measure.clone().unwrap_or_else(|| {
+    let measure = ctx.setting("measure").map(str::to_string).unwrap_or_else(|| {
         measure_of(&input.header[value], &file_name)
     });
     let width = input.header.len();

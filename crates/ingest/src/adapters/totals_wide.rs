@@ -4,19 +4,20 @@
 //! YTD is checked against the sum of the months given.
 
 use tally_model::Table;
+use tally_model::calendar::days_since_epoch;
 
 use crate::IngestError;
 use crate::adapters::totals::{
+    SETTINGS,
     IDENTITY, MONTHS, SITE, first_of_month, is_cumulative, is_total_row, measure_of, next_month,
-    number, year_of_file,
+    number,
 };
+use crate::adapters::shared::year_of_file;
 use crate::adapters::{Ctx, Input};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, SitePolicy};
 use crate::identity::Identity;
 use crate::reader::normalize_header;
 use crate::reason::{Code, Reject};
-use tally_model::calendar::days_since_epoch;
-
 use crate::rows::{Cell, mask_record};
 
 pub static SPEC: FormatSpec = FormatSpec {
@@ -32,9 +33,13 @@ pub static SPEC: FormatSpec = FormatSpec {
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "ytd", "month",
     ],
     site_columns: &["LOCATION", "Branch", "Site", "Library", "BranchName"],
+    site: SitePolicy::Column { required: false },
+    preamble: &[],
+    lookalikes: &[],
     identifiers: false,
     identity: IDENTITY,
-    options: &["--measure NAME", "--year YYYY"],
+    options: &[],
+    settings: &SETTINGS,
     notes: "year from --year, else the file name; measure from --measure, else the file name; a blank month is \
             missing (no row), text is quarantined; YTD is checked against the months given and a mismatch is noted",
     read,
@@ -81,9 +86,8 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
         "cannot tell which year the months are: pass --year YYYY (the file name has no year)",
     )?;
     let measure = ctx
-        .options
-        .measure
-        .clone()
+        .setting("measure")
+        .map(str::to_string)
         .unwrap_or_else(|| {
             let name = input.path.file_name().map(|n| n.to_string_lossy());
             measure_of("", name.as_deref().unwrap_or_default())

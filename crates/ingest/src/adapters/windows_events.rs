@@ -17,7 +17,7 @@ use tally_model::Table;
 
 use crate::IngestError;
 use crate::adapters::{Ctx, Input, MAX_SESSION_US, TOO_LONG, session_row};
-use crate::format::{Detect, FormatSpec};
+use crate::format::{Detect, FormatSpec, Setting, SitePolicy};
 use crate::identity::Identity;
 use crate::reason::{Code, Reject};
 use crate::rows::mask_record;
@@ -50,9 +50,19 @@ pub static SPEC: FormatSpec = FormatSpec {
         "MachineName",
     ],
     site_columns: &[],
+    site: SitePolicy::File("a Windows log is one machine's"),
+    preamble: &[],
+    lookalikes: &[],
     identifiers: true,
     identity: "the machine, the Logon ID and the logon's time (a Logon ID is unique on its machine until it restarts)",
-    options: &["--site CODE", "--station NAME", "--tz"],
+    options: &["--site CODE", "--tz"],
+    settings: &[
+        Setting {
+            name: "station",
+            value: "NAME",
+            about: "the station whose log it is (else the file's name)",
+        },
+    ],
     notes: "4624 logon paired on Logon ID with 4647/4634 logoff, from the message (Event Viewer's unnamed sixth \
             field, PowerShell's Message column; English, or German labels); a #TYPE first line is skipped; \
             logon types 2 and 10 kept, machine accounts ($), other logon types and lock/unlock excluded by rule; \
@@ -134,13 +144,7 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     let input = input.csv()?;
     let cols = input.columns(SPEC.name, SPEC.required, SPEC.optional, &[])?;
     let path = input.path.to_path_buf();
-    let site_code = ctx.options.site.clone().ok_or_else(|| IngestError::Malformed {
-        path: path.clone(),
-        line: 1,
-        message: "a Windows log is one machine's: pass --site CODE (and --station NAME, else the file name is used)".into(),
-    })?;
-    let (site, tz) = ctx.site(&site_code);
-    let site = site.to_string();
+    let (site, tz) = ctx.file_site();
     let file_station = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().to_string());
@@ -236,9 +240,8 @@ fn read(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
                 }
             }
             let station = ctx
-                .options
-                .station
-                .clone()
+                .setting("station")
+                .map(str::to_string)
                 .or_else(|| machine_at.map(&text).filter(|m| !m.is_empty()))
                 .unwrap_or_else(|| file_station.clone());
             Ok(Some((time_us, event, local, message, station)))

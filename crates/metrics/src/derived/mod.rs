@@ -6,6 +6,7 @@
 
 pub mod capacity;
 pub mod cost;
+pub mod cumulative;
 pub mod peers;
 pub mod stations;
 pub mod survey;
@@ -29,6 +30,7 @@ pub(crate) fn answer(lake: &Snapshot, sites: &Sites, req: &Request) -> Result<Ou
         Engine::StationAdvice => stations::station_advice(lake, sites, req),
         Engine::CostPerUse => cost::cost_per_use(lake, sites, req, &grid, &dims),
         Engine::CapacityPerWeek => capacity::capacity_per_week(lake, sites, &grid, &dims),
+        Engine::Cumulative => cumulative::cumulative(lake, sites, req),
         _ => unreachable!("{} is answered by an engine (engines/)", m.name()),
     }
 }

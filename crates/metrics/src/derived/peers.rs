@@ -143,6 +143,14 @@ pub fn compare(library: &Reported, peers: &[&Reported]) -> Vec<PeerRow> {
         .collect()
 }
 
+/// `v` as a percentage of `median` (the median is 100); empty without a positive median.
+fn pct_of(v: Option<f64>, median: Option<f64>) -> Option<f64> {
+    match (v, median) {
+        (Some(v), Some(m)) if m > 0.0 => Some(v * 100.0 / m),
+        _ => None,
+    }
+}
+
 /// The latest survey year in the lake up to `year` (the survey lags the library's own
 /// year by one or two), if any.
 pub fn latest_year(lake: &Snapshot, year: i32) -> Result<Option<i32>, MetricError> {
@@ -319,6 +327,21 @@ pub fn peers(
             result.iter().map(|r| r.count as i64).collect::<Vec<_>>(),
         ),
         Column::new("percentile".into(), col_f(|r| r.percentile)),
+        // Against the peers' median (= 100), so that measures of every size share one
+        // axis: the library's value and the quartiles.
+        Column::new(
+            "value_pct_of_median".into(),
+            col_f(|r| pct_of(r.value, r.median)),
+        ),
+        Column::new(
+            "p25_pct_of_median".into(),
+            col_f(|r| pct_of(r.p25, r.median)),
+        ),
+        Column::new(
+            "p75_pct_of_median".into(),
+            col_f(|r| pct_of(r.p75, r.median)),
+        ),
+        Column::new("peer_group".into(), vec![group.len() as i64; result.len()]),
     ])?;
     if let Some(sites) = sites {
         let start = start_of(&library.key)

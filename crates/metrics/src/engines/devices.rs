@@ -95,6 +95,8 @@ pub fn os_support(
     let mut cells: HashMap<(Vec<String>, usize), f64> = HashMap::new();
     let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
     let mut eol_of: HashMap<String, String> = HashMap::new();
+    // The sites each cell's devices are at (a breakdown without site says how many).
+    let mut at: HashMap<(Vec<String>, usize), BTreeSet<&str>> = HashMap::new();
     // Each device's cycle once, not once a bucket.
     let cycles: Vec<Option<&Cycle>> = devices.iter().map(|d| cycle_of(&cat, d)).collect();
     for (b, day) in days.iter().enumerate() {
@@ -115,9 +117,12 @@ pub fn os_support(
             let extra = BTreeMap::from([(Dim::Status, st.name().to_string()), (Dim::Os, os)]);
             let key = key_of(dims, d, &extra);
             *cells.entry((key.clone(), b)).or_default() += 1.0;
+            at.entry((key.clone(), b)).or_default().insert(&d.site);
             groups.insert(key);
         }
     }
+    let site_counts: HashMap<(Vec<String>, usize), f64> =
+        at.into_iter().map(|(k, s)| (k, s.len() as f64)).collect();
     let mut out = assemble(
         sites,
         Metric::OsSupport,
@@ -139,6 +144,25 @@ pub fn os_support(
             })
             .collect();
         out.frame.with_column(Column::new("eol".into(), eol))?;
+    }
+    if !dims.contains(&Dim::Site) {
+        // How many sites the cell's devices are at ("56 public PCs at 9 branches").
+        let keyed = assemble(
+            sites,
+            Metric::OsSupport,
+            grid,
+            dims,
+            site_counts.keys().map(|(k, _)| k.clone()).collect(),
+            |key, b| site_counts.get(&(key.to_vec(), b)).copied(),
+            true,
+        )?;
+        out.frame.with_column(
+            keyed
+                .frame
+                .column(Metric::OsSupport.name())?
+                .clone()
+                .with_name("sites".into()),
+        )?;
     }
     out.warnings
         .push(format!("OS support dates: endoflife.date, {}", cat.origin));

@@ -40,7 +40,11 @@ pub(crate) fn answer(lake: &Snapshot, sites: &Sites, req: &Request) -> Result<Ou
         Engine::OsSupport => devices::os_support(lake, sites, &grid, &dims),
         Engine::StaleDevices => devices::stale_devices(lake, sites, &grid, &dims),
         Engine::ReplacementPlan => devices::replacement_plan(lake, sites, &grid, &dims, req.budget),
-        Engine::Trend | Engine::StationAdvice | Engine::CostPerUse | Engine::CapacityPerWeek => {
+        Engine::Trend
+        | Engine::StationAdvice
+        | Engine::CostPerUse
+        | Engine::CapacityPerWeek
+        | Engine::Cumulative => {
             unreachable!("{} is derived from other metrics (derived/)", m.name())
         }
     }
