@@ -365,3 +365,28 @@ fn each_format_places_rows_by_its_site_policy() {
         ])
     );
 }
+
+#[test]
+fn query_speaks_the_sql_people_write() {
+    // What a library's IT team writes against the lake: rounding, text, ranges,
+    // subqueries, joins, window ranks, dates. Each must stay answerable (the polars
+    // features tally builds with are chosen with these in mind: docs/build.md). polars
+    // 0.55 repeats the rows of a CROSS JOIN with an aggregating subquery whose columns the
+    // SELECT leaves out (docs/lake.md says so): this query selects them.
+    let f = Fixture::new();
+    f.ingested();
+    let lake = f.lake();
+    let sql = "SELECT s.site, CONCAT(s.site, '-', s.station) AS seat, ROUND(s.duration_s / 60.0, 1) AS minutes, \
+               ABS(s.duration_s - 3600) AS off_an_hour, \
+               RANK() OVER (PARTITION BY s.site ORDER BY s.duration_s DESC) AS longest, \
+               EXTRACT(hour FROM s.start) AS utc_hour, \
+               CASE WHEN s.duration_s BETWEEN 0 AND 1800 THEN 'short' ELSE 'long' END AS length, \
+               k.n AS branches \
+               FROM sessions s CROSS JOIN (SELECT COUNT(DISTINCT site) AS n FROM sessions) k \
+               WHERE s.site IN (SELECT site FROM sessions WHERE user_type = 'patron') \
+               ORDER BY s.site, longest, seat";
+    insta::assert_snapshot!(
+        "query_sql_functions",
+        f.run(&["query", "--lake", &lake, sql])
+    );
+}

@@ -210,6 +210,20 @@ fn replacement_schedule_by_fiscal_year() {
         ),
         Some(2198.0)
     );
+    // The running total: 2,198 in FY2026, nothing more in FY2027, the laptop's 1,300 in
+    // FY2028 (docs/metrics.md, replacement_cost_cumulative).
+    for (label, total) in [("FY2026", 2198.0), ("FY2027", 2198.0), ("FY2028", 3498.0)] {
+        assert_eq!(
+            fy(
+                Metric::ReplacementCostCumulative,
+                "2025-07-01",
+                "2028-07-01",
+                label
+            ),
+            Some(total),
+            "{label}"
+        );
+    }
     // Overdue at the start of a later period: still to replace, in its first year.
     assert_eq!(
         fy(Metric::ReplacementDue, "2027-07-01", "2028-07-01", "FY2028"),
@@ -453,6 +467,53 @@ fn trends_join_events_with_past_years_totals() {
         (from_of("FY2012"), from_of("FY2026"), from_of("FY2020")),
         (Some("totals"), Some("events"), None)
     );
+}
+
+#[test]
+fn circulation_and_wifi_trends_reach_back_into_totals() {
+    // Toronto's circulation by branch 2012-2022 and Chicago's library-wide Wi-Fi sessions
+    // by month 2011-2014: a year's trend is the year's totals (every branch summed; the
+    // twelve months summed), checked against the files themselves.
+    let (_d, lake) = lake_of(
+        &[
+            "real/toronto/tpl-circulation-annual-by-branch-2012-2022.csv",
+            "real/chicago/Libraries_-_WiFi_Usage__2011-2014_.csv",
+        ],
+        &[],
+    );
+    let mut sites = test_sites();
+    sites.library.fiscal_year_start_month = 1;
+    let trend = |m: Metric, year: &str| {
+        let df = tally_metrics::compute(
+            &lake.snapshot().unwrap(),
+            &sites,
+            &tally_metrics::Request {
+                metric: m,
+                from: date("2011-01-01"),
+                to: date("2023-01-01"),
+                every: BucketKind::FiscalYear,
+                by: vec![],
+                budget: None,
+            },
+        )
+        .unwrap()
+        .frame;
+        value_at(&df, m.name(), year)
+    };
+    let toronto = std::fs::read_to_string(data(
+        "real/toronto/tpl-circulation-annual-by-branch-2012-2022.csv",
+    ))
+    .unwrap();
+    let circ_2015: f64 = toronto
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("2015"))
+        .map(|l| l.split(',').nth(3).unwrap().trim().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(trend(Metric::CirculationTrend, "FY2015"), Some(circ_2015));
+    // December 2011's cumulative column is the year's sum: 334,230.
+    assert_eq!(trend(Metric::WifiTrend, "FY2011"), Some(334_230.0));
+    assert_eq!(trend(Metric::WifiTrend, "FY2016"), None);
 }
 
 #[test]

@@ -261,6 +261,28 @@ fn time_at_capacity_and_availability() {
     assert_eq!(day(Metric::TimeAtCapacity, "time_at_capacity"), Some(30.0));
     assert_eq!(day(Metric::Availability, "availability"), Some(0.9375));
     assert_eq!(day(Metric::PeakConcurrent, "peak_concurrent"), Some(2.0));
+    // Per week: 30 minutes in a one-day bucket is 30 / (1/7) = 210 a week; over the ISO
+    // week 2026-06-08..14 the same 30 minutes are 30 a week.
+    assert_eq!(
+        day(Metric::CapacityMinutesPerWeek, "capacity_minutes_per_week"),
+        Some(210.0)
+    );
+    assert_eq!(
+        value_at(
+            &metric(
+                &lake,
+                &sites,
+                Metric::CapacityMinutesPerWeek,
+                "2026-06-08",
+                "2026-06-15",
+                BucketKind::Week,
+                &[],
+            ),
+            "capacity_minutes_per_week",
+            "2026-W24",
+        ),
+        Some(30.0)
+    );
     assert_eq!(
         day(Metric::Occupancy, "occupancy"),
         Some(7200.0 / (2.0 * 28800.0))

@@ -347,6 +347,35 @@ fn adapters_borrow_only_from_their_family_or_the_shared_modules() {
 }
 
 #[test]
+fn every_metric_is_checked_by_a_test() {
+    // A metric no test names is a definition nobody checks: each must appear in a test
+    // (as Metric::Variant or by its name in quotes).
+    let tests: String = walk(&root().join("tests"))
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let catalogue = read("crates/metrics/src/catalogue.rs");
+    let unchecked: Vec<&str> = tally_metrics::Metric::ALL
+        .iter()
+        .filter(|m| {
+            let variant = catalogue
+                .split(&format!("name: \"{}\",", m.name()))
+                .next()
+                .and_then(|before| before.rsplit("=> MetricInfo").nth(1))
+                .and_then(|before| before.split_whitespace().last())
+                .unwrap_or_default()
+                .to_string();
+            !tests.contains(&format!("Metric::{variant},"))
+                && !tests.contains(&format!("Metric::{variant})"))
+                && !tests.contains(&format!("\"{}\"", m.name()))
+        })
+        .map(|m| m.name())
+        .collect();
+    assert_eq!(unchecked, Vec::<&str>::new());
+}
+
+#[test]
 fn the_by_help_names_every_dimension() {
     let cli = read("src/cli.rs");
     for d in tally_metrics::Dim::ALL {
