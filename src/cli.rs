@@ -147,6 +147,13 @@ pub enum Command {
     Metric(MetricArgs),
     /// Draw one metric as a PNG or SVG chart.
     Chart(ChartArgs),
+    /// One metric as one SQL statement for DuckDB or Spark, whose result is `tally metric
+    /// --format csv` with the same flags (the lake's files and calendar inline).
+    Sql(SqlArgs),
+    /// A Spark SQL job (job.sql and its small tables as Parquet) that answers metrics or a
+    /// pipeline's figures on a cluster and writes each answer as Parquet under --results;
+    /// `tally run PIPELINE --results` renders from them.
+    SparkJob(SparkJobArgs),
     /// SQL over the lake's tables (sessions, ...), with polars SQL.
     Query(QueryArgs),
     /// The annual survey's figures (650, 651, 652, 553) for a year, per branch and in all.
@@ -323,6 +330,10 @@ pub struct RunArgs {
     /// Anchor relative periods (previous-month) to this day instead of today.
     #[arg(long, value_name = "DATE", hide = true, value_parser = date)]
     pub today: Option<NaiveDate>,
+    /// Render from a Spark job's results (tally spark-job --pipeline) instead of
+    /// computing: every figure with a SQL form is read from DIR; nothing is ingested.
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -515,6 +526,77 @@ pub struct MetricArgs {
     /// Write to this file instead of standard output (needed for --format parquet).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SqlDialect {
+    Duckdb,
+    Spark,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The metric (see tally metric --list).
+    #[arg(hide_possible_values = true, value_parser = named::<Metric>(metric_names))]
+    pub name: Metric,
+    /// The engine the statement is for.
+    #[arg(long, value_enum, default_value_t = SqlDialect::Duckdb)]
+    pub dialect: SqlDialect,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Add the same bucket a year earlier (previous_year) and the % change (change_pct).
+    #[arg(long)]
+    pub yoy: bool,
+    /// Keep the N largest values of each bucket, largest first.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Leave out partial buckets.
+    #[arg(long)]
+    pub complete_only: bool,
+    /// Where the engine reads the lake's files (a folder, or s3a://, abfss://, hdfs://
+    /// URI of the same files) [default: --lake].
+    #[arg(long, value_name = "URI")]
+    pub lake_uri: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SparkJobArgs {
+    /// Metrics to answer, each with the flags given (with none, as `tally metric METRIC`
+    /// answers it); or use --pipeline.
+    #[arg(hide_possible_values = true, value_parser = named::<Metric>(metric_names),
+          required_unless_present = "pipeline", conflicts_with = "pipeline")]
+    pub metrics: Vec<Metric>,
+    /// Every figure a pipeline's metrics and reports use, each with the pipeline's flags
+    /// (its lake and sites.toml unless --lake and --sites are given).
+    #[arg(long, value_name = "PIPELINE.toml")]
+    pub pipeline: Option<PathBuf>,
+    /// The pipeline's period (as tally run --period).
+    #[arg(long, value_name = "P", value_parser = named::<PeriodSpec>(period_names), requires = "pipeline")]
+    pub period: Option<PeriodSpec>,
+    /// Resolve the pipeline's relative paths against DIR instead of its `root`.
+    #[arg(long, value_name = "DIR", requires = "pipeline")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub ask: PeriodArgs,
+    /// Where Spark reads the lake's files (s3a://, abfss://, hdfs:// or a folder)
+    /// [default: --lake].
+    #[arg(long, value_name = "URI")]
+    pub lake_uri: Option<String>,
+    /// Where Spark writes the answers: RESULTS/<metric or folder>/ and RESULTS/_index.
+    #[arg(long, value_name = "URI")]
+    pub results: String,
+    /// The folder to write job.sql and its tables to.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Where Spark sees --out (the small tables) [default: --out].
+    #[arg(long, value_name = "URI")]
+    pub out_uri: Option<String>,
+    /// Anchor relative periods (previous-month) to this day instead of today.
+    #[arg(long, value_name = "DATE", hide = true, value_parser = date)]
+    pub today: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

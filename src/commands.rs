@@ -29,6 +29,8 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Doctor(a) => doctor(a),
         Command::Metric(a) => metric(a),
         Command::Chart(a) => chart(a),
+        Command::Sql(a) => sql(a),
+        Command::SparkJob(a) => spark_job(a),
         Command::Query(a) => query(a),
         Command::Survey(a) => survey(a),
         Command::Peers(a) => peers(a),
@@ -374,6 +376,163 @@ fn chart(a: ChartArgs) -> anyhow::Result<Status> {
     let (chart, style) = plot::draw(&req, &result, &drawing, &sites)?;
     tally_charts::render_file(&chart, &style, &a.output)?;
     writeln!(std::io::stdout().lock(), "{}", a.output.display())?;
+    Ok(Status::Ok)
+}
+
+fn sql(a: SqlArgs) -> anyhow::Result<Status> {
+    let lake = lake_arg(&a.period)?;
+    let sites = load_sites(&a.period.sites)?;
+    let req = request(a.name, &a.period, None, &lake, &sites)?;
+    let dialect = match a.dialect {
+        SqlDialect::Duckdb => tally_metrics::sql::Dialect::DuckDb,
+        SqlDialect::Spark => tally_metrics::sql::Dialect::Spark,
+    };
+    let root = match &a.lake_uri {
+        Some(uri) => uri.clone(),
+        None => std::path::absolute(lake.root())?.display().to_string(),
+    };
+    let shape = tally_metrics::Shape {
+        yoy: a.yoy,
+        top: a.top,
+        complete_only: a.complete_only,
+    };
+    let statement = tally_metrics::sql::statement(&lake, &sites, &req, &shape, dialect, &root)?;
+    let text = format!("{}{statement};\n", dialect.preamble());
+    match &a.output {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("{}", p.display()))?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(Status::Ok)
+}
+
+/// A job's lake, its sites.toml and its requests, each with its result's folder.
+type JobRequests = (Snapshot, Sites, Vec<(String, Request)>);
+
+/// The requests of a pipeline's run: each figure with a SQL form that its metrics and
+/// reports ask for, noted by running it against an empty lake (nothing ingested, no
+/// output kept). Each metric job's request is named by its file; the rest by request.
+fn pipeline_requests(
+    a: &SparkJobArgs,
+    path: &Path,
+) -> anyhow::Result<JobRequests> {
+    let src = std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut p = tally_pipeline::parse(&src, path, &base, a.root.as_deref())
+        .map_err(|e| usage(e.to_string()))?;
+    if let Some(lake) = &a.ask.lake {
+        p.lake = lake.clone();
+    }
+    if a.ask.sites.sites.is_some() {
+        p.sites = Some(load_sites(&a.ask.sites)?);
+    }
+    let sites = match &p.sites {
+        Some(s) => s.clone(),
+        None => Sites::load(&p.sites_path).map_err(|e| usage(e.to_string()))?,
+    };
+    p.sites = Some(sites.clone());
+    if !p.lake.exists() {
+        return Err(usage(format!(
+            "{}: no lake at {}",
+            path.display(),
+            p.lake.display()
+        )));
+    }
+    let lake = readable(Lake::new(&p.lake))?;
+    let scratch = std::env::temp_dir().join(format!("tally-spark-job-{}", std::process::id()));
+    p.out = scratch.display().to_string();
+    let recorder = std::rc::Rc::new(tally_metrics::answers::Recorder::new(&lake, &sites));
+    let opts = tally_pipeline::RunOptions {
+        figures: tally_pipeline::Figures::Record(recorder.clone()),
+        period: a.period.clone(),
+        today: a.today.unwrap_or_else(|| chrono::Local::now().date_naive()),
+        progress: false,
+    };
+    let outcome = tally_pipeline::run(&p, &opts);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let outcome = outcome?;
+    let mut named: Vec<(String, Request)> = Vec::new();
+    if let Some(period) = &outcome.manifest.period {
+        for job in &p.metrics {
+            let req = Request {
+                metric: job.metric,
+                from: period.from,
+                to: period.to + chrono::Duration::days(1),
+                every: job.every,
+                by: job.by.clone(),
+                budget: None,
+            };
+            if tally_metrics::sql::unsupported(job.metric).is_none() {
+                named.push((job.file.clone(), req));
+            }
+        }
+    }
+    let key = tally_metrics::answers::request_key;
+    for req in recorder.requests() {
+        if !named.iter().any(|(_, r)| key(r) == key(&req)) {
+            named.push((tally_metrics::answers::folder_name(&req), req));
+        }
+    }
+    Ok((lake, sites, named))
+}
+
+fn spark_job(a: SparkJobArgs) -> anyhow::Result<Status> {
+    use tally_metrics::sql::Dialect;
+    let (lake, sites, requests) = match &a.pipeline {
+        Some(path) => pipeline_requests(&a, path)?,
+        None => {
+            let lake = lake_arg(&a.ask)?;
+            let sites = load_sites(&a.ask.sites)?;
+            let mut requests = Vec::new();
+            for &m in &a.metrics {
+                if let Some(why) = tally_metrics::sql::unsupported(m) {
+                    return Err(usage(format!("{} has no SQL form: {why}", m.name())));
+                }
+                requests.push((
+                    m.name().to_string(),
+                    request(m, &a.ask, None, &lake, &sites)?,
+                ));
+            }
+            (lake, sites, requests)
+        }
+    };
+    let root = match &a.lake_uri {
+        Some(uri) => uri.clone(),
+        None => std::path::absolute(lake.root())?.display().to_string(),
+    };
+    let mut job = tally_metrics::sql::job::Job::new();
+    for (folder, req) in &requests {
+        let plan = tally_metrics::sql::plan(&lake, &sites, req, Dialect::Spark, &root)?;
+        job.add(folder, req, plan)?;
+    }
+    std::fs::create_dir_all(&a.out).with_context(|| format!("{}", a.out.display()))?;
+    let out_uri = match &a.out_uri {
+        Some(u) => u.clone(),
+        None => std::path::absolute(&a.out)?.display().to_string(),
+    };
+    let header = vec![
+        format!(
+            "written by tally {} on {} from the lake at {} ({} batches in its ledger)",
+            env!("CARGO_PKG_VERSION"),
+            chrono::Local::now().format("%Y-%m-%d %H:%M"),
+            lake.root().display(),
+            lake.entries().len()
+        ),
+        format!("{} results, written under {}", job.len(), a.results),
+        "run it with: spark-sql -f job.sql (the small tables are under tables/)".into(),
+    ];
+    let written = job.write(&a.out, &a.results, &out_uri, &header)?;
+    tracing::info!(
+        results = job.len(),
+        tables = written.len() - 1,
+        "Spark job for {} request(s) written",
+        requests.len()
+    );
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        a.out.join("job.sql").display()
+    )?;
     Ok(Status::Ok)
 }
 
@@ -811,6 +970,7 @@ fn demo(a: DemoArgs) -> anyhow::Result<Status> {
         s.scale = a.scale;
     }
     let opts = tally_pipeline::RunOptions {
+        figures: tally_pipeline::Figures::Compute,
         period: None,
         today: chrono::Local::now().date_naive(),
         progress: std::io::stderr().is_terminal(),
@@ -860,6 +1020,10 @@ fn run_pipeline(a: RunArgs) -> anyhow::Result<Status> {
         return Ok(Status::Ok);
     }
     let opts = tally_pipeline::RunOptions {
+        figures: match &a.results {
+            Some(dir) => tally_pipeline::Figures::Results(dir.clone()),
+            None => tally_pipeline::Figures::Compute,
+        },
         period: a.period.clone(),
         today,
         progress: std::io::stderr().is_terminal(),

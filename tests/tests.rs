@@ -25,5 +25,6 @@ mod prints;
 mod privacy;
 mod properties;
 mod retention;
+mod sql_backends;
 mod tidy;
 mod unseen;

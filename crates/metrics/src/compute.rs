@@ -11,44 +11,21 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use tally_lake::Snapshot;
-use tally_model::{BucketKind, Sites, Table};
+use tally_model::{Sites, Table};
 
 use crate::base::frame::strings;
 use crate::base::grid::for_request;
-pub use crate::base::request::{MetricError, Output, PartialBucket, Request};
+pub use crate::base::request::{MetricError, Output, PartialBucket, Request, Shape};
 use crate::base::span::mark_partial;
 pub use crate::base::span::{COVERAGE_COLUMNS, Coverage, coverage, data_range, lake_range};
-
-/// The same request a year earlier, for year-over-year columns.
-fn year_before(req: &Request) -> Result<Request, MetricError> {
-    if !matches!(
-        req.every,
-        BucketKind::Month | BucketKind::Quarter | BucketKind::FiscalYear | BucketKind::All
-    ) {
-        return Err(MetricError::Invalid(format!(
-            "year over year compares months, quarters, fiscal years or the whole period, not {}s (their count differs from year to year)",
-            req.every.as_str()
-        )));
-    }
-    let back = |d: NaiveDate| {
-        d.with_year(d.year() - 1)
-            .unwrap_or_else(|| d - chrono::Duration::days(365))
-    };
-    Ok(Request {
-        from: back(req.from),
-        to: back(req.to),
-        ..req.clone()
-    })
-}
 
 /// `compute` plus `previous_year` (the same bucket a year earlier) and `change_pct`
 /// ((this - previous) / previous x 100; empty when the previous is 0 or empty).
 pub fn compute_yoy(lake: &Snapshot, sites: &Sites, req: &Request) -> Result<Output, MetricError> {
     let now = compute(lake, sites, req)?;
-    let then = compute(lake, sites, &year_before(req)?)?;
+    let then = compute(lake, sites, &req.year_before()?)?;
     let dims: Vec<String> = now
         .frame
         .get_column_names()
@@ -93,7 +70,7 @@ pub fn compute_yoy(lake: &Snapshot, sites: &Sites, req: &Request) -> Result<Outp
     // A bucket whose data stops short (a month in progress) is not compared: the same
     // bucket a year before holds the whole of it. One the period cuts is: the year
     // before is cut on the same days.
-    let earlier = year_before(req)?;
+    let earlier = req.year_before()?;
     let short_before: HashMap<(Vec<String>, usize), bool> = positions(&then.frame)?
         .into_iter()
         .zip(data_short(&then.frame, &earlier, sites)?)
@@ -165,24 +142,9 @@ fn data_short(df: &DataFrame, req: &Request, sites: &Sites) -> Result<Vec<bool>,
 
 /// Answers one request: the metric's table, with its warnings and partial buckets.
 pub fn compute(lake: &Snapshot, sites: &Sites, req: &Request) -> Result<Output, MetricError> {
-    if req.from >= req.to {
-        return Err(MetricError::Invalid(format!(
-            "--from {} must be before --to {} (--to is exclusive)",
-            req.from, req.to
-        )));
-    }
-    if let Some(d) = req.by.iter().find(|d| !req.metric.dims().contains(d)) {
-        return Err(MetricError::Invalid(format!(
-            "{} cannot be broken down by {}; it can by {}",
-            req.metric.name(),
-            d.column(),
-            req.metric
-                .dims()
-                .iter()
-                .map(|d| d.column())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+    req.check()?;
+    if let Some(out) = crate::answers::table(req) {
+        return out;
     }
     let grid = for_request(req, sites);
     let m = req.metric;
@@ -198,19 +160,6 @@ pub fn compute(lake: &Snapshot, sites: &Sites, req: &Request) -> Result<Output, 
     }
     mark_partial(&mut out, &grid, &coverage(lake, sites, m, &grid)?)?;
     Ok(out)
-}
-
-/// How a metric's table is shaped once computed: what `tally metric`, `tally chart` and a
-/// pipeline's metric ask beyond the request. One shape, one path ([`ask`]), so the
-/// command line and pipelines answer a question the same way.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Shape {
-    /// The same buckets a year before, and the change in per cent (`--yoy`).
-    pub yoy: bool,
-    /// Each bucket's `n` largest values (`--top N`).
-    pub top: Option<usize>,
-    /// Leave out the partial buckets (`--complete-only`).
-    pub complete_only: bool,
 }
 
 /// A request answered and shaped: the one path from a question to a metric's table.

@@ -24,13 +24,15 @@
 //! assert!(out.frame.height() > 0);
 //! ```
 
+pub mod answers;
 mod base;
 mod catalogue;
 mod compute;
 mod derived;
 mod engines;
 mod query;
-mod spec;
+pub mod spec;
+pub mod sql;
 
 pub use base::calendar::open_intervals;
 pub use base::grid::{Bucket, Grid};

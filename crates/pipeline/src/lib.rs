@@ -17,5 +17,5 @@ pub mod spec;
 
 pub use period::{Period, PeriodSpec};
 pub use retention::{Retain, purge};
-pub use run::{DEMO_KEY, Manifest, RunError, RunOptions, RunOutcome, run};
+pub use run::{DEMO_KEY, Figures, Manifest, RunError, RunOptions, RunOutcome, run};
 pub use spec::{Pipeline, Problem, SpecError, load, parse};

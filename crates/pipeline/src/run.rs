@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tally_ingest::{FileOutcome, IngestError, Pseudonymiser, Status};
 use tally_lake::{Lake, LakeError, Snapshot};
+use tally_metrics::answers::{Answers, Recorder, Results};
 use tally_metrics::{MetricError, Request};
 use tally_model::Sites;
 use tally_report::ReportError;
@@ -81,7 +83,25 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     }
 }
 
+/// Where a run's figures come from.
+#[derive(Clone, Default)]
+pub enum Figures {
+    /// tally's engines compute them from the lake (after the pipeline's synth, inputs and
+    /// retention).
+    #[default]
+    Compute,
+    /// A job's results folder answers every request with a SQL form (`tally run
+    /// --results`); the lake is read as it is (its ledger, sites.toml's calendar, the
+    /// inventory for the replacement plan), nothing is ingested or purged.
+    Results(PathBuf),
+    /// The requests are noted, answered from an empty lake (`tally spark-job
+    /// --pipeline`); nothing is ingested or purged.
+    Record(Rc<Recorder>),
+}
+
 pub struct RunOptions {
+    /// Where the figures come from.
+    pub figures: Figures,
     /// `--period`, else the pipeline's `period`.
     pub period: Option<PeriodSpec>,
     /// What `previous-month` is relative to.
@@ -245,8 +265,14 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     );
     bar.set_prefix(p.name.clone());
 
+    // Results and recording read the lake as it is.
+    let computing = matches!(opts.figures, Figures::Compute);
+    if !computing && (p.synth.is_some() || !p.inputs.is_empty()) {
+        tracing::info!("figures from elsewhere: the pipeline's synth and inputs are not run");
+    }
+
     // Demos: synthetic exports, and a lake rebuilt from nothing.
-    if let Some(s) = &p.synth {
+    if let Some(s) = p.synth.as_ref().filter(|_| computing) {
         bar.set_message("synthesising");
         if s.replace_lake && p.lake.exists() {
             for entry in std::fs::read_dir(&p.lake).map_err(io(&p.lake))? {
@@ -311,7 +337,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     // Ingest.
     let mut inputs = Vec::new();
     let mut batches = Vec::new();
-    if !p.inputs.is_empty() {
+    if computing && !p.inputs.is_empty() {
         let pseudo = if p.synth.is_some() {
             Some(Pseudonymiser::new(DEMO_KEY).map_err(RunError::Config)?)
         } else {
@@ -415,7 +441,7 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     // Retention, when sites.toml asks for it: before any figure is computed, so that the
     // figures of a run are those of the lake it leaves.
     let retain = crate::Retain::from_sites(&sites, opts.today, p.lock_wait);
-    let purge = if retain.is_empty() {
+    let purge = if retain.is_empty() || !computing {
         None
     } else {
         {
@@ -462,45 +488,61 @@ pub fn run(p: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
     let mut written: Vec<PathBuf> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
+    let answers: Option<Rc<dyn Answers>> = match &opts.figures {
+        Figures::Compute => None,
+        Figures::Results(dir) => Some(Rc::new(Results::open(dir, &lake, &sites)?)),
+        Figures::Record(r) => Some(r.clone()),
+    };
+    let figures = |f: &mut dyn FnMut() -> Result<(), RunError>| match &answers {
+        Some(a) => tally_metrics::answers::with_answers(a.clone(), f),
+        None => f(),
+    };
     if let Some(period) = &period {
-        for job in &p.metrics {
-            bar.set_message(format!("metric {}", job.metric.name()));
-            written.extend(metric(&lake, &sites, job, period, &out_dir, &mut warnings)?);
-            bar.inc(1);
-            lap(format!("metric {}", job.file), &mut timings);
-        }
-        for job in &p.reports {
-            bar.set_message(format!("report {}", job.kind.as_str()));
-            let own = match &job.period {
-                Some(spec) => resolve(spec, "reports")?,
-                None => None,
-            };
-            let period = own.as_ref().unwrap_or(period);
-            let report = match job.kind {
-                ReportKind::Usage => {
-                    tally_report::usage::build(&lake, &sites, period.from, period.to)?
-                }
-                ReportKind::Budget => {
-                    tally_report::budget::build(&lake, &sites, period.from, period.to, job.budget)?
-                }
-                ReportKind::Annual => {
-                    tally_report::annual::build(&lake, &sites, period.from, period.to)?
-                }
-            };
-            for w in &report.warnings {
-                if !warnings.contains(w) {
-                    warnings.push(w.clone());
-                }
+        figures(&mut || {
+            for job in &p.metrics {
+                bar.set_message(format!("metric {}", job.metric.name()));
+                written.extend(metric(&lake, &sites, job, period, &out_dir, &mut warnings)?);
+                bar.inc(1);
+                lap(format!("metric {}", job.file), &mut timings);
             }
-            written.extend(tally_report::write(
-                &report,
-                &out_dir,
-                &job.file,
-                &job.formats,
-            )?);
-            bar.inc(1);
-            lap(format!("report {}", job.file), &mut timings);
-        }
+            for job in &p.reports {
+                bar.set_message(format!("report {}", job.kind.as_str()));
+                let own = match &job.period {
+                    Some(spec) => resolve(spec, "reports")?,
+                    None => None,
+                };
+                let period = own.as_ref().unwrap_or(period);
+                let report = match job.kind {
+                    ReportKind::Usage => {
+                        tally_report::usage::build(&lake, &sites, period.from, period.to)?
+                    }
+                    ReportKind::Budget => tally_report::budget::build(
+                        &lake,
+                        &sites,
+                        period.from,
+                        period.to,
+                        job.budget,
+                    )?,
+                    ReportKind::Annual => {
+                        tally_report::annual::build(&lake, &sites, period.from, period.to)?
+                    }
+                };
+                for w in &report.warnings {
+                    if !warnings.contains(w) {
+                        warnings.push(w.clone());
+                    }
+                }
+                written.extend(tally_report::write(
+                    &report,
+                    &out_dir,
+                    &job.file,
+                    &job.formats,
+                )?);
+                bar.inc(1);
+                lap(format!("report {}", job.file), &mut timings);
+            }
+            Ok(())
+        })?;
     }
     bar.finish_and_clear();
     for w in &warnings {

@@ -24,9 +24,12 @@ pub fn due_date(purchased: NaiveDate, life_years: f64) -> NaiveDate {
         .unwrap_or(purchased)
 }
 
+/// The life of a kind sites.toml gives none: five years (a fifth of the fleet a year).
+pub const DEFAULT_LIFE_YEARS: f64 = 5.0;
+
 pub fn life_of(sites: &Sites, kind: &str, own: Option<f64>) -> f64 {
     own.or_else(|| sites.library.asset_life_years.get(kind).copied())
-        .unwrap_or(5.0)
+        .unwrap_or(DEFAULT_LIFE_YEARS)
 }
 
 /// The kinds that run an operating system tally can match (printers, switches and AV
@@ -65,8 +68,9 @@ impl Device {
     }
 }
 
+/// A key of the join: spaces at the ends dropped, lower case (as SQL's `lower(trim(x))`).
 fn lower(s: &str) -> String {
-    s.trim().to_ascii_lowercase()
+    s.trim_matches(' ').to_lowercase()
 }
 
 /// The current rows of the inventory only (what replacement, assets and cost per use
@@ -106,11 +110,14 @@ pub fn fleet(lake: &Snapshot) -> Result<Vec<Device>, MetricError> {
     let (cost, life) = (floats("cost")?, floats("life_years")?);
     let mut devices: Vec<Device> = Vec::new();
     let mut directory: Vec<usize> = Vec::new();
+    // Inventory rows in order of tag: of several a key finds, the smallest tag wins.
+    let mut order: Vec<usize> = (0..df.height()).collect();
+    order.sort_by(|&i, &j| tag[i].cmp(&tag[j]));
     // Lookups into the inventory: by tag, serial, name (the join rule's order).
     let mut by_tag: HashMap<String, usize> = HashMap::new();
     let mut by_serial: HashMap<String, usize> = HashMap::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
-    for i in 0..df.height() {
+    for i in order {
         // Every column here is required in the assets table: never null in the lake.
         let (Some(t), Some(k), Some(s), Some(p)) = (&tag[i], &kind[i], &site[i], purchased[i])
         else {
@@ -122,10 +129,10 @@ pub fn fleet(lake: &Snapshot) -> Result<Vec<Device>, MetricError> {
         }
         let d = devices.len();
         by_tag.entry(lower(t)).or_insert(d);
-        if let Some(x) = serial[i].as_deref().filter(|x| !x.trim().is_empty()) {
+        if let Some(x) = serial[i].as_deref().filter(|x| !lower(x).is_empty()) {
             by_serial.entry(lower(x)).or_insert(d);
         }
-        if let Some(x) = name[i].as_deref().filter(|x| !x.trim().is_empty()) {
+        if let Some(x) = name[i].as_deref().filter(|x| !lower(x).is_empty()) {
             by_name.entry(lower(x)).or_insert(d);
         }
         devices.push(Device {
@@ -144,8 +151,16 @@ pub fn fleet(lake: &Snapshot) -> Result<Vec<Device>, MetricError> {
             in_directory: false,
         });
     }
-    // Directory rows in order of last seen, so the one seen last writes last.
-    directory.sort_by_key(|&i| last_seen[i]);
+    // Directory rows in order of last seen, so the one seen last writes last (never
+    // seen first; ties by tag, name and serial).
+    directory.sort_by(|&i, &j| {
+        (last_seen[i], &tag[i], &name[i], &serial[i]).cmp(&(
+            last_seen[j],
+            &tag[j],
+            &name[j],
+            &serial[j],
+        ))
+    });
     for i in directory {
         let dname = name[i].as_deref().or(tag[i].as_deref()).unwrap_or_default();
         let found = by_tag
@@ -153,7 +168,7 @@ pub fn fleet(lake: &Snapshot) -> Result<Vec<Device>, MetricError> {
             .or_else(|| {
                 serial[i]
                     .as_deref()
-                    .filter(|s| !s.trim().is_empty())
+                    .filter(|s| !lower(s).is_empty())
                     .and_then(|s| by_serial.get(&lower(s)))
             })
             .or_else(|| by_name.get(&lower(dname)))

@@ -6,6 +6,7 @@
 //! dispatcher.
 
 pub mod calendar;
+pub mod expr;
 pub mod frame;
 pub mod grid;
 pub mod inventory;

@@ -43,6 +43,56 @@ pub struct Request {
     pub budget: Option<f64>,
 }
 
+impl Request {
+    /// The same request a year earlier, for year-over-year columns.
+    pub fn year_before(&self) -> Result<Request, MetricError> {
+        use chrono::Datelike;
+        if !matches!(
+            self.every,
+            BucketKind::Month | BucketKind::Quarter | BucketKind::FiscalYear | BucketKind::All
+        ) {
+            return Err(MetricError::Invalid(format!(
+                "year over year compares months, quarters, fiscal years or the whole period, not {}s (their count differs from year to year)",
+                self.every.as_str()
+            )));
+        }
+        let back = |d: NaiveDate| {
+            d.with_year(d.year() - 1)
+                .unwrap_or_else(|| d - chrono::Duration::days(365))
+        };
+        Ok(Request {
+            from: back(self.from),
+            to: back(self.to),
+            ..self.clone()
+        })
+    }
+
+    /// Whether the request can be answered: a period of at least a day, dimensions the
+    /// metric has.
+    pub fn check(&self) -> Result<(), MetricError> {
+        if self.from >= self.to {
+            return Err(MetricError::Invalid(format!(
+                "--from {} must be before --to {} (--to is exclusive)",
+                self.from, self.to
+            )));
+        }
+        if let Some(d) = self.by.iter().find(|d| !self.metric.dims().contains(d)) {
+            return Err(MetricError::Invalid(format!(
+                "{} cannot be broken down by {}; it can by {}",
+                self.metric.name(),
+                d.column(),
+                self.metric
+                    .dims()
+                    .iter()
+                    .map(|d| d.column())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A metric's table: one column per `by` dimension, `bucket`, and the value column
 /// (named after the metric; for the heatmap `weekday`, `hour` and `occupancy`).
 #[derive(Debug, Clone)]
@@ -155,4 +205,17 @@ impl Output {
         self.frame = df.take(&IdxCa::from_vec("idx".into(), keep))?;
         Ok(self)
     }
+}
+
+/// How a metric's table is shaped once computed: what `tally metric`, `tally chart` and a
+/// pipeline's metric ask beyond the request. One shape, one path (`compute::ask`), so the
+/// command line and pipelines answer a question the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// The same buckets a year before, and the change in per cent (`--yoy`).
+    pub yoy: bool,
+    /// Each bucket's `n` largest values (`--top N`).
+    pub top: Option<usize>,
+    /// Leave out the partial buckets (`--complete-only`).
+    pub complete_only: bool,
 }

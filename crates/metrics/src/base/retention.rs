@@ -18,13 +18,14 @@ use polars::prelude::*;
 use tally_lake::{KeptCount, Purged, Snapshot};
 use tally_model::Sites;
 
+use crate::base::expr;
 use crate::base::frame::{micros, strings};
 use crate::base::grid::{Grid, KEPT_KINDS, bucket_start, is_kept_bucket, midnight_us, next_start};
 use crate::base::load::{scan_partitions, utc_lit};
 use crate::base::request::MetricError;
 use crate::base::span::{Days, data_range};
 use crate::catalogue::{Dim, Metric};
-use crate::spec::{Agg, spec};
+use crate::spec::{Measure, event_spec};
 
 /// The metrics that count distinct keys, with the column they count.
 pub const DISTINCT_METRICS: [Metric; 2] = [Metric::DistinctUsers, Metric::WifiDevices];
@@ -174,6 +175,7 @@ pub fn kept_counts(
     before: NaiveDate,
 ) -> Result<Vec<KeptCount>, MetricError> {
     let tz = sites.library.timezone;
+    let zone = TimeZone::opt_try_new(Some(tz.name()))?.expect("a zone");
     let fy = sites.library.fiscal_year_start_month;
     let before_us = midnight_us(before, tz);
     let previous: Option<Purged> = lake.lake().meta()?.and_then(|m| m.purged);
@@ -204,8 +206,8 @@ pub fn kept_counts(
         if first >= before {
             continue;
         }
-        let spec = spec(metric, sites);
-        let Agg::Distinct(column) = spec.agg else {
+        let spec = event_spec(metric, sites);
+        let Measure::Distinct(column) = spec.measure else {
             unreachable!("{} counts distinct keys", metric.name())
         };
         let last = before - Duration::days(1);
@@ -234,7 +236,7 @@ pub fn kept_counts(
                     .and(time.lt(utc_lit(end_us))),
             );
             if let Some(f) = &spec.filter {
-                lf = lf.filter(f.clone());
+                lf = lf.filter(expr::pred(f, &zone));
             }
             let df = lf
                 .select([

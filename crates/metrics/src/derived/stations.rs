@@ -9,10 +9,8 @@ use tally_lake::Snapshot;
 use tally_model::{BucketKind, Sites};
 
 use crate::base::frame::strings;
-use crate::base::grid::for_request;
 use crate::base::request::{MetricError, Output, Request};
 use crate::catalogue::{Dim, Metric};
-use crate::derived::capacity;
 use crate::engines::answer;
 
 /// Per site over the period: occupancy, the busiest weekday-hour's occupancy (the darkest
@@ -41,19 +39,15 @@ pub fn station_advice(
     let occupancy = run(Metric::Occupancy, BucketKind::All)?;
     let availability = run(Metric::Availability, BucketKind::All)?;
     let heat = run(Metric::Heatmap, BucketKind::Hour)?;
-    let capacity_week = capacity::capacity_per_week(
+    let capacity_week = crate::derived::answer(
         lake,
         sites,
-        &for_request(
-            &Request {
-                metric: Metric::CapacityMinutesPerWeek,
-                every: BucketKind::All,
-                by: vec![Dim::Site],
-                ..req.clone()
-            },
-            sites,
-        ),
-        &[Dim::Site],
+        &Request {
+            metric: Metric::CapacityMinutesPerWeek,
+            every: BucketKind::All,
+            by: vec![Dim::Site],
+            ..req.clone()
+        },
     )?;
     let col_f64 = |o: &Output, c: &str| -> Result<Vec<Option<f64>>, MetricError> {
         Ok(o.frame

@@ -17,7 +17,8 @@ use crate::base::load::{scan_current, scan_partitions, utc_lit};
 use crate::base::request::{MetricError, Output};
 use crate::catalogue::{Dim, Metric};
 
-use crate::spec::{Agg, spec};
+use crate::base::expr;
+use crate::spec::{EventSpec, Measure, Per, event_spec};
 
 /// The table's rows that matter for [start, end), in parts, each with the first instant
 /// its rows can have: the current state where the latest export wins (one part), else
@@ -38,18 +39,18 @@ type Rate = (BTreeMap<String, f64>, f64);
 fn denominators(
     lake: &Snapshot,
     sites: &Sites,
-    metric: Metric,
+    spec: &EventSpec,
 ) -> Result<Option<Rate>, MetricError> {
-    Ok(match metric {
-        Metric::SessionsPer1000 | Metric::PrintPagesPer1000 => Some((
-            sites
-                .sites
-                .iter()
-                .map(|s| (s.code.clone(), s.population as f64))
-                .collect(),
-            1000.0,
-        )),
-        Metric::TicketsPer10Devices => {
+    let Some(per) = spec.per else {
+        return Ok(None);
+    };
+    let map = match per {
+        Per::Residents => sites
+            .sites
+            .iter()
+            .map(|s| (s.code.clone(), s.population as f64))
+            .collect(),
+        Per::Devices => {
             let df = crate::base::inventory::inventory(lake)?
                 .filter(col("status").neq(lit("retired")))
                 .group_by([col("site")])
@@ -57,15 +58,14 @@ fn denominators(
                 .collect()?;
             let codes = strings(&df, "site")?;
             let n = df.column("n")?.f64()?.clone();
-            let map = codes
+            codes
                 .into_iter()
                 .zip(n.iter())
                 .filter_map(|(c, n)| Some((c?, n?)))
-                .collect();
-            Some((map, 10.0))
+                .collect()
         }
-        _ => None,
-    })
+    };
+    Ok(Some((map, per.scale())))
 }
 
 pub fn event_metric(
@@ -81,11 +81,11 @@ pub fn event_metric(
                 .into(),
         ));
     }
-    let spec = spec(metric, sites);
-    let rate = denominators(lake, sites, metric)?;
+    let spec = event_spec(metric, sites);
+    let rate = denominators(lake, sites, &spec)?;
+    let tz = TimeZone::opt_try_new(Some(grid.tz.name()))?.expect("a zone");
     // Counts are whole numbers, except rates: a count divided by population or devices.
-    let integral =
-        matches!(spec.agg, Agg::Count | Agg::Distinct(_) | Agg::Sum(_)) && rate.is_none();
+    let integral = spec.measure.is_count() && rate.is_none();
     // One partition (a month of the lake) at a time, each reduced to what the final
     // aggregate needs: peak memory is one month's rows, not the period's.
     let mut select: Vec<Expr> = dims
@@ -93,15 +93,18 @@ pub fn event_metric(
         .map(|d| col(d.column()).fill_null(lit("(none)")).alias(d.column()))
         .collect();
     select.push(col(spec.time).alias("__time"));
-    match &spec.agg {
-        Agg::Count => {}
-        Agg::Distinct(c) => select.push(col(*c).alias("__v")),
-        Agg::Quantile(e, _) => select.push(e.clone().alias("__v")),
-        Agg::Share(e) => select.push(e.clone().cast(DataType::Float64).alias("__v")),
-        Agg::Sum(e) => select.push(e.clone().cast(DataType::Float64).alias("__v")),
-        Agg::WeightedShare(c, w) => {
-            select.push((c.clone().cast(DataType::Float64) * w.clone()).alias("__v"));
-            select.push(w.clone().cast(DataType::Float64).alias("__w"));
+    match &spec.measure {
+        Measure::Count => {}
+        Measure::Distinct(c) => select.push(col(*c).alias("__v")),
+        Measure::Quantile(v, _) => select.push(expr::val(v, &tz).alias("__v")),
+        Measure::Share(p) => {
+            select.push(expr::pred(p, &tz).cast(DataType::Float64).alias("__v"));
+        }
+        Measure::Sum(v) => select.push(expr::val(v, &tz).alias("__v")),
+        Measure::WeightedShare(p, w) => {
+            let w = expr::val(w, &tz);
+            select.push((expr::pred(p, &tz).cast(DataType::Float64) * w.clone()).alias("__v"));
+            select.push(w.alias("__w"));
         }
     }
     let mut keys: Vec<Expr> = dims.iter().map(|d| col(d.column())).collect();
@@ -111,8 +114,8 @@ pub fn event_metric(
         .map(|d| PlSmallStr::from(d.column()))
         .chain([PlSmallStr::from("__bucket")])
         .collect();
-    let tz = TimeZone::opt_try_new(Some(grid.tz.name()))?.expect("a zone");
     let time = col(spec.time);
+    let filter = spec.filter.as_ref().map(|p| expr::pred(p, &tz));
     // Each partition reduced on its own (two at a time on two cores), then combined.
     let reduce = |part: LazyFrame| -> Result<Option<Partial>, MetricError> {
         let mut lf = part.filter(
@@ -120,18 +123,10 @@ pub fn event_metric(
                 .gt_eq(utc_lit(grid.start_us()))
                 .and(time.clone().lt(utc_lit(grid.end_us()))),
         );
-        if let Some(f) = &spec.filter {
+        if let Some(f) = &filter {
             lf = lf.filter(f.clone());
         }
-        let mut df = lf
-            .with_column(
-                col(spec.time)
-                    .dt()
-                    .convert_time_zone(tz.clone())
-                    .alias("__local"),
-            )
-            .select(select.clone())
-            .collect()?;
+        let mut df = lf.select(select.clone()).collect()?;
         if df.height() == 0 {
             return Ok(None);
         }
@@ -142,20 +137,20 @@ pub fn event_metric(
             .collect();
         df.with_column(Column::new("__bucket".into(), bucket))?;
         let df = df.drop("__time")?;
-        Ok(Some(match &spec.agg {
-            Agg::Count => Partial::Frame(
+        Ok(Some(match &spec.measure {
+            Measure::Count => Partial::Frame(
                 df.lazy()
                     .group_by(keys.clone())
                     .agg([len().cast(DataType::Float64).alias("__n")])
                     .collect()?,
             ),
             // Each (group, bucket, value) once: a patron counts once however often seen.
-            Agg::Distinct(_) => {
+            Measure::Distinct(_) => {
                 let mut sets = DistinctSets::default();
                 sets.add(df, dims)?;
                 Partial::Sets(sets)
             }
-            Agg::Share(_) => Partial::Frame(
+            Measure::Share(_) => Partial::Frame(
                 df.lazy()
                     .group_by(keys.clone())
                     .agg([
@@ -164,20 +159,20 @@ pub fn event_metric(
                     ])
                     .collect()?,
             ),
-            Agg::Sum(_) => Partial::Frame(
+            Measure::Sum(_) => Partial::Frame(
                 df.lazy()
                     .group_by(keys.clone())
                     .agg([col("__v").sum().alias("__n")])
                     .collect()?,
             ),
-            Agg::WeightedShare(..) => Partial::Frame(
+            Measure::WeightedShare(..) => Partial::Frame(
                 df.lazy()
                     .group_by(keys.clone())
                     .agg([col("__v").sum().alias("__s"), col("__w").sum().alias("__n")])
                     .collect()?,
             ),
             // Quantiles need every value (tickets: few).
-            Agg::Quantile(..) => Partial::Frame(df),
+            Measure::Quantile(..) => Partial::Frame(df),
         }))
     };
     // Partitions in time order, a few at a time. Once the next
@@ -188,7 +183,7 @@ pub fn event_metric(
     let mut distinct = DistinctSets::default();
     // Counting is polars' work, parallel within a partition: one at a time keeps memory
     // to one partition. Distinct values are a serial loop here: one per core.
-    let width = if matches!(spec.agg, Agg::Distinct(_)) {
+    let width = if matches!(spec.measure, Measure::Distinct(_)) {
         rayon::current_num_threads().max(1)
     } else {
         1
@@ -210,21 +205,21 @@ pub fn event_metric(
         distinct.close_before(next_start, grid);
     }
     let partials: Vec<LazyFrame> = frames.into_iter().map(DataFrame::lazy).collect();
-    let agg = match spec.agg {
-        Agg::Count | Agg::Sum(_) => col("__n").sum().alias("value"),
-        Agg::Distinct(_) => col("__v")
+    let agg = match spec.measure {
+        Measure::Count | Measure::Sum(_) => col("__n").sum().alias("value"),
+        Measure::Distinct(_) => col("__v")
             .drop_nulls()
             .n_unique()
             .cast(DataType::Float64)
             .alias("value"),
-        Agg::Quantile(_, q) => col("__v")
+        Measure::Quantile(_, q) => col("__v")
             .quantile(lit(q), QuantileMethod::Linear)
             .alias("value"),
-        Agg::Share(_) | Agg::WeightedShare(..) => {
+        Measure::Share(_) | Measure::WeightedShare(..) => {
             (col("__s").sum() / col("__n").sum()).alias("value")
         }
     };
-    let grouped = if matches!(spec.agg, Agg::Distinct(_)) {
+    let grouped = if matches!(spec.measure, Measure::Distinct(_)) {
         distinct.frame(dims)?
     } else if partials.is_empty() {
         let mut columns: Vec<Column> = key_names
@@ -283,8 +278,10 @@ pub fn event_metric(
         }
     }
     // Distinct keys of purged rows: the counts the purge kept (retention.rs).
-    let kept = match spec.agg {
-        Agg::Distinct(_) => crate::base::retention::corrections(lake, sites, metric, grid, dims)?,
+    let kept = match spec.measure {
+        Measure::Distinct(_) => {
+            crate::base::retention::corrections(lake, sites, metric, grid, dims)?
+        }
         _ => None,
     };
     if let Some(k) = &kept {

@@ -92,18 +92,25 @@ pub(crate) fn intervals(
     // First the sites with sessions in the period and the stations seen at each: a site
     // counts the larger of sites.toml's stations and the stations seen.
     let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    // The groups of the period at each site (their values as written): each is swept over
+    // the whole period, in every window, whether or not the window has its sessions, so
+    // a figure does not depend on how the lake's months are grouped into windows.
+    let mut period_groups: std::collections::BTreeSet<(String, Option<String>, Option<String>)> =
+        Default::default();
     for (_, part) in &parts {
         let df = overlapping(part.clone())
-            .select([col(s::SITE), col(s::STATION)])
+            .select([col(s::SITE), col(s::STATION), col(s::USER_TYPE)])
             .unique(None, UniqueKeepStrategy::Any)
             .collect()?;
-        for (site, station) in strings(&df, s::SITE)?
+        for ((site, station), user) in strings(&df, s::SITE)?
             .into_iter()
             .zip(strings(&df, s::STATION)?)
+            .zip(strings(&df, s::USER_TYPE)?)
         {
             let Some(site) = site else { continue };
-            let stations = seen.entry(site).or_default();
-            stations.extend(station);
+            let stations = seen.entry(site.clone()).or_default();
+            stations.extend(station.clone());
+            period_groups.insert((site, station, user));
         }
     }
     let site_names: Vec<String> = seen.keys().cloned().collect();
@@ -167,10 +174,36 @@ pub(crate) fn intervals(
     let mut stations: Vec<Names> = (0..site_names.len()).map(|_| Names::default()).collect();
     let mut values: [Names; 3] = Default::default();
     let mut next_anonymous: u32 = u32::MAX;
+    // The period's (group, site) tasks, interned as the windows intern them.
+    let mut period_tasks: std::collections::HashSet<(GroupKey, usize)> = Default::default();
+    for (site_name, station, user) in &period_groups {
+        let site = site_index[site_name.as_str()];
+        let mut key = [0u32; 3];
+        for (k, d) in dims.iter().enumerate() {
+            key[k] = values[k].id(match d {
+                Dim::Site => site_name,
+                Dim::Station => station.as_deref().unwrap_or("(none)"),
+                Dim::UserType => user.as_deref().unwrap_or("(none)"),
+                other => unreachable!(
+                    "{} is not a sessions dimension (checked by compute)",
+                    other.column()
+                ),
+            });
+        }
+        period_tasks.insert((key, site));
+    }
     let mut totals: HashMap<[u32; 3], Vec<Acc>> = HashMap::new();
     let mut hours: HashMap<[u32; 3], Vec<i64>> = HashMap::new();
     let mut carry: Vec<Piece> = Vec::new();
-    for (i, (w0, part)) in parts.iter().enumerate() {
+    for (i, (first_instant, part)) in parts.iter().enumerate() {
+        // The first window reaches back to the period's start (the time before the lake's
+        // first month in it is open time with no sessions, as after its last month is);
+        // each window runs to the next one's start.
+        let w0 = &if i == 0 {
+            g0.min(*first_instant)
+        } else {
+            *first_instant
+        };
         let w1 = parts.get(i + 1).map_or(i64::MAX, |(next, _)| *next);
         let mut df = overlapping(part.clone())
             .select([
@@ -241,6 +274,9 @@ pub(crate) fn intervals(
                     p.b.min(w1),
                 ));
             }
+        }
+        for task in &period_tasks {
+            tasks.entry(*task).or_default();
         }
         if metric == Metric::SessionHours {
             for ((key, _), list) in &tasks {
