@@ -162,6 +162,10 @@ pub enum Command {
     /// (ingested with --table peers --format pls): median, quartiles and percentile of
     /// seven measures.
     Peers(PeersArgs),
+    /// A consortium of libraries, each with its own lake (consortium.toml): the report of
+    /// their figures side by side, locally or as one Spark job over every member.
+    #[command(subcommand)]
+    Consortium(ConsortiumCommand),
     /// Run a standing pipeline (pipelines/*.toml): ingest, metrics, charts, reports.
     Run(RunArgs),
     /// Write deterministic synthetic exports in the vendors' formats.
@@ -562,6 +566,40 @@ pub struct SqlArgs {
     pub output: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ConsortiumCommand {
+    /// consortium.html, consortium.xlsx and the tables as CSV: each member's sessions,
+    /// circulation, Wi-Fi sessions, print pages and tickets (and per 1,000 residents),
+    /// devices out of OS support and replacement cost due; each member against the
+    /// consortium's median and quartiles; monthly trends.
+    Report(ConsortiumReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConsortiumReportArgs {
+    /// The consortium file (docs/consortium.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The folder to write the report to (or, with --spark-job, the job).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The period: 2026-10, 2026, fy2026, 2026-01-01..2026-06-30, previous-month,
+    /// previous-year, previous-fy or all [default: all: the days the members' lakes span].
+    #[arg(long, value_name = "P", value_parser = named::<PeriodSpec>(period_names))]
+    pub period: Option<PeriodSpec>,
+    /// Write one Spark job over every member to --out instead of the report; Spark writes
+    /// each member's answers under URI/<member>/.
+    #[arg(long, value_name = "URI", conflicts_with = "results")]
+    pub spark_job: Option<String>,
+    /// Render from a Spark job's results (the --spark-job URI, as a folder) instead of
+    /// computing from the members' lakes.
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
+    /// Anchor relative periods (previous-month) to this day instead of today.
+    #[arg(long, value_name = "DATE", hide = true, value_parser = date)]
+    pub today: Option<NaiveDate>,
+}
+
 #[derive(Debug, Args)]
 pub struct SparkJobArgs {
     /// Metrics to answer, each with the flags given (with none, as `tally metric METRIC`
@@ -662,6 +700,10 @@ pub struct SynthArgs {
     /// Leave out the malformed rows planted on purpose.
     #[arg(long)]
     pub no_malformed: bool,
+    /// A synthetic consortium of N libraries instead: each member's exports, lake and
+    /// sites.toml under OUT/members/<code>/, and OUT/consortium.toml.
+    #[arg(long, value_name = "N")]
+    pub libraries: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Query(a) => query(a),
         Command::Survey(a) => survey(a),
         Command::Peers(a) => peers(a),
+        Command::Consortium(c) => consortium(c),
         Command::Run(a) => run_pipeline(a),
         Command::Synth(a) => synth(a),
         Command::Formats => formats(),
@@ -411,10 +412,7 @@ type JobRequests = (Snapshot, Sites, Vec<(String, Request)>);
 /// The requests of a pipeline's run: each figure with a SQL form that its metrics and
 /// reports ask for, noted by running it against an empty lake (nothing ingested, no
 /// output kept). Each metric job's request is named by its file; the rest by request.
-fn pipeline_requests(
-    a: &SparkJobArgs,
-    path: &Path,
-) -> anyhow::Result<JobRequests> {
+fn pipeline_requests(a: &SparkJobArgs, path: &Path) -> anyhow::Result<JobRequests> {
     let src = std::fs::read_to_string(path)
         .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -503,7 +501,7 @@ fn spark_job(a: SparkJobArgs) -> anyhow::Result<Status> {
     let mut job = tally_metrics::sql::job::Job::new();
     for (folder, req) in &requests {
         let plan = tally_metrics::sql::plan(&lake, &sites, req, Dialect::Spark, &root)?;
-        job.add(folder, req, plan)?;
+        job.add("", folder, req, plan)?;
     }
     std::fs::create_dir_all(&a.out).with_context(|| format!("{}", a.out.display()))?;
     let out_uri = match &a.out_uri {
@@ -601,6 +599,9 @@ fn peers(a: PeersArgs) -> anyhow::Result<Status> {
 }
 
 fn synth(a: SynthArgs) -> anyhow::Result<Status> {
+    if let Some(n) = a.libraries {
+        return synth_consortium(&a, n);
+    }
     let config = tally_synth::SynthConfig {
         out: a.out.clone(),
         start: parse_date(&a.start, "--start")?,
@@ -629,6 +630,212 @@ fn synth(a: SynthArgs) -> anyhow::Result<Status> {
     for (file, what) in &summary.planted {
         writeln!(out, "  malformed on purpose: {} ({what})", file.display())?;
     }
+    Ok(Status::Ok)
+}
+
+/// Town names for a synthetic consortium's members.
+const TOWNS: [&str; 12] = [
+    "ashford",
+    "brookfield",
+    "cedarvale",
+    "dunmore",
+    "elmwood",
+    "fairview",
+    "glenrock",
+    "harlow",
+    "irondale",
+    "juniper",
+    "kestrel",
+    "larkin",
+];
+
+/// The members' sizes, as multiples of the demo library (its exports and residents).
+const SIZES: [f64; 4] = [1.0, 0.5, 1.5, 0.75];
+
+/// A synthetic consortium: each member the demo's library at another size and seed, its
+/// exports ingested into its own lake (the pipelines/demo.toml steps, without reports),
+/// and consortium.toml listing them with the populations of their sites.toml.
+fn synth_consortium(a: &SynthArgs, n: usize) -> anyhow::Result<Status> {
+    if n == 0 {
+        return Err(usage("--libraries must be at least 1"));
+    }
+    let started = Instant::now();
+    let start = parse_date(&a.start, "--start")?;
+    let mut toml = format!(
+        "# A synthetic consortium written by tally synth --libraries {n} (seed {}).\n\
+         [consortium]\nname = \"Synthetic consortium of {n} libraries\"\n",
+        a.seed
+    );
+    for i in 0..n {
+        let town = TOWNS[i % TOWNS.len()];
+        let code = if i < TOWNS.len() {
+            town.to_string()
+        } else {
+            format!("{town}-{}", i / TOWNS.len() + 1)
+        };
+        let root = a.out.join("members").join(&code);
+        let mut p = tally_pipeline::parse(
+            DEMO_PIPELINE,
+            Path::new("pipelines/demo.toml"),
+            Path::new("."),
+            Some(&root),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        p.reports.clear();
+        p.metrics.clear();
+        if let Some(s) = &mut p.synth {
+            s.days = a.days;
+            s.seed = a.seed + i as u64;
+            s.scale = a.scale * SIZES[i % SIZES.len()];
+            s.start = Some(start);
+        }
+        let opts = tally_pipeline::RunOptions {
+            figures: tally_pipeline::Figures::Compute,
+            period: None,
+            today: chrono::Local::now().date_naive(),
+            progress: false,
+        };
+        let outcome = tally_pipeline::run(&p, &opts)?;
+        let sites =
+            Sites::load(&root.join("inbox/sites.toml")).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The residents served grow with the library's size (its sessions and loans).
+        let population = (sites.sites.iter().map(|s| s.population).sum::<u64>() as f64
+            * SIZES[i % SIZES.len()])
+        .round() as u64;
+        tracing::info!(
+            member = %code,
+            rows = outcome.manifest.rows_accepted,
+            "member {} of {n} ingested",
+            i + 1
+        );
+        let name = format!("{}{} Public Library", town[..1].to_uppercase(), &town[1..]);
+        toml.push_str(&format!(
+            "\n[[members]]\ncode = \"{code}\"\nname = \"{name}\"\nlake = \"members/{code}/lake\"\n\
+             sites = \"members/{code}/inbox/sites.toml\"\npopulation = {population}\n"
+        ));
+    }
+    let path = a.out.join("consortium.toml");
+    std::fs::write(&path, toml).with_context(|| format!("{}", path.display()))?;
+    tracing::info!("{n} libraries in {:.1} s", started.elapsed().as_secs_f64());
+    writeln!(std::io::stdout().lock(), "{}", path.display())?;
+    Ok(Status::Ok)
+}
+
+fn consortium(c: ConsortiumCommand) -> anyhow::Result<Status> {
+    use std::rc::Rc;
+    use tally_metrics::answers::{Recorder, Results, folder_name};
+    use tally_metrics::consortium::Member;
+    let ConsortiumCommand::Report(a) = c;
+    let file = tally_pipeline::consortium::load_consortium(&a.config).map_err(usage)?;
+    let mut members = Vec::new();
+    for m in &file.members {
+        members.push(Member {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            lake: readable(Lake::new(&m.lake))?,
+            sites: Sites::load(&m.sites).map_err(|e| usage(format!("member {}: {e}", m.code)))?,
+            population: m.population,
+            answers: None,
+        });
+    }
+    let today = a.today.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let (from, to) = match a.period.clone().unwrap_or(tally_pipeline::PeriodSpec::All) {
+        tally_pipeline::PeriodSpec::All => {
+            let mut span: Option<(NaiveDate, NaiveDate)> = None;
+            for m in &members {
+                if let (Some((f, t)), _) = tally_metrics::lake_range(&m.lake, &m.sites)? {
+                    span = Some(span.map_or((f, t), |(a, b)| (a.min(f), b.max(t))));
+                }
+            }
+            span.ok_or_else(|| usage("period all: no member's lake has data yet"))?
+        }
+        spec => {
+            let fy = members[0].sites.library.fiscal_year_start_month;
+            let p = spec
+                .resolve(today, fy)
+                .ok_or_else(|| usage(format!("--period {spec:?} has no days around {today}")))?;
+            (p.from, p.to)
+        }
+    };
+    tracing::info!(
+        "{} members, {from} to {}",
+        members.len(),
+        to - chrono::Duration::days(1)
+    );
+
+    if let Some(uri) = &a.spark_job {
+        use tally_metrics::sql::Dialect;
+        let recorders: Vec<Rc<Recorder>> = members
+            .iter()
+            .map(|m| Rc::new(Recorder::new(&m.lake, &m.sites)))
+            .collect();
+        for (m, r) in members.iter_mut().zip(&recorders) {
+            m.answers = Some(r.clone());
+        }
+        tally_metrics::consortium::consortium(&members, from, to)?;
+        let mut job = tally_metrics::sql::job::Job::new();
+        for ((m, r), mf) in members.iter().zip(&recorders).zip(&file.members) {
+            let root = match &mf.lake_uri {
+                Some(u) => u.clone(),
+                None => std::path::absolute(&mf.lake)?.display().to_string(),
+            };
+            for req in r.requests() {
+                let plan =
+                    tally_metrics::sql::plan(&m.lake, &m.sites, &req, Dialect::Spark, &root)?;
+                job.add(&m.code, &folder_name(&req), &req, plan)?;
+            }
+        }
+        std::fs::create_dir_all(&a.out).with_context(|| format!("{}", a.out.display()))?;
+        let header = vec![
+            format!(
+                "written by tally {} on {}: the consortium {} ({} members), {from} to {}",
+                env!("CARGO_PKG_VERSION"),
+                chrono::Local::now().format("%Y-%m-%d %H:%M"),
+                file.name,
+                members.len(),
+                to - chrono::Duration::days(1)
+            ),
+            format!("{} results, each member's under {uri}/<member>/", job.len()),
+            "run it with: spark-sql -f job.sql; then tally consortium report --results".into(),
+        ];
+        let bundle = std::path::absolute(&a.out)?.display().to_string();
+        job.write(&a.out, uri, &bundle, &header)?;
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            a.out.join("job.sql").display()
+        )?;
+        return Ok(Status::Ok);
+    }
+    if let Some(dir) = &a.results {
+        for m in &mut members {
+            m.answers = Some(Rc::new(Results::open(
+                &dir.join(&m.code),
+                &m.lake,
+                &m.sites,
+            )?));
+        }
+    }
+    let c = tally_metrics::consortium::consortium(&members, from, to)?;
+    let report = tally_report::consortium::build(&c, &file.name, from, to)?;
+    tally_report::write(
+        &report,
+        &a.out,
+        "consortium",
+        &[
+            tally_report::Format::Html,
+            tally_report::Format::Xlsx,
+            tally_report::Format::Csv,
+        ],
+    )?;
+    for w in &c.warnings {
+        tracing::warn!("{w}");
+    }
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        a.out.join("consortium.html").display()
+    )?;
     Ok(Status::Ok)
 }
 

@@ -728,6 +728,37 @@ fn spark_sql() -> Option<(PathBuf, std::ffi::OsString)> {
     Some((bin.join("spark-sql"), path))
 }
 
+/// Runs `spark-sql -f job` (local mode, in `dir`) as a user would; panics with its
+/// stderr when it fails.
+fn spark_sql_f(spark_sql: &Path, path: &std::ffi::OsStr, dir: &Path, job: &Path) {
+    let ran = std::process::Command::new(spark_sql)
+        .env("PATH", path)
+        .current_dir(dir)
+        .args([
+            "--master",
+            "local[2]",
+            "--driver-memory",
+            "4g",
+            "--conf",
+            "spark.ui.enabled=false",
+            "--conf",
+            "spark.sql.catalogImplementation=in-memory",
+            "--conf",
+            "spark.sql.shuffle.partitions=2",
+            "-S",
+            "-f",
+        ])
+        .arg(job)
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "spark-sql -f {}: {}",
+        job.display(),
+        text(&ran.stderr)
+    );
+}
+
 /// Every CSV under a run's folder, by path relative to it.
 fn csv_files(dir: &Path) -> std::collections::BTreeMap<String, String> {
     walk(dir)
@@ -819,29 +850,7 @@ file = "wifi-top"
         job.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let ran = std::process::Command::new(&spark_sql)
-        .env("PATH", &path)
-        .current_dir(dir)
-        .args([
-            "--master",
-            "local[2]",
-            "--conf",
-            "spark.ui.enabled=false",
-            "--conf",
-            "spark.sql.catalogImplementation=in-memory",
-            "--conf",
-            "spark.sql.shuffle.partitions=2",
-            "-S",
-            "-f",
-        ])
-        .arg(job.join("job.sql"))
-        .output()
-        .unwrap();
-    assert!(
-        ran.status.success(),
-        "spark-sql -f job.sql: {}",
-        text(&ran.stderr)
-    );
+    spark_sql_f(&spark_sql, &path, dir, &job.join("job.sql"));
 
     let out = run(&["run", p, "--results", results.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -854,8 +863,68 @@ file = "wifi-top"
     for (name, ours) in &local {
         same_table(ours, &spark[name]).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
-    for page in ["report.html", "budget.html", "annual.html", "sessions.png"] {
-        assert!(dir.join("out").join(page).exists(), "{page}");
-    }
+    // The same pages, workbooks and charts too.
+    let files = |d: &Path| -> Vec<String> {
+        walk(d)
+            .into_iter()
+            .map(|p| p.strip_prefix(d).unwrap().display().to_string())
+            .collect()
+    };
+    assert_eq!(files(&dir.join("local")), files(&dir.join("out")));
     eprintln!("{} tables equal after Spark", local.len());
+}
+
+/// A consortium as one Spark job over its members: `tally consortium report --spark-job`
+/// writes it, `spark-sql -f` runs it, and the report rendered from its results has the
+/// tables of the report computed from the members' lakes.
+#[test]
+fn a_consortium_runs_as_one_spark_job() {
+    let Some((spark_sql, path)) = spark_sql() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = run(&[
+        "synth",
+        "--libraries",
+        "2",
+        "--days",
+        "35",
+        "--start",
+        "2026-02-20",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config = d.join("consortium.toml");
+    let report = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "consortium",
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--period",
+            "2026-02-20..2026-03-26",
+            "--out",
+        ];
+        let out = d.join(out);
+        let out = out.to_str().unwrap().to_string();
+        args.push(&out);
+        args.extend_from_slice(extra);
+        let ran = run(&args);
+        assert!(ran.status.success(), "{}", text(&ran.stderr));
+    };
+    report(&[], "local");
+    let results = d.join("results");
+    report(&["--spark-job", results.to_str().unwrap()], "job");
+    spark_sql_f(&spark_sql, &path, d, &d.join("job/job.sql"));
+    report(&["--results", results.to_str().unwrap()], "spark");
+    let (local, spark) = (csv_files(&d.join("local")), csv_files(&d.join("spark")));
+    assert_eq!(
+        local.keys().collect::<Vec<_>>(),
+        spark.keys().collect::<Vec<_>>()
+    );
+    for (name, ours) in &local {
+        same_table(ours, &spark[name]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
 }

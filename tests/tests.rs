@@ -8,6 +8,7 @@ mod bad_input;
 mod charts;
 mod cli;
 mod common;
+mod consortium;
 mod crash;
 mod crosscheck;
 mod devices;

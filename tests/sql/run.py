@@ -11,6 +11,7 @@ one session for the whole manifest (its JVM start is the cost). A statement that
 writes its error to `<csv out>.err` instead, and the others still run.
 """
 import csv
+import tempfile
 import logging
 import math
 import sys
@@ -87,6 +88,10 @@ def run_spark(jobs):
         pass
     spark = (SparkSession.builder.master("local[2]").appName("tally-check")
              .config("spark.ui.enabled", "false")
+             # The fleet's statements (the device join, the year before beside it) plan
+             # to more than the default 1 GiB driver holds.
+             .config("spark.driver.memory", "4g")
+             .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="tally-spark-"))
              .config("spark.sql.shuffle.partitions", "2")
              .config("spark.sql.session.timeZone", "UTC")
              .getOrCreate())

@@ -28,6 +28,7 @@ pub mod answers;
 mod base;
 mod catalogue;
 mod compute;
+pub mod consortium;
 mod derived;
 mod engines;
 mod query;
@@ -44,6 +45,7 @@ pub use compute::{
     COVERAGE_COLUMNS, Coverage, MetricError, Output, PartialBucket, Request, Shape, ask, compute,
     compute_yoy, coverage, data_range, lake_range,
 };
+
 pub use derived::peers;
 pub use derived::survey::{LINES as SURVEY_LINES, survey};
 pub use engines::devices;

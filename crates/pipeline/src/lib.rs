@@ -10,6 +10,7 @@
 //! assert_eq!(p.name, "monthly-usage");
 //! ```
 
+pub mod consortium;
 pub mod period;
 pub mod retention;
 pub mod run;

@@ -18,6 +18,7 @@
 
 pub mod annual;
 pub mod budget;
+pub mod consortium;
 pub mod doc;
 mod frame;
 pub mod html;

@@ -17,10 +17,12 @@ use crate::base::request::{MetricError, Request};
 use crate::sql::dialect::Dialect;
 use crate::sql::plan::{Plan, SmallTable, Ty, Value};
 
-/// The requests of a job, each with its plan and the folder its result goes to.
+/// The requests of a job, each with its plan and the folder its result goes to: under
+/// its group's folder (a consortium member's code; empty for one library), which has its
+/// own index.
 #[derive(Default)]
 pub struct Job {
-    entries: Vec<(String, Request, Plan)>,
+    entries: Vec<(String, String, Request, Plan)>,
 }
 
 impl Job {
@@ -28,20 +30,28 @@ impl Job {
         Job::default()
     }
 
-    /// Adds a request's plan, its result to go to `folder` (a name unique in the job).
-    pub fn add(&mut self, folder: &str, req: &Request, plan: Plan) -> Result<(), MetricError> {
+    /// Adds a request's plan, its result to go to `group/folder` (`folder` unique in the
+    /// group, and each request once in it).
+    pub fn add(
+        &mut self,
+        group: &str,
+        folder: &str,
+        req: &Request,
+        plan: Plan,
+    ) -> Result<(), MetricError> {
         let key = request_key(req);
-        if let Some((f, _, _)) = self
+        if let Some((_, f, _, _)) = self
             .entries
             .iter()
-            .find(|(f, r, _)| f == folder || request_key(r) == key)
+            .find(|(g, f, r, _)| g == group && (f == folder || request_key(r) == key))
         {
             return Err(MetricError::Invalid(format!(
                 "the job already has {} (as {f}): each result folder and request once",
                 if f == folder { folder.to_string() } else { key }
             )));
         }
-        self.entries.push((folder.to_string(), req.clone(), plan));
+        self.entries
+            .push((group.to_string(), folder.to_string(), req.clone(), plan));
         Ok(())
     }
 
@@ -75,12 +85,31 @@ impl Job {
         sql.push_str(&d.preamble());
         let results = results.trim_end_matches('/');
         let bundle = bundle.trim_end_matches('/');
-        let mut index = SmallTable::new(
-            "tally_index",
-            &[("request", Ty::Text), ("folder", Ty::Text)],
-        );
-        for (i, (folder, req, plan)) in self.entries.iter().enumerate() {
-            let tables_dir = out.join("tables").join(folder);
+        let join = |a: &str, b: &str| {
+            if a.is_empty() {
+                b.to_string()
+            } else {
+                format!("{a}/{b}")
+            }
+        };
+        let mut groups: Vec<&str> = Vec::new();
+        for (g, ..) in &self.entries {
+            if !groups.contains(&g.as_str()) {
+                groups.push(g);
+            }
+        }
+        let mut indexes: Vec<SmallTable> = groups
+            .iter()
+            .map(|_| {
+                SmallTable::new(
+                    "tally_index",
+                    &[("request", Ty::Text), ("folder", Ty::Text)],
+                )
+            })
+            .collect();
+        for (i, (group, own, req, plan)) in self.entries.iter().enumerate() {
+            let folder = join(group, own);
+            let tables_dir = out.join("tables").join(&folder);
             std::fs::create_dir_all(&tables_dir).map_err(|e| io(&tables_dir, e))?;
             for (name, table) in plan.all_tables() {
                 let path = tables_dir.join(format!("{name}.parquet"));
@@ -106,18 +135,21 @@ impl Job {
                 body = plan.statement_with_files(d, &path_of),
                 dir = d.text(&format!("{results}/{folder}")),
             );
-            index.push(vec![
+            let g = groups.iter().position(|x| x == group).unwrap_or(0);
+            indexes[g].push(vec![
                 Value::Text(request_key(req)),
-                Value::Text(folder.clone()),
+                Value::Text(own.clone()),
             ]);
         }
-        let _ = write!(
-            sql,
-            "\n-- which request each folder answers (tally run --results reads it)\n\
-             INSERT OVERWRITE DIRECTORY {dir} USING parquet\n{body};\n",
-            dir = d.text(&format!("{results}/{INDEX}")),
-            body = index.inline(d),
-        );
+        for (group, index) in groups.iter().zip(&indexes) {
+            let _ = write!(
+                sql,
+                "\n-- which request each folder answers (tally run --results reads it)\n\
+                 INSERT OVERWRITE DIRECTORY {dir} USING parquet\n{body};\n",
+                dir = d.text(&format!("{results}/{}", join(group, INDEX))),
+                body = index.inline(d),
+            );
+        }
         let path = out.join("job.sql");
         std::fs::write(&path, sql).map_err(|e| io(&path, e))?;
         written.push(path);
