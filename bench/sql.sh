@@ -25,11 +25,12 @@ sizes=("${@:-1 10}")
 FROM=2024-10-01
 TO=2026-11-01
 
+# Wall seconds and peak resident MB of a command's whole process tree (Spark's JVM is a
+# child of the Python that starts it), into $secs and $mb.
 timed() { # out-file, command...
   local out=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$out" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
-  read -r secs kb < <(tail -n 1 "$WORK/time.txt")
-  mb=$((kb / 1024))
+  python3 bench/peak_tree.py "$out" "$@" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
+  read -r secs mb < <(tail -n 1 "$WORK/err.txt")
 }
 
 same() { # two CSVs: the same rows, numbers within 1e-9 relative
