@@ -580,21 +580,22 @@ pub struct ConsortiumReportArgs {
     /// The consortium file (docs/consortium.md).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// The folder to write the report to (or, with --spark-job, the job).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    /// The folder to write the report to.
+    #[arg(long, value_name = "DIR", required_unless_present = "spark_job")]
+    pub out: Option<PathBuf>,
     /// The period: 2026-10, 2026, fy2026, 2026-01-01..2026-06-30, previous-month,
     /// previous-year, previous-fy or all [default: all: the days the members' lakes span].
     #[arg(long, value_name = "P", value_parser = named::<PeriodSpec>(period_names))]
     pub period: Option<PeriodSpec>,
-    /// Write one Spark job over every member to --out instead of the report; Spark writes
-    /// each member's answers under URI/<member>/.
-    #[arg(long, value_name = "URI", conflicts_with = "results")]
-    pub spark_job: Option<String>,
-    /// Render from a Spark job's results (the --spark-job URI, as a folder) instead of
-    /// computing from the members' lakes.
-    #[arg(long, value_name = "DIR")]
-    pub results: Option<PathBuf>,
+    /// Write one Spark job over every member (job.sql and its tables) to DIR instead of
+    /// the report; Spark writes each member's answers under --results URI/<member>/.
+    #[arg(long, value_name = "DIR", requires = "results")]
+    pub spark_job: Option<PathBuf>,
+    /// With --spark-job: where Spark writes the answers (a folder or s3a://, abfss://,
+    /// hdfs:// URI). Without: render the report from those answers (as a folder)
+    /// instead of computing from the members' lakes.
+    #[arg(long, value_name = "URI")]
+    pub results: Option<String>,
     /// Anchor relative periods (previous-month) to this day instead of today.
     #[arg(long, value_name = "DATE", hide = true, value_parser = date)]
     pub today: Option<NaiveDate>,

@@ -763,8 +763,9 @@ fn consortium(c: ConsortiumCommand) -> anyhow::Result<Status> {
         to - chrono::Duration::days(1)
     );
 
-    if let Some(uri) = &a.spark_job {
+    if let Some(job_dir) = &a.spark_job {
         use tally_metrics::sql::Dialect;
+        let uri = a.results.as_deref().unwrap_or_default();
         let recorders: Vec<Rc<Recorder>> = members
             .iter()
             .map(|m| Rc::new(Recorder::new(&m.lake, &m.sites)))
@@ -785,7 +786,7 @@ fn consortium(c: ConsortiumCommand) -> anyhow::Result<Status> {
                 job.add(&m.code, &folder_name(&req), &req, plan)?;
             }
         }
-        std::fs::create_dir_all(&a.out).with_context(|| format!("{}", a.out.display()))?;
+        std::fs::create_dir_all(job_dir).with_context(|| format!("{}", job_dir.display()))?;
         let header = vec![
             format!(
                 "written by tally {} on {}: the consortium {} ({} members), {from} to {}",
@@ -798,16 +799,21 @@ fn consortium(c: ConsortiumCommand) -> anyhow::Result<Status> {
             format!("{} results, each member's under {uri}/<member>/", job.len()),
             "run it with: spark-sql -f job.sql; then tally consortium report --results".into(),
         ];
-        let bundle = std::path::absolute(&a.out)?.display().to_string();
-        job.write(&a.out, uri, &bundle, &header)?;
+        let bundle = std::path::absolute(job_dir)?.display().to_string();
+        job.write(job_dir, uri, &bundle, &header)?;
         writeln!(
             std::io::stdout().lock(),
             "{}",
-            a.out.join("job.sql").display()
+            job_dir.join("job.sql").display()
         )?;
         return Ok(Status::Ok);
     }
+    let out = a
+        .out
+        .as_ref()
+        .ok_or_else(|| usage("--out DIR is required"))?;
     if let Some(dir) = &a.results {
+        let dir = Path::new(dir);
         for m in &mut members {
             m.answers = Some(Rc::new(Results::open(
                 &dir.join(&m.code),
@@ -820,7 +826,7 @@ fn consortium(c: ConsortiumCommand) -> anyhow::Result<Status> {
     let report = tally_report::consortium::build(&c, &file.name, from, to)?;
     tally_report::write(
         &report,
-        &a.out,
+        out,
         "consortium",
         &[
             tally_report::Format::Html,
@@ -834,7 +840,7 @@ fn consortium(c: ConsortiumCommand) -> anyhow::Result<Status> {
     writeln!(
         std::io::stdout().lock(),
         "{}",
-        a.out.join("consortium.html").display()
+        out.join("consortium.html").display()
     )?;
     Ok(Status::Ok)
 }

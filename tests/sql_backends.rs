@@ -897,7 +897,7 @@ fn a_consortium_runs_as_one_spark_job() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let config = d.join("consortium.toml");
-    let report = |extra: &[&str], out: &str| {
+    let report = |extra: &[&str]| {
         let mut args = vec![
             "consortium",
             "report",
@@ -905,20 +905,31 @@ fn a_consortium_runs_as_one_spark_job() {
             config.to_str().unwrap(),
             "--period",
             "2026-02-20..2026-03-26",
-            "--out",
         ];
-        let out = d.join(out);
-        let out = out.to_str().unwrap().to_string();
-        args.push(&out);
         args.extend_from_slice(extra);
         let ran = run(&args);
         assert!(ran.status.success(), "{}", text(&ran.stderr));
     };
-    report(&[], "local");
-    let results = d.join("results");
-    report(&["--spark-job", results.to_str().unwrap()], "job");
-    spark_sql_f(&spark_sql, &path, d, &d.join("job/job.sql"));
-    report(&["--results", results.to_str().unwrap()], "spark");
+    let (local, spark, job, results) = (
+        d.join("local"),
+        d.join("spark"),
+        d.join("job"),
+        d.join("results"),
+    );
+    report(&["--out", local.to_str().unwrap()]);
+    report(&[
+        "--spark-job",
+        job.to_str().unwrap(),
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    spark_sql_f(&spark_sql, &path, d, &job.join("job.sql"));
+    report(&[
+        "--out",
+        spark.to_str().unwrap(),
+        "--results",
+        results.to_str().unwrap(),
+    ]);
     let (local, spark) = (csv_files(&d.join("local")), csv_files(&d.join("spark")));
     assert_eq!(
         local.keys().collect::<Vec<_>>(),

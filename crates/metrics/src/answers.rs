@@ -25,7 +25,6 @@ use tally_model::Sites;
 
 use crate::base::request::{MetricError, Output, Request};
 use crate::base::span::COVERAGE_COLUMNS;
-use crate::catalogue::Metric;
 
 /// The column a job adds to each result: the row's place in tally's order (Spark writes
 /// a table's rows in no particular order).
@@ -118,14 +117,6 @@ pub fn folder_name(req: &Request) -> String {
         name.push_str(&by.join("_"));
     }
     name
-}
-
-/// The value column of a metric's table (the heatmap's is `occupancy`).
-pub fn value_column(metric: Metric) -> &'static str {
-    match metric {
-        Metric::Heatmap => "occupancy",
-        m => m.name(),
-    }
 }
 
 /// tally's own table of `req` on a lake with no rows: the columns and their types,
